@@ -1,0 +1,236 @@
+// Package store defines deskconn's persistence contract: tenants, API keys,
+// connections (with sealed secrets), OAuth states, idempotency records and the
+// audit log. Two backends implement it, internal/store/sqlite (the embedded
+// default) and internal/store/postgres (several replicas), and both pass the
+// one acceptance suite in internal/store/storetest.
+//
+// The store never sees a secret in the clear: client secrets and tokens
+// arrive already sealed by internal/seal, as opaque bytes. API keys are
+// stored as hashes only.
+//
+// Every method is safe for concurrent use, from many goroutines and (for
+// Postgres, and SQLite on one machine) from several processes.
+//
+// Errors: a missing row is ErrNotFound; a unique-constraint clash is
+// ErrConflict. Both are matched with errors.Is.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors, matched with errors.Is.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrConflict = errors.New("store: conflict")
+)
+
+// Tenant owns connections and API keys. Nothing crosses tenants.
+type Tenant struct {
+	ID        string
+	Name      string // unique
+	CreatedAt time.Time
+}
+
+// APIKey is an API key's stored half: only the SHA-256 hash of the key.
+type APIKey struct {
+	ID        string
+	TenantID  string
+	Name      string
+	Hash      []byte // sha256 of the full key; unique
+	Prefix    string // first characters of the key, shown in listings
+	CreatedAt time.Time
+	LastUsed  time.Time // zero if never used
+	RevokedAt time.Time // zero while the key is valid
+}
+
+// ConnectionStatus is the life-cycle state of a connection.
+type ConnectionStatus string
+
+// Connection states.
+const (
+	StatusPending     ConnectionStatus = "pending"      // created, never connected
+	StatusChooseOrg   ConnectionStatus = "choose_org"   // tokens held, the person must pick an org
+	StatusActive      ConnectionStatus = "active"       // usable
+	StatusNeedsReauth ConnectionStatus = "needs_reauth" // refresh token refused: reconnect
+)
+
+// Connection is one OAuth connection to one Zoho Desk organisation.
+// Fields named Sealed* hold internal/seal ciphertexts bound to this row and
+// column; an empty slice means "none".
+type Connection struct {
+	ID       string
+	TenantID string
+	Name     string // unique per tenant
+
+	ClientID           string
+	SealedClientSecret []byte
+	Scopes             []string // requested scopes
+
+	Status ConnectionStatus
+
+	// Data centre, set by the OAuth callback: the location code and the
+	// accounts server it was checked against, plus the Desk API base URL
+	// taken from the regions table.
+	Location       string
+	AccountsServer string
+	DeskBaseURL    string
+
+	OrgID      string // the default organisation; "" until chosen
+	OrgName    string
+	OrgChoices []byte // JSON list of organisations while Status is StatusChooseOrg
+
+	SealedRefreshToken []byte
+	SealedAccessToken  []byte
+	AccessExpiry       time.Time
+
+	// TokenRequests holds the times of token-endpoint calls made with the
+	// current refresh token in the last window, for the per-refresh-token
+	// budget shared by every replica.
+	TokenRequests []time.Time
+
+	// Self-test result: who the token belongs to.
+	UserID    string
+	UserEmail string
+	UserName  string
+
+	// Policies maps action name to "allow", "deny" or "confirm".
+	Policies map[string]string
+
+	LastError string // a safe, human-readable description of the last failure
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// OAuthState is a pending authorization request. The state value itself is
+// never stored: Hash is its SHA-256.
+type OAuthState struct {
+	Hash         []byte
+	TenantID     string
+	ConnectionID string
+	RedirectTo   string // where the person goes after the callback (optional)
+	ExpiresAt    time.Time
+	CreatedAt    time.Time
+}
+
+// IdemState is the state of an idempotency record.
+type IdemState string
+
+// Idempotency record states.
+const (
+	IdemPending   IdemState = "pending"   // the first request is running
+	IdemSucceeded IdemState = "succeeded" // Result holds the output to replay
+	IdemFailed    IdemState = "failed"    // Result holds the error to replay; nothing was written at Zoho
+	IdemUnknown   IdemState = "unknown"   // the request was sent and its answer lost
+)
+
+// IdemKey identifies an idempotency record.
+type IdemKey struct {
+	TenantID     string
+	ConnectionID string
+	Action       string
+	Key          string
+}
+
+// IdemRecord is the stored outcome of the first request with a key.
+type IdemRecord struct {
+	IdemKey
+	InputHash []byte // sha256 of the canonical input
+	State     IdemState
+	Result    []byte // JSON output (succeeded) or error (failed, unknown)
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// AuditRecord is one write made (or refused) through an action. It never
+// holds secrets or file contents.
+type AuditRecord struct {
+	ID            int64
+	Time          time.Time
+	TenantID      string
+	APIKeyID      string // "" for the CLI or the web page
+	ConnectionID  string
+	Action        string
+	Outcome       string // "ok", "dry_run", or a domain error code
+	ZohoRequestID string
+	Duration      time.Duration
+	Detail        string // short, safe summary (e.g. ticket id created)
+}
+
+// AuditFilter selects audit records.
+type AuditFilter struct {
+	TenantID     string // required
+	ConnectionID string // optional
+	Limit        int    // 0 means 100
+}
+
+// Store is the persistence contract. See the package doc for errors and
+// concurrency.
+type Store interface {
+	// Tenants.
+	CreateTenant(ctx context.Context, t *Tenant) error // sets ID and CreatedAt; ErrConflict on a duplicate name
+	GetTenant(ctx context.Context, id string) (*Tenant, error)
+	GetTenantByName(ctx context.Context, name string) (*Tenant, error)
+	ListTenants(ctx context.Context) ([]*Tenant, error)
+
+	// API keys.
+	CreateAPIKey(ctx context.Context, k *APIKey) error // sets ID and CreatedAt
+	// LookupAPIKey finds a valid (unrevoked) key by hash and records its use.
+	LookupAPIKey(ctx context.Context, hash []byte) (*APIKey, error)
+	ListAPIKeys(ctx context.Context, tenantID string) ([]*APIKey, error)
+	RevokeAPIKey(ctx context.Context, tenantID, id string) error
+
+	// Connections. Get and list calls are scoped to a tenant: another
+	// tenant's connection is ErrNotFound.
+	CreateConnection(ctx context.Context, c *Connection) error // sets ID, CreatedAt, UpdatedAt; ErrConflict on a duplicate name
+	GetConnection(ctx context.Context, tenantID, id string) (*Connection, error)
+	GetConnectionByName(ctx context.Context, tenantID, name string) (*Connection, error)
+	// ListConnections lists a tenant's connections; tenantID "" lists all
+	// (for key rotation and health reports).
+	ListConnections(ctx context.Context, tenantID string) ([]*Connection, error)
+	// UpdateConnection writes every field of c (matched by TenantID and ID)
+	// and sets UpdatedAt.
+	UpdateConnection(ctx context.Context, c *Connection) error
+	DeleteConnection(ctx context.Context, tenantID, id string) error
+
+	// WithRefreshLock runs fn while holding the deployment-wide refresh lock
+	// of one connection: no other goroutine or process holding the same
+	// store runs fn for that connection at the same time. fn must re-read
+	// the connection after the lock is taken. The lock is released when fn
+	// returns, or when ctx ends (then ctx's error is returned).
+	WithRefreshLock(ctx context.Context, connectionID string, fn func(ctx context.Context) error) error
+
+	// OAuth states.
+	CreateOAuthState(ctx context.Context, s *OAuthState) error
+	// ConsumeOAuthState deletes and returns the state with this hash. A
+	// second call for the same hash is ErrNotFound (single use). Expiry is
+	// the caller's check.
+	ConsumeOAuthState(ctx context.Context, hash []byte) (*OAuthState, error)
+
+	// Idempotency.
+	//
+	// BeginIdempotent inserts rec (State IdemPending) if no live record has
+	// its key, and returns (rec, true). Otherwise it returns the existing
+	// record and false. Expired records count as absent.
+	BeginIdempotent(ctx context.Context, rec *IdemRecord) (*IdemRecord, bool, error)
+	// FinishIdempotent sets the state and result of a record.
+	FinishIdempotent(ctx context.Context, key IdemKey, state IdemState, result []byte) error
+	// GetIdempotent returns a live record.
+	GetIdempotent(ctx context.Context, key IdemKey) (*IdemRecord, error)
+	// DeleteIdempotent removes a record (used when a failure wrote nothing
+	// and the caller may retry with the same key).
+	DeleteIdempotent(ctx context.Context, key IdemKey) error
+	// PurgeExpired deletes expired idempotency records and OAuth states.
+	PurgeExpired(ctx context.Context, now time.Time) error
+
+	// Audit.
+	AppendAudit(ctx context.Context, r *AuditRecord) error
+	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditRecord, error)
+
+	// Ping checks the database is reachable (for /readyz).
+	Ping(ctx context.Context) error
+	Close() error
+}
