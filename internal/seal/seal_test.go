@@ -362,8 +362,10 @@ func FuzzOpen(f *testing.F) {
 			}
 			return
 		}
-		// Only genuine ciphertexts open: the seed is the one we sealed.
-		if !bytes.Equal(ct, valid) || aad != aadA {
+		// Only genuine ciphertexts open. The seed was sealed (with a random
+		// nonce) in whichever process built the corpus, so compare what it
+		// holds rather than its bytes.
+		if string(pt) != "refresh-token" || aad != aadA {
 			t.Fatalf("Open accepted a forged ciphertext")
 		}
 	})
