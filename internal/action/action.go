@@ -1,0 +1,288 @@
+package action
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"regexp"
+
+	"github.com/google/jsonschema-go/jsonschema"
+)
+
+// Hints describe an action to clients; they map one to one onto MCP tool
+// annotations (readOnlyHint, destructiveHint, idempotentHint, openWorldHint).
+type Hints struct {
+	// ReadOnly: the action changes nothing. Excludes Info.Write.
+	ReadOnly bool
+	// Destructive: the action may remove or disable something (moving
+	// tickets to the trash, deactivating an agent). Requires Info.Write.
+	// Destructive actions default to the "confirm" policy.
+	Destructive bool
+	// Idempotent: repeating the same call has no further effect (an update
+	// that sets fields). The registry uses it to let a caller retry after an
+	// unknown outcome, since resending is then safe.
+	Idempotent bool
+	// OpenWorld: the action reaches an external system (Zoho Desk).
+	OpenWorld bool
+}
+
+// Info describes an action. Title and Description are required.
+type Info struct {
+	// Title is a short human-readable name ("Create ticket").
+	Title string
+	// Description is written for a language model: what the action does,
+	// when to use it, and where each ID in its input comes from (which
+	// lookup action returns it).
+	Description string
+	Hints       Hints
+	// Write marks an action that changes data at Zoho. Its input type must
+	// embed WriteOptions; it is audited, may be dry-run and is idempotent
+	// per key.
+	Write bool
+	// ZohoFieldPrefix translates Zoho's field pointers (the JSON body of the
+	// Zoho request, e.g. "/subject") into pointers into the action input by
+	// prefixing them (e.g. "/payload" gives "/payload/subject"). Empty means
+	// the shapes match.
+	ZohoFieldPrefix string
+	// Examples are sample inputs, shown to clients. Each must be valid for
+	// the input schema: Define panics otherwise.
+	Examples []json.RawMessage
+	// TypeSchemas overrides the inferred schema of named Go types (enums
+	// shared by several fields, ID formats); they take precedence over the
+	// package defaults (json.RawMessage is any value, time.Time a
+	// date-time string).
+	TypeSchemas map[reflect.Type]*jsonschema.Schema
+}
+
+// WriteOptions are the options every write action takes. Embed it (not a
+// pointer to it) in the input type of every write action:
+//
+//	type CreateTicketIn struct {
+//		action.WriteOptions
+//		OrgID string `json:"orgId,omitempty"`
+//		...
+//	}
+//
+// The registry reads and enforces these options; handlers see the dry-run
+// flag as Call.DryRun and need not read them.
+type WriteOptions struct {
+	IdempotencyKey string `json:"idempotencyKey,omitempty" jsonschema:"Optional key (1 to 255 characters, for example a UUID) that makes retrying safe: the first result for this key is stored for 24 hours and returned again instead of acting twice. Reusing a key with a different input is an error." schema:"minLength=1,maxLength=255"`
+	DryRun         bool   `json:"dryRun,omitempty" jsonschema:"If true, check and resolve the input and return the exact Zoho Desk request(s) that would be sent, without sending anything or changing any data."`
+	Confirm        bool   `json:"confirm,omitempty" jsonschema:"Set to true to confirm a destructive action when the connection's policy requires confirmation."`
+}
+
+func (o *WriteOptions) writeOptions() *WriteOptions { return o }
+
+// writeOptioner is implemented by pointers to types that embed WriteOptions.
+type writeOptioner interface{ writeOptions() *WriteOptions }
+
+// Describer may be implemented by an input type to say, in one sentence
+// fragment, what a call would do ("move 3 tickets (#101, #102, #103) to the
+// Recycle Bin"). The registry puts it in the confirmation-required error.
+type Describer interface {
+	Describe() string
+}
+
+// Action is one defined action. It is immutable and safe for concurrent use.
+// Create it with Define.
+type Action struct {
+	name       string
+	info       Info
+	in, out    *jsonschema.Schema
+	inJSON     json.RawMessage
+	outJSON    json.RawMessage
+	decode     func(raw []byte) (any, error)
+	options    func(v any) WriteOptions
+	hash       func(v any) ([]byte, error)
+	describe   func(v any) string
+	run        func(ctx context.Context, call *Call, v any) (json.RawMessage, error)
+	outputType reflect.Type
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+// Define creates an action named name (snake_case, at most 64 characters,
+// stable forever) whose handler takes In and returns Out. It derives the JSON
+// Schemas of In and Out from the Go types (see SchemaTag for enums, bounds
+// and formats; the "jsonschema" tag is the description), and panics on any
+// definition error: a bad name, a missing title or description, a schema
+// the validator cannot check, a write action whose In does not embed
+// WriteOptions (or a read action whose In does), inconsistent hints, or an
+// example that does not validate.
+//
+// The handler receives input that has passed schema validation. It returns
+// Out, or an error: a *deskconn.Error for problems it detects itself
+// (ambiguous selector, refused empty update...), or the zohodesk error as
+// is — the registry maps errors exactly once. In dry-run (call.DryRun) a
+// write handler must not send writes; it returns call.Plan(requests...).
+func Define[In, Out any](name string, info Info, handler func(ctx context.Context, call *Call, in In) (Out, error)) *Action {
+	a, err := define(name, info, handler)
+	if err != nil {
+		panic(fmt.Sprintf("action.Define(%q): %v", name, err))
+	}
+	return a
+}
+
+func define[In, Out any](name string, info Info, handler func(ctx context.Context, call *Call, in In) (Out, error)) (*Action, error) {
+	if !nameRE.MatchString(name) {
+		return nil, fmt.Errorf("name must be snake_case matching %s", nameRE)
+	}
+	if info.Title == "" || info.Description == "" {
+		return nil, fmt.Errorf("title and description are required")
+	}
+	if handler == nil {
+		return nil, fmt.Errorf("nil handler")
+	}
+	inType := reflect.TypeFor[In]()
+	hasOpts := reflect.PointerTo(inType).Implements(reflect.TypeFor[writeOptioner]())
+	switch {
+	case info.Write && !hasOpts:
+		return nil, fmt.Errorf("write action: input %s must embed action.WriteOptions", inType)
+	case !info.Write && hasOpts:
+		return nil, fmt.Errorf("read action: input %s must not embed action.WriteOptions", inType)
+	case info.Hints.ReadOnly && info.Write:
+		return nil, fmt.Errorf("a write action cannot be ReadOnly")
+	case info.Hints.Destructive && !info.Write:
+		return nil, fmt.Errorf("a destructive action must be a write")
+	}
+	in, err := buildSchema(inType, info.TypeSchemas)
+	if err != nil {
+		return nil, fmt.Errorf("input schema: %w", err)
+	}
+	if in.Type != "object" {
+		return nil, fmt.Errorf("input %s must be a struct (a JSON object)", inType)
+	}
+	out, err := buildSchema(reflect.TypeFor[Out](), info.TypeSchemas)
+	if err != nil {
+		return nil, fmt.Errorf("output schema: %w", err)
+	}
+	inJSON, err := json.Marshal(in)
+	if err != nil {
+		return nil, fmt.Errorf("marshal input schema: %w", err)
+	}
+	outJSON, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("marshal output schema: %w", err)
+	}
+	a := &Action{
+		name: name, info: info, in: in, out: out, inJSON: inJSON, outJSON: outJSON,
+		outputType: reflect.TypeFor[Out](),
+		decode: func(raw []byte) (any, error) {
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			var v In
+			if err := dec.Decode(&v); err != nil {
+				return nil, fmt.Errorf("decode %s input: %w", name, err)
+			}
+			return &v, nil
+		},
+		options: func(v any) WriteOptions {
+			if o, ok := v.(writeOptioner); ok {
+				return *o.writeOptions()
+			}
+			return WriteOptions{}
+		},
+		hash: func(v any) ([]byte, error) {
+			c := *v.(*In)
+			if o, ok := any(&c).(writeOptioner); ok {
+				*o.writeOptions() = WriteOptions{}
+			}
+			b, err := json.Marshal(c)
+			if err != nil {
+				return nil, fmt.Errorf("hash %s input: %w", name, err)
+			}
+			sum := sha256.Sum256(b)
+			return sum[:], nil
+		},
+		describe: func(v any) string {
+			if d, ok := v.(Describer); ok {
+				return d.Describe()
+			}
+			return ""
+		},
+		run: func(ctx context.Context, call *Call, v any) (json.RawMessage, error) {
+			out, err := handler(ctx, call, *v.(*In))
+			if err != nil {
+				return nil, err
+			}
+			b, err := json.Marshal(out)
+			if err != nil {
+				return nil, fmt.Errorf("marshal %s output: %w", name, err)
+			}
+			return b, nil
+		},
+	}
+	for i, ex := range info.Examples {
+		obj, perr := parseInput(ex)
+		if perr != nil {
+			return nil, fmt.Errorf("example %d: %v", i, perr)
+		}
+		if verr := validateInput(in, obj); verr != nil {
+			return nil, fmt.Errorf("example %d: %v", i, verr)
+		}
+		if _, err := a.decode(ex); err != nil {
+			return nil, fmt.Errorf("example %d: %w", i, err)
+		}
+	}
+	return a, nil
+}
+
+// Name returns the action's stable snake_case name.
+func (a *Action) Name() string { return a.name }
+
+// Title returns the short human-readable title.
+func (a *Action) Title() string { return a.info.Title }
+
+// Description returns the model-facing description.
+func (a *Action) Description() string { return a.info.Description }
+
+// Hints returns the action's hints.
+func (a *Action) Hints() Hints { return a.info.Hints }
+
+// IsWrite reports whether the action changes data (audited, dry-runnable,
+// idempotent per key).
+func (a *Action) IsWrite() bool { return a.info.Write }
+
+// IsDestructive reports whether the action is destructive.
+func (a *Action) IsDestructive() bool { return a.info.Hints.Destructive }
+
+// DefaultPolicy returns the policy applied when the connection sets none for
+// this action: PolicyConfirm for destructive actions, PolicyAllow otherwise.
+func (a *Action) DefaultPolicy() Policy {
+	if a.info.Hints.Destructive {
+		return PolicyConfirm
+	}
+	return PolicyAllow
+}
+
+// Examples returns the sample inputs (valid for the input schema).
+func (a *Action) Examples() []json.RawMessage { return a.info.Examples }
+
+// InputSchema returns a copy of the input's JSON Schema.
+func (a *Action) InputSchema() *jsonschema.Schema { return a.in.CloneSchemas() }
+
+// OutputSchema returns a copy of the output's JSON Schema. A dry-run returns
+// a DryRunResult instead (see DryRunSchema).
+func (a *Action) OutputSchema() *jsonschema.Schema { return a.out.CloneSchemas() }
+
+// InputSchemaJSON returns the input's JSON Schema as JSON (a fresh copy).
+func (a *Action) InputSchemaJSON() json.RawMessage { return bytes.Clone(a.inJSON) }
+
+// OutputSchemaJSON returns the output's JSON Schema as JSON (a fresh copy).
+func (a *Action) OutputSchemaJSON() json.RawMessage { return bytes.Clone(a.outJSON) }
+
+// ValidateOutput checks an output document (as Invoke returns it) against
+// the output schema and reports every problem. Use it in tests.
+func (a *Action) ValidateOutput(out json.RawMessage) error {
+	obj, perr := parseOutput(out)
+	if perr != nil {
+		return perr
+	}
+	if err := validateAny(a.out, obj); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+package action_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/deskconn/deskconn/internal/action"
+	"github.com/deskconn/deskconn/internal/store"
+)
+
+// fakeStore is an in-memory IdempotencyStore and AuditLog with the
+// semantics documented on store.Store.
+type fakeStore struct {
+	mu        sync.Mutex
+	recs      map[store.IdemKey]*store.IdemRecord
+	audit     []store.AuditRecord
+	finishErr error // if set, FinishIdempotent fails
+	begins    int
+}
+
+var _ action.IdempotencyStore = (*fakeStore)(nil)
+var _ action.AuditLog = (*fakeStore)(nil)
+
+// Both the real store interface and the fake satisfy the registry's needs.
+var _ action.IdempotencyStore = store.Store(nil)
+var _ action.AuditLog = store.Store(nil)
+
+func newFakeStore() *fakeStore { return &fakeStore{recs: make(map[store.IdemKey]*store.IdemRecord)} }
+
+func (f *fakeStore) BeginIdempotent(_ context.Context, rec *store.IdemRecord) (*store.IdemRecord, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.begins++
+	if old, ok := f.recs[rec.IdemKey]; ok && old.ExpiresAt.After(rec.CreatedAt) {
+		c := *old
+		return &c, false, nil
+	}
+	c := *rec
+	f.recs[rec.IdemKey] = &c
+	return rec, true, nil
+}
+
+func (f *fakeStore) FinishIdempotent(_ context.Context, key store.IdemKey, state store.IdemState, result []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.finishErr != nil {
+		return f.finishErr
+	}
+	r, ok := f.recs[key]
+	if !ok {
+		return store.ErrNotFound
+	}
+	r.State, r.Result = state, slices.Clone(result)
+	return nil
+}
+
+func (f *fakeStore) DeleteIdempotent(_ context.Context, key store.IdemKey) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.recs, key)
+	return nil
+}
+
+func (f *fakeStore) AppendAudit(_ context.Context, r *store.AuditRecord) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.audit = append(f.audit, *r)
+	return nil
+}
+
+func (f *fakeStore) record(key store.IdemKey) (store.IdemRecord, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.recs[key]
+	if !ok {
+		return store.IdemRecord{}, false
+	}
+	return *r, true
+}
+
+func (f *fakeStore) setRecord(key store.IdemKey, state store.IdemState, result []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.recs[key].State, f.recs[key].Result = state, result
+}
+
+func (f *fakeStore) audits() []store.AuditRecord {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.audit)
+}
+
+// clock is a settable clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+var errBoom = errors.New("boom")
