@@ -1,0 +1,71 @@
+package emulator
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// serveAdmin serves the unauthenticated test controls under /__emulator/.
+// They exist for local use only (bind the emulator to loopback).
+//
+//	GET    /__emulator/requests        request log
+//	GET    /__emulator/counters        counters
+//	POST   /__emulator/reset           restore the seed
+//	POST   /__emulator/expire-tokens   expire every access token
+//	POST   /__emulator/faults          add a Fault (JSON body)
+//	DELETE /__emulator/faults          clear faults
+//	POST   /__emulator/tokens          mint {"clientId","user","orgId","scopes":[...]} -> {"refresh_token","access_token"}
+func (e *Emulator) serveAdmin(out *resp, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, "/__emulator/")
+	switch r.Method + " " + path {
+	case "GET requests":
+		out.json(http.StatusOK, e.Requests())
+	case "GET counters":
+		out.json(http.StatusOK, e.Counters())
+	case "POST reset":
+		e.Reset()
+		out.noContent(http.StatusNoContent)
+	case "POST expire-tokens":
+		e.ExpireAccessTokens()
+		out.noContent(http.StatusNoContent)
+	case "POST faults":
+		var f Fault
+		if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(&f); err != nil || !validFaultKind(f.Kind) {
+			writeZohoError(out, http.StatusBadRequest, "BAD_REQUEST", "A fault needs a JSON body with a known kind.", nil)
+			return
+		}
+		e.AddFault(f)
+		out.noContent(http.StatusNoContent)
+	case "DELETE faults":
+		e.SetFaults()
+		out.noContent(http.StatusNoContent)
+	case "POST tokens":
+		var req struct {
+			ClientID string   `json:"clientId"`
+			User     string   `json:"user"`
+			OrgID    string   `json:"orgId"`
+			Scopes   []string `json:"scopes"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(&req); err != nil {
+			writeZohoError(out, http.StatusBadRequest, "BAD_REQUEST", "The body must be JSON.", nil)
+			return
+		}
+		refresh, access, err := e.MintToken(req.ClientID, req.User, req.OrgID, req.Scopes)
+		if err != nil {
+			writeZohoError(out, http.StatusUnprocessableEntity, "INVALID_DATA", err.Error(), nil)
+			return
+		}
+		out.json(http.StatusOK, map[string]string{"refresh_token": refresh, "access_token": access})
+	default:
+		notFound(out)
+	}
+}
+
+func validFaultKind(k FaultKind) bool {
+	switch k {
+	case FaultLatency, FaultStatus, FaultResetBeforeBody, FaultResetAfterBody, FaultSlowBody, FaultTruncatedJSON, FaultWrongContentType:
+		return true
+	}
+	return false
+}

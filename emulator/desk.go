@@ -1,0 +1,451 @@
+package emulator
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// route is one Desk endpoint with its contract.
+type route struct {
+	method  string
+	pattern []string // path segments after /api/v1; "{x}" binds a variable
+	// scopes: every group must be satisfied by one of its scopes.
+	scopes [][]string
+	params []string // allowed query parameters besides orgId
+	noOrg  bool     // GET /organizations needs no orgId
+	weight int      // API credits; 1 by default
+	h      func(c *call)
+}
+
+// call is one authenticated Desk request.
+type call struct {
+	e    *Emulator
+	r    *http.Request
+	out  *resp
+	dc   DataCenter
+	tok  *accessToken
+	org  *org // nil for noOrg routes
+	vars map[string]string
+	q    url.Values
+	now  time.Time
+}
+
+func (c *call) agentID() string {
+	if c.org == nil {
+		return ""
+	}
+	if a := c.org.agentByEmail(c.tok.User); a != nil {
+		return a.ID
+	}
+	return ""
+}
+
+// deskBase is how the client reaches Desk in this DC ("https://desk.zoho.eu").
+func (c *call) deskBase() string { return c.e.baseURL(c.r, c.dc, false) }
+
+func rt(method, path string, scopes [][]string, params string, h func(*call)) route {
+	var ps []string
+	if params != "" {
+		ps = strings.Split(params, ",")
+	}
+	return route{method: method, pattern: strings.Split(strings.Trim(path, "/"), "/"), scopes: scopes, params: ps, weight: 1, h: h}
+}
+
+func anyOf(scopes ...string) []string { return scopes }
+
+func (e *Emulator) deskRoutes() []route {
+	basicR := [][]string{anyOf("Desk.basic.READ", "Desk.settings.READ")}
+	agentR := [][]string{anyOf("Desk.agents.READ", "Desk.basic.READ", "Desk.settings.READ")}
+	list := func(r route) route { r.weight = 3; return r }
+	orgs := rt("GET", "organizations", [][]string{anyOf("Desk.basic.READ", "Desk.organization.READ", "Desk.settings.READ")}, "", e.listOrganizations)
+	orgs.noOrg = true
+	return []route{
+		orgs,
+		rt("GET", "accessibleOrganizations", [][]string{anyOf("Desk.basic.READ", "Desk.organization.READ", "Desk.settings.READ")}, "", e.accessibleOrganizations),
+		list(rt("GET", "departments", [][]string{anyOf("Desk.basic.READ", "Desk.departments.READ", "Desk.settings.READ")}, "isEnabled,from,limit,searchStr,chatStatus", e.listDepartments)),
+		list(rt("GET", "teams", [][]string{anyOf("Desk.basic.READ", "Desk.settings.READ", "Desk.teams.READ")}, "from,limit", e.listTeams)),
+		list(rt("GET", "products", [][]string{anyOf("Desk.products.READ", "Desk.settings.READ")}, "from,limit,departmentId,ownerId,sortBy,fields,include", e.listProducts)),
+		list(rt("GET", "roles", [][]string{anyOf("Desk.basic.READ", "Desk.permissions.READ", "Desk.settings.READ")}, "from,limit,isVisible,isDefault,searchStr", e.listRoles)),
+		list(rt("GET", "profiles", [][]string{anyOf("Desk.basic.READ", "Desk.permissions.READ", "Desk.settings.READ")}, "default,visible,searchStr,from,limit,fields", e.listProfiles)),
+		rt("GET", "myinfo", basicR, "include", e.myInfo),
+		list(rt("GET", "contacts", [][]string{anyOf("Desk.contacts.READ")}, "from,limit,sortBy,include,fields", e.listContacts)),
+		list(rt("GET", "contacts/search", [][]string{anyOf("Desk.contacts.READ"), anyOf("Desk.search.READ")}, "from,limit,id,fullName,firstName,lastName,email,phone,mobile,_all,sortBy", e.searchContacts)),
+		rt("POST", "contacts", [][]string{anyOf("Desk.contacts.CREATE")}, "", e.createContact),
+		rt("GET", "contacts/{id}", [][]string{anyOf("Desk.contacts.READ")}, "include", e.getContact),
+		list(rt("GET", "tickets", [][]string{anyOf("Desk.tickets.READ")}, "from,limit,departmentId,departmentIds,assignee,teamIds,channel,status,priority,receivedInDays,sortBy,include,fields", e.listTickets)),
+		rt("POST", "tickets", [][]string{anyOf("Desk.tickets.CREATE")}, "", e.createTicket),
+		list(rt("GET", "tickets/search", [][]string{anyOf("Desk.tickets.READ"), anyOf("Desk.search.READ")}, "from,limit,id,ticketNumber,subject,description,_all,email,phone,contactName,contactId,productId,productName,departmentId,assigneeId,status,priority,channel,category,createdTimeRange,modifiedTimeRange,sortBy", e.searchTickets)),
+		rt("POST", "tickets/moveToTrash", [][]string{anyOf("Desk.tickets.DELETE")}, "", e.moveToTrash),
+		rt("GET", "tickets/{id}", [][]string{anyOf("Desk.tickets.READ")}, "include", e.getTicket),
+		rt("PATCH", "tickets/{id}", [][]string{anyOf("Desk.tickets.UPDATE")}, "disableClosureNotification", e.updateTicket),
+		// [I] OAS lists Desk.tickets.UPDATE; the docs may say CREATE: accept either.
+		rt("POST", "tickets/{id}/attachments", [][]string{anyOf("Desk.tickets.UPDATE", "Desk.tickets.CREATE")}, "isPublic", e.createAttachment),
+		list(rt("GET", "tickets/{id}/attachments", [][]string{anyOf("Desk.tickets.READ")}, "from,limit,isPublic,sortBy,include", e.listAttachments)),
+		rt("GET", "tickets/{id}/attachments/{att}/content", [][]string{anyOf("Desk.tickets.READ")}, "", e.attachmentContent),
+		rt("POST", "uploads", [][]string{anyOf("Desk.basic.CREATE")}, "", e.upload),
+		list(rt("GET", "agents", agentR, "from,limit,status,departmentIds,profileIds,roleIds,rolePermissionType,isConfirmed,isLightAgent,include,searchStr,fieldName,sortOrder", e.listAgents)),
+		rt("POST", "agents", [][]string{anyOf("Desk.settings.CREATE", "Desk.basic.CREATE", "Desk.agents.CREATE")}, "", e.addAgent),
+		rt("POST", "agents/activate", [][]string{anyOf("Desk.settings.UPDATE", "Desk.basic.UPDATE", "Desk.agents.UPDATE")}, "", e.activateAgents),
+		rt("GET", "agents/email/{email}", agentR, "include", e.agentByEmail),
+		rt("GET", "agents/{id}", agentR, "include", e.getAgent),
+		rt("POST", "agents/{id}/deactivate", [][]string{anyOf("Desk.settings.UPDATE", "Desk.basic.UPDATE", "Desk.agents.UPDATE")}, "", e.deactivateAgent),
+	}
+}
+
+// match finds the route for path segs; methodOK is false when only the
+// method differs.
+func (e *Emulator) match(method string, segs []string) (rt *route, vars map[string]string, pathOK bool) {
+	for i := range e.routes {
+		r := &e.routes[i]
+		if len(r.pattern) != len(segs) {
+			continue
+		}
+		v := map[string]string{}
+		ok := true
+		for j, p := range r.pattern {
+			if strings.HasPrefix(p, "{") {
+				if segs[j] == "" {
+					ok = false
+					break
+				}
+				v[strings.Trim(p, "{}")] = segs[j]
+			} else if p != segs[j] {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		pathOK = true
+		if r.method == method {
+			return r, v, true
+		}
+	}
+	return nil, nil, pathOK
+}
+
+func (e *Emulator) serveDesk(out *resp, r *http.Request, dc DataCenter) {
+	segs := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/v1/"), "/")
+	for i, s := range segs {
+		if u, err := url.PathUnescape(s); err == nil {
+			segs[i] = u
+		}
+	}
+	rt, vars, pathOK := e.match(r.Method, segs)
+	if rt == nil {
+		if pathOK {
+			writeZohoError(out, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "", nil)
+			return
+		}
+		notFound(out)
+		return
+	}
+	c := &call{e: e, r: r, out: out, dc: dc, vars: vars, q: r.URL.Query()}
+
+	// 1. Token.
+	authz := r.Header.Get("Authorization")
+	raw, ok := strings.CutPrefix(authz, "Zoho-oauthtoken ")
+	e.mu.Lock()
+	c.now = e.now()
+	tok := e.st.access[strings.TrimSpace(raw)]
+	if !ok || tok == nil || !c.now.Before(tok.Expires) || tok.Location != dc.Location {
+		e.mu.Unlock()
+		writeZohoError(out, http.StatusUnauthorized, "INVALID_OAUTH", "", nil)
+		return
+	}
+	t := *tok
+	c.tok = &t
+	// 2. Scope. [GAP] Zoho does not document the status; we send 403 like
+	// the DEX emulator, since the token is valid but insufficient.
+	for _, group := range rt.scopes {
+		if !hasAnyScope(t.Scopes, group) {
+			e.mu.Unlock()
+			writeZohoError(out, http.StatusForbidden, "SCOPE_MISMATCH", "", nil)
+			return
+		}
+	}
+	// 3. orgId required, 4. bound to the token.
+	if !rt.noOrg {
+		orgID := orgIDOf(r)
+		if orgID == "" {
+			e.mu.Unlock()
+			// [GAP] Zoho's answer to a missing orgId is undocumented.
+			unprocessable(out, "The orgId header is mandatory for this request.")
+			return
+		}
+		if orgID != t.OrgID {
+			e.mu.Unlock()
+			// [GAP] status undocumented; 403 like DEX.
+			writeZohoError(out, http.StatusForbidden, "OAUTH_ORG_MISMATCH", "", nil)
+			return
+		}
+		c.org = e.st.orgs[orgID]
+	}
+	limitOrg := c.org
+	if limitOrg == nil {
+		limitOrg = e.st.orgs[t.OrgID]
+	}
+	// 5. Daily credits.
+	weight := rt.weight
+	if weight > 1 {
+		weight = listWeight(c.q.Get("from"))
+	}
+	day := c.now.Format("2006-01-02")
+	if limitOrg.creditDay != day {
+		limitOrg.creditDay, limitOrg.creditUsed = day, 0
+	}
+	budget := e.creditBudget(limitOrg)
+	if limitOrg.creditUsed+weight > budget {
+		e.mu.Unlock()
+		writeZohoError(out, http.StatusTooManyRequests, "THRESHOLD_EXCEEDED", "", nil)
+		next := c.now.Truncate(24 * time.Hour).Add(24 * time.Hour)
+		out.header.Set("Retry-After", strconv.Itoa(int(next.Sub(c.now).Seconds())+1))
+		out.header.Set("X-Rate-Limit-Remaining-v3", strconv.Itoa(max(budget-limitOrg.creditUsed, 0)))
+		return
+	}
+	limitOrg.creditUsed += weight
+	remaining := budget - limitOrg.creditUsed
+	edition := limitOrg.Edition
+	orgKey := limitOrg.ID
+	e.mu.Unlock()
+	out.header.Set("X-Rate-Limit-Request-Weight-v3", strconv.Itoa(weight))
+	out.header.Set("X-Rate-Limit-Remaining-v3", strconv.Itoa(remaining))
+
+	// 6. Concurrency (held until the handler returns).
+	sem := e.semaphore(orgKey, edition)
+	select {
+	case sem <- struct{}{}:
+		defer func() { <-sem }()
+	default:
+		writeZohoError(out, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "", nil)
+		return
+	}
+	// 7. Unknown query parameters.
+	for k := range c.q {
+		if k != "orgId" && !contains(rt.params, k) {
+			unprocessable(out, fmt.Sprintf("An extra parameter '%s' is found", k))
+			return
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rt.h(c)
+}
+
+// listWeight is the credit cost of a list call by `from` (§2.5).
+func listWeight(from string) int {
+	n, _ := strconv.Atoi(from)
+	switch {
+	case n <= 2000:
+		return 3
+	case n <= 10000:
+		return 5
+	case n <= 50000:
+		return 10
+	case n <= 100000:
+		return 50
+	}
+	return 100
+}
+
+var editionLimits = map[string]struct{ base, perAgent, concurrent int }{
+	"FREE": {5000, 0, 5}, "EXPRESS": {25000, 100, 10}, "STANDARD": {50000, 250, 10},
+	"PROFESSIONAL": {75000, 500, 15}, "ENTERPRISE": {100000, 1000, 25}, "ZOHOONE": {100000, 1000, 25},
+}
+
+func (e *Emulator) creditBudget(o *org) int {
+	if e.opts.DailyCredits > 0 {
+		return e.opts.DailyCredits
+	}
+	l := editionLimits[o.Edition]
+	n := 0
+	for _, a := range o.agentOrder {
+		if a.Status == "ACTIVE" && !a.IsLight {
+			n++
+		}
+	}
+	return l.base + n*l.perAgent
+}
+
+func (e *Emulator) semaphore(orgID, edition string) chan struct{} {
+	if s, ok := e.sems.Load(orgID); ok {
+		return s.(chan struct{})
+	}
+	n := e.opts.MaxConcurrent
+	if n <= 0 {
+		n = editionLimits[edition].concurrent
+	}
+	if n <= 0 {
+		n = 5
+	}
+	s, _ := e.sems.LoadOrStore(orgID, make(chan struct{}, n))
+	return s.(chan struct{})
+}
+
+var scopeGroups = map[string]bool{}
+
+func init() {
+	for _, g := range strings.Split("tickets,contacts,basic,settings,search,products,tasks,activities,calls,events,articles,community,feeds,zia,extensions,integrations,phonebridge,agents,teams,departments,organization,permissions,webhooks,imports,exports", ",") {
+		scopeGroups[strings.ToLower(g)] = true
+	}
+}
+
+// validScope reports whether s is Desk.<group>.<OP> with a known group.
+func validScope(s string) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 || !strings.EqualFold(parts[0], "Desk") || !scopeGroups[strings.ToLower(parts[1])] {
+		return false
+	}
+	switch strings.ToUpper(parts[2]) {
+	case "READ", "CREATE", "UPDATE", "DELETE", "ALL":
+		return true
+	}
+	return false
+}
+
+// hasAnyScope reports whether granted covers one of want; Desk.x.ALL covers
+// all four operations of group x. Comparison is case-insensitive.
+func hasAnyScope(granted, want []string) bool {
+	for _, w := range want {
+		wg, _, _ := strings.Cut(strings.ToLower(strings.TrimPrefix(strings.ToLower(w), "desk.")), ".")
+		for _, g := range granted {
+			gl := strings.ToLower(g)
+			if gl == strings.ToLower(w) || gl == "desk."+wg+".all" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ---- query helpers ---------------------------------------------------
+
+// paging reads from (0-based) and limit (1..maxLimit, default def). A
+// zeroAll endpoint treats limit=0 as "all". It writes the 422 and returns
+// false on bad values.
+func (c *call) paging(def, maxLimit int, zeroAll bool) (from, limit int, ok bool) {
+	from, limit = 0, def
+	if v := c.q.Get("from"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			unprocessable(c.out, "The value passed for the 'from' query parameter is invalid.")
+			return 0, 0, false
+		}
+		from = n
+	}
+	if v := c.q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n > maxLimit || n < 0 || (n == 0 && !zeroAll) {
+			unprocessable(c.out, "The value passed for the 'limit' query parameter is invalid.")
+			return 0, 0, false
+		}
+		limit = n
+	}
+	if zeroAll && limit == 0 {
+		limit = int(^uint(0) >> 1)
+	}
+	return from, limit, true
+}
+
+// boolParam reads an optional boolean parameter.
+func (c *call) boolParam(name string) (val, set, ok bool) {
+	v := c.q.Get(name)
+	if v == "" {
+		return false, false, true
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil || (v != "true" && v != "false") {
+		unprocessable(c.out, fmt.Sprintf("The value passed for the '%s' query parameter is invalid.", name))
+		return false, false, false
+	}
+	return b, true, true
+}
+
+// listParam splits a comma list; at most maxN values (0 = unlimited).
+func (c *call) listParam(name string, maxN int) ([]string, bool) {
+	v := c.q.Get(name)
+	if v == "" {
+		return nil, true
+	}
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	if maxN > 0 && len(out) > maxN {
+		unprocessable(c.out, fmt.Sprintf("The value passed for the '%s' query parameter is invalid.", name))
+		return nil, false
+	}
+	return out, true
+}
+
+// enumParam checks a single value against allowed.
+func (c *call) enumParam(name string, allowed ...string) (string, bool) {
+	v := c.q.Get(name)
+	if v == "" || contains(allowed, v) {
+		return v, true
+	}
+	unprocessable(c.out, fmt.Sprintf("The value passed for the '%s' query parameter is invalid.", name))
+	return "", false
+}
+
+// includeParam validates include ⊆ allowed.
+func (c *call) includeParam(allowed ...string) (map[string]bool, bool) {
+	vals, ok := c.listParam("include", 0)
+	if !ok {
+		return nil, false
+	}
+	m := map[string]bool{}
+	for _, v := range vals {
+		if !contains(allowed, v) {
+			unprocessable(c.out, "The value passed for the 'include' query parameter is invalid.")
+			return nil, false
+		}
+		m[v] = true
+	}
+	return m, true
+}
+
+// page writes {"data": items[from:from+limit]} or 204.
+func writePage(out *resp, items []any, extra map[string]any) {
+	if len(items) == 0 {
+		out.noContent(http.StatusNoContent)
+		return
+	}
+	body := map[string]any{"data": items}
+	for k, v := range extra {
+		body[k] = v
+	}
+	out.json(http.StatusOK, body)
+}
+
+// window returns the [from, from+limit) slice bounds for n items.
+func window(n, from, limit int) (int, int) {
+	if from >= n {
+		return n, n
+	}
+	end := n
+	if limit < n-from {
+		end = from + limit
+	}
+	return from, end
+}
+
+// wildcard matches Zoho search syntax: "abc*" prefix, "*abc*" contains,
+// "abc" exact (case-insensitive).
+func wildcard(pattern, s string) bool {
+	p, v := strings.ToLower(pattern), strings.ToLower(s)
+	switch {
+	case strings.HasPrefix(p, "*") && strings.HasSuffix(p, "*") && len(p) >= 2:
+		return strings.Contains(v, strings.Trim(p, "*"))
+	case strings.HasSuffix(p, "*"):
+		return strings.HasPrefix(v, strings.TrimSuffix(p, "*"))
+	}
+	return p == v
+}

@@ -1,0 +1,416 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// OAuthClient is an OAuth client registered with the emulated Zoho Accounts
+// (what a developer creates in the Zoho API console).
+type OAuthClient struct {
+	ID           string
+	Secret       string
+	RedirectURIs []string // exact-match allow-list
+	Name         string   // shown on the consent page
+}
+
+// DataCenter is one Zoho data centre served by the emulator in multi-DC mode.
+type DataCenter struct {
+	Location     string // "us", "eu", ...
+	AccountsHost string // "accounts.zoho.com"
+	DeskHost     string // "desk.zoho.com"; empty when the DC has no Desk (uk)
+}
+
+// Default demo client registered when Options.Clients is empty.
+const (
+	DemoClientID     = "1000.DEMOCLIENT0000000000000000000"
+	DemoClientSecret = "demo-client-secret-0000000000000000000000"
+	DemoRedirectURI  = "http://127.0.0.1:8080/oauth/callback"
+)
+
+// Options configure an Emulator. The zero value is usable: one data centre,
+// the demo client, seeded data, the real clock.
+type Options struct {
+	// Now is the clock; default time.Now. Tests control it.
+	Now func() time.Time
+	// Clients are the registered OAuth clients; a demo client
+	// (DemoClientID/DemoClientSecret/DemoRedirectURI) when empty.
+	Clients []OAuthClient
+	// AutoConsent makes GET /oauth/v2/auth approve at once (headless use)
+	// instead of rendering the consent page.
+	AutoConsent bool
+	// AutoConsentOrgID is the org auto-consent binds when the user has several;
+	// default the user's first org.
+	AutoConsentOrgID string
+	// DefaultUser is the signed-in Zoho user at /oauth/v2/auth unless the
+	// request carries login_hint; default "admin@zylker.com".
+	DefaultUser string
+	// AccessTokenTTL is the access-token lifetime; default 1h.
+	AccessTokenTTL time.Duration
+	// DataCenters switch on multi-DC mode (Host-based routing). Empty means
+	// single-DC mode: one DC "us" serving Accounts and Desk (under /api/v1/)
+	// on whatever Host it is reached at.
+	DataCenters []DataCenter
+	// OrgLocations places seeded orgs (by id) in a DC other than the first.
+	OrgLocations map[string]string
+	// BaseURL is the external base URL in single-DC mode (hrefs,
+	// accounts-server); derived from the request Host when empty.
+	BaseURL string
+	// DailyCredits overrides every org's daily API credit budget (0 = by
+	// edition, §2.5).
+	DailyCredits int
+	// MaxConcurrent overrides every org's concurrent-call limit (0 = by edition).
+	MaxConcurrent int
+	// AgentLicenses overrides every org's agent seat count (0 = seed value).
+	AgentLicenses int
+	// MaxTrashBatch caps ids per moveToTrash; default 50 ([GAP]: Zoho
+	// documents no maximum).
+	MaxTrashBatch int
+	// MaxAttachmentBytes caps an uploaded file; default 20 MiB ([GAP]).
+	MaxAttachmentBytes int64
+	// MaxBodyBytes caps JSON request bodies; default 1 MiB.
+	MaxBodyBytes int64
+	// SearchMaxFrom is the largest accepted search `from`; default 999 (OAS).
+	SearchMaxFrom int
+	// NoSeed leaves the emulator empty except for orgs, users and settings
+	// (departments etc.) - no tickets or contacts. Default: full seed.
+	NoSeed bool
+	// ExtraTickets adds N synthetic tickets to the demo org (scale tests).
+	ExtraTickets int
+	// Faults are installed at start (see SetFaults).
+	Faults []Fault
+	// MaxRequestLog bounds the request log; default 1000.
+	MaxRequestLog int
+}
+
+func (o *Options) defaults() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if len(o.Clients) == 0 {
+		o.Clients = []OAuthClient{{ID: DemoClientID, Secret: DemoClientSecret, RedirectURIs: []string{DemoRedirectURI}, Name: "Demo Connector"}}
+	}
+	if o.DefaultUser == "" {
+		o.DefaultUser = "admin@zylker.com"
+	}
+	if o.AccessTokenTTL <= 0 {
+		o.AccessTokenTTL = time.Hour
+	}
+	if o.MaxTrashBatch <= 0 {
+		o.MaxTrashBatch = 50
+	}
+	if o.MaxAttachmentBytes <= 0 {
+		o.MaxAttachmentBytes = 20 << 20
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.SearchMaxFrom <= 0 {
+		o.SearchMaxFrom = 999
+	}
+	if o.MaxRequestLog <= 0 {
+		o.MaxRequestLog = 1000
+	}
+}
+
+// Counters are cumulative since New or the last Reset.
+type Counters struct {
+	// TokenRequests counts POST /oauth/v2/token refresh calls per refresh
+	// token (including throttled ones). Keys are refresh tokens.
+	TokenRequests map[string]int
+	// CodeExchanges counts authorization_code grants (successful or not).
+	CodeExchanges  int
+	TicketsCreated int
+	AgentsCreated  int
+	// Requests counts requests by "METHOD /path" (path as requested).
+	Requests map[string]int
+}
+
+// RequestRecord is one entry of the request log.
+type RequestRecord struct {
+	Time      time.Time
+	Method    string
+	Host      string
+	Path      string
+	Query     string
+	OrgID     string // the orgId header (or query) as sent
+	Status    int
+	ErrorCode string // Zoho errorCode or OAuth "error", if any
+}
+
+// Emulator is an in-memory Zoho Accounts + Zoho Desk. It is an http.Handler;
+// all methods are safe for concurrent use.
+type Emulator struct {
+	opts   Options
+	routes []route
+	sems   sync.Map // org id -> chan struct{} (concurrency limit)
+
+	mu       sync.Mutex
+	st       *state
+	faults   []*Fault
+	log      []RequestRecord
+	counters Counters
+}
+
+// New returns an emulator configured by opts, seeded unless opts.NoSeed.
+func New(opts Options) *Emulator {
+	opts.defaults()
+	e := &Emulator{opts: opts}
+	e.routes = e.deskRoutes()
+	e.resetLocked()
+	return e
+}
+
+// Reset restores the seed state and clears tokens, faults, the request log
+// and counters. Registered clients and options stay.
+func (e *Emulator) Reset() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.resetLocked()
+}
+
+func (e *Emulator) resetLocked() {
+	e.st = newState(&e.opts)
+	e.faults = nil
+	for i := range e.opts.Faults {
+		f := e.opts.Faults[i]
+		e.faults = append(e.faults, &f)
+	}
+	e.log = nil
+	e.counters = Counters{TokenRequests: map[string]int{}, Requests: map[string]int{}}
+}
+
+// Counters returns a copy of the counters.
+func (e *Emulator) Counters() Counters {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.counters
+	c.TokenRequests = make(map[string]int, len(e.counters.TokenRequests))
+	for k, v := range e.counters.TokenRequests {
+		c.TokenRequests[k] = v
+	}
+	c.Requests = make(map[string]int, len(e.counters.Requests))
+	for k, v := range e.counters.Requests {
+		c.Requests[k] = v
+	}
+	return c
+}
+
+// Requests returns a copy of the request log, oldest first (bounded by
+// Options.MaxRequestLog).
+func (e *Emulator) Requests() []RequestRecord {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]RequestRecord(nil), e.log...)
+}
+
+func (e *Emulator) now() time.Time { return e.opts.Now().UTC() }
+
+// ---- response buffering -------------------------------------------------
+
+// resp is a fully built response; handlers fill it under the lock and the
+// transport layer writes it (possibly mangled by a fault) afterwards.
+type resp struct {
+	status    int
+	header    http.Header
+	body      []byte
+	errorCode string
+}
+
+func newResp() *resp { return &resp{header: http.Header{}} }
+
+func (r *resp) json(status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Only our own wire types are encoded; failure is a programming error.
+		panic(fmt.Sprintf("emulator: encode response: %v", err))
+	}
+	r.status = status
+	r.header.Set("Content-Type", "application/json;charset=UTF-8")
+	r.body = bytes.TrimRight(buf.Bytes(), "\n")
+}
+
+func (r *resp) noContent(status int) {
+	r.status = status
+	r.body = nil
+}
+
+// ---- request plumbing ---------------------------------------------------
+
+type dcKind int
+
+const (
+	hostBoth dcKind = iota
+	hostAccounts
+	hostDesk
+)
+
+// resolveHost maps the request Host to a DC and to which service it serves.
+func (e *Emulator) resolveHost(r *http.Request) (dc DataCenter, kind dcKind, ok bool) {
+	if len(e.opts.DataCenters) == 0 {
+		return DataCenter{Location: "us"}, hostBoth, true
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(host)
+	for _, d := range e.opts.DataCenters {
+		switch host {
+		case d.AccountsHost:
+			return d, hostAccounts, true
+		case d.DeskHost:
+			return d, hostDesk, true
+		}
+	}
+	return DataCenter{}, 0, false
+}
+
+// baseURL is how the client reached service kind in dc.
+func (e *Emulator) baseURL(r *http.Request, dc DataCenter, accounts bool) string {
+	if len(e.opts.DataCenters) == 0 {
+		if e.opts.BaseURL != "" {
+			return strings.TrimRight(e.opts.BaseURL, "/")
+		}
+		scheme := "http"
+		if r != nil && r.TLS != nil {
+			scheme = "https"
+		}
+		host := "127.0.0.1"
+		if r != nil {
+			host = r.Host
+		}
+		return scheme + "://" + host
+	}
+	if accounts {
+		return "https://" + dc.AccountsHost
+	}
+	return "https://" + dc.DeskHost
+}
+
+func (e *Emulator) dcByLocation(loc string) (DataCenter, bool) {
+	if len(e.opts.DataCenters) == 0 {
+		return DataCenter{Location: "us"}, loc == "us"
+	}
+	for _, d := range e.opts.DataCenters {
+		if d.Location == loc {
+			return d, true
+		}
+	}
+	return DataCenter{}, false
+}
+
+// ServeHTTP routes Accounts (/oauth/...), Desk (/api/v1/...) and admin
+// (/__emulator/...) requests.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := e.now()
+	rec := RequestRecord{Time: start, Method: r.Method, Host: r.Host, Path: r.URL.Path, Query: redactQuery(r.URL.Query()), OrgID: orgIDOf(r)}
+	out := newResp()
+	defer func() {
+		rec.Status = out.status
+		rec.ErrorCode = out.errorCode
+		e.record(rec)
+	}()
+
+	if strings.HasPrefix(r.URL.Path, "/__emulator/") {
+		e.serveAdmin(out, r)
+		writeResp(w, out)
+		return
+	}
+	dc, kind, ok := e.resolveHost(r)
+	if !ok {
+		writeZohoError(out, http.StatusNotFound, "URL_NOT_FOUND", "The URL you requested could not be found.", nil)
+		writeResp(w, out)
+		return
+	}
+	fault := e.takeFault(r)
+	if fault != nil && !fault.applyBefore(w, r, out) {
+		return // connection reset or fault response written
+	}
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/oauth/") && kind != hostDesk:
+		e.serveAccounts(out, r, dc)
+	case strings.HasPrefix(r.URL.Path, "/api/v1/") && kind != hostAccounts:
+		e.serveDesk(out, r, dc)
+	default:
+		writeZohoError(out, http.StatusNotFound, "URL_NOT_FOUND", "The URL you requested could not be found.", nil)
+	}
+	if fault != nil {
+		fault.applyAfter(w, out)
+		return
+	}
+	writeResp(w, out)
+}
+
+func writeResp(w http.ResponseWriter, out *resp) {
+	for k, v := range out.header {
+		w.Header()[k] = v
+	}
+	if out.status == 0 {
+		out.status = http.StatusOK
+	}
+	if out.body != nil {
+		w.Header().Set("Content-Length", strconv.Itoa(len(out.body)))
+	}
+	w.WriteHeader(out.status)
+	if out.body != nil {
+		_, _ = w.Write(out.body) // the client went away; nothing to do
+	}
+}
+
+func (e *Emulator) record(rec RequestRecord) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.log) >= e.opts.MaxRequestLog {
+		n := copy(e.log, e.log[1:])
+		e.log = e.log[:n]
+	}
+	e.log = append(e.log, rec)
+	e.counters.Requests[rec.Method+" "+rec.Path]++
+}
+
+// orgIDOf reads the orgId header (any case) or, failing that, the query.
+func orgIDOf(r *http.Request) string {
+	if v := r.Header.Get("orgId"); v != "" {
+		return v
+	}
+	return r.URL.Query().Get("orgId")
+}
+
+// secretParams are query parameters never written to the request log.
+var secretParams = map[string]bool{"client_secret": true, "code": true, "refresh_token": true, "token": true, "access_token": true}
+
+func redactQuery(q url.Values) string {
+	if len(q) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		for _, v := range q[k] {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			if secretParams[k] {
+				v = "REDACTED"
+			}
+			b.WriteString(url.QueryEscape(k) + "=" + url.QueryEscape(v))
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,242 @@
+package emulator
+
+import (
+	"net/http"
+	"net/mail"
+	"strings"
+)
+
+func (c *call) contactJSON(ct *contact) map[string]any {
+	return map[string]any{
+		"id": ct.ID, "firstName": ns(ct.FirstName), "lastName": ct.LastName, "email": ns(ct.Email), "secondaryEmail": ns(ct.SecondaryEmail),
+		"phone": ns(ct.Phone), "mobile": ns(ct.Mobile), "accountId": ns(ct.AccountID), "ownerId": ns(ct.OwnerID), "type": ns(ct.Type),
+		"photoURL": nil, "webUrl": c.deskBase() + "/support/" + c.org.Portal + "/ShowHomePage.do#Contacts/dv/" + ct.ID,
+		"createdTime": ts(ct.Created), "isAnonymous": false, "isEndUser": false, "isSpam": false, "zohoCRMContact": nil,
+		"accountCount": "0", "customerHappiness": map[string]any{"badPercentage": "0", "okPercentage": "0", "goodPercentage": "0"},
+	}
+}
+
+var contactSorts = []string{"firstName", "lastName", "phone", "email", "account", "createdTime", "modifiedTime"}
+
+func contactField(ct *contact, f string) string {
+	switch f {
+	case "firstName":
+		return strings.ToLower(ct.FirstName)
+	case "lastName":
+		return strings.ToLower(ct.LastName)
+	case "phone":
+		return ct.Phone
+	case "email":
+		return strings.ToLower(ct.Email)
+	case "account":
+		return ct.AccountID
+	case "modifiedTime":
+		return ct.Modified.Format("2006-01-02T15:04:05.000000000")
+	}
+	return ct.Created.Format("2006-01-02T15:04:05.000000000")
+}
+
+func (c *call) sortContacts(list []*contact, param string) bool {
+	sortBy := c.q.Get(param)
+	if sortBy == "" || sortBy == "relevance" {
+		return true
+	}
+	key := strings.TrimPrefix(sortBy, "-")
+	if !contains(contactSorts, key) {
+		unprocessable(c.out, "The value passed for the 'sortBy' query parameter is invalid.")
+		return false
+	}
+	sortStable(list, func(a, b *contact) bool { return contactField(a, key) < contactField(b, key) }, strings.HasPrefix(sortBy, "-"))
+	return true
+}
+
+func (e *Emulator) listContacts(c *call) {
+	from, limit, ok := c.paging(10, 100, false)
+	if !ok {
+		return
+	}
+	inc, ok := c.includeParam("accounts")
+	if !ok {
+		return
+	}
+	if c.q.Has("fields") {
+		unprocessable(c.out, "The 'fields' parameter is not supported by the emulator.")
+		return
+	}
+	list := c.org.contactOrder
+	if c.q.Get("sortBy") != "" {
+		list = append([]*contact(nil), list...)
+		if !c.sortContacts(list, "sortBy") {
+			return
+		}
+	}
+	lo, hi := window(len(list), from, limit)
+	items := make([]any, 0, hi-lo)
+	for _, ct := range list[lo:hi] {
+		m := c.contactJSON(ct)
+		if inc["accounts"] {
+			m["account"] = nil // the emulator models no accounts
+		}
+		items = append(items, m)
+	}
+	writePage(c.out, items, nil)
+}
+
+func (e *Emulator) getContact(c *call) {
+	if _, ok := c.includeParam("accounts", "owner"); !ok {
+		return
+	}
+	ct := c.org.contacts[c.vars["id"]]
+	if ct == nil {
+		notFound(c.out)
+		return
+	}
+	m := c.contactJSON(ct)
+	m["description"], m["title"], m["cf"] = ns(ct.Description), ns(ct.Title), mapOrEmpty(ct.CF)
+	m["modifiedTime"] = ts(ct.Modified)
+	c.out.json(http.StatusOK, m)
+}
+
+func mapOrEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// searchValue matches Zoho search values: comma = OR, trailing * wildcard,
+// ${empty} / ${notempty}.
+func searchValue(param, v string) bool {
+	for _, p := range strings.Split(param, ",") {
+		p = strings.TrimSpace(p)
+		switch p {
+		case "${empty}":
+			if v == "" {
+				return true
+			}
+		case "${notempty}":
+			if v != "" {
+				return true
+			}
+		default:
+			if strings.HasSuffix(p, "*") {
+				if strings.HasPrefix(strings.ToLower(v), strings.ToLower(strings.TrimSuffix(p, "*"))) {
+					return true
+				}
+			} else if strings.EqualFold(p, v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (e *Emulator) searchContacts(c *call) {
+	from, limit, ok := c.paging(10, 100, false)
+	if !ok {
+		return
+	}
+	if from > e.opts.SearchMaxFrom {
+		unprocessable(c.out, "The value passed for the 'from' query parameter is invalid.")
+		return
+	}
+	fields := map[string]func(*contact) string{
+		"id": func(x *contact) string { return x.ID }, "fullName": (*contact).fullName,
+		"firstName": func(x *contact) string { return x.FirstName }, "lastName": func(x *contact) string { return x.LastName },
+		"email": func(x *contact) string { return x.Email }, "phone": func(x *contact) string { return x.Phone },
+		"mobile": func(x *contact) string { return x.Mobile },
+	}
+	all := c.q.Get("_all")
+	var list []*contact
+	for _, ct := range c.org.contactOrder {
+		match := true
+		for name, get := range fields {
+			if v := c.q.Get(name); v != "" && !searchValue(v, get(ct)) {
+				match = false
+			}
+		}
+		if all != "" && !containsFold(all, ct.fullName(), ct.Email, ct.Phone, ct.Mobile) {
+			match = false
+		}
+		if match {
+			list = append(list, ct)
+		}
+	}
+	if !c.sortContacts(list, "sortBy") {
+		return
+	}
+	lo, hi := window(len(list), from, limit)
+	items := make([]any, 0, hi-lo)
+	for _, ct := range list[lo:hi] {
+		items = append(items, c.contactJSON(ct))
+	}
+	writePage(c.out, items, map[string]any{"count": itoa(len(list))})
+}
+
+// containsFold reports whether any of vals contains term (trailing * allowed).
+func containsFold(term string, vals ...string) bool {
+	t := strings.ToLower(strings.TrimSuffix(term, "*"))
+	for _, v := range vals {
+		if strings.Contains(strings.ToLower(v), t) {
+			return true
+		}
+	}
+	return false
+}
+
+// readContact validates a contact object (create body or ticket's inline
+// contact) into ct.
+func (c *call) readContact(b *jsonBody, ct *contact, requireLast bool) {
+	var lastPresent bool
+	ct.LastName, lastPresent, _ = b.str("lastName", 80)
+	ct.FirstName, _, _ = b.str("firstName", 40)
+	ct.Email, _, _ = b.str("email", 100)
+	if ct.Email != "" {
+		if _, err := mail.ParseAddress(ct.Email); err != nil {
+			b.fail("email", "invalid")
+		}
+	}
+	ct.Phone, _, _ = b.str("phone", 50)
+	ct.Mobile, _, _ = b.str("mobile", 50)
+	if requireLast && (!lastPresent || ct.LastName == "") {
+		b.fail("lastName", "missing")
+	}
+}
+
+func (e *Emulator) createContact(c *call) {
+	b, ok := c.readJSON()
+	if !ok {
+		return
+	}
+	ct := &contact{}
+	c.readContact(b, ct, true)
+	ct.SecondaryEmail, _, _ = b.str("secondaryEmail", 100)
+	ct.Title, _, _ = b.str("title", 100)
+	ct.Description, _, _ = b.str("description", 0)
+	ct.Type, _, _ = b.str("type", 120)
+	ct.AccountID, _, _ = b.id("accountId")
+	ct.OwnerID, _, _ = b.id("ownerId")
+	ct.CF, _ = b.anyMap("cf")
+	b.rejectUnknown()
+	if ct.AccountID != "" {
+		b.fail("accountId", "invalid") // no accounts are modelled
+	}
+	if ct.OwnerID != "" && c.org.agents[ct.OwnerID] == nil {
+		b.fail("ownerId", "invalid")
+	}
+	if b.failed() {
+		invalidData(c.out, *b.errs)
+		return
+	}
+	if ct.Email != "" && c.org.contactByEmail(ct.Email) != nil {
+		invalidData(c.out, []fieldError{{FieldName: "/email", ErrorType: "duplicate"}})
+		return
+	}
+	ct.ID = c.org.newID()
+	ct.Created, ct.Modified = c.now, c.now
+	if ct.OwnerID == "" {
+		ct.OwnerID = c.agentID()
+	}
+	c.org.addContact(ct)
+	c.out.json(http.StatusOK, c.contactJSON(ct))
+}

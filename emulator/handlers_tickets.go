@@ -1,0 +1,747 @@
+package emulator
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func (c *call) webURL(t *ticket) string {
+	return c.deskBase() + "/support/" + c.org.Portal + "/ShowHomePage.do#Cases/dv/" + t.ID
+}
+
+func (c *call) statusType(t *ticket) string {
+	st, _ := c.org.statusType(t.Status)
+	if st == "" {
+		st = "Open"
+	}
+	return st
+}
+
+// ticketDetail is the full ticket (create/get/update response).
+func (c *call) ticketDetail(t *ticket) map[string]any {
+	return map[string]any{
+		"id": t.ID, "ticketNumber": strconv.FormatInt(t.Number, 10), "subject": t.Subject, "description": ns(t.Description),
+		"status": t.Status, "statusType": c.statusType(t), "priority": ns(t.Priority), "channel": ns(t.Channel), "channelCode": nil,
+		"classification": ns(t.Classification), "category": ns(t.Category), "subCategory": ns(t.SubCategory), "language": ns(t.Language),
+		"departmentId": t.DepartmentID, "contactId": t.ContactID, "accountId": ns(t.AccountID), "productId": ns(t.ProductID),
+		"assigneeId": ns(t.AssigneeID), "teamId": ns(t.TeamID), "email": ns(t.Email), "phone": ns(t.Phone),
+		"dueDate": ts(t.DueDate), "responseDueDate": ts(t.ResponseDueDate), "createdTime": ts(t.Created), "modifiedTime": ts(t.Modified),
+		"closedTime": ts(t.Closed), "onholdTime": ts(t.Onhold), "customerResponseTime": ts(t.CustomerResponse), "lockedTime": nil,
+		"threadCount": itoa(t.ThreadCount), "commentCount": itoa(t.CommentCount), "taskCount": "0",
+		"attachmentCount": itoa(len(c.org.attachments[t.ID])), "approvalCount": "0", "timeEntryCount": "0",
+		"isOverDue": !t.DueDate.IsZero() && t.DueDate.Before(c.now) && c.statusType(t) != "Closed", "isResponseOverdue": false,
+		"isEscalated": t.Status == "Escalated", "isSpam": false, "isArchived": false, "isDeleted": false, "isTrashed": t.Trashed,
+		"resolution": ns(t.Resolution), "secondaryContacts": strs(t.SecondaryContacts), "entitySkills": strs(t.EntitySkills),
+		"sharedDepartments": []any{}, "source": map[string]any{"appName": nil, "extId": nil, "permalink": nil, "type": "SYSTEM", "appPhotoURL": nil},
+		"channelRelatedInfo": nil, "layoutId": c.org.Portal + "-layout", "layoutDetails": map[string]any{"id": c.org.Portal + "-layout", "layoutName": "Standard"},
+		"slaId": nil, "webUrl": c.webURL(t), "modifiedBy": ns(t.ModifiedBy), "cf": mapOrEmpty(t.CF),
+	}
+}
+
+var rowFields = []string{"id", "ticketNumber", "subject", "status", "statusType", "priority", "channel", "channelCode", "departmentId",
+	"contactId", "accountId", "productId", "assigneeId", "teamId", "email", "phone", "dueDate", "responseDueDate", "createdTime",
+	"customerResponseTime", "closedTime", "onholdTime", "lockedTime", "threadCount", "commentCount", "isArchived", "isSpam", "webUrl",
+	"category", "subCategory", "layoutId", "language", "source"}
+
+// ticketRow is a list row (OAS listviewJson): a subset plus lastThread.
+func (c *call) ticketRow(t *ticket) map[string]any {
+	d := c.ticketDetail(t)
+	m := make(map[string]any, len(rowFields)+4)
+	for _, f := range rowFields {
+		m[f] = d[f]
+	}
+	m["lastThread"] = map[string]any{"channel": strings.ToUpper(t.Channel), "isDraft": false, "isForward": false, "direction": "in"}
+	m["relationshipType"] = "NONE"
+	m["sentiment"] = nil
+	return m
+}
+
+func (c *call) addIncludes(m map[string]any, t *ticket, inc map[string]bool) {
+	if inc["contacts"] {
+		var v any
+		if ct := c.org.contacts[t.ContactID]; ct != nil {
+			v = map[string]any{"id": ct.ID, "firstName": ns(ct.FirstName), "lastName": ct.LastName, "email": ns(ct.Email),
+				"phone": ns(ct.Phone), "mobile": ns(ct.Mobile), "type": ns(ct.Type), "account": nil}
+		}
+		m["contact"] = v
+	}
+	if inc["assignee"] {
+		var v any
+		if a := c.org.agents[t.AssigneeID]; a != nil {
+			v = map[string]any{"id": a.ID, "firstName": ns(a.FirstName), "lastName": a.LastName, "email": a.Email, "photoURL": nil}
+		}
+		m["assignee"] = v
+	}
+	if inc["departments"] {
+		var v any
+		if d := c.org.department(t.DepartmentID); d != nil {
+			v = map[string]any{"id": d.ID, "name": d.Name}
+		}
+		m["department"] = v
+	}
+	if inc["team"] {
+		var v any
+		if tm := c.org.team(t.TeamID); tm != nil {
+			v = map[string]any{"id": tm.ID, "name": tm.Name, "logoUrl": nil}
+		}
+		m["team"] = v
+	}
+	if inc["products"] {
+		var v any
+		if p := c.org.product(t.ProductID); p != nil {
+			v = map[string]any{"id": p.ID, "productName": p.Name}
+		}
+		m["product"] = v
+	}
+	if inc["contract"] {
+		m["contractId"] = nil
+	}
+	if inc["isRead"] {
+		m["isRead"] = true
+	}
+	if inc["skills"] {
+		m["skillsInfo"] = []any{}
+	}
+}
+
+func (e *Emulator) getTicket(c *call) {
+	inc, ok := c.includeParam("contacts", "products", "assignee", "departments", "contract", "isRead", "team", "skills")
+	if !ok {
+		return
+	}
+	t := c.org.tickets[c.vars["id"]]
+	if t == nil || t.Trashed { // trashed tickets are gone ([GAP]: documented-most is 404)
+		notFound(c.out)
+		return
+	}
+	m := c.ticketDetail(t)
+	m["createdBy"], m["tagCount"], m["followerCount"], m["isFollowing"], m["sentiment"] = ns(t.CreatedBy), "0", "0", false, nil
+	c.addIncludes(m, t, inc)
+	c.out.json(http.StatusOK, m)
+}
+
+// ticketFilter is the parsed filter set of GET /tickets.
+type ticketFilter struct {
+	depts, assignees, teams, channels, statuses, priorities []string
+	unassigned                                              bool
+	since                                                   time.Time
+}
+
+func (f *ticketFilter) match(t *ticket) bool {
+	if t.Trashed {
+		return false
+	}
+	if len(f.depts) > 0 && !contains(f.depts, t.DepartmentID) {
+		return false
+	}
+	if f.unassigned || len(f.assignees) > 0 {
+		if !(f.unassigned && t.AssigneeID == "") && !contains(f.assignees, t.AssigneeID) {
+			return false
+		}
+	}
+	if len(f.teams) > 0 && !contains(f.teams, t.TeamID) {
+		return false
+	}
+	if len(f.channels) > 0 && !containsFoldList(f.channels, t.Channel) {
+		return false
+	}
+	if len(f.statuses) > 0 && !containsFoldList(f.statuses, t.Status) {
+		return false
+	}
+	if len(f.priorities) > 0 && !containsFoldList(f.priorities, t.Priority) {
+		return false
+	}
+	if !f.since.IsZero() && t.CustomerResponse.Before(f.since) {
+		return false
+	}
+	return true
+}
+
+func containsFoldList(list []string, v string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, v) {
+			return true
+		}
+	}
+	return false
+}
+
+var ticketSorts = []string{"dueDate", "createdTime", "recentThread", "responseDueDate", "customerResponseTime", "ticketNumber"}
+
+func (e *Emulator) listTickets(c *call) {
+	from, limit, ok := c.paging(25, 100, false) // OAS default 25; max 100 (N-D29)
+	if !ok {
+		return
+	}
+	inc, ok := c.includeParam("contacts", "products", "departments", "team", "assignee", "isRead")
+	if !ok {
+		return
+	}
+	var f ticketFilter
+	if d := c.q.Get("departmentId"); d != "" && d != "0" {
+		f.depts = []string{d}
+	}
+	var oks [7]bool
+	var depts []string
+	depts, oks[0] = c.listParam("departmentIds", 20)
+	f.depts = append(f.depts, depts...)
+	var assignees []string
+	assignees, oks[1] = c.listParam("assignee", 0)
+	for _, a := range assignees {
+		if strings.EqualFold(a, "Unassigned") {
+			f.unassigned = true
+		} else {
+			f.assignees = append(f.assignees, a)
+		}
+	}
+	f.teams, oks[2] = c.listParam("teamIds", 0)
+	f.channels, oks[3] = c.listParam("channel", 0)
+	f.statuses, oks[4] = c.listParam("status", 0)
+	f.priorities, oks[5] = c.listParam("priority", 20)
+	var fields []string
+	fields, oks[6] = c.listParam("fields", 30)
+	for _, o := range oks {
+		if !o {
+			return
+		}
+	}
+	switch v := c.q.Get("receivedInDays"); v {
+	case "", "-1":
+	case "15", "30", "90":
+		n, _ := strconv.Atoi(v)
+		f.since = c.now.Add(-time.Duration(n) * 24 * time.Hour)
+	default:
+		unprocessable(c.out, "The value passed for the 'receivedInDays' query parameter is invalid.")
+		return
+	}
+	sortBy := c.q.Get("sortBy")
+	key := strings.TrimPrefix(sortBy, "-")
+	if sortBy != "" && !contains(ticketSorts, key) {
+		unprocessable(c.out, "The value passed for the 'sortBy' query parameter is invalid.")
+		return
+	}
+	detail := map[string]bool{}
+	probe := c.ticketDetail(&ticket{})
+	for _, fl := range fields {
+		_, known := probe[fl]
+		if !known && !strings.HasPrefix(fl, "cf_") {
+			unprocessable(c.out, "The value passed for the 'fields' query parameter is invalid.")
+			return
+		}
+		detail[fl] = true
+	}
+	desc := strings.HasPrefix(sortBy, "-")
+	page := make([]*ticket, 0, min(limit, 100))
+	if key == "" || key == "createdTime" || key == "ticketNumber" {
+		// ticketOrder is already sorted by creation (= number): walk it and
+		// keep only the page. Memory per request is O(limit).
+		skip := from
+		n := len(c.org.ticketOrder)
+		for i := 0; i < n && len(page) < limit; i++ {
+			t := c.org.ticketOrder[i]
+			if desc {
+				t = c.org.ticketOrder[n-1-i]
+			}
+			if !f.match(t) {
+				continue
+			}
+			if skip > 0 {
+				skip--
+				continue
+			}
+			page = append(page, t)
+		}
+	} else {
+		// Other keys need a sort of the matches (pointers only).
+		var all []*ticket
+		for _, t := range c.org.ticketOrder {
+			if f.match(t) {
+				all = append(all, t)
+			}
+		}
+		get := func(t *ticket) time.Time {
+			switch key {
+			case "dueDate":
+				return t.DueDate
+			case "responseDueDate":
+				return t.ResponseDueDate
+			case "recentThread":
+				return t.Modified
+			}
+			return t.CustomerResponse
+		}
+		sort.SliceStable(all, func(i, j int) bool {
+			a, b := get(all[i]), get(all[j])
+			if a.IsZero() != b.IsZero() { // nulls last either way
+				return b.IsZero()
+			}
+			if desc {
+				return a.After(b)
+			}
+			return a.Before(b)
+		})
+		lo, hi := window(len(all), from, limit)
+		page = all[lo:hi]
+	}
+	items := make([]any, 0, len(page))
+	for _, t := range page {
+		var m map[string]any
+		if len(fields) > 0 {
+			d := c.ticketDetail(t)
+			m = map[string]any{"id": t.ID}
+			for fl := range detail {
+				if strings.HasPrefix(fl, "cf_") {
+					m[fl] = t.CF[fl]
+				} else {
+					m[fl] = d[fl]
+				}
+			}
+		} else {
+			m = c.ticketRow(t)
+		}
+		c.addIncludes(m, t, inc)
+		items = append(items, m)
+	}
+	writePage(c.out, items, nil)
+}
+
+// applyTicketFields reads create/update fields from b into t. create
+// enforces required fields; update allows explicit nulls on nullable ones.
+func (e *Emulator) applyTicketFields(c *call, b *jsonBody, t *ticket, create bool) (newContact *contact) {
+	str := func(name string, max int, dst *string, nullable bool) {
+		v, present, null := b.str(name, max)
+		switch {
+		case !present:
+		case null && !nullable:
+			b.fail(name, "invalid")
+		default:
+			*dst = v
+		}
+	}
+	ref := func(name string, dst *string, exists func(string) bool, nullable bool) {
+		v, present, null := b.id(name)
+		switch {
+		case !present:
+		case null:
+			if !nullable {
+				b.fail(name, "invalid")
+			} else {
+				*dst = ""
+			}
+		case !exists(v):
+			b.fail(name, "invalid")
+		default:
+			*dst = v
+		}
+	}
+	subj, present, null := b.str("subject", 255)
+	if (create && (!present || subj == "")) || (!create && present && (null || subj == "")) {
+		b.fail("subject", map[bool]string{true: "missing", false: "invalid"}[create && (!present || null)])
+	} else if present {
+		t.Subject = subj
+	}
+	if create && !b.has("departmentId") {
+		b.fail("departmentId", "missing")
+	}
+	ref("departmentId", &t.DepartmentID, func(id string) bool { d := c.org.department(id); return d != nil && d.IsEnabled }, false)
+	ref("contactId", &t.ContactID, func(id string) bool { return c.org.contacts[id] != nil }, false)
+	if cb, ok := b.object("contact"); ok {
+		ct := &contact{}
+		c.readContact(cb, ct, false)
+		if ct.LastName == "" && ct.Email == "" {
+			cb.fail("lastName", "missing")
+		}
+		cb.rejectUnknown()
+		if !b.failed() {
+			if ct.Email != "" {
+				if existing := c.org.contactByEmail(ct.Email); existing != nil {
+					t.ContactID = existing.ID
+					ct = nil
+				}
+			}
+			if ct != nil {
+				if ct.LastName == "" {
+					ct.LastName, _, _ = strings.Cut(ct.Email, "@")
+				}
+				newContact = ct
+			}
+		}
+	} else if create && t.ContactID == "" && !b.failed() {
+		b.fail("contactId", "missing")
+	}
+	str("email", 150, &t.Email, true)
+	str("phone", 120, &t.Phone, true)
+	str("description", 65535, &t.Description, true)
+	if st, present, null := b.str("status", 120); present {
+		if _, ok := c.org.statusType(st); null || !ok {
+			b.fail("status", "invalid")
+		} else {
+			t.Status = st
+		}
+	}
+	str("priority", 120, &t.Priority, true)
+	if ch, present, null := b.str("channel", 120); present {
+		if !null && !contains(c.org.channels, ch) {
+			b.fail("channel", "invalid")
+		} else {
+			t.Channel = ch
+		}
+	}
+	if cl, present, null := b.str("classification", 300); present {
+		if !null && !contains(c.org.classes, cl) {
+			b.fail("classification", "invalid")
+		} else {
+			t.Classification = cl
+		}
+	}
+	str("category", 300, &t.Category, true)
+	str("subCategory", 300, &t.SubCategory, true)
+	str("language", 120, &t.Language, true)
+	str("resolution", 65535, &t.Resolution, true)
+	ref("assigneeId", &t.AssigneeID, func(id string) bool { a := c.org.agents[id]; return a != nil && a.Status == "ACTIVE" }, true)
+	ref("teamId", &t.TeamID, func(id string) bool { return c.org.team(id) != nil }, true)
+	ref("productId", &t.ProductID, func(id string) bool { return c.org.product(id) != nil }, true)
+	ref("accountId", &t.AccountID, func(string) bool { return false }, true) // no accounts modelled
+	if d, present, null := b.timeField("dueDate"); present {
+		if null {
+			t.DueDate = time.Time{}
+		} else {
+			t.DueDate = d
+		}
+	}
+	if _, present, null := b.str("responseDueDate", 0); present && !null {
+		b.fail("responseDueDate", "invalid") // can only be set to null (OAS)
+	} else if present {
+		t.ResponseDueDate = time.Time{}
+	}
+	if cf, present := b.anyMap("cf"); present {
+		if t.CF == nil {
+			t.CF = map[string]any{}
+		}
+		for k, v := range cf {
+			t.CF[k] = v
+		}
+	}
+	if sc, present := b.strList("secondaryContacts", 20); present {
+		for i, id := range sc {
+			if c.org.contacts[id] == nil {
+				b.fail(fmt.Sprintf("secondaryContacts/%d", i), "invalid")
+			}
+		}
+		t.SecondaryContacts = sc
+	}
+	if sk, present := b.strList("entitySkills", 10); present {
+		t.EntitySkills = sk
+	}
+	if ups, present := b.strList("uploads", 10); present {
+		for i, id := range ups {
+			if c.org.uploads[id] == nil {
+				b.fail(fmt.Sprintf("uploads/%d", i), "invalid")
+			}
+		}
+		if !b.failed() {
+			for _, id := range ups {
+				u := c.org.uploads[id]
+				delete(c.org.uploads, id)
+				u.TicketID = t.ID // t.ID may still be empty on create; fixed by caller
+				c.org.attachments[t.ID] = append(c.org.attachments[t.ID], u)
+				c.org.attByID[u.ID] = u
+			}
+		}
+	}
+	// Assignee must belong to the ticket's department.
+	if t.AssigneeID != "" && t.DepartmentID != "" && !b.failed() {
+		if a := c.org.agents[t.AssigneeID]; a != nil && !contains(a.DepartmentIDs, t.DepartmentID) && b.has("assigneeId") {
+			b.fail("assigneeId", "invalid")
+		}
+	}
+	b.rejectUnknown()
+	return newContact
+}
+
+func (e *Emulator) createTicket(c *call) {
+	b, ok := c.readJSON()
+	if !ok {
+		return
+	}
+	t := &ticket{Status: "Open", ID: c.org.newID()}
+	newContact := e.applyTicketFields(c, b, t, true)
+	if b.failed() {
+		// Undo attachments that were moved onto the half-built ticket.
+		for _, u := range c.org.attachments[t.ID] {
+			c.org.uploads[u.ID] = u
+			delete(c.org.attByID, u.ID)
+		}
+		delete(c.org.attachments, t.ID)
+		invalidData(c.out, *b.errs)
+		return
+	}
+	if newContact != nil {
+		newContact.ID = c.org.newID()
+		newContact.Created, newContact.Modified, newContact.OwnerID = c.now, c.now, c.agentID()
+		c.org.addContact(newContact)
+		t.ContactID = newContact.ID
+	}
+	if t.Email == "" {
+		if ct := c.org.contacts[t.ContactID]; ct != nil {
+			t.Email = ct.Email
+		}
+	}
+	c.org.nextNumber++
+	t.Number = c.org.nextNumber
+	t.Created, t.Modified, t.CustomerResponse = c.now, c.now, c.now
+	t.CreatedBy, t.ModifiedBy = c.agentID(), c.agentID()
+	c.setStatusTimes(t)
+	c.org.addTicket(t)
+	e.counters.TicketsCreated++
+	c.out.json(http.StatusOK, c.ticketDetail(t))
+}
+
+func (c *call) setStatusTimes(t *ticket) {
+	switch c.statusType(t) {
+	case "Closed":
+		if t.Closed.IsZero() {
+			t.Closed = c.now
+		}
+	case "On Hold":
+		t.Closed = time.Time{}
+		if t.Onhold.IsZero() {
+			t.Onhold = c.now
+		}
+	default:
+		t.Closed, t.Onhold = time.Time{}, time.Time{}
+	}
+}
+
+func (e *Emulator) updateTicket(c *call) {
+	if _, _, ok := c.boolParam("disableClosureNotification"); !ok {
+		return
+	}
+	t := c.org.tickets[c.vars["id"]]
+	if t == nil || t.Trashed {
+		notFound(c.out)
+		return
+	}
+	b, ok := c.readJSON()
+	if !ok {
+		return
+	}
+	// Work on a copy so a rejected update changes nothing.
+	cp := *t
+	cp.CF = map[string]any{}
+	for k, v := range t.CF {
+		cp.CF[k] = v
+	}
+	newContact := e.applyTicketFields(c, b, &cp, false)
+	if b.failed() {
+		invalidData(c.out, *b.errs)
+		return
+	}
+	if newContact != nil {
+		newContact.ID = c.org.newID()
+		newContact.Created, newContact.Modified, newContact.OwnerID = c.now, c.now, c.agentID()
+		c.org.addContact(newContact)
+		cp.ContactID = newContact.ID
+	}
+	cp.Modified, cp.ModifiedBy = c.now, c.agentID()
+	c.setStatusTimes(&cp)
+	*t = cp
+	c.out.json(http.StatusOK, c.ticketDetail(t))
+}
+
+func (e *Emulator) moveToTrash(c *call) {
+	b, ok := c.readJSON()
+	if !ok {
+		return
+	}
+	ids, present := b.strList("ticketIds", 0)
+	if !present || len(ids) == 0 {
+		b.fail("ticketIds", "missing")
+	} else if len(ids) > e.opts.MaxTrashBatch {
+		b.fail("ticketIds", "invalid")
+	}
+	for i, id := range ids {
+		if t := c.org.tickets[id]; t == nil || t.Trashed {
+			b.fail(fmt.Sprintf("ticketIds/%d", i), "invalid")
+		}
+	}
+	b.rejectUnknown()
+	if b.failed() {
+		invalidData(c.out, *b.errs)
+		return
+	}
+	for _, id := range ids {
+		t := c.org.tickets[id]
+		if !t.Trashed {
+			t.Trashed = true
+			c.org.liveTickets--
+		}
+	}
+	c.out.noContent(http.StatusNoContent)
+}
+
+var ticketSearchSorts = []string{"relevance", "modifiedTime", "createdTime", "customerResponseTime"}
+
+func (e *Emulator) searchTickets(c *call) {
+	from, limit, ok := c.paging(10, 100, false)
+	if !ok {
+		return
+	}
+	if from > e.opts.SearchMaxFrom {
+		unprocessable(c.out, "The value passed for the 'from' query parameter is invalid.")
+		return
+	}
+	sortBy := c.q.Get("sortBy")
+	if sortBy != "" && !contains(ticketSearchSorts, strings.TrimPrefix(sortBy, "-")) {
+		unprocessable(c.out, "The value passed for the 'sortBy' query parameter is invalid.")
+		return
+	}
+	for _, p := range []string{"subject", "_all"} {
+		if v := c.q.Get(p); v != "" && len(strings.Trim(v, "*")) < 3 {
+			unprocessable(c.out, fmt.Sprintf("The value passed for the '%s' query parameter is invalid.", p))
+			return
+		}
+	}
+	var ranges [2][2]time.Time
+	for i, p := range []string{"createdTimeRange", "modifiedTimeRange"} {
+		if v := c.q.Get(p); v != "" {
+			a, bb, found := strings.Cut(v, ",")
+			ta, err1 := parseZohoTime(a)
+			tb, err2 := parseZohoTime(bb)
+			if !found || err1 != nil || err2 != nil {
+				unprocessable(c.out, fmt.Sprintf("The value passed for the '%s' query parameter is invalid.", p))
+				return
+			}
+			ranges[i] = [2]time.Time{ta, tb}
+		}
+	}
+	getters := map[string]func(*ticket) string{
+		"id": func(t *ticket) string { return t.ID }, "ticketNumber": func(t *ticket) string { return strconv.FormatInt(t.Number, 10) },
+		"subject": func(t *ticket) string { return t.Subject }, "description": func(t *ticket) string { return t.Description },
+		"email": func(t *ticket) string { return t.Email }, "phone": func(t *ticket) string { return t.Phone },
+		"contactId": func(t *ticket) string { return t.ContactID }, "productId": func(t *ticket) string { return t.ProductID },
+		"departmentId": func(t *ticket) string { return t.DepartmentID }, "assigneeId": func(t *ticket) string { return t.AssigneeID },
+		"priority": func(t *ticket) string { return t.Priority }, "channel": func(t *ticket) string { return t.Channel },
+		"category": func(t *ticket) string { return t.Category },
+		"contactName": func(t *ticket) string {
+			if ct := c.org.contacts[t.ContactID]; ct != nil {
+				return ct.fullName()
+			}
+			return ""
+		},
+		"productName": func(t *ticket) string {
+			if p := c.org.product(t.ProductID); p != nil {
+				return p.Name
+			}
+			return ""
+		},
+	}
+	status := c.q.Get("status")
+	all := c.q.Get("_all")
+	var list []*ticket
+	for _, t := range c.org.ticketOrder {
+		if t.Trashed {
+			continue
+		}
+		match := true
+		for name, get := range getters {
+			if v := c.q.Get(name); v != "" && !searchMatch(name, v, get(t)) {
+				match = false
+				break
+			}
+		}
+		if match && status != "" && !statusMatch(status, t.Status, c.statusType(t)) {
+			match = false
+		}
+		if match && all != "" && !containsFold(all, t.Subject, t.Description, t.Email, strconv.FormatInt(t.Number, 10)) {
+			match = false
+		}
+		for i, r := range ranges {
+			tt := t.Created
+			if i == 1 {
+				tt = t.Modified
+			}
+			if !r[0].IsZero() && (tt.Before(r[0]) || tt.After(r[1])) {
+				match = false
+			}
+		}
+		if match {
+			list = append(list, t)
+		}
+	}
+	if key := strings.TrimPrefix(sortBy, "-"); key != "" && key != "relevance" {
+		get := func(t *ticket) time.Time {
+			switch key {
+			case "modifiedTime":
+				return t.Modified
+			case "customerResponseTime":
+				return t.CustomerResponse
+			}
+			return t.Created
+		}
+		sortStable(list, func(a, b *ticket) bool { return get(a).Before(get(b)) }, strings.HasPrefix(sortBy, "-"))
+	}
+	lo, hi := window(len(list), from, limit)
+	items := make([]any, 0, hi-lo)
+	for _, t := range list[lo:hi] {
+		m := c.ticketDetail(t)
+		delete(m, "description") // search rows omit it [C DEX]
+		m["description"] = nil
+		m["lastThread"] = map[string]any{"channel": strings.ToUpper(t.Channel), "isDraft": false, "isForward": false, "direction": "in"}
+		m["createdBy"], m["relationshipType"], m["isRead"], m["childTicketCount"], m["customFields"] = ns(t.CreatedBy), "NONE", true, "0", map[string]any{}
+		m["parentTicket"], m["sourceTicket"] = nil, nil
+		c.addIncludes(m, t, map[string]bool{"contacts": true, "departments": true, "team": true, "products": true})
+		var assignee any
+		if a := c.org.agents[t.AssigneeID]; a != nil {
+			assignee = map[string]any{"id": a.ID, "firstName": ns(a.FirstName), "lastName": a.LastName, "emailId": a.Email, "photoURL": nil, "zuid": ns(a.ZUID)}
+		}
+		m["assignee"] = assignee
+		items = append(items, m)
+	}
+	writePage(c.out, items, map[string]any{"count": itoa(len(list))})
+}
+
+// searchMatch: exact id fields, wildcard strings; commas are OR.
+func searchMatch(name, param, v string) bool {
+	if name == "subject" || name == "description" {
+		for _, p := range strings.Split(param, ",") {
+			if strings.HasSuffix(p, "*") || strings.HasPrefix(p, "*") {
+				if strings.Contains(strings.ToLower(v), strings.ToLower(strings.Trim(p, "*"))) {
+					return true
+				}
+			} else if strings.Contains(strings.ToLower(v), strings.ToLower(p)) {
+				return true
+			}
+		}
+		return false
+	}
+	return searchValue(param, v)
+}
+
+func statusMatch(param, status, typ string) bool {
+	for _, p := range strings.Split(param, ",") {
+		switch p {
+		case "${OPEN}":
+			if typ == "Open" {
+				return true
+			}
+		case "${ONHOLD}":
+			if typ == "On Hold" {
+				return true
+			}
+		case "${CLOSED}":
+			if typ == "Closed" {
+				return true
+			}
+		default:
+			if strings.EqualFold(p, status) {
+				return true
+			}
+		}
+	}
+	return false
+}
