@@ -1,0 +1,169 @@
+// Package apikey issues and checks the API keys that REST and MCP callers
+// present as "Authorization: Bearer dk_...".
+//
+// A key is "dk_" followed by 43 base62 characters (256 random bits). Only
+// its SHA-256 hash is stored, with a short prefix for listings; the key
+// itself is shown once, when it is created. Authentication looks the key up
+// by its hash, so no comparison of secret bytes ever depends on their value.
+package apikey
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/store"
+)
+
+const (
+	// Prefix starts every key, so that secret scanners and people can tell
+	// a deskconn key at a glance.
+	Prefix = "dk_"
+	// bodyLen is the number of base62 characters after the prefix:
+	// 43 characters of base62 carry 256 bits.
+	bodyLen = 43
+	// displayLen is how much of a key is stored for listings ("dk_" + 6).
+	displayLen = len(Prefix) + 6
+)
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// ErrMalformed means a string is not shaped like a deskconn API key.
+var ErrMalformed = errors.New("apikey: malformed key")
+
+// Service creates, authenticates, lists and revokes API keys in a store.
+// It is safe for concurrent use.
+type Service struct {
+	store store.Store
+}
+
+// New returns a Service backed by st.
+func New(st store.Store) *Service { return &Service{store: st} }
+
+// Generate returns a fresh random key. It does not store it.
+func Generate() (deskconn.Secret, error) {
+	var b strings.Builder
+	b.WriteString(Prefix)
+	max := big.NewInt(int64(len(base62)))
+	for range bodyLen {
+		n, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			return "", fmt.Errorf("generate api key: %w", err)
+		}
+		b.WriteByte(base62[n.Int64()])
+	}
+	return deskconn.Secret(b.String()), nil
+}
+
+// Check reports whether key has the shape of a deskconn API key: the "dk_"
+// prefix followed by exactly 43 base62 characters. It returns ErrMalformed
+// otherwise and never echoes the input.
+func Check(key string) error {
+	body, ok := strings.CutPrefix(key, Prefix)
+	if !ok || len(body) != bodyLen {
+		return ErrMalformed
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return ErrMalformed
+		}
+	}
+	return nil
+}
+
+// Hash returns the SHA-256 of key, the only form in which keys are stored.
+func Hash(key string) []byte {
+	sum := sha256.Sum256([]byte(key))
+	return sum[:]
+}
+
+// Create makes a new key for tenantID and stores its hash. The returned
+// Secret is the only copy of the key: show it once and forget it.
+func (s *Service) Create(ctx context.Context, tenantID, name string) (deskconn.Secret, *store.APIKey, error) {
+	if strings.TrimSpace(name) == "" {
+		return "", nil, deskconn.Invalid("an API key needs a name", deskconn.FieldError{Pointer: "/name", Code: "missing", Message: "give the key a name"})
+	}
+	key, err := Generate()
+	if err != nil {
+		return "", nil, err
+	}
+	return s.save(ctx, tenantID, name, key)
+}
+
+// Import stores a key chosen by the caller (for example DESKCONN_API_KEY in
+// the demo). The key must pass Check. Importing a key that is already
+// stored for tenantID returns the stored record.
+func (s *Service) Import(ctx context.Context, tenantID, name string, key deskconn.Secret) (*store.APIKey, error) {
+	if err := Check(key.Reveal()); err != nil {
+		return nil, deskconn.Errorf(deskconn.CodeInvalid, "the API key must be %q followed by %d letters or digits", Prefix, bodyLen)
+	}
+	if k, err := s.store.LookupAPIKey(ctx, Hash(key.Reveal())); err == nil {
+		if k.TenantID != tenantID {
+			return nil, deskconn.Errorf(deskconn.CodeConflict, "this API key already belongs to another tenant")
+		}
+		return k, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("import api key: %w", err)
+	}
+	_, k, err := s.save(ctx, tenantID, name, key)
+	return k, err
+}
+
+func (s *Service) save(ctx context.Context, tenantID, name string, key deskconn.Secret) (deskconn.Secret, *store.APIKey, error) {
+	k := &store.APIKey{
+		TenantID: tenantID,
+		Name:     name,
+		Hash:     Hash(key.Reveal()),
+		Prefix:   key.Reveal()[:displayLen],
+	}
+	if err := s.store.CreateAPIKey(ctx, k); err != nil {
+		return "", nil, fmt.Errorf("create api key: %w", err)
+	}
+	return key, k, nil
+}
+
+// Authenticate checks a bearer key and returns the tenant and key id it
+// belongs to. A malformed, unknown or revoked key is a *deskconn.Error with
+// code unauthenticated; a malformed key costs no store lookup.
+func (s *Service) Authenticate(ctx context.Context, bearer string) (tenantID, keyID string, err error) {
+	if Check(bearer) != nil {
+		return "", "", deskconn.Errorf(deskconn.CodeUnauthenticated, "the API key is malformed: expected %q followed by %d letters or digits", Prefix, bodyLen)
+	}
+	k, err := s.store.LookupAPIKey(ctx, Hash(bearer))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", "", deskconn.Errorf(deskconn.CodeUnauthenticated, "the API key is unknown or revoked")
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("authenticate api key: %w", err)
+	}
+	return k.TenantID, k.ID, nil
+}
+
+// List returns the tenant's keys (hashes and prefixes only), revoked ones
+// included.
+func (s *Service) List(ctx context.Context, tenantID string) ([]*store.APIKey, error) {
+	keys, err := s.store.ListAPIKeys(ctx, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	return keys, nil
+}
+
+// Revoke revokes the tenant's key with this id. Another tenant's key, or an
+// unknown id, is a not_found *deskconn.Error.
+func (s *Service) Revoke(ctx context.Context, tenantID, id string) error {
+	err := s.store.RevokeAPIKey(ctx, tenantID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return deskconn.Errorf(deskconn.CodeNotFound, "no API key with id %q", id)
+	}
+	if err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
+	}
+	return nil
+}

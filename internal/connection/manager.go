@@ -1,0 +1,400 @@
+// Package connection manages deskconn's OAuth connections to Zoho Desk: the
+// connect flow (single-use state, data-centre discovery checked against the
+// regions table, code exchange, organisation choice, self-test), the sealed
+// tokens at rest, and a persisted token source that refreshes at most once
+// per connection at a time across the whole deployment and never spends more
+// than its token budget.
+//
+// Every secret (client secret, access token, refresh token) is sealed with
+// internal/seal before it reaches the store, bound to its row and column.
+// No error or log line carries a secret.
+package connection
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/seal"
+	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/zohodesk"
+)
+
+// DefaultScopes is the scope list the spec's "Add connection" pre-fills.
+var DefaultScopes = []string{
+	"Desk.tickets.ALL", "Desk.settings.READ", "Desk.basic.READ", "Desk.contacts.READ",
+	"Desk.settings.CREATE", "Desk.basic.CREATE", "Desk.settings.UPDATE", "Desk.basic.UPDATE",
+}
+
+// Defaults of Options.
+const (
+	DefaultTokenBudget  = 5                // token requests per window per refresh token: half Zoho's 10
+	DefaultTokenWindow  = 10 * time.Minute // Zoho's window for the per-refresh-token limit
+	DefaultRefreshAhead = 5 * time.Minute
+	DefaultStateTTL     = 10 * time.Minute
+	// refreshTimeout bounds one token-endpoint round trip made on behalf of
+	// many waiting callers.
+	refreshTimeout = 30 * time.Second
+)
+
+// The columns sealed values are bound to (seal.AAD.Column).
+const (
+	tableConnections = "connections"
+	colClientSecret  = "client_secret"
+	colRefreshToken  = "refresh_token"
+	colAccessToken   = "access_token"
+)
+
+// Sentinel causes of connect-flow failures, matched with errors.Is on the
+// *deskconn.Error that Callback returns. Pages use them to say what to do.
+var (
+	// ErrConsentDenied: the person clicked "Deny" on Zoho's consent page.
+	ErrConsentDenied = errors.New("connection: consent denied")
+	// ErrStateInvalid: the state is missing, unknown, already used or expired.
+	ErrStateInvalid = errors.New("connection: invalid or used state")
+	// ErrStateExpired: the state was found but is older than its TTL.
+	ErrStateExpired = errors.New("connection: expired state")
+	// ErrUnknownAccountsServer: the callback named an accounts server that is
+	// not in the regions table; nothing was sent to it.
+	ErrUnknownAccountsServer = errors.New("connection: unknown accounts server")
+	// ErrZoho: Zoho refused the exchange, or the organisation list or
+	// self-test failed.
+	ErrZoho = errors.New("connection: zoho error")
+)
+
+// Options configure a Manager. Store, Keyring, Regions and BaseURL are
+// required.
+type Options struct {
+	Store   store.Store
+	Keyring *seal.Keyring
+	// Regions is the data-centre table; only accounts servers in it are
+	// ever sent a secret.
+	Regions *zohodesk.Regions
+	// EntryLocation is the region whose accounts server starts the
+	// authorize flow (Zoho redirects to the user's own DC); default "us".
+	EntryLocation string
+	// HTTPClient makes every call to Zoho (token endpoint and Desk).
+	HTTPClient *http.Client
+	// BaseURL is the public base URL of the deskconn server; the OAuth
+	// callback is BaseURL + "/oauth/callback".
+	BaseURL string
+	Now     func() time.Time
+	Logger  *slog.Logger
+	// TokenBudget is the most token requests made per TokenWindow with one
+	// refresh token, counted across every replica; default 5.
+	TokenBudget int
+	TokenWindow time.Duration
+	// RefreshAhead is how long before expiry an access token is refreshed;
+	// default 5 minutes.
+	RefreshAhead time.Duration
+	// StateTTL is the lifetime of an authorize state; default 10 minutes.
+	StateTTL time.Duration
+	// DeskLimiter is shared by every client the Manager builds (optional).
+	DeskLimiter zohodesk.Limiter
+}
+
+// Manager creates connections, runs the connect flow and hands out Desk
+// clients with persisted token sources. It is safe for concurrent use; run
+// one per process and share it.
+type Manager struct {
+	opts  Options
+	log   *slog.Logger
+	group singleflight.Group
+
+	mu    sync.Mutex
+	cache map[string]cachedToken // connection id -> last access token seen
+}
+
+type cachedToken struct {
+	token  string
+	expiry time.Time
+}
+
+// New returns a Manager for opts.
+func New(opts Options) (*Manager, error) {
+	if opts.Store == nil || opts.Keyring == nil || opts.Regions == nil {
+		return nil, errors.New("new connection manager: Store, Keyring and Regions are required")
+	}
+	u, err := url.Parse(opts.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("new connection manager: BaseURL %q is not an absolute http(s) URL", opts.BaseURL)
+	}
+	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	if opts.EntryLocation == "" {
+		opts.EntryLocation = "us"
+	}
+	if _, err := opts.Regions.ByLocation(opts.EntryLocation); err != nil {
+		return nil, fmt.Errorf("new connection manager: entry location: %w", err)
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: refreshTimeout}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.TokenBudget <= 0 {
+		opts.TokenBudget = DefaultTokenBudget
+	}
+	if opts.TokenWindow <= 0 {
+		opts.TokenWindow = DefaultTokenWindow
+	}
+	if opts.RefreshAhead <= 0 {
+		opts.RefreshAhead = DefaultRefreshAhead
+	}
+	if opts.StateTTL <= 0 {
+		opts.StateTTL = DefaultStateTTL
+	}
+	return &Manager{opts: opts, log: opts.Logger, cache: map[string]cachedToken{}}, nil
+}
+
+// CallbackURL is the redirect URI to register in the Zoho API console.
+func (m *Manager) CallbackURL() string { return m.opts.BaseURL + "/oauth/callback" }
+
+// Regions returns the regions table the Manager trusts.
+func (m *Manager) Regions() *zohodesk.Regions { return m.opts.Regions }
+
+// Store returns the Manager's store.
+func (m *Manager) Store() store.Store { return m.opts.Store }
+
+// CreateInput is what a person gives to add a connection.
+type CreateInput struct {
+	Name         string          `json:"name"`
+	ClientID     string          `json:"clientId"`
+	ClientSecret deskconn.Secret `json:"-"`
+	// Scopes default to DefaultScopes when empty.
+	Scopes []string `json:"scopes,omitempty"`
+}
+
+var (
+	nameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+	scopeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._]{0,99}$`)
+)
+
+// ParseScopes splits a comma- or space-separated scope list, dropping
+// empties and duplicates.
+func ParseScopes(s string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' || r == '\r' }) {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Validate checks in and returns every field problem at once.
+func (in *CreateInput) Validate() error {
+	var fields []deskconn.FieldError
+	if !nameRE.MatchString(in.Name) {
+		fields = append(fields, deskconn.FieldError{Pointer: "/name", Code: "invalid", Message: "use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"})
+	}
+	if strings.TrimSpace(in.ClientID) == "" || len(in.ClientID) > 200 || strings.ContainsAny(in.ClientID, " \t\r\n") {
+		fields = append(fields, deskconn.FieldError{Pointer: "/clientId", Code: "missing", Message: "paste the client id from the Zoho API console"})
+	}
+	if strings.TrimSpace(in.ClientSecret.Reveal()) == "" || len(in.ClientSecret) > 500 {
+		fields = append(fields, deskconn.FieldError{Pointer: "/clientSecret", Code: "missing", Message: "paste the client secret from the Zoho API console"})
+	}
+	for i, s := range in.Scopes {
+		if !scopeRE.MatchString(s) {
+			fields = append(fields, deskconn.FieldError{Pointer: fmt.Sprintf("/scopes/%d", i), Code: "invalid", Message: "a scope looks like Desk.tickets.ALL"})
+		}
+	}
+	if len(fields) > 0 {
+		return deskconn.Invalid("the connection cannot be created", fields...)
+	}
+	return nil
+}
+
+// Create stores a new pending connection for tenantID with its client
+// secret sealed. A duplicate name is a conflict error.
+func (m *Manager) Create(ctx context.Context, tenantID string, in CreateInput) (*store.Connection, error) {
+	in.ClientID = strings.TrimSpace(in.ClientID)
+	in.ClientSecret = deskconn.Secret(strings.TrimSpace(in.ClientSecret.Reveal()))
+	if len(in.Scopes) == 0 {
+		in.Scopes = append([]string(nil), DefaultScopes...)
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	c := &store.Connection{
+		TenantID: tenantID,
+		Name:     in.Name,
+		ClientID: in.ClientID,
+		Scopes:   in.Scopes,
+		Status:   store.StatusPending,
+	}
+	if err := m.opts.Store.CreateConnection(ctx, c); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, deskconn.Errorf(deskconn.CodeConflict, "a connection named %q already exists", in.Name)
+		}
+		return nil, fmt.Errorf("create connection: %w", err)
+	}
+	// The secret is sealed to the row id, which the store assigns: seal it
+	// now and write it; undo the row if that fails.
+	sealed, err := m.seal(c.ID, colClientSecret, in.ClientSecret.Reveal())
+	if err == nil {
+		c.SealedClientSecret = sealed
+		err = m.opts.Store.UpdateConnection(ctx, c)
+	}
+	if err != nil {
+		if derr := m.opts.Store.DeleteConnection(context.WithoutCancel(ctx), tenantID, c.ID); derr != nil {
+			m.log.Error("remove half-created connection", "connection", c.ID, "err", derr)
+		}
+		return nil, fmt.Errorf("create connection: %w", err)
+	}
+	m.log.Info("connection created", "tenant", tenantID, "connection", c.ID, "name", c.Name)
+	return c, nil
+}
+
+// Get returns the tenant's connection by id or name. Another tenant's
+// connection is not_found.
+func (m *Manager) Get(ctx context.Context, tenantID, idOrName string) (*store.Connection, error) {
+	c, err := m.opts.Store.GetConnectionByName(ctx, tenantID, idOrName)
+	if errors.Is(err, store.ErrNotFound) {
+		c, err = m.opts.Store.GetConnection(ctx, tenantID, idOrName)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, deskconn.Errorf(deskconn.CodeNotFound, "no connection %q", idOrName)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get connection: %w", err)
+	}
+	return c, nil
+}
+
+// List returns the tenant's connections.
+func (m *Manager) List(ctx context.Context, tenantID string) ([]*store.Connection, error) {
+	cs, err := m.opts.Store.ListConnections(ctx, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	return cs, nil
+}
+
+// Delete revokes the connection's refresh token at its accounts server and
+// deletes the row with every sealed secret. A revocation that fails (Zoho
+// unreachable) is logged and does not stop the delete: the person asked for
+// the connection to be gone, and the token can also be revoked in Zoho's
+// "Connected Apps" page.
+func (m *Manager) Delete(ctx context.Context, tenantID, idOrName string) error {
+	c, err := m.Get(ctx, tenantID, idOrName)
+	if err != nil {
+		return err
+	}
+	m.revokeStored(ctx, c)
+	if err := m.opts.Store.DeleteConnection(ctx, tenantID, c.ID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return deskconn.Errorf(deskconn.CodeNotFound, "no connection %q", idOrName)
+		}
+		return fmt.Errorf("delete connection: %w", err)
+	}
+	m.forget(c.ID)
+	m.log.Info("connection deleted", "tenant", tenantID, "connection", c.ID, "name", c.Name)
+	return nil
+}
+
+// revokeStored revokes c's stored refresh token, if any, logging failures.
+func (m *Manager) revokeStored(ctx context.Context, c *store.Connection) {
+	if len(c.SealedRefreshToken) == 0 || c.AccountsServer == "" {
+		return
+	}
+	rt, err := m.open(c.ID, colRefreshToken, c.SealedRefreshToken)
+	if err != nil {
+		m.log.Warn("cannot open refresh token to revoke it", "connection", c.ID, "err", err)
+		return
+	}
+	if err := m.revoke(ctx, c, rt); err != nil {
+		m.log.Warn("revoke refresh token", "connection", c.ID, "err", err)
+	}
+}
+
+// OrgChoice is one organisation a person may pick for a connection.
+type OrgChoice struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// OrgChoices returns the organisations offered while c is choose_org.
+func OrgChoices(c *store.Connection) []OrgChoice {
+	var out []OrgChoice
+	if len(c.OrgChoices) > 0 {
+		if err := json.Unmarshal(c.OrgChoices, &out); err != nil {
+			return nil
+		}
+	}
+	return out
+}
+
+// EnsureTenant returns the tenant named name, creating it on first use.
+func EnsureTenant(ctx context.Context, st store.Store, name string) (*store.Tenant, error) {
+	t, err := st.GetTenantByName(ctx, name)
+	if err == nil {
+		return t, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("get tenant: %w", err)
+	}
+	t = &store.Tenant{Name: name}
+	if err := st.CreateTenant(ctx, t); err != nil {
+		if errors.Is(err, store.ErrConflict) { // created concurrently
+			return st.GetTenantByName(ctx, name)
+		}
+		return nil, fmt.Errorf("create tenant: %w", err)
+	}
+	return t, nil
+}
+
+func (m *Manager) seal(rowID, column, plaintext string) ([]byte, error) {
+	b, err := m.opts.Keyring.Seal([]byte(plaintext), seal.AAD{Table: tableConnections, RowID: rowID, Column: column})
+	if err != nil {
+		return nil, fmt.Errorf("seal %s: %w", column, err)
+	}
+	return b, nil
+}
+
+func (m *Manager) open(rowID, column string, sealed []byte) (string, error) {
+	b, err := m.opts.Keyring.Open(sealed, seal.AAD{Table: tableConnections, RowID: rowID, Column: column})
+	if err != nil {
+		return "", fmt.Errorf("open %s: %w", column, err)
+	}
+	return string(b), nil
+}
+
+func (m *Manager) forget(connID string) {
+	m.mu.Lock()
+	delete(m.cache, connID)
+	m.mu.Unlock()
+}
+
+// randomToken returns n random bytes, base64url-encoded.
+func randomToken(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("read random: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func hashState(state string) []byte {
+	sum := sha256.Sum256([]byte(state))
+	return sum[:]
+}

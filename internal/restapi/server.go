@@ -1,0 +1,440 @@
+// Package restapi is deskconn's HTTP server: the REST API (API-key
+// authenticated, errors as RFC 9457 problem details), the connect web page
+// a person uses to connect a Zoho Desk (one-time login link, session cookie,
+// CSRF-protected forms), the OAuth callback, and /healthz and /readyz.
+//
+// Other packages add authenticated routes with Server.Mount and read the
+// caller's tenant and API key from the request context with TenantID and
+// APIKeyID.
+package restapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/apikey"
+	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/store"
+)
+
+// DefaultMaxBodyBytes caps request bodies of the connection endpoints and
+// the web forms.
+const DefaultMaxBodyBytes = 64 << 10
+
+// Options configure a Server. Manager, APIKeys and BaseURL are required.
+type Options struct {
+	Manager *connection.Manager
+	APIKeys *apikey.Service
+	// BaseURL is the public base URL (scheme, host, port); it decides the
+	// OAuth callback and whether cookies are Secure.
+	BaseURL string
+	Logger  *slog.Logger
+	Now     func() time.Time
+	// MaxBodyBytes caps bodies of this package's endpoints; default 64 KiB.
+	MaxBodyBytes int64
+	// SessionTTL is how long a web session lasts; default 12 hours.
+	SessionTTL time.Duration
+	// LoginTTL is how long a login link stays valid; default 24 hours.
+	LoginTTL time.Duration
+}
+
+// Server is the HTTP server. Build it with New, add routes with Mount
+// before serving, then use it as an http.Handler or call Serve.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	mux    *http.ServeMux
+	store  store.Store
+	secure bool
+
+	mu       sync.Mutex
+	sessions map[string]*session  // sha256(session id) hex -> session
+	logins   map[string]loginLink // sha256(login token) hex -> link
+}
+
+// New returns a Server with its routes registered.
+func New(opts Options) (*Server, error) {
+	if opts.Manager == nil || opts.APIKeys == nil {
+		return nil, errors.New("new server: Manager and APIKeys are required")
+	}
+	u, err := url.Parse(opts.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("new server: BaseURL %q is not an absolute http(s) URL", opts.BaseURL)
+	}
+	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 12 * time.Hour
+	}
+	if opts.LoginTTL <= 0 {
+		opts.LoginTTL = 24 * time.Hour
+	}
+	s := &Server{
+		opts:     opts,
+		log:      opts.Logger,
+		mux:      http.NewServeMux(),
+		store:    opts.Manager.Store(),
+		secure:   u.Scheme == "https",
+		sessions: map[string]*session{},
+		logins:   map[string]loginLink{},
+	}
+	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
+	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
+	s.Mount("POST /v1/connections", http.HandlerFunc(s.apiCreate))
+	s.Mount("GET /v1/connections", http.HandlerFunc(s.apiList))
+	s.Mount("GET /v1/connections/{connection}", http.HandlerFunc(s.apiGet))
+	s.Mount("DELETE /v1/connections/{connection}", http.HandlerFunc(s.apiDelete))
+	s.Mount("POST /v1/connections/{connection}/connect", http.HandlerFunc(s.apiConnect))
+	s.Mount("POST /v1/connections/{connection}/org", http.HandlerFunc(s.apiChooseOrg))
+	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, r, deskconn.Errorf(deskconn.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	s.registerWeb()
+	return s, nil
+}
+
+// Mount registers h for pattern (a net/http ServeMux pattern such as
+// "POST /v1/connections/{connection}/actions/{action}") behind the API-key
+// middleware: h runs only for a valid "Authorization: Bearer <key>", and
+// finds the caller with TenantID and APIKeyID. A bad or missing key gets a
+// 401 problem. Call Mount before the server starts serving.
+func (s *Server) Mount(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, s.authenticate(h))
+}
+
+// Handler returns the server's root handler: request ids, access logs,
+// panic recovery and security headers around every route.
+func (s *Server) Handler() http.Handler { return s.middleware(s.mux) }
+
+// ServeHTTP implements http.Handler (same as Handler()).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.Handler().ServeHTTP(w, r) }
+
+// Serve serves on ln until ctx ends, then shuts down gracefully, giving
+// in-flight requests up to 10 seconds. It returns nil after a clean
+// shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+type ctxKey int
+
+const (
+	keyTenant ctxKey = iota
+	keyAPIKey
+	keyRequestID
+)
+
+// TenantID returns the authenticated tenant of a request that passed the
+// API-key middleware (Mount), or "" elsewhere.
+func TenantID(ctx context.Context) string { v, _ := ctx.Value(keyTenant).(string); return v }
+
+// APIKeyID returns the id of the API key that authenticated the request,
+// or "" elsewhere.
+func APIKeyID(ctx context.Context) string { v, _ := ctx.Value(keyAPIKey).(string); return v }
+
+// RequestID returns the request's id (also sent as X-Request-Id).
+func RequestID(ctx context.Context) string { v, _ := ctx.Value(keyRequestID).(string); return v }
+
+// WithAuth returns ctx carrying a tenant and API key id, as the middleware
+// sets them (for handlers tested without the server).
+func WithAuth(ctx context.Context, tenantID, apiKeyID string) context.Context {
+	return context.WithValue(context.WithValue(ctx, keyTenant, tenantID), keyAPIKey, apiKeyID)
+}
+
+func (s *Server) authenticate(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		scheme, key, ok := strings.Cut(auth, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="deskconn"`)
+			WriteError(w, r, deskconn.Errorf(deskconn.CodeUnauthenticated, "send an API key as \"Authorization: Bearer dk_...\" (create one with `deskconn apikeys create`)"))
+			return
+		}
+		tenantID, keyID, err := s.opts.APIKeys.Authenticate(r.Context(), strings.TrimSpace(key))
+		if err != nil {
+			if deskconn.ErrorCode(err) == deskconn.CodeUnauthenticated {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="deskconn", error="invalid_token"`)
+			}
+			WriteError(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(WithAuth(r.Context(), tenantID, keyID)))
+	})
+}
+
+// statusWriter records the status for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Flush lets streaming handlers (MCP) flush through the wrapper.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap exposes the underlying writer to http.ResponseController.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.opts.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		r = r.WithContext(context.WithValue(r.Context(), keyRequestID, id))
+		sw := &statusWriter{ResponseWriter: w}
+		h := sw.Header()
+		h.Set("X-Request-Id", id)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic serving request", "request_id", id, "method", r.Method, "route", r.Pattern, "panic", fmt.Sprint(p))
+				if sw.status == 0 {
+					WriteError(sw, r, deskconn.Errorf(deskconn.CodeInternal, "internal error"))
+				}
+			}
+			// The path only, never the query: the callback's carries a code.
+			s.log.Info("request", "request_id", id, "method", r.Method, "route", r.Pattern, "path", r.URL.Path,
+				"status", sw.status, "bytes", sw.bytes, "duration_ms", s.opts.Now().Sub(start).Milliseconds(),
+				"tenant", TenantID(r.Context()), "api_key", APIKeyID(r.Context()))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go ≥ 1.24)
+	return hex.EncodeToString(b)
+}
+
+// Problem is an RFC 9457 problem details object with deskconn's extensions.
+type Problem struct {
+	Type       string                `json:"type"`
+	Title      string                `json:"title"`
+	Status     int                   `json:"status"`
+	Detail     string                `json:"detail"`
+	Code       deskconn.Code         `json:"code"`
+	Errors     []deskconn.FieldError `json:"errors,omitempty"`
+	Candidates []deskconn.Candidate  `json:"candidates,omitempty"`
+	Upstream   *deskconn.Upstream    `json:"upstream,omitempty"`
+	RetryAfter int                   `json:"retryAfter,omitempty"` // seconds
+	RequestID  string                `json:"requestId,omitempty"`
+}
+
+// StatusOf maps a domain error code to its HTTP status.
+func StatusOf(code deskconn.Code) int {
+	switch code {
+	case deskconn.CodeInvalid:
+		return http.StatusBadRequest
+	case deskconn.CodeAmbiguous, deskconn.CodeConflict:
+		return http.StatusConflict
+	case deskconn.CodeNotFound:
+		return http.StatusNotFound
+	case deskconn.CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case deskconn.CodeNeedsReauth:
+		// The caller is fine; the connection is not: 424 Failed Dependency.
+		return http.StatusFailedDependency
+	case deskconn.CodeForbidden:
+		return http.StatusForbidden
+	case deskconn.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case deskconn.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// WriteError renders err once, as application/problem+json with the status
+// of its code (StatusOf) and a Retry-After header for rate_limited. A
+// non-domain error becomes a generic internal error and is logged by the
+// caller's access log only as "internal": its text is never sent.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	de := deskconn.AsError(err)
+	status := StatusOf(de.Code)
+	p := Problem{
+		Type:       "https://deskconn.dev/problems/" + string(de.Code),
+		Title:      http.StatusText(status),
+		Status:     status,
+		Detail:     de.Message,
+		Code:       de.Code,
+		Errors:     de.Fields,
+		Candidates: de.Candidates,
+		Upstream:   de.Upstream,
+		RequestID:  RequestID(r.Context()),
+	}
+	if de.RetryAfter > 0 {
+		secs := int((de.RetryAfter + time.Second - 1) / time.Second)
+		p.RetryAfter = secs
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// WriteJSON writes v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// DecodeJSON reads one JSON object of at most max bytes from r's body into
+// v, refusing unknown fields, trailing data and other content types. Its
+// errors are invalid *deskconn.Errors that say what is wrong.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return deskconn.Errorf(deskconn.CodeInvalid, "send the body as application/json")
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &mbe):
+			return deskconn.Errorf(deskconn.CodeInvalid, "the body is larger than %d bytes", max)
+		case errors.Is(err, io.EOF):
+			return deskconn.Errorf(deskconn.CodeInvalid, "the body is empty: send a JSON object")
+		case errors.As(err, &se):
+			return deskconn.Errorf(deskconn.CodeInvalid, "the body is not valid JSON (at byte %d)", se.Offset)
+		case errors.As(err, &te):
+			ptr := "/" + strings.ReplaceAll(te.Field, ".", "/")
+			return deskconn.Invalid("a field has the wrong type", deskconn.FieldError{Pointer: ptr, Code: "invalid", Message: "expected " + te.Type.String()})
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return deskconn.Invalid("the body has an unknown field", deskconn.FieldError{Pointer: "/" + name, Code: "unknown", Message: "remove this field"})
+		default:
+			return deskconn.Errorf(deskconn.CodeInvalid, "the body is not a valid JSON object")
+		}
+	}
+	if dec.More() {
+		return deskconn.Errorf(deskconn.CodeInvalid, "the body has data after the JSON object")
+	}
+	return nil
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz pings the store and reports how many connections need re-auth.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Error("readyz: store ping failed", "err", err)
+		WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "store": "unreachable"})
+		return
+	}
+	conns, err := s.store.ListConnections(ctx, "")
+	if err != nil {
+		s.log.Error("readyz: list connections", "err", err)
+		WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "store": "error"})
+		return
+	}
+	counts := map[store.ConnectionStatus]int{}
+	for _, c := range conns {
+		counts[c.Status]++
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{
+		"status":      "ready",
+		"store":       "ok",
+		"connections": len(conns),
+		"needsReauth": counts[store.StatusNeedsReauth],
+		"chooseOrg":   counts[store.StatusChooseOrg],
+		"pending":     counts[store.StatusPending],
+	})
+}

@@ -1,0 +1,371 @@
+package restapi
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"join": strings.Join,
+	"pick": func(c ConnectionView, csrf string) connectedData {
+		return connectedData{C: c, SignedIn: true, CSRF: csrf}
+	},
+}).ParseFS(templateFS, "templates/*.html"))
+
+const sessionCookie = "deskconn_session"
+
+// session is a signed-in person on the connect page. Sessions live in this
+// process's memory: a restart signs everyone out (print a new login link).
+type session struct {
+	tenantID string
+	csrf     string
+	expires  time.Time
+}
+
+type loginLink struct {
+	tenantID string
+	expires  time.Time
+}
+
+func hashHex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go ≥ 1.24)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// LoginURL returns a one-time login link for tenantID's connect page (as
+// Jupyter prints one): opening it sets an HttpOnly session cookie and
+// redirects to the page. It works once and expires after LoginTTL. Only the
+// hash of its token is kept.
+func (s *Server) LoginURL(tenantID string) string {
+	tok := randomString(32)
+	s.mu.Lock()
+	s.logins[hashHex(tok)] = loginLink{tenantID: tenantID, expires: s.opts.Now().Add(s.opts.LoginTTL)}
+	s.mu.Unlock()
+	return s.opts.BaseURL + "/login?token=" + tok
+}
+
+func (s *Server) registerWeb() {
+	s.mux.HandleFunc("GET /{$}", s.webIndex)
+	s.mux.HandleFunc("GET /login", s.webLogin)
+	s.mux.HandleFunc("POST /logout", s.webLogout)
+	s.mux.HandleFunc("GET /oauth/callback", s.webCallback)
+	s.mux.HandleFunc("POST /connections", s.webCreate)
+	s.mux.HandleFunc("POST /connections/{connection}/connect", s.webConnect)
+	s.mux.HandleFunc("POST /connections/{connection}/delete", s.webDelete)
+	s.mux.HandleFunc("POST /connections/{connection}/org", s.webChooseOrg)
+	static, _ := fs.Sub(staticFS, "static")
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+}
+
+// currentSession returns the request's live session, or nil.
+func (s *Server) currentSession(r *http.Request) *session {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
+		return nil
+	}
+	key := hashHex(ck.Value)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.sessions[key]
+	if sess == nil {
+		return nil
+	}
+	if !s.opts.Now().Before(sess.expires) {
+		delete(s.sessions, key)
+		return nil
+	}
+	return sess
+}
+
+func (s *Server) webLogin(w http.ResponseWriter, r *http.Request) {
+	tok := r.URL.Query().Get("token")
+	key := hashHex(tok)
+	s.mu.Lock()
+	link, ok := s.logins[key]
+	delete(s.logins, key) // single use
+	now := s.opts.Now()
+	for k, l := range s.logins { // drop expired links and sessions
+		if !now.Before(l.expires) {
+			delete(s.logins, k)
+		}
+	}
+	for k, ss := range s.sessions {
+		if !now.Before(ss.expires) {
+			delete(s.sessions, k)
+		}
+	}
+	s.mu.Unlock()
+	if tok == "" || !ok || !now.Before(link.expires) {
+		s.renderError(w, r, http.StatusUnauthorized, "This login link does not work",
+			"The link was already used, has expired, or was mistyped.",
+			"Use the newest link printed by `deskconn serve` (restart it to print a new one).")
+		return
+	}
+	id := randomString(32)
+	s.mu.Lock()
+	s.sessions[hashHex(id)] = &session{tenantID: link.tenantID, csrf: randomString(32), expires: now.Add(s.opts.SessionTTL)}
+	s.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: s.secure,
+		// Lax, not Strict: the person returns from Zoho by a cross-site
+		// top-level navigation to /oauth/callback and must stay signed in.
+		SameSite: http.SameSiteLaxMode,
+		MaxAge:   int(s.opts.SessionTTL / time.Second),
+	})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) webLogout(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.checkForm(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	for k, v := range s.sessions {
+		if v == sess {
+			delete(s.sessions, k)
+		}
+	}
+	s.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// checkForm parses a POSTed form (size-capped) and checks the session and
+// its CSRF token. On failure it has already written the error page.
+func (s *Server) checkForm(w http.ResponseWriter, r *http.Request) (*session, bool) {
+	sess := s.currentSession(r)
+	if sess == nil {
+		s.renderError(w, r, http.StatusUnauthorized, "You are not signed in",
+			"This page needs a signed-in session, and yours is missing or expired.",
+			"Open the login link printed by `deskconn serve`.")
+		return nil, false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "The form could not be read", "The form was too large or malformed.", "Go back and try again.")
+		return nil, false
+	}
+	got := r.PostForm.Get("csrf")
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.csrf)) != 1 {
+		s.renderError(w, r, http.StatusForbidden, "The form has expired",
+			"The form's security token did not match your session (it may come from an old tab or another site).",
+			"Reload the connections page and submit the form again.")
+		return nil, false
+	}
+	return sess, true
+}
+
+// indexData is what index.html renders.
+type indexData struct {
+	CSRF        string
+	RedirectURL string
+	Scopes      string
+	Connections []ConnectionView
+	Form        formValues
+	FormError   *deskconn.Error
+	Notice      string
+}
+
+type formValues struct {
+	Name, ClientID, Scopes string
+}
+
+func (s *Server) webIndex(w http.ResponseWriter, r *http.Request) {
+	sess := s.currentSession(r)
+	if sess == nil {
+		s.renderError(w, r, http.StatusUnauthorized, "Sign in to deskconn",
+			"The connect page is open only to people with a login link.",
+			"Open the login link printed by `deskconn serve` in this browser.")
+		return
+	}
+	s.renderIndex(w, r, sess, http.StatusOK, formValues{Scopes: strings.Join(connection.DefaultScopes, ",")}, nil, r.URL.Query().Get("notice"))
+}
+
+func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, sess *session, status int, form formValues, formErr *deskconn.Error, notice string) {
+	cs, err := s.opts.Manager.List(r.Context(), sess.tenantID)
+	if err != nil {
+		s.log.Error("list connections for page", "request_id", RequestID(r.Context()), "err", err)
+		s.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "The connections could not be read.", "Reload the page; if it persists, check the server's log.")
+		return
+	}
+	data := indexData{
+		CSRF: sess.csrf, RedirectURL: s.opts.Manager.CallbackURL(), Scopes: strings.Join(connection.DefaultScopes, ","),
+		Form: form, FormError: formErr, Notice: notice,
+	}
+	for _, c := range cs {
+		data.Connections = append(data.Connections, s.view(c))
+	}
+	s.render(w, status, "index.html", data)
+}
+
+func (s *Server) webCreate(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.checkForm(w, r)
+	if !ok {
+		return
+	}
+	form := formValues{Name: r.PostForm.Get("name"), ClientID: r.PostForm.Get("client_id"), Scopes: r.PostForm.Get("scopes")}
+	_, err := s.opts.Manager.Create(r.Context(), sess.tenantID, connection.CreateInput{
+		Name: strings.TrimSpace(form.Name), ClientID: form.ClientID,
+		ClientSecret: deskconn.Secret(r.PostForm.Get("client_secret")), Scopes: connection.ParseScopes(form.Scopes),
+	})
+	if err != nil {
+		de := deskconn.AsError(err)
+		if de.Code == deskconn.CodeInternal {
+			s.log.Error("create connection", "request_id", RequestID(r.Context()), "err", err)
+		}
+		s.renderIndex(w, r, sess, StatusOf(de.Code), form, de, "")
+		return
+	}
+	http.Redirect(w, r, "/?notice="+url.QueryEscape("Connection "+strings.TrimSpace(form.Name)+" added: register the redirect URL, then click Connect."), http.StatusSeeOther)
+}
+
+func (s *Server) webConnect(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.checkForm(w, r)
+	if !ok {
+		return
+	}
+	u, err := s.opts.Manager.AuthorizeURL(r.Context(), sess.tenantID, r.PathValue("connection"), "/")
+	if err != nil {
+		s.renderDomainError(w, r, err, "Connecting could not start")
+		return
+	}
+	http.Redirect(w, r, u, http.StatusSeeOther)
+}
+
+func (s *Server) webDelete(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.checkForm(w, r)
+	if !ok {
+		return
+	}
+	name := r.PathValue("connection")
+	if err := s.opts.Manager.Delete(r.Context(), sess.tenantID, name); err != nil {
+		s.renderDomainError(w, r, err, "The connection could not be deleted")
+		return
+	}
+	http.Redirect(w, r, "/?notice="+url.QueryEscape("Connection "+name+" deleted and its refresh token revoked."), http.StatusSeeOther)
+}
+
+func (s *Server) webChooseOrg(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.checkForm(w, r)
+	if !ok {
+		return
+	}
+	c, err := s.opts.Manager.ChooseOrg(r.Context(), sess.tenantID, r.PathValue("connection"), r.PostForm.Get("org_id"))
+	if err != nil {
+		s.renderDomainError(w, r, err, "The organisation could not be chosen")
+		return
+	}
+	s.render(w, http.StatusOK, "connected.html", connectedData{C: s.view(c), SignedIn: true, CSRF: sess.csrf})
+}
+
+type connectedData struct {
+	C        ConnectionView
+	SignedIn bool
+	CSRF     string
+}
+
+// webCallback is Zoho's redirect target. It needs no session (the CLI's
+// connect command uses it too): the single-use state binds it to the tenant
+// and connection.
+func (s *Server) webCallback(w http.ResponseWriter, r *http.Request) {
+	res, err := s.opts.Manager.Callback(r.Context(), r.URL.Query())
+	if err != nil {
+		de := deskconn.AsError(err)
+		var title, what, todo string
+		switch {
+		case errors.Is(err, connection.ErrConsentDenied):
+			title, todo = "Access was denied", "Click Connect again and choose Accept on Zoho's page. Nothing was changed."
+		case errors.Is(err, connection.ErrStateExpired):
+			title, todo = "The sign-in took too long", "Click Connect again and finish within 10 minutes. Nothing was changed."
+		case errors.Is(err, connection.ErrStateInvalid):
+			title, todo = "This sign-in link was already used", "Start again with Connect on the connections page. Nothing was changed."
+		case errors.Is(err, connection.ErrUnknownAccountsServer):
+			title, todo = "Unknown Zoho data centre", "Nothing was sent to it. Connect again; if your account is in a data centre deskconn does not list, report it."
+		case errors.Is(err, connection.ErrZoho):
+			title, todo = "Zoho refused the connection", "Check the client id, the client secret of your data centre and the scopes, then connect again. The previous state of the connection is kept."
+		default:
+			title, todo = "The connection failed", "Try again; if it persists, check the server's log."
+			s.log.Error("oauth callback", "request_id", RequestID(r.Context()), "err", err)
+		}
+		what = de.Message
+		if de.Code == deskconn.CodeInternal {
+			what = "An internal error stopped the connection."
+		}
+		s.renderError(w, r, StatusOf(de.Code), title, what, todo)
+		return
+	}
+	sess := s.currentSession(r)
+	data := connectedData{C: s.view(res.Connection)}
+	if sess != nil && sess.tenantID == res.Connection.TenantID {
+		data.SignedIn, data.CSRF = true, sess.csrf
+	}
+	s.render(w, http.StatusOK, "connected.html", data)
+}
+
+func (s *Server) renderDomainError(w http.ResponseWriter, r *http.Request, err error, title string) {
+	de := deskconn.AsError(err)
+	what := de.Message
+	if de.Code == deskconn.CodeInternal {
+		s.log.Error(title, "request_id", RequestID(r.Context()), "err", err)
+		what = "An internal error occurred."
+	}
+	s.renderError(w, r, StatusOf(de.Code), title, what, "Go back to the connections page and try again.")
+}
+
+type errorData struct {
+	Title, What, Todo, RequestID string
+}
+
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, title, what, todo string) {
+	s.render(w, status, "error.html", errorData{Title: title, What: what, Todo: todo, RequestID: RequestID(r.Context())})
+}
+
+func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+		s.log.Error("render page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// Connected reports whether the connection holds tokens (it went through
+// the connect flow at least once).
+func (v ConnectionView) Connected() bool {
+	return v.Status == string(store.StatusActive) || v.Status == string(store.StatusChooseOrg) || v.Status == string(store.StatusNeedsReauth)
+}

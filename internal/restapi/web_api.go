@@ -1,0 +1,136 @@
+package restapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/store"
+)
+
+// ConnectionView is the JSON form of a connection. It never holds a secret.
+type ConnectionView struct {
+	ID             string                 `json:"id"`
+	Name           string                 `json:"name"`
+	Status         string                 `json:"status"`
+	ClientID       string                 `json:"clientId"`
+	Scopes         []string               `json:"scopes"`
+	RedirectURL    string                 `json:"redirectUrl"`
+	Location       string                 `json:"location,omitempty"`
+	AccountsServer string                 `json:"accountsServer,omitempty"`
+	DeskBaseURL    string                 `json:"deskBaseUrl,omitempty"`
+	OrgID          string                 `json:"orgId,omitempty"`
+	OrgName        string                 `json:"orgName,omitempty"`
+	OrgChoices     []connection.OrgChoice `json:"orgChoices,omitempty"`
+	User           *UserView              `json:"user,omitempty"`
+	LastError      string                 `json:"lastError,omitempty"`
+	CreatedAt      time.Time              `json:"createdAt"`
+	UpdatedAt      time.Time              `json:"updatedAt"`
+}
+
+// UserView is the Zoho user a connection's token belongs to.
+type UserView struct {
+	ID    string `json:"id"`
+	Email string `json:"email,omitempty"`
+	Name  string `json:"name,omitempty"`
+}
+
+func (s *Server) view(c *store.Connection) ConnectionView {
+	v := ConnectionView{
+		ID: c.ID, Name: c.Name, Status: string(c.Status), ClientID: c.ClientID, Scopes: c.Scopes,
+		RedirectURL: s.opts.Manager.CallbackURL(), Location: c.Location, AccountsServer: c.AccountsServer,
+		DeskBaseURL: c.DeskBaseURL, OrgID: c.OrgID, OrgName: c.OrgName, LastError: c.LastError,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+	if c.Status == store.StatusChooseOrg {
+		v.OrgChoices = connection.OrgChoices(c)
+	}
+	if c.UserID != "" {
+		v.User = &UserView{ID: c.UserID, Email: c.UserEmail, Name: c.UserName}
+	}
+	if v.Scopes == nil {
+		v.Scopes = []string{}
+	}
+	return v
+}
+
+// createRequest is the body of POST /v1/connections.
+type createRequest struct {
+	Name         string   `json:"name"`
+	ClientID     string   `json:"clientId"`
+	ClientSecret string   `json:"clientSecret"`
+	Scopes       []string `json:"scopes"`
+}
+
+func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request) {
+	var req createRequest
+	if err := DecodeJSON(w, r, s.opts.MaxBodyBytes, &req); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	c, err := s.opts.Manager.Create(r.Context(), TenantID(r.Context()), connection.CreateInput{
+		Name: req.Name, ClientID: req.ClientID, ClientSecret: deskconn.Secret(req.ClientSecret), Scopes: req.Scopes,
+	})
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/connections/"+c.Name)
+	WriteJSON(w, http.StatusCreated, s.view(c))
+}
+
+func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.opts.Manager.List(r.Context(), TenantID(r.Context()))
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	out := make([]ConnectionView, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, s.view(c))
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"connections": out})
+}
+
+func (s *Server) apiGet(w http.ResponseWriter, r *http.Request) {
+	c, err := s.opts.Manager.Get(r.Context(), TenantID(r.Context()), r.PathValue("connection"))
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, s.view(c))
+}
+
+func (s *Server) apiDelete(w http.ResponseWriter, r *http.Request) {
+	if err := s.opts.Manager.Delete(r.Context(), TenantID(r.Context()), r.PathValue("connection")); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) apiConnect(w http.ResponseWriter, r *http.Request) {
+	u, err := s.opts.Manager.AuthorizeURL(r.Context(), TenantID(r.Context()), r.PathValue("connection"), "")
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]string{"authorizeUrl": u, "redirectUrl": s.opts.Manager.CallbackURL()})
+}
+
+func (s *Server) apiChooseOrg(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		OrgID string `json:"orgId"`
+	}
+	if err := DecodeJSON(w, r, s.opts.MaxBodyBytes, &req); err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	c, err := s.opts.Manager.ChooseOrg(r.Context(), TenantID(r.Context()), r.PathValue("connection"), req.OrgID)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, s.view(c))
+}
