@@ -129,7 +129,7 @@ func (e *Emulator) match(method string, segs []string) (rt *route, vars map[stri
 	return nil, nil, pathOK
 }
 
-func (e *Emulator) serveDesk(out *resp, r *http.Request, dc DataCenter) {
+func (e *Emulator) serveDesk(out *resp, r *http.Request, dc DataCenter, fault *Fault) {
 	segs := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/v1/"), "/")
 	for i, s := range segs {
 		if u, err := url.PathUnescape(s); err == nil {
@@ -225,6 +225,7 @@ func (e *Emulator) serveDesk(out *resp, r *http.Request, dc DataCenter) {
 		writeZohoError(out, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "", nil)
 		return
 	}
+	fault.sleep(r) // injected latency holds the concurrency slot
 	// 7. Unknown query parameters.
 	for k := range c.q {
 		if k != "orgId" && !contains(rt.params, k) {

@@ -335,14 +335,15 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fault := e.takeFault(r)
-	if fault != nil && !fault.applyBefore(w, r, out) {
+	isDesk := strings.HasPrefix(r.URL.Path, "/api/v1/") && kind != hostAccounts
+	if fault != nil && !fault.applyBefore(w, r, out, isDesk) {
 		return // connection reset or fault response written
 	}
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/oauth/") && kind != hostDesk:
 		e.serveAccounts(out, r, dc)
-	case strings.HasPrefix(r.URL.Path, "/api/v1/") && kind != hostAccounts:
-		e.serveDesk(out, r, dc)
+	case isDesk:
+		e.serveDesk(out, r, dc, fault)
 	default:
 		writeZohoError(out, http.StatusNotFound, "URL_NOT_FOUND", "The URL you requested could not be found.", nil)
 	}

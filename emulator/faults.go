@@ -92,12 +92,12 @@ func (e *Emulator) takeFault(r *http.Request) *Fault {
 
 // applyBefore runs the parts of the fault that precede the handler. It
 // reports whether the handler should still run.
-func (f *Fault) applyBefore(w http.ResponseWriter, r *http.Request, out *resp) bool {
-	if f.Latency > 0 {
-		select {
-		case <-time.After(f.Latency):
-		case <-r.Context().Done():
-		}
+func (f *Fault) applyBefore(w http.ResponseWriter, r *http.Request, out *resp, desk bool) bool {
+	// Desk requests sleep inside the handler slot (see serveDesk) so that
+	// latency also occupies the org's concurrency limit.
+	runs := f.Kind == FaultLatency || f.Kind == FaultResetAfterBody || f.Kind == FaultSlowBody || f.Kind == FaultTruncatedJSON
+	if !desk || !runs {
+		f.sleep(r)
 	}
 	switch f.Kind {
 	case FaultResetBeforeBody:
@@ -134,6 +134,19 @@ func (f *Fault) applyBefore(w http.ResponseWriter, r *http.Request, out *resp) b
 		return false
 	}
 	return true
+}
+
+// sleep waits Latency or until the client goes away.
+func (f *Fault) sleep(r *http.Request) {
+	if f == nil || f.Latency <= 0 {
+		return
+	}
+	t := time.NewTimer(f.Latency)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
 }
 
 // applyAfter writes the handler's response as the fault dictates.
