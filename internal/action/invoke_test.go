@@ -464,7 +464,7 @@ func TestZohoErrorMapping(t *testing.T) {
 		{"bare 401", &zohodesk.APIError{StatusCode: 401}, want{code: deskconn.CodeUnauthenticated}},
 		{"scope mismatch", &zohodesk.APIError{StatusCode: 401, Code: "SCOPE_MISMATCH"}, want{code: deskconn.CodeForbidden, msg: "reconnect"}},
 		{"org mismatch", &zohodesk.APIError{StatusCode: 403, Code: "OAUTH_ORG_MISMATCH"}, want{code: deskconn.CodeForbidden,
-			msg: "orgId does not match this connection's organisation",
+			msg:    "orgId does not match this connection's organisation",
 			fields: []deskconn.FieldError{fe("/orgId", "invalid", "does not match this connection's organisation; omit it to use the connection's default organisation, or call list_organizations")}}},
 		{"licence", &zohodesk.APIError{StatusCode: 403, Code: "LICENSE_ACCESS_LIMITED", Message: "Agent limit reached"}, want{code: deskconn.CodeForbidden, msg: "edition or licence does not allow this (Zoho Desk: Agent limit reached)"}},
 		{"forbidden", &zohodesk.APIError{StatusCode: 403, Code: "FORBIDDEN"}, want{code: deskconn.CodeForbidden, msg: "lacks the permission"}},
