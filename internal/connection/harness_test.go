@@ -2,7 +2,6 @@ package connection_test
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -51,6 +50,7 @@ type env struct {
 	srv    *httptest.Server
 	st     *sqlite.Store
 	kr     *seal.Keyring
+	key    seal.Key
 	m      *connection.Manager
 	tenant *store.Tenant
 	logs   *lockedBuffer
@@ -120,7 +120,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, emu: emu, srv: srv, st: st, kr: kr, m: m, tenant: tn, logs: logs, clock: clk}
+	return &env{t: t, emu: emu, srv: srv, st: st, kr: kr, key: key, m: m, tenant: tn, logs: logs, clock: clk}
 }
 
 func (e *env) create(name string) *store.Connection {
@@ -181,12 +181,3 @@ func wantCode(t *testing.T, err error, code deskconn.Code) *deskconn.Error {
 	return deskconn.AsError(err)
 }
 
-func tokenCalls(e *emulator.Emulator) int {
-	n := 0
-	for _, v := range e.Counters().TokenRequests {
-		n += v
-	}
-	return n
-}
-
-var _ = context.Background

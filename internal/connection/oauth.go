@@ -208,7 +208,7 @@ func (m *Manager) connected(ctx context.Context, c *store.Connection, region zoh
 	if next.SealedAccessToken, err = m.seal(c.ID, colAccessToken, tok.AccessToken); err != nil {
 		return nil, fmt.Errorf("oauth callback: %w", err)
 	}
-	next.AccessExpiry = tok.Expiry
+	next.AccessExpiry = m.expiry(tok)
 	if err := m.opts.Store.UpdateConnection(ctx, &next); err != nil {
 		return nil, fmt.Errorf("oauth callback: save connection: %w", err)
 	}

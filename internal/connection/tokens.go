@@ -38,6 +38,13 @@ func (m *Manager) client(c *store.Connection) (*zohodesk.Client, *store.Connecti
 	return client, c, nil
 }
 
+// TokenSource returns the persisted token source of the tenant's
+// connection with this id (the one Client installs). It does not check the
+// connection exists: Token and Refresh report not_found.
+func (m *Manager) TokenSource(tenantID, connectionID string) *TokenSource {
+	return &TokenSource{m: m, tenantID: tenantID, connID: connectionID}
+}
+
 func needsReauth(c *store.Connection) *deskconn.Error {
 	return deskconn.Errorf(deskconn.CodeNeedsReauth, "connection %q must be reconnected (Zoho no longer accepts its refresh token): open the connect page and click Reconnect, or run `deskconn connections connect %s`", c.Name, c.Name)
 }
@@ -219,7 +226,7 @@ func (m *Manager) refresh(ctx context.Context, c *store.Connection, now time.Tim
 	if c.SealedAccessToken, err = m.seal(c.ID, colAccessToken, tok.AccessToken); err != nil {
 		return "", err
 	}
-	c.AccessExpiry = tok.Expiry
+	c.AccessExpiry = m.expiry(tok)
 	// Zoho does not rotate refresh tokens; if it ever sends one, keep it,
 	// but never replace the stored one with an empty value.
 	if tok.RefreshToken != "" && tok.RefreshToken != rt {
@@ -232,8 +239,8 @@ func (m *Manager) refresh(ctx context.Context, c *store.Connection, now time.Tim
 	if err := m.opts.Store.UpdateConnection(ctx, c); err != nil {
 		return "", fmt.Errorf("save refreshed token: %w", err)
 	}
-	m.remember(c.ID, tok.AccessToken, tok.Expiry)
-	m.log.Info("access token refreshed", "tenant", c.TenantID, "connection", c.ID, "expires", tok.Expiry.UTC().Format(time.RFC3339))
+	m.remember(c.ID, tok.AccessToken, c.AccessExpiry)
+	m.log.Info("access token refreshed", "tenant", c.TenantID, "connection", c.ID, "expires", c.AccessExpiry.UTC().Format(time.RFC3339))
 	return tok.AccessToken, nil
 }
 
@@ -241,4 +248,13 @@ func (m *Manager) remember(connID, tok string, expiry time.Time) {
 	m.mu.Lock()
 	m.cache[connID] = cachedToken{token: tok, expiry: expiry}
 	m.mu.Unlock()
+}
+
+// expiry places tok's lifetime on the Manager's clock (zohodesk computes
+// Expiry from the wall clock at receipt).
+func (m *Manager) expiry(tok *zohodesk.Token) time.Time {
+	if tok.Expiry.IsZero() {
+		return m.opts.Now().Add(time.Hour) // Zoho's documented lifetime
+	}
+	return m.opts.Now().Add(time.Until(tok.Expiry))
 }
