@@ -180,4 +180,3 @@ func wantCode(t *testing.T, err error, code deskconn.Code) *deskconn.Error {
 	}
 	return deskconn.AsError(err)
 }
-
