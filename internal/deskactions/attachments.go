@@ -1,0 +1,102 @@
+package deskactions
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/deskconn/deskconn/internal/action"
+	"github.com/deskconn/deskconn/zohodesk"
+)
+
+func attachmentActions(deps Deps) []*action.Action {
+	return []*action.Action{
+		action.Define("create_ticket_attachment", action.Info{
+			Title: "Create ticket attachment",
+			Description: "Attaches a file to a Zoho Desk ticket. Give the ticket (ticketId, ticketNumber or exact ticketSubject; find it with search_tickets), " +
+				"fileName (with extension) and fileData: an http(s) URL of a publicly reachable file, or the file's content in base64 (a data: URL is fine). " +
+				"Files over 20 MiB are refused before upload. params.isPublic makes it visible to the customer. " +
+				"Returns the attachment id, name, size, upload time and public flag.",
+			Hints: action.Hints{OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
+		}, func(ctx context.Context, call *action.Call, in CreateTicketAttachmentInput) (AttachmentOutput, error) {
+			if err := invalid(in.TicketSelector.check()); err != nil {
+				return AttachmentOutput{}, err
+			}
+			org, err := call.OrgID(in.OrgID)
+			if err != nil {
+				return AttachmentOutput{}, err
+			}
+			id, err := resolveTicket(ctx, call, org, in.TicketSelector)
+			if err != nil {
+				return AttachmentOutput{}, err
+			}
+			// The file is opened (URL fetched, base64 checked) and its size
+			// checked against the cap before anything is sent to Zoho.
+			f, err := openFile(ctx, deps, FileInput{FileName: in.FileName, FileData: in.FileData}, "")
+			if err != nil {
+				return AttachmentOutput{}, err
+			}
+			defer f.Body.Close()
+			if call.DryRun {
+				return AttachmentOutput{}, call.Plan(action.PlannedRequest{
+					Method: "POST", Path: "/tickets/" + id + "/attachments", Header: orgHeader(org),
+					Query: map[string][]string{"isPublic": {boolText(in.Params.IsPublic)}}, Body: filePlan(f),
+				})
+			}
+			a, resp, err := call.Desk.TicketAttachments.Create(ctx, org, id, f.Name, f.Body, &zohodesk.TicketAttachmentCreateOptions{IsPublic: in.Params.IsPublic})
+			if resp != nil {
+				call.SetRequestID(resp.RequestID)
+			}
+			if err != nil {
+				return AttachmentOutput{}, ticketNotFound(fileError(err, "/fileData"), in.TicketSelector, id)
+			}
+			call.SetDetail("attachment " + a.ID + " added to ticket " + id)
+			return attachmentOutput(a, id), nil
+		}),
+		action.Define("list_ticket_attachments", action.Info{
+			Title: "List ticket attachments",
+			Description: "Lists the files attached to a Zoho Desk ticket: id, name, size, upload time, public flag, and the uploader with include: creator. " +
+				"Give the ticket by ticketId, ticketNumber or exact ticketSubject (search_tickets finds ids). Pages with params.from/limit (max 100); " +
+				"sortBy createdTime with sortOrder \"-\" lists the newest first.",
+			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
+		}, func(ctx context.Context, call *action.Call, in ListTicketAttachmentsInput) (ListOutput, error) {
+			errs := in.TicketSelector.check()
+			errs = append(errs, checkEnumList("/params/include", in.Params.Include, []string{"creator"}, 0)...)
+			if err := invalid(errs); err != nil {
+				return ListOutput{}, err
+			}
+			org, err := call.OrgID(in.OrgID)
+			if err != nil {
+				return ListOutput{}, err
+			}
+			id, err := resolveTicket(ctx, call, org, in.TicketSelector)
+			if err != nil {
+				return ListOutput{}, err
+			}
+			p := in.Params
+			sortBy := p.SortBy
+			if sortBy == "" && (in.SortOrder == "-" || in.SortOrder == "desc") {
+				sortBy = "createdTime"
+			}
+			limit := pageLimit(p.Limit, zohodesk.MaxLimitTicketAttachments)
+			items, _, err := call.Desk.TicketAttachments.List(ctx, org, id, &zohodesk.TicketAttachmentListOptions{
+				ListOptions: zohodesk.ListOptions{From: p.From, Limit: limit},
+				IsPublic:    p.IsPublic, SortBy: sortPrefix(sortBy, in.SortOrder), Include: p.Include.Join(),
+			})
+			if err != nil {
+				return ListOutput{}, ticketNotFound(err, in.TicketSelector, id)
+			}
+			return pageOf(items, func(a *zohodesk.TicketAttachment) json.RawMessage { return a.Raw }, p.From, limit), nil
+		}),
+	}
+}
+
+func attachmentOutput(a *zohodesk.TicketAttachment, ticketID string) AttachmentOutput {
+	return AttachmentOutput{ID: a.ID, Name: a.Name, Size: a.Size, CreatedTime: a.CreatedTime, IsPublic: a.IsPublic, TicketID: ticketID, Attachment: a.Raw}
+}
+
+func boolText(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}

@@ -1,0 +1,584 @@
+package deskactions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"html"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/action"
+	"github.com/deskconn/deskconn/zohodesk"
+)
+
+// trashBatch is how many ids one moveToTrash call carries. [GAP] Zoho
+// documents no maximum; 50 is the common Desk bulk limit (and the
+// emulator's default), so larger requests are split.
+const trashBatch = 50
+
+// maxListAll is the hard cap of list_tickets with all: true.
+const maxListAll = 5000
+
+// ticketIncludeGet and ticketIncludeList are Zoho's include values.
+var (
+	ticketIncludeGet  = []string{"contacts", "products", "assignee", "departments", "contract", "isRead", "team", "skills"}
+	ticketIncludeList = []string{"contacts", "products", "departments", "team", "assignee"}
+)
+
+// compactKeys are the ticket fields a compact list row keeps: everything the
+// spec's list Response promises, and the ids that link to other objects.
+var compactKeys = []string{
+	"id", "ticketNumber", "subject", "description", "status", "statusType", "priority", "channel",
+	"createdTime", "modifiedTime", "dueDate", "departmentId", "department", "contactId", "contact",
+	"assigneeId", "assignee", "teamId", "team", "productId", "product", "webUrl", "isOverDue",
+}
+
+func ticketActions(deps Deps) []*action.Action {
+	return []*action.Action{
+		action.Define("create_ticket", action.Info{
+			Title: "Create ticket",
+			Description: "Creates a support ticket in Zoho Desk. Required: payload.subject, payload.departmentId (list_departments) and the contact: " +
+				"payload.contactId of an existing contact (search_contacts) or payload.contact {lastName and/or email} to reuse or create one. " +
+				"Optional: description, status, priority, classification, channel, assigneeId (list_agents / find_agent_by_email), teamId (list_teams), " +
+				"productId (list_products), category, subCategory, resolution, dueDate, language, email, phone, webUrl, secondaryContacts, entitySkills, cf (custom fields), " +
+				"and uploads: files given as {fileName, fileData} (an http(s) URL or base64) are uploaded first, ids of earlier uploads are used as they are. " +
+				"Returns the ticket id, number, web URL, created time and assignee, with the whole ticket.",
+			Hints: action.Hints{OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", TypeSchemas: typeSchemas(),
+		}, func(ctx context.Context, call *action.Call, in CreateTicketInput) (CreateTicketOutput, error) {
+			return createTicket(ctx, deps, call, in)
+		}),
+		action.Define("list_tickets", action.Info{
+			Title: "List tickets",
+			Description: "Lists tickets of a Zoho Desk organization, newest or oldest first, with filters: departmentId (list_departments), teamIds (list_teams), " +
+				"assignee (agent ids from list_agents, or Unassigned), status, priority, channel, receivedInDays (15, 30, 90). " +
+				"Pages with params.from/params.limit (max 100) and returns hasMore and nextFrom; all: true walks every page (up to 5000 tickets). " +
+				"Rows are compact (id, number, subject, status, priority, times, contact, assignee, department) unless view is full. " +
+				"To find a ticket by subject, number or contact email use search_tickets.",
+			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
+		}, func(ctx context.Context, call *action.Call, in ListTicketsInput) (ListOutput, error) {
+			return listTickets(ctx, call, in)
+		}),
+		action.Define("get_ticket", action.Info{
+			Title: "Get ticket",
+			Description: "Returns one ticket of Zoho Desk whole: subject, description (also as plain text), status, priority, contact, assignee, department, product, times, resolution. " +
+				"Select it by ticketId, by ticketNumber, or by its exact ticketSubject (several tickets with that subject give an ambiguous error listing them). " +
+				"params.include embeds related objects (contacts, products, assignee, departments, contract, isRead, team, skills).",
+			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
+		}, func(ctx context.Context, call *action.Call, in GetTicketInput) (TicketOutput, error) {
+			errs := in.TicketSelector.check()
+			errs = append(errs, checkEnumList("/params/include", in.Params.Include, ticketIncludeGet, 0)...)
+			if err := invalid(errs); err != nil {
+				return TicketOutput{}, err
+			}
+			org, err := call.OrgID(in.OrgID)
+			if err != nil {
+				return TicketOutput{}, err
+			}
+			id, err := resolveTicket(ctx, call, org, in.TicketSelector)
+			if err != nil {
+				return TicketOutput{}, err
+			}
+			t, _, err := call.Desk.Tickets.Get(ctx, org, id, &zohodesk.TicketGetOptions{Include: in.Params.Include.Join()})
+			if err != nil {
+				return TicketOutput{}, ticketNotFound(err, in.TicketSelector, id)
+			}
+			return ticketOutput(t), nil
+		}),
+		action.Define("update_ticket", action.Info{
+			Title: "Update ticket",
+			Description: "Changes fields of an existing Zoho Desk ticket: status (e.g. Closed), priority, assigneeId (list_agents; null unassigns), teamId, departmentId, " +
+				"subject, description, resolution, category, subCategory, dueDate, classification, channel, language, productId, contact, email, phone, webUrl, " +
+				"secondaryContacts, entitySkills, cf. Only the fields given in payload are sent; an empty payload is refused. " +
+				"Select the ticket by ticketId, ticketNumber or exact ticketSubject. params.disableClosureNotification stops the closing email to the contact. " +
+				"Returns the updated ticket whole, its web URL and modification time.",
+			Hints: action.Hints{Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", TypeSchemas: typeSchemas(),
+		}, func(ctx context.Context, call *action.Call, in UpdateTicketInput) (UpdateTicketOutput, error) {
+			return updateTicket(ctx, call, in)
+		}),
+		action.Define("move_tickets_to_trash", action.Info{
+			Title: "Move tickets to trash",
+			Description: "Moves one or more Zoho Desk tickets to the recycle bin (restorable there for 60 days). Name them in payload by ticketIds, " +
+				"ticketNumbers or exact ticketSubjects (each subject must match one ticket). Large requests are sent in batches of 50. " +
+				"Returns the ids moved and the time; if some tickets could not be moved the result lists them with the reason instead of failing the whole call.",
+			Hints: action.Hints{Destructive: true, Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", TypeSchemas: typeSchemas(),
+		}, func(ctx context.Context, call *action.Call, in MoveTicketsToTrashInput) (MoveTicketsToTrashOutput, error) {
+			return moveToTrash(ctx, deps, call, in)
+		}),
+	}
+}
+
+// ticketOutput builds a TicketOutput from a Zoho ticket.
+func ticketOutput(t *zohodesk.Ticket) TicketOutput {
+	return TicketOutput{
+		ID: t.ID, TicketNumber: t.TicketNumber, Subject: t.Subject, Status: t.Status,
+		WebURL: t.WebURL, ModifiedTime: t.ModifiedTime, DescriptionText: htmlToText(t.Description), Ticket: t.Raw,
+	}
+}
+
+func createTicket(ctx context.Context, deps Deps, call *action.Call, in CreateTicketInput) (CreateTicketOutput, error) {
+	if err := invalid(in.check()); err != nil {
+		return CreateTicketOutput{}, err
+	}
+	org, err := call.OrgID(in.OrgID)
+	if err != nil {
+		return CreateTicketOutput{}, err
+	}
+	p := in.Payload
+	req := &zohodesk.TicketCreateRequest{
+		Subject: p.Subject, DepartmentID: p.DepartmentID, ContactID: p.ContactID,
+		Email: p.Email, Phone: p.Phone, Description: p.Description, Status: p.Status, Priority: p.Priority,
+		Channel: p.Channel, Classification: p.Classification, Category: p.Category, SubCategory: p.SubCategory,
+		AssigneeID: p.AssigneeID, TeamID: p.TeamID, ProductID: p.ProductID, DueDate: p.DueDate,
+		Language: p.Language, Resolution: p.Resolution, CF: p.CF, Extra: map[string]any{},
+	}
+	if c := p.Contact; c != nil {
+		req.Contact = &zohodesk.TicketContact{LastName: c.LastName, FirstName: c.FirstName, Email: c.Email, Phone: c.Phone, Mobile: c.Mobile}
+	}
+	if p.WebURL != "" {
+		req.Extra["webUrl"] = p.WebURL
+	}
+	if len(p.SecondaryContacts) > 0 {
+		req.Extra["secondaryContacts"] = []string(p.SecondaryContacts)
+	}
+	if len(p.EntitySkills) > 0 {
+		req.Extra["entitySkills"] = []string(p.EntitySkills)
+	}
+
+	// Uploads: ids are used as given; files are opened (and, for URLs,
+	// fetched) before anything is sent, so that a bad file fails the whole
+	// call before any upload.
+	var planned []action.PlannedRequest
+	var uploadIDs []string
+	for i, u := range p.Uploads {
+		if u.File == nil {
+			uploadIDs = append(uploadIDs, u.ID)
+			continue
+		}
+		at := "/payload/uploads/" + itoa(i)
+		if call.DryRun {
+			f, err := openFile(ctx, deps, *u.File, at)
+			if err != nil {
+				return CreateTicketOutput{}, err
+			}
+			planned = append(planned, uploadPlan(org, f))
+			f.Body.Close()
+			uploadIDs = append(uploadIDs, "<id of upload "+itoa(i)+">")
+			continue
+		}
+		id, err := uploadFile(ctx, deps, call, org, *u.File, at)
+		if err != nil {
+			return CreateTicketOutput{}, err
+		}
+		uploadIDs = append(uploadIDs, id)
+	}
+	req.Uploads = uploadIDs
+	if call.DryRun {
+		planned = append(planned, action.PlannedRequest{Method: "POST", Path: "/tickets", Header: orgHeader(org), Body: req})
+		return CreateTicketOutput{}, call.Plan(planned...)
+	}
+	t, resp, err := call.Desk.Tickets.Create(ctx, org, req)
+	if resp != nil {
+		call.SetRequestID(resp.RequestID)
+	}
+	if err != nil {
+		return CreateTicketOutput{}, err
+	}
+	call.SetDetail("ticket " + t.ID + " created")
+	out := CreateTicketOutput{
+		ID: t.ID, TicketNumber: t.TicketNumber, WebURL: t.WebURL, CreatedTime: t.CreatedTime,
+		AssigneeID: t.AssigneeID, UploadIDs: uploadIDs, Ticket: t.Raw,
+	}
+	var extra struct {
+		Assignee json.RawMessage `json:"assignee"`
+	}
+	if json.Unmarshal(t.Raw, &extra) == nil && len(extra.Assignee) > 0 && string(extra.Assignee) != "null" {
+		out.Assignee = extra.Assignee
+	}
+	return out, nil
+}
+
+func listTickets(ctx context.Context, call *action.Call, in ListTicketsInput) (ListOutput, error) {
+	p := in.Params
+	var errs []deskconn.FieldError
+	errs = append(errs, checkEnumList("/params/include", p.Include, ticketIncludeList, 0)...)
+	errs = append(errs, checkEnumList("/params/fields", p.Fields, nil, 30)...)
+	errs = append(errs, checkEnumList("/params/priority", p.Priority, nil, 20)...)
+	for i, a := range p.Assignee {
+		if a != "Unassigned" && !isID(a) {
+			errs = append(errs, deskconn.FieldError{Pointer: "/params/assignee/" + itoa(i), Code: "invalid", Message: "must be an agent id (list_agents) or Unassigned"})
+		}
+	}
+	for i, a := range p.TeamIDs {
+		if a != "Unassigned" && !isID(a) {
+			errs = append(errs, deskconn.FieldError{Pointer: "/params/teamIds/" + itoa(i), Code: "invalid", Message: "must be a team id (list_teams) or Unassigned"})
+		}
+	}
+	if err := invalid(errs); err != nil {
+		return ListOutput{}, err
+	}
+	org, err := call.OrgID(in.OrgID)
+	if err != nil {
+		return ListOutput{}, err
+	}
+	sortBy := p.SortBy
+	if sortBy == "" && (in.SortOrder == "-" || in.SortOrder == "desc") {
+		sortBy = "createdTime" // a direction without a key sorts by creation
+	}
+	opts := &zohodesk.TicketListOptions{
+		DepartmentID: p.DepartmentID, TeamIDs: p.TeamIDs.Join(), Assignee: p.Assignee.Join(),
+		Channel: p.Channel.Join(), Status: p.Status.Join(), Priority: p.Priority.Join(),
+		SortBy: sortPrefix(sortBy, in.SortOrder), Include: p.Include.Join(), Fields: p.Fields.Join(),
+	}
+	if p.ReceivedInDays != 0 {
+		opts.ReceivedInDays = itoa(p.ReceivedInDays)
+	}
+	compact := func(t *zohodesk.Ticket) json.RawMessage {
+		if in.View == "full" {
+			return t.Raw
+		}
+		return project(t.Raw, compactKeys)
+	}
+	if !in.All {
+		limit := pageLimit(p.Limit, zohodesk.MaxLimitTickets)
+		opts.ListOptions = zohodesk.ListOptions{From: p.From, Limit: limit}
+		items, _, err := call.Desk.Tickets.List(ctx, org, opts)
+		if err != nil {
+			return ListOutput{}, err
+		}
+		return pageOf(items, compact, p.From, limit), nil
+	}
+	// all: walk pages of the maximum size until a short page or the cap.
+	out := ListOutput{Data: []json.RawMessage{}, From: p.From, Limit: zohodesk.MaxLimitTickets}
+	from := p.From
+	for {
+		opts.ListOptions = zohodesk.ListOptions{From: from, Limit: zohodesk.MaxLimitTickets}
+		items, _, err := call.Desk.Tickets.List(ctx, org, opts)
+		if err != nil {
+			return ListOutput{}, err
+		}
+		for _, t := range items {
+			out.Data = append(out.Data, compact(t))
+		}
+		from += len(items)
+		if len(items) < zohodesk.MaxLimitTickets {
+			break
+		}
+		if len(out.Data) >= maxListAll {
+			out.HasMore, out.Truncated = true, true
+			next := from
+			out.NextFrom = &next
+			break
+		}
+	}
+	out.Count = len(out.Data)
+	return out, nil
+}
+
+// project keeps only keys of a JSON object (a non-object is returned as is).
+func project(raw json.RawMessage, keys []string) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return raw
+	}
+	for k := range m {
+		if !slices.Contains(keys, k) {
+			delete(m, k)
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return raw
+	}
+	return b
+}
+
+func optional(n Nullable) zohodesk.Optional[string] {
+	switch {
+	case !n.Set:
+		return zohodesk.Optional[string]{}
+	case n.Null:
+		return zohodesk.Null[string]()
+	}
+	return zohodesk.Set(n.Value)
+}
+
+func updateTicket(ctx context.Context, call *action.Call, in UpdateTicketInput) (UpdateTicketOutput, error) {
+	if err := invalid(in.check()); err != nil {
+		return UpdateTicketOutput{}, err
+	}
+	org, err := call.OrgID(in.OrgID)
+	if err != nil {
+		return UpdateTicketOutput{}, err
+	}
+	p := in.Payload
+	req := &zohodesk.TicketUpdateRequest{
+		Subject: optional(p.Subject), DepartmentID: optional(p.DepartmentID), ContactID: optional(p.ContactID),
+		Email: optional(p.Email), Phone: optional(p.Phone), Description: optional(p.Description),
+		Status: optional(p.Status), Priority: optional(p.Priority), Channel: optional(p.Channel),
+		Classification: optional(p.Classification), Category: optional(p.Category), SubCategory: optional(p.SubCategory),
+		AssigneeID: optional(p.AssigneeID), TeamID: optional(p.TeamID), ProductID: optional(p.ProductID),
+		DueDate: optional(p.DueDate), Language: optional(p.Language), Resolution: optional(p.Resolution),
+		CF: p.CF, Uploads: p.Uploads, Extra: map[string]any{},
+	}
+	if p.WebURL.Set {
+		req.Extra["webUrl"] = p.WebURL.wireValue()
+	}
+	if p.Contact != nil {
+		req.Extra["contact"] = p.Contact
+	}
+	if p.SecondaryContacts != nil {
+		req.Extra["secondaryContacts"] = []string(p.SecondaryContacts)
+	}
+	if p.EntitySkills != nil {
+		req.Extra["entitySkills"] = []string(p.EntitySkills)
+	}
+	id, err := resolveTicket(ctx, call, org, in.TicketSelector)
+	if err != nil {
+		return UpdateTicketOutput{}, err
+	}
+	fields := make([]string, 0, len(p.body()))
+	for k := range p.body() {
+		fields = append(fields, k)
+	}
+	slices.Sort(fields)
+	if call.DryRun {
+		plan := action.PlannedRequest{Method: "PATCH", Path: "/tickets/" + id, Header: orgHeader(org), Body: req}
+		if in.Params.DisableClosureNotification {
+			plan.Query = map[string][]string{"disableClosureNotification": {"true"}}
+		}
+		return UpdateTicketOutput{}, call.Plan(plan)
+	}
+	t, resp, err := call.Desk.Tickets.Update(ctx, org, id, req, &zohodesk.TicketUpdateOptions{DisableClosureNotification: in.Params.DisableClosureNotification})
+	if resp != nil {
+		call.SetRequestID(resp.RequestID)
+	}
+	if err != nil {
+		return UpdateTicketOutput{}, ticketNotFound(err, in.TicketSelector, id)
+	}
+	call.SetDetail("ticket " + t.ID + " updated")
+	return UpdateTicketOutput{
+		TicketOutput: ticketOutput(t), UpdatedFields: fields,
+		ClosureNotificationEnabled: !in.Params.DisableClosureNotification,
+	}, nil
+}
+
+// resolveTicket returns the id of the ticket a selector names. A ticketId is
+// returned as is (the following call reports a missing ticket); a number or
+// subject is looked up with Zoho's search and matched exactly.
+func resolveTicket(ctx context.Context, call *action.Call, org string, s TicketSelector) (string, error) {
+	switch {
+	case s.TicketID != "":
+		return s.TicketID, nil
+	case s.TicketNumber != "":
+		return findTicket(ctx, call, org, "/ticketNumber", &zohodesk.TicketSearchOptions{TicketNumber: s.TicketNumber},
+			func(t *zohodesk.Ticket) bool { return t.TicketNumber == s.TicketNumber }, "number "+s.TicketNumber)
+	default:
+		subject := strings.TrimSpace(s.TicketSubject)
+		return findTicket(ctx, call, org, "/ticketSubject", &zohodesk.TicketSearchOptions{Subject: subject},
+			func(t *zohodesk.Ticket) bool { return strings.EqualFold(strings.TrimSpace(t.Subject), subject) }, "subject "+quote(subject))
+	}
+}
+
+// maxSubjectHits bounds how many search hits a subject lookup reads.
+const maxSubjectHits = 500
+
+func findTicket(ctx context.Context, call *action.Call, org, ptr string, opts *zohodesk.TicketSearchOptions, match func(*zohodesk.Ticket) bool, what string) (string, error) {
+	var hits []*zohodesk.Ticket
+	n := 0
+	for t, err := range call.Desk.Tickets.SearchAll(ctx, org, opts) {
+		if err != nil {
+			return "", err
+		}
+		if match(t) {
+			hits = append(hits, t)
+		}
+		if n++; n >= maxSubjectHits {
+			break
+		}
+	}
+	switch len(hits) {
+	case 0:
+		return "", &deskconn.Error{Code: deskconn.CodeNotFound,
+			Message: "no ticket has the " + what + " (new tickets can take a moment to become searchable); find tickets with search_tickets or list_tickets",
+			Fields:  []deskconn.FieldError{{Pointer: ptr, Code: "invalid", Message: "matches no ticket"}}}
+	case 1:
+		return hits[0].ID, nil
+	}
+	e := &deskconn.Error{Code: deskconn.CodeAmbiguous,
+		Message: itoa(len(hits)) + " tickets have the " + what + "; choose one and send its ticketId",
+		Fields:  []deskconn.FieldError{{Pointer: ptr, Code: "invalid", Message: "matches several tickets"}}}
+	for _, t := range hits {
+		e.Candidates = append(e.Candidates, deskconn.Candidate{ID: t.ID, Label: "#" + t.TicketNumber + " " + t.Subject, Details: "status: " + t.Status})
+	}
+	return "", e
+}
+
+// ticketNotFound turns a 404 for a ticket into not_found naming the
+// selector; other errors pass through.
+func ticketNotFound(err error, s TicketSelector, id string) error {
+	if !errors.Is(err, zohodesk.ErrNotFound) {
+		return err
+	}
+	return &deskconn.Error{Code: deskconn.CodeNotFound, Err: err,
+		Message: "no ticket has id " + id + " (or it is in the trash); find tickets with search_tickets or list_tickets",
+		Fields:  []deskconn.FieldError{{Pointer: "/ticketId", Code: "invalid", Message: "no such ticket"}}}
+}
+
+func quote(s string) string { return "\"" + s + "\"" }
+
+func moveToTrash(ctx context.Context, deps Deps, call *action.Call, in MoveTicketsToTrashInput) (MoveTicketsToTrashOutput, error) {
+	if err := invalid(in.check()); err != nil {
+		return MoveTicketsToTrashOutput{}, err
+	}
+	org, err := call.OrgID(in.OrgID)
+	if err != nil {
+		return MoveTicketsToTrashOutput{}, err
+	}
+	p := in.Payload
+	var ids []string
+	add := func(id string) {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range p.TicketIDs {
+		add(id)
+	}
+	for i, n := range p.TicketNumbers {
+		id, err := resolveTicket(ctx, call, org, TicketSelector{TicketNumber: n})
+		if err != nil {
+			return MoveTicketsToTrashOutput{}, repoint(err, "/payload/ticketNumbers/"+itoa(i))
+		}
+		add(id)
+	}
+	for i, s := range p.TicketSubjects {
+		id, err := resolveTicket(ctx, call, org, TicketSelector{TicketSubject: s})
+		if err != nil {
+			return MoveTicketsToTrashOutput{}, repoint(err, "/payload/ticketSubjects/"+itoa(i))
+		}
+		add(id)
+	}
+	var batches [][]string
+	for b := range slices.Chunk(ids, trashBatch) {
+		batches = append(batches, b)
+	}
+	if call.DryRun {
+		var plan []action.PlannedRequest
+		for _, b := range batches {
+			plan = append(plan, action.PlannedRequest{Method: "POST", Path: "/tickets/moveToTrash", Header: orgHeader(org), Body: map[string]any{"ticketIds": b}})
+		}
+		return MoveTicketsToTrashOutput{}, call.Plan(plan...)
+	}
+	out := MoveTicketsToTrashOutput{Moved: []string{}}
+	for _, b := range batches {
+		resp, err := call.Desk.Tickets.MoveToTrash(ctx, org, b)
+		if resp != nil {
+			call.SetRequestID(resp.RequestID)
+		}
+		switch {
+		case err == nil:
+			out.Moved = append(out.Moved, b...)
+		case len(out.Moved) == 0 && len(out.Failed) == 0 && !itemError(err):
+			// Nothing happened yet and the failure is not about these
+			// tickets (auth, rate limit, Zoho down): report it as the error.
+			return MoveTicketsToTrashOutput{}, err
+		case itemError(err) && len(b) > 1:
+			// One bad id fails the batch: retry one by one to find it.
+			for _, id := range b {
+				resp, err := call.Desk.Tickets.MoveToTrash(ctx, org, []string{id})
+				if resp != nil {
+					call.SetRequestID(resp.RequestID)
+				}
+				if err != nil {
+					out.Failed = append(out.Failed, trashFailure(id, err))
+				} else {
+					out.Moved = append(out.Moved, id)
+				}
+			}
+		default:
+			for _, id := range b {
+				out.Failed = append(out.Failed, trashFailure(id, err))
+			}
+		}
+	}
+	out.Success = len(out.Failed) == 0
+	out.MovedAt = deps.now().Format(time.RFC3339Nano)
+	call.SetDetail(itoa(len(out.Moved)) + " ticket(s) moved to trash, " + itoa(len(out.Failed)) + " failed")
+	return out, nil
+}
+
+// itemError reports whether err is about the items of the request (a bad
+// or unknown id) rather than about the call as a whole.
+func itemError(err error) bool {
+	return errors.Is(err, zohodesk.ErrInvalid) || errors.Is(err, zohodesk.ErrNotFound)
+}
+
+func trashFailure(id string, err error) TrashFailure {
+	f := TrashFailure{TicketID: id, Code: string(zohoCode(err)), Message: "could not be moved to the trash"}
+	var ae *zohodesk.APIError
+	if errors.As(err, &ae) && ae.Message != "" {
+		f.Message = ae.Message
+	}
+	var te *zohodesk.TransportError
+	if errors.As(err, &te) && te.MaybeSent {
+		f.Message = "Zoho Desk did not answer; the ticket may or may not have been moved (check with get_ticket)"
+	}
+	return f
+}
+
+// zohoCode classifies a zohodesk error into a domain code, for per-item
+// results (whole-call errors are mapped by the registry).
+func zohoCode(err error) deskconn.Code {
+	switch {
+	case errors.Is(err, zohodesk.ErrNotFound):
+		return deskconn.CodeNotFound
+	case errors.Is(err, zohodesk.ErrInvalid), errors.Is(err, zohodesk.ErrTooLarge):
+		return deskconn.CodeInvalid
+	case errors.Is(err, zohodesk.ErrForbidden):
+		return deskconn.CodeForbidden
+	case errors.Is(err, zohodesk.ErrUnauthorized):
+		return deskconn.CodeUnauthenticated
+	case errors.Is(err, zohodesk.ErrRateLimited):
+		return deskconn.CodeRateLimited
+	}
+	return deskconn.CodeUnavailable
+}
+
+// repoint moves the field pointers of a selector error to ptr.
+func repoint(err error, ptr string) error {
+	var e *deskconn.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	c := *e
+	c.Fields = make([]deskconn.FieldError, len(e.Fields))
+	for i, f := range e.Fields {
+		f.Pointer = ptr
+		c.Fields[i] = f
+	}
+	return &c
+}
+
+var (
+	blockTags = regexp.MustCompile(`(?i)<\s*(br|/p|/div|/li|/h[1-6]|/tr)\s*/?>`)
+	anyTag    = regexp.MustCompile(`(?s)<[^>]*>`)
+	blankRuns = regexp.MustCompile(`\n[ \t]*\n(?:[ \t]*\n)+`)
+)
+
+// htmlToText renders Zoho's HTML description as plain text: line breaks for
+// block ends, tags dropped, entities decoded.
+func htmlToText(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = blockTags.ReplaceAllString(s, "\n")
+	s = anyTag.ReplaceAllString(s, "")
+	s = html.UnescapeString(s)
+	s = strings.ReplaceAll(s, "\u00a0", " ")
+	s = blankRuns.ReplaceAllString(s, "\n\n")
+	return strings.TrimSpace(s)
+}
