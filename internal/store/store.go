@@ -13,13 +13,28 @@
 //
 // Errors: a missing row is ErrNotFound; a unique-constraint clash is
 // ErrConflict. Both are matched with errors.Is.
+//
+// Times are stored with microsecond precision (Postgres' resolution) and
+// returned in UTC.
 package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"time"
 )
+
+// NewID returns a fresh random identifier, prefix + "_" + 24 hex digits
+// (96 random bits), e.g. NewID("conn"). Create methods call it for rows whose
+// ID is empty; callers that must seal secrets bound to a row before the row
+// exists call it themselves and set the ID.
+func NewID(prefix string) string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return prefix + "_" + hex.EncodeToString(b[:])
+}
 
 // Sentinel errors, matched with errors.Is.
 var (
@@ -185,7 +200,12 @@ type Store interface {
 
 	// Connections. Get and list calls are scoped to a tenant: another
 	// tenant's connection is ErrNotFound.
-	CreateConnection(ctx context.Context, c *Connection) error // sets ID, CreatedAt, UpdatedAt; ErrConflict on a duplicate name
+	//
+	// CreateConnection sets CreatedAt and UpdatedAt, and ID when it is empty
+	// (a caller-set ID is kept, so secrets can be sealed for the row before
+	// it exists); ErrConflict on a duplicate name or ID, ErrNotFound when
+	// the tenant does not exist.
+	CreateConnection(ctx context.Context, c *Connection) error
 	GetConnection(ctx context.Context, tenantID, id string) (*Connection, error)
 	GetConnectionByName(ctx context.Context, tenantID, name string) (*Connection, error)
 	// ListConnections lists a tenant's connections; tenantID "" lists all

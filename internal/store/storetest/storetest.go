@@ -1,0 +1,870 @@
+// Package storetest is the acceptance suite every store.Store backend must
+// pass, plus a canary helper proving that no secret is stored in the clear.
+//
+// A backend's test calls Run with a function that opens a new handle on one
+// database shared by the whole run:
+//
+//	func TestStore(t *testing.T) {
+//		path := filepath.Join(t.TempDir(), "deskconn.db")
+//		storetest.Run(t, func(t *testing.T) store.Store {
+//			s, err := sqlite.Open(t.Context(), path)
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			t.Cleanup(func() { s.Close() })
+//			return s
+//		})
+//	}
+//
+// Every open call must reach the same database: the suite opens two handles
+// to check that refresh locks exclude other processes. Subtests run in
+// parallel and namespace their data with unique names.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/deskconn/deskconn/internal/store"
+	"github.com/google/go-cmp/cmp"
+)
+
+// Dumper is implemented by backends that can return their raw stored
+// content (SQLite: the file and WAL bytes; Postgres: every table as text),
+// for AssertNoPlaintext.
+type Dumper interface {
+	Dump(ctx context.Context) ([]byte, error)
+}
+
+// AssertNoPlaintext fails t if dump contains any of secrets in the clear:
+// raw, hex-encoded (how Postgres prints bytea) or base64 (standard or URL
+// alphabet). The failure names the secret's position in the list, never
+// the secret.
+func AssertNoPlaintext(t testing.TB, dump []byte, secrets ...string) {
+	t.Helper()
+	if len(dump) == 0 {
+		t.Errorf("AssertNoPlaintext: empty dump proves nothing")
+		return
+	}
+	lower := bytes.ToLower(dump)
+	for i, s := range secrets {
+		if len(s) < 8 {
+			t.Errorf("AssertNoPlaintext: secret %d is shorter than 8 bytes; use a distinctive canary", i)
+			continue
+		}
+		forms := map[string][]byte{
+			"raw":       []byte(s),
+			"hex":       []byte(hex.EncodeToString([]byte(s))),
+			"base64":    []byte(base64.RawStdEncoding.EncodeToString([]byte(s))[:len(s)*4/3-1]),
+			"base64url": []byte(base64.RawURLEncoding.EncodeToString([]byte(s))[:len(s)*4/3-1]),
+		}
+		for form, b := range forms {
+			hay := dump
+			if form == "hex" {
+				hay = lower
+			}
+			if bytes.Contains(hay, b) {
+				t.Errorf("AssertNoPlaintext: secret %d found in the dump (%s)", i, form)
+			}
+		}
+	}
+}
+
+// Run runs the acceptance suite. open returns a new handle on the shared
+// database; it registers the handle's Close with t.Cleanup.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, open func(t *testing.T) store.Store)
+	}{
+		{"Tenants", testTenants},
+		{"APIKeys", testAPIKeys},
+		{"Connections", testConnections},
+		{"ConnectionIsolation", testConnectionIsolation},
+		{"OAuthStates", testOAuthStates},
+		{"OAuthStateSingleUseConcurrent", testOAuthStateConcurrent},
+		{"Idempotency", testIdempotency},
+		{"IdempotencyExpiry", testIdempotencyExpiry},
+		{"IdempotencyConcurrentBegin", testIdempotencyConcurrent},
+		{"Audit", testAudit},
+		{"RefreshLockExclusion", testRefreshLockExclusion},
+		{"RefreshLockPerConnection", testRefreshLockPerConnection},
+		{"RefreshLockContext", testRefreshLockContext},
+		{"Ping", func(t *testing.T, open func(t *testing.T) store.Store) {
+			if err := open(t).Ping(t.Context()); err != nil {
+				t.Fatalf("Ping = %v", err)
+			}
+		}},
+	}
+	// The group returns when every parallel subtest has finished.
+	t.Run("group", func(t *testing.T) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				tt.fn(t, open)
+			})
+		}
+	})
+	// PurgeExpired deletes every tenant's expired rows at a future instant,
+	// so it runs alone.
+	t.Run("PurgeExpired", func(t *testing.T) { testPurgeExpired(t, open) })
+}
+
+func uniq(prefix string) string { return store.NewID(prefix) }
+
+func hash(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+func newTenant(t *testing.T, s store.Store) *store.Tenant {
+	t.Helper()
+	tn := &store.Tenant{Name: uniq("tenant")}
+	if err := s.CreateTenant(t.Context(), tn); err != nil {
+		t.Fatalf("CreateTenant = %v", err)
+	}
+	return tn
+}
+
+func newConnection(t *testing.T, s store.Store, tenantID string) *store.Connection {
+	t.Helper()
+	c := &store.Connection{TenantID: tenantID, Name: uniq("conn"), ClientID: "1000.CLIENT", Status: store.StatusPending}
+	if err := s.CreateConnection(t.Context(), c); err != nil {
+		t.Fatalf("CreateConnection = %v", err)
+	}
+	return c
+}
+
+func wantErr(t *testing.T, call string, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Errorf("%s = %v, want %v", call, err, want)
+	}
+}
+
+func testTenants(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	start := time.Now().Add(-time.Second)
+	tn := newTenant(t, s)
+	if tn.ID == "" || tn.CreatedAt.Before(start) || tn.CreatedAt.Location() != time.UTC {
+		t.Errorf("CreateTenant set ID %q, CreatedAt %v; want an ID and a recent UTC time", tn.ID, tn.CreatedAt)
+	}
+	got, err := s.GetTenant(ctx, tn.ID)
+	if err != nil {
+		t.Fatalf("GetTenant = %v", err)
+	}
+	if diff := cmp.Diff(tn, got); diff != "" {
+		t.Errorf("GetTenant mismatch (-want +got):\n%s", diff)
+	}
+	got, err = s.GetTenantByName(ctx, tn.Name)
+	if err != nil {
+		t.Fatalf("GetTenantByName = %v", err)
+	}
+	if diff := cmp.Diff(tn, got); diff != "" {
+		t.Errorf("GetTenantByName mismatch (-want +got):\n%s", diff)
+	}
+	wantErr(t, "CreateTenant(duplicate name)", s.CreateTenant(ctx, &store.Tenant{Name: tn.Name}), store.ErrConflict)
+	_, err = s.GetTenant(ctx, uniq("ten"))
+	wantErr(t, "GetTenant(unknown)", err, store.ErrNotFound)
+	_, err = s.GetTenantByName(ctx, uniq("tenant"))
+	wantErr(t, "GetTenantByName(unknown)", err, store.ErrNotFound)
+
+	other := newTenant(t, s)
+	all, err := s.ListTenants(ctx)
+	if err != nil {
+		t.Fatalf("ListTenants = %v", err)
+	}
+	var found int
+	for _, x := range all {
+		if x.ID == tn.ID || x.ID == other.ID {
+			found++
+		}
+	}
+	if found != 2 {
+		t.Errorf("ListTenants found %d of the 2 created tenants", found)
+	}
+}
+
+func testAPIKeys(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tn, other := newTenant(t, s), newTenant(t, s)
+	k := &store.APIKey{TenantID: tn.ID, Name: "ci", Hash: hash(uniq("dk")), Prefix: "dk_abc"}
+	if err := s.CreateAPIKey(ctx, k); err != nil {
+		t.Fatalf("CreateAPIKey = %v", err)
+	}
+	if k.ID == "" || k.CreatedAt.IsZero() {
+		t.Errorf("CreateAPIKey set ID %q, CreatedAt %v", k.ID, k.CreatedAt)
+	}
+	k2 := &store.APIKey{TenantID: tn.ID, Name: "other", Hash: hash(uniq("dk")), Prefix: "dk_def"}
+	if err := s.CreateAPIKey(ctx, k2); err != nil {
+		t.Fatalf("CreateAPIKey = %v", err)
+	}
+	wantErr(t, "CreateAPIKey(duplicate hash)",
+		s.CreateAPIKey(ctx, &store.APIKey{TenantID: other.ID, Name: "x", Hash: k.Hash, Prefix: "dk"}), store.ErrConflict)
+	wantErr(t, "CreateAPIKey(unknown tenant)",
+		s.CreateAPIKey(ctx, &store.APIKey{TenantID: uniq("ten"), Name: "x", Hash: hash(uniq("dk")), Prefix: "dk"}), store.ErrNotFound)
+
+	before := time.Now().Add(-time.Second)
+	got, err := s.LookupAPIKey(ctx, k.Hash)
+	if err != nil {
+		t.Fatalf("LookupAPIKey = %v", err)
+	}
+	if got.LastUsed.Before(before) {
+		t.Errorf("LookupAPIKey LastUsed = %v, want now", got.LastUsed)
+	}
+	want := *k
+	want.LastUsed = got.LastUsed
+	if diff := cmp.Diff(&want, got); diff != "" {
+		t.Errorf("LookupAPIKey mismatch (-want +got):\n%s", diff)
+	}
+	_, err = s.LookupAPIKey(ctx, hash("no such key"))
+	wantErr(t, "LookupAPIKey(unknown)", err, store.ErrNotFound)
+
+	list, err := s.ListAPIKeys(ctx, tn.ID)
+	if err != nil {
+		t.Fatalf("ListAPIKeys = %v", err)
+	}
+	if len(list) != 2 || list[0].ID != k.ID || list[1].ID != k2.ID {
+		t.Errorf("ListAPIKeys = %d keys, want [%s %s] in creation order", len(list), k.ID, k2.ID)
+	}
+	if list, _ := s.ListAPIKeys(ctx, other.ID); len(list) != 0 {
+		t.Errorf("ListAPIKeys(other tenant) = %d keys, want 0", len(list))
+	}
+
+	wantErr(t, "RevokeAPIKey(other tenant)", s.RevokeAPIKey(ctx, other.ID, k.ID), store.ErrNotFound)
+	if _, err := s.LookupAPIKey(ctx, k.Hash); err != nil {
+		t.Fatalf("LookupAPIKey after a foreign revoke = %v, want the key still valid", err)
+	}
+	if err := s.RevokeAPIKey(ctx, tn.ID, k.ID); err != nil {
+		t.Fatalf("RevokeAPIKey = %v", err)
+	}
+	_, err = s.LookupAPIKey(ctx, k.Hash)
+	wantErr(t, "LookupAPIKey(revoked)", err, store.ErrNotFound)
+	if _, err := s.LookupAPIKey(ctx, k2.Hash); err != nil {
+		t.Errorf("LookupAPIKey(unrevoked sibling) = %v", err)
+	}
+	list, _ = s.ListAPIKeys(ctx, tn.ID)
+	if len(list) != 2 || list[0].RevokedAt.IsZero() || !list[1].RevokedAt.IsZero() {
+		t.Errorf("ListAPIKeys after revoke: want the first revoked, the second not")
+	}
+	first := list[0].RevokedAt
+	if err := s.RevokeAPIKey(ctx, tn.ID, k.ID); err != nil {
+		t.Errorf("RevokeAPIKey twice = %v, want nil", err)
+	}
+	list, _ = s.ListAPIKeys(ctx, tn.ID)
+	if !list[0].RevokedAt.Equal(first) {
+		t.Errorf("second RevokeAPIKey moved RevokedAt from %v to %v", first, list[0].RevokedAt)
+	}
+	wantErr(t, "RevokeAPIKey(unknown)", s.RevokeAPIKey(ctx, tn.ID, uniq("key")), store.ErrNotFound)
+}
+
+// fullConnection has every field set to a distinct non-zero value.
+func fullConnection(tenantID string) *store.Connection {
+	exp := time.Date(2026, 3, 4, 5, 6, 7, 123456000, time.UTC)
+	return &store.Connection{
+		TenantID:           tenantID,
+		Name:               uniq("support"),
+		ClientID:           "1000.ABCDEF",
+		SealedClientSecret: []byte{1, 2, 0, 3},
+		Scopes:             []string{"Desk.tickets.ALL", "Desk.basic.READ"},
+		Status:             store.StatusActive,
+		Location:           "eu",
+		AccountsServer:     "https://accounts.zoho.eu",
+		DeskBaseURL:        "https://desk.zoho.eu",
+		OrgID:              "20001",
+		OrgName:            "Acme",
+		OrgChoices:         []byte(`[{"id":"20001","name":"Acme"}]`),
+		SealedRefreshToken: []byte{9, 8, 7},
+		SealedAccessToken:  []byte{6, 5, 0},
+		AccessExpiry:       exp,
+		TokenRequests:      []time.Time{exp.Add(-time.Minute), exp.Add(-time.Second)},
+		UserID:             "u1",
+		UserEmail:          "agent@example.com",
+		UserName:           "Agent",
+		Policies:           map[string]string{"tickets.create": "confirm", "tickets.delete": "deny"},
+		LastError:          "none",
+	}
+}
+
+func testConnections(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tn := newTenant(t, s)
+
+	// A zero-ish connection round-trips with nil slices and maps.
+	bare := &store.Connection{TenantID: tn.ID, Name: uniq("bare"), Status: store.StatusPending}
+	if err := s.CreateConnection(ctx, bare); err != nil {
+		t.Fatalf("CreateConnection(bare) = %v", err)
+	}
+	got, err := s.GetConnection(ctx, tn.ID, bare.ID)
+	if err != nil {
+		t.Fatalf("GetConnection = %v", err)
+	}
+	if diff := cmp.Diff(bare, got); diff != "" {
+		t.Errorf("GetConnection(bare) mismatch (-want +got):\n%s", diff)
+	}
+
+	c := fullConnection(tn.ID)
+	c.ID = store.NewID("conn") // caller-chosen, as when sealing before insert
+	id := c.ID
+	if err := s.CreateConnection(ctx, c); err != nil {
+		t.Fatalf("CreateConnection = %v", err)
+	}
+	if c.ID != id || c.CreatedAt.IsZero() || !c.UpdatedAt.Equal(c.CreatedAt) {
+		t.Errorf("CreateConnection: ID %q (want %q), CreatedAt %v, UpdatedAt %v", c.ID, id, c.CreatedAt, c.UpdatedAt)
+	}
+	got, err = s.GetConnection(ctx, tn.ID, c.ID)
+	if err != nil {
+		t.Fatalf("GetConnection = %v", err)
+	}
+	if diff := cmp.Diff(c, got); diff != "" {
+		t.Errorf("GetConnection mismatch (-want +got):\n%s", diff)
+	}
+	got, err = s.GetConnectionByName(ctx, tn.ID, c.Name)
+	if err != nil {
+		t.Fatalf("GetConnectionByName = %v", err)
+	}
+	if diff := cmp.Diff(c, got); diff != "" {
+		t.Errorf("GetConnectionByName mismatch (-want +got):\n%s", diff)
+	}
+	_, err = s.GetConnectionByName(ctx, tn.ID, uniq("nope"))
+	wantErr(t, "GetConnectionByName(unknown)", err, store.ErrNotFound)
+
+	dup := fullConnection(tn.ID)
+	dup.Name = c.Name
+	wantErr(t, "CreateConnection(duplicate name)", s.CreateConnection(ctx, dup), store.ErrConflict)
+	dupID := fullConnection(tn.ID)
+	dupID.ID = c.ID
+	wantErr(t, "CreateConnection(duplicate ID)", s.CreateConnection(ctx, dupID), store.ErrConflict)
+	wantErr(t, "CreateConnection(unknown tenant)", s.CreateConnection(ctx, fullConnection(uniq("ten"))), store.ErrNotFound)
+
+	// Update every field.
+	u := *got
+	u.Name = uniq("renamed")
+	u.ClientID = "1000.NEW"
+	u.SealedClientSecret = []byte{4, 4}
+	u.Scopes = []string{"Desk.search.READ"}
+	u.Status = store.StatusNeedsReauth
+	u.Location, u.AccountsServer, u.DeskBaseURL = "in", "https://accounts.zoho.in", "https://desk.zoho.in"
+	u.OrgID, u.OrgName, u.OrgChoices = "30003", "Beta", nil
+	u.SealedRefreshToken, u.SealedAccessToken = []byte{1}, nil
+	u.AccessExpiry = time.Time{}
+	u.TokenRequests = nil
+	u.UserID, u.UserEmail, u.UserName = "u2", "b@example.com", "B"
+	u.Policies = map[string]string{"x": "allow"}
+	u.LastError = "refresh token refused"
+	time.Sleep(2 * time.Millisecond) // so UpdatedAt moves
+	if err := s.UpdateConnection(ctx, &u); err != nil {
+		t.Fatalf("UpdateConnection = %v", err)
+	}
+	if !u.UpdatedAt.After(c.UpdatedAt) {
+		t.Errorf("UpdateConnection UpdatedAt = %v, want after %v", u.UpdatedAt, c.UpdatedAt)
+	}
+	got, err = s.GetConnection(ctx, tn.ID, c.ID)
+	if err != nil {
+		t.Fatalf("GetConnection after update = %v", err)
+	}
+	if diff := cmp.Diff(&u, got); diff != "" {
+		t.Errorf("GetConnection after update mismatch (-want +got):\n%s", diff)
+	}
+	clash := u
+	clash.Name = bare.Name
+	wantErr(t, "UpdateConnection(name clash)", s.UpdateConnection(ctx, &clash), store.ErrConflict)
+	missing := u
+	missing.ID = uniq("conn")
+	wantErr(t, "UpdateConnection(unknown)", s.UpdateConnection(ctx, &missing), store.ErrNotFound)
+
+	list, err := s.ListConnections(ctx, tn.ID)
+	if err != nil {
+		t.Fatalf("ListConnections = %v", err)
+	}
+	var ids []string
+	for _, x := range list {
+		ids = append(ids, x.ID)
+	}
+	slices.Sort(ids)
+	want := []string{bare.ID, c.ID}
+	slices.Sort(want)
+	if diff := cmp.Diff(want, ids); diff != "" {
+		t.Errorf("ListConnections ids mismatch (-want +got):\n%s", diff)
+	}
+
+	if err := s.DeleteConnection(ctx, tn.ID, c.ID); err != nil {
+		t.Fatalf("DeleteConnection = %v", err)
+	}
+	_, err = s.GetConnection(ctx, tn.ID, c.ID)
+	wantErr(t, "GetConnection(deleted)", err, store.ErrNotFound)
+	wantErr(t, "DeleteConnection(deleted)", s.DeleteConnection(ctx, tn.ID, c.ID), store.ErrNotFound)
+	// The name is free again.
+	again := fullConnection(tn.ID)
+	again.Name = u.Name
+	if err := s.CreateConnection(ctx, again); err != nil {
+		t.Errorf("CreateConnection(reused name after delete) = %v", err)
+	}
+}
+
+func testConnectionIsolation(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	a, b := newTenant(t, s), newTenant(t, s)
+	ca := fullConnection(a.ID)
+	if err := s.CreateConnection(ctx, ca); err != nil {
+		t.Fatal(err)
+	}
+	// The same name in another tenant is fine.
+	cb := fullConnection(b.ID)
+	cb.Name = ca.Name
+	if err := s.CreateConnection(ctx, cb); err != nil {
+		t.Fatalf("CreateConnection(same name, other tenant) = %v", err)
+	}
+
+	_, err := s.GetConnection(ctx, b.ID, ca.ID)
+	wantErr(t, "GetConnection(other tenant)", err, store.ErrNotFound)
+	got, err := s.GetConnectionByName(ctx, b.ID, ca.Name)
+	if err != nil || got.ID != cb.ID {
+		t.Errorf("GetConnectionByName(b, shared name) = %v, %v; want b's own connection", got, err)
+	}
+	steal := *ca
+	steal.TenantID = b.ID
+	steal.OrgID = "stolen"
+	wantErr(t, "UpdateConnection(other tenant)", s.UpdateConnection(ctx, &steal), store.ErrNotFound)
+	wantErr(t, "DeleteConnection(other tenant)", s.DeleteConnection(ctx, b.ID, ca.ID), store.ErrNotFound)
+	got, err = s.GetConnection(ctx, a.ID, ca.ID)
+	if err != nil || got.OrgID != ca.OrgID {
+		t.Errorf("a's connection after b's attempts = %v, %v; want unchanged", got, err)
+	}
+
+	lb, err := s.ListConnections(ctx, b.ID)
+	if err != nil || len(lb) != 1 || lb[0].ID != cb.ID {
+		t.Errorf("ListConnections(b) = %d, %v; want only b's connection", len(lb), err)
+	}
+	all, err := s.ListConnections(ctx, "")
+	if err != nil {
+		t.Fatalf("ListConnections(all) = %v", err)
+	}
+	var seen int
+	for _, c := range all {
+		if c.ID == ca.ID || c.ID == cb.ID {
+			seen++
+		}
+	}
+	if seen != 2 {
+		t.Errorf("ListConnections(\"\") saw %d of both tenants' 2 connections", seen)
+	}
+}
+
+func testOAuthStates(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tn, other := newTenant(t, s), newTenant(t, s)
+	c := newConnection(t, s, tn.ID)
+	st := &store.OAuthState{
+		Hash: hash(uniq("state")), TenantID: tn.ID, ConnectionID: c.ID, RedirectTo: "/connections/x",
+		ExpiresAt: time.Now().Add(10 * time.Minute).UTC().Truncate(time.Microsecond),
+	}
+	if err := s.CreateOAuthState(ctx, st); err != nil {
+		t.Fatalf("CreateOAuthState = %v", err)
+	}
+	if st.CreatedAt.IsZero() {
+		t.Error("CreateOAuthState left CreatedAt zero")
+	}
+	wantErr(t, "CreateOAuthState(duplicate hash)", s.CreateOAuthState(ctx, st), store.ErrConflict)
+	foreign := *st
+	foreign.Hash, foreign.TenantID = hash(uniq("state")), other.ID
+	wantErr(t, "CreateOAuthState(connection of another tenant)", s.CreateOAuthState(ctx, &foreign), store.ErrNotFound)
+	ghost := *st
+	ghost.Hash, ghost.ConnectionID = hash(uniq("state")), uniq("conn")
+	wantErr(t, "CreateOAuthState(unknown connection)", s.CreateOAuthState(ctx, &ghost), store.ErrNotFound)
+
+	got, err := s.ConsumeOAuthState(ctx, st.Hash)
+	if err != nil {
+		t.Fatalf("ConsumeOAuthState = %v", err)
+	}
+	if diff := cmp.Diff(st, got); diff != "" {
+		t.Errorf("ConsumeOAuthState mismatch (-want +got):\n%s", diff)
+	}
+	_, err = s.ConsumeOAuthState(ctx, st.Hash)
+	wantErr(t, "ConsumeOAuthState(replayed)", err, store.ErrNotFound)
+
+	// Deleting the connection takes its pending states with it.
+	st2 := &store.OAuthState{Hash: hash(uniq("state")), TenantID: tn.ID, ConnectionID: c.ID, ExpiresAt: time.Now().Add(time.Minute)}
+	if err := s.CreateOAuthState(ctx, st2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteConnection(ctx, tn.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ConsumeOAuthState(ctx, st2.Hash)
+	wantErr(t, "ConsumeOAuthState(state of a deleted connection)", err, store.ErrNotFound)
+}
+
+func testOAuthStateConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	tn := newTenant(t, s1)
+	c := newConnection(t, s1, tn.ID)
+	for round := range 5 {
+		st := &store.OAuthState{Hash: hash(uniq("state")), TenantID: tn.ID, ConnectionID: c.ID, ExpiresAt: time.Now().Add(time.Minute)}
+		if err := s1.CreateOAuthState(t.Context(), st); err != nil {
+			t.Fatal(err)
+		}
+		var wins, misses atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 16 {
+			s := s1
+			if i%2 == 1 {
+				s = s2
+			}
+			wg.Go(func() {
+				_, err := s.ConsumeOAuthState(t.Context(), st.Hash)
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case errors.Is(err, store.ErrNotFound):
+					misses.Add(1)
+				default:
+					t.Errorf("ConsumeOAuthState = %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 || misses.Load() != 15 {
+			t.Fatalf("round %d: %d consumers won and %d got ErrNotFound, want 1 and 15", round, wins.Load(), misses.Load())
+		}
+	}
+}
+
+func idemKey(tenantID string) store.IdemKey {
+	return store.IdemKey{TenantID: tenantID, ConnectionID: uniq("conn"), Action: "tickets.create", Key: uniq("idem")}
+}
+
+func testIdempotency(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tn := newTenant(t, s)
+	key := idemKey(tn.ID)
+	exp := time.Now().Add(24 * time.Hour).UTC().Truncate(time.Microsecond)
+	rec := &store.IdemRecord{IdemKey: key, InputHash: hash("input"), ExpiresAt: exp}
+	got, created, err := s.BeginIdempotent(ctx, rec)
+	if err != nil || !created {
+		t.Fatalf("BeginIdempotent = created %v, %v; want created", created, err)
+	}
+	if got.State != store.IdemPending || got.CreatedAt.IsZero() || !got.ExpiresAt.Equal(exp) {
+		t.Errorf("BeginIdempotent = state %q, CreatedAt %v, ExpiresAt %v", got.State, got.CreatedAt, got.ExpiresAt)
+	}
+	first := *got
+
+	again, created, err := s.BeginIdempotent(ctx, &store.IdemRecord{IdemKey: key, InputHash: hash("other input"), ExpiresAt: exp})
+	if err != nil || created {
+		t.Fatalf("second BeginIdempotent = created %v, %v; want the existing record", created, err)
+	}
+	if diff := cmp.Diff(&first, again); diff != "" {
+		t.Errorf("second BeginIdempotent mismatch (-want +got):\n%s", diff)
+	}
+
+	// Another key part makes another record.
+	sibling := key
+	sibling.Action = "tickets.update"
+	if _, created, err := s.BeginIdempotent(ctx, &store.IdemRecord{IdemKey: sibling, ExpiresAt: exp}); err != nil || !created {
+		t.Errorf("BeginIdempotent(other action) = created %v, %v; want created", created, err)
+	}
+
+	result := []byte(`{"id":"123"}`)
+	if err := s.FinishIdempotent(ctx, key, store.IdemSucceeded, result); err != nil {
+		t.Fatalf("FinishIdempotent = %v", err)
+	}
+	got, err = s.GetIdempotent(ctx, key)
+	if err != nil {
+		t.Fatalf("GetIdempotent = %v", err)
+	}
+	if got.State != store.IdemSucceeded || !bytes.Equal(got.Result, result) || !bytes.Equal(got.InputHash, hash("input")) ||
+		!got.CreatedAt.Equal(first.CreatedAt) || got.UpdatedAt.Before(first.UpdatedAt) {
+		t.Errorf("GetIdempotent after finish = %+v", got)
+	}
+	again, created, err = s.BeginIdempotent(ctx, &store.IdemRecord{IdemKey: key, ExpiresAt: exp})
+	if err != nil || created || again.State != store.IdemSucceeded || !bytes.Equal(again.Result, result) {
+		t.Errorf("BeginIdempotent after finish = %+v, created %v, %v; want the succeeded record", again, created, err)
+	}
+
+	if err := s.DeleteIdempotent(ctx, key); err != nil {
+		t.Fatalf("DeleteIdempotent = %v", err)
+	}
+	_, err = s.GetIdempotent(ctx, key)
+	wantErr(t, "GetIdempotent(deleted)", err, store.ErrNotFound)
+	wantErr(t, "DeleteIdempotent(deleted)", s.DeleteIdempotent(ctx, key), store.ErrNotFound)
+	wantErr(t, "FinishIdempotent(deleted)", s.FinishIdempotent(ctx, key, store.IdemFailed, nil), store.ErrNotFound)
+	if _, created, err := s.BeginIdempotent(ctx, &store.IdemRecord{IdemKey: key, ExpiresAt: exp}); err != nil || !created {
+		t.Errorf("BeginIdempotent after delete = created %v, %v; want created", created, err)
+	}
+
+	// Other tenants never see the record.
+	foreign := key
+	foreign.TenantID = newTenant(t, s).ID
+	_, err = s.GetIdempotent(ctx, foreign)
+	wantErr(t, "GetIdempotent(other tenant)", err, store.ErrNotFound)
+}
+
+func testIdempotencyExpiry(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tn := newTenant(t, s)
+	key := idemKey(tn.ID)
+	past := time.Now().Add(-time.Minute)
+	if _, created, err := s.BeginIdempotent(ctx, &store.IdemRecord{IdemKey: key, ExpiresAt: past}); err != nil || !created {
+		t.Fatalf("BeginIdempotent = created %v, %v", created, err)
+	}
+	_, err := s.GetIdempotent(ctx, key)
+	wantErr(t, "GetIdempotent(expired)", err, store.ErrNotFound)
+	wantErr(t, "FinishIdempotent(expired)", s.FinishIdempotent(ctx, key, store.IdemSucceeded, nil), store.ErrNotFound)
+	rec, created, err := s.BeginIdempotent(ctx, &store.IdemRecord{IdemKey: key, InputHash: hash("new"), ExpiresAt: time.Now().Add(time.Hour)})
+	if err != nil || !created || !bytes.Equal(rec.InputHash, hash("new")) {
+		t.Errorf("BeginIdempotent over an expired record = created %v, %v; want a new record", created, err)
+	}
+}
+
+func testIdempotencyConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	tn := newTenant(t, s1)
+	for round := range 5 {
+		key := idemKey(tn.ID)
+		var creators atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 16 {
+			s := s1
+			if i%2 == 1 {
+				s = s2
+			}
+			wg.Go(func() {
+				rec, created, err := s.BeginIdempotent(t.Context(), &store.IdemRecord{
+					IdemKey: key, InputHash: hash(fmt.Sprint(i)), ExpiresAt: time.Now().Add(time.Hour)})
+				if err != nil {
+					t.Errorf("BeginIdempotent = %v", err)
+					return
+				}
+				if rec.State != store.IdemPending {
+					t.Errorf("BeginIdempotent state = %q, want pending", rec.State)
+				}
+				if created {
+					creators.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := creators.Load(); n != 1 {
+			t.Fatalf("round %d: %d callers created the record, want exactly 1", round, n)
+		}
+	}
+}
+
+func testPurgeExpired(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tn := newTenant(t, s)
+	c := newConnection(t, s, tn.ID)
+	now := time.Now()
+	soon, later := now.Add(30*time.Minute), now.Add(2*time.Hour)
+	mkState := func(exp time.Time) []byte {
+		h := hash(uniq("state"))
+		if err := s.CreateOAuthState(ctx, &store.OAuthState{Hash: h, TenantID: tn.ID, ConnectionID: c.ID, ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	mkIdem := func(exp time.Time) store.IdemKey {
+		k := idemKey(tn.ID)
+		if _, _, err := s.BeginIdempotent(ctx, &store.IdemRecord{IdemKey: k, ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	stSoon, stLater := mkState(soon), mkState(later)
+	idSoon, idLater := mkIdem(soon), mkIdem(later)
+
+	if err := s.PurgeExpired(ctx, now.Add(time.Hour)); err != nil {
+		t.Fatalf("PurgeExpired = %v", err)
+	}
+	_, err := s.ConsumeOAuthState(ctx, stSoon)
+	wantErr(t, "ConsumeOAuthState(purged)", err, store.ErrNotFound)
+	if _, err := s.ConsumeOAuthState(ctx, stLater); err != nil {
+		t.Errorf("ConsumeOAuthState(live) = %v", err)
+	}
+	_, err = s.GetIdempotent(ctx, idSoon)
+	wantErr(t, "GetIdempotent(purged)", err, store.ErrNotFound)
+	if _, err := s.GetIdempotent(ctx, idLater); err != nil {
+		t.Errorf("GetIdempotent(live) = %v", err)
+	}
+}
+
+func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tn, other := newTenant(t, s), newTenant(t, s)
+	c1, c2 := uniq("conn"), uniq("conn")
+	var recs []*store.AuditRecord
+	for i, conn := range []string{c1, c2, c1} {
+		r := &store.AuditRecord{
+			TenantID: tn.ID, APIKeyID: "key_1", ConnectionID: conn, Action: "tickets.create",
+			Outcome: "ok", ZohoRequestID: fmt.Sprint("req-", i), Duration: time.Duration(i+1) * 1500 * time.Microsecond,
+			Detail: fmt.Sprint("ticket ", i),
+		}
+		if err := s.AppendAudit(ctx, r); err != nil {
+			t.Fatalf("AppendAudit = %v", err)
+		}
+		if r.ID == 0 || r.Time.IsZero() {
+			t.Errorf("AppendAudit set ID %d, Time %v", r.ID, r.Time)
+		}
+		recs = append(recs, r)
+	}
+	if err := s.AppendAudit(ctx, &store.AuditRecord{TenantID: other.ID, ConnectionID: c1, Action: "x", Outcome: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ListAudit(ctx, store.AuditFilter{TenantID: tn.ID})
+	if err != nil {
+		t.Fatalf("ListAudit = %v", err)
+	}
+	want := []*store.AuditRecord{recs[2], recs[1], recs[0]}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ListAudit (newest first) mismatch (-want +got):\n%s", diff)
+	}
+	got, err = s.ListAudit(ctx, store.AuditFilter{TenantID: tn.ID, ConnectionID: c1, Limit: 1})
+	if err != nil {
+		t.Fatalf("ListAudit(filter) = %v", err)
+	}
+	if diff := cmp.Diff([]*store.AuditRecord{recs[2]}, got); diff != "" {
+		t.Errorf("ListAudit(connection, limit 1) mismatch (-want +got):\n%s", diff)
+	}
+	got, _ = s.ListAudit(ctx, store.AuditFilter{TenantID: other.ID})
+	if len(got) != 1 || got[0].TenantID != other.ID {
+		t.Errorf("ListAudit(other tenant) = %d records, want its 1", len(got))
+	}
+	if _, err := s.ListAudit(ctx, store.AuditFilter{}); err == nil {
+		t.Error("ListAudit without a tenant succeeded, want an error")
+	}
+}
+
+func testRefreshLockExclusion(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	conn := uniq("conn")
+	var inside, maxInside, runs atomic.Int32
+	var wg sync.WaitGroup
+	const perHandle = 6
+	for i := range 2 * perHandle {
+		s := s1
+		if i%2 == 1 {
+			s = s2
+		}
+		wg.Go(func() {
+			err := s.WithRefreshLock(t.Context(), conn, func(ctx context.Context) error {
+				n := inside.Add(1)
+				for {
+					m := maxInside.Load()
+					if n <= m || maxInside.CompareAndSwap(m, n) {
+						break
+					}
+				}
+				time.Sleep(3 * time.Millisecond)
+				runs.Add(1)
+				inside.Add(-1)
+				return nil
+			})
+			if err != nil {
+				t.Errorf("WithRefreshLock = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if maxInside.Load() != 1 || runs.Load() != 2*perHandle {
+		t.Fatalf("fn ran %d times with up to %d at once; want %d runs, never overlapping", runs.Load(), maxInside.Load(), 2*perHandle)
+	}
+
+	sentinel := errors.New("refresh failed")
+	if err := s1.WithRefreshLock(t.Context(), conn, func(context.Context) error { return sentinel }); !errors.Is(err, sentinel) {
+		t.Errorf("WithRefreshLock = %v, want fn's error", err)
+	}
+}
+
+func testRefreshLockPerConnection(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	a, b := uniq("conn"), uniq("conn")
+	bRan := make(chan struct{})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- s2.WithRefreshLock(ctx, b, func(context.Context) error { close(bRan); return nil })
+	}()
+	// While a's lock is held, b's must still be available.
+	err := s1.WithRefreshLock(ctx, a, func(ctx context.Context) error {
+		select {
+		case <-bRan:
+			return nil
+		case <-ctx.Done():
+			return errors.New("b's lock was blocked by a's")
+		}
+	})
+	if err != nil {
+		t.Fatalf("WithRefreshLock(a) = %v", err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("WithRefreshLock(b) = %v", err)
+	}
+}
+
+func testRefreshLockContext(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	conn := uniq("conn")
+	held, release := make(chan struct{}), make(chan struct{})
+	holderCtx, cancelHolder := context.WithCancel(t.Context())
+	holderErr := make(chan error, 1)
+	go func() {
+		holderErr <- s1.WithRefreshLock(holderCtx, conn, func(ctx context.Context) error {
+			close(held)
+			select {
+			case <-ctx.Done(): // the holder's ctx ends while fn runs
+				return ctx.Err()
+			case <-release:
+				return errors.New("released without cancellation")
+			}
+		})
+	}()
+	<-held
+	defer close(release)
+
+	// Waiters on both handles give up when their ctx ends, without running fn.
+	for i, s := range []store.Store{s1, s2} {
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		ran := false
+		err := s.WithRefreshLock(ctx, conn, func(context.Context) error { ran = true; return nil })
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || ran {
+			t.Errorf("handle %d: waiting WithRefreshLock = %v (fn ran: %v), want DeadlineExceeded without running fn", i+1, err, ran)
+		}
+	}
+
+	cancelHolder()
+	if err := <-holderErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("WithRefreshLock after its ctx was cancelled = %v, want context.Canceled", err)
+	}
+	// The lock is free again, for this process and for another.
+	for i, s := range []store.Store{s2, s1} {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		ran := false
+		err := s.WithRefreshLock(ctx, conn, func(context.Context) error { ran = true; return nil })
+		cancel()
+		if err != nil || !ran {
+			t.Errorf("handle %d: WithRefreshLock after release = %v (fn ran: %v)", 2-i, err, ran)
+		}
+	}
+}
