@@ -58,6 +58,13 @@ type wantReq struct {
 // check asserts method, path, query, auth and org headers and JSON body.
 func (w wantReq) check(t *testing.T, r *http.Request) {
 	t.Helper()
+	w.checkHeaders(t, r)
+	w.checkBody(t, r)
+}
+
+// checkHeaders asserts method, path, query, auth and org headers.
+func (w wantReq) checkHeaders(t *testing.T, r *http.Request) {
+	t.Helper()
 	if r.Method != w.method {
 		t.Errorf("method = %s, want %s", r.Method, w.method)
 	}
@@ -81,6 +88,11 @@ func (w wantReq) check(t *testing.T, r *http.Request) {
 	case !w.org && has:
 		t.Errorf("orgId sent (%q) on a call that takes none", got)
 	}
+}
+
+// checkBody asserts the JSON body (or its absence).
+func (w wantReq) checkBody(t *testing.T, r *http.Request) {
+	t.Helper()
 	body, _ := io.ReadAll(r.Body)
 	if w.body == "" {
 		if len(body) != 0 {
@@ -166,4 +178,10 @@ func drain[T any](seq iter.Seq2[T, error]) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+func contextWithTimeout(t *testing.T, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	t.Cleanup(cancel)
+	return ctx, cancel
 }
