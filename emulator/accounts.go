@@ -412,7 +412,8 @@ func (e *Emulator) revoke(out *resp, r *http.Request) {
 
 // MintToken issues a refresh token and an access token for userEmail bound
 // to orgID, as if the user had consented to clientID with scopes. It skips
-// the browser; errors name the bad input.
+// the browser and does not count as a consent (a later real consent still
+// gets its first-consent refresh token); errors name the bad input.
 func (e *Emulator) MintToken(clientID, userEmail, orgID string, scopes []string) (refresh, access string, err error) {
 	if _, ok := e.client(clientID); !ok {
 		return "", "", fmt.Errorf("mint token: unknown client %q", clientID)
@@ -434,7 +435,6 @@ func (e *Emulator) MintToken(clientID, userEmail, orgID string, scopes []string)
 	loc := e.st.orgs[orgID].Location
 	rt := e.newRefreshLocked(clientID, u.Email, orgID, loc, scopes)
 	at := e.newAccessLocked(clientID, u.Email, orgID, loc, scopes, rt)
-	e.st.consents[u.Email+"|"+clientID] = true
 	return rt.Token, at.Token, nil
 }
 
