@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/action"
 	"github.com/deskconn/deskconn/zohodesk"
 )
@@ -76,11 +77,16 @@ func searchActions() []*action.Action {
 				"Use it to find a ticketId for get_ticket, update_ticket, create_ticket_attachment or move_tickets_to_trash. New tickets can take a moment to become searchable.",
 			Hints: ro, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in SearchTicketsInput) (SearchOutput, error) {
+			p := in.Params
+			if p.Subject == "" && p.TicketNumber == "" && p.Text == "" && p.Email == "" && p.ContactID == "" &&
+				p.DepartmentID == "" && p.AssigneeID == "" && len(p.Status) == 0 && len(p.Priority) == 0 && len(p.Channel) == 0 {
+				return SearchOutput{}, invalid([]deskconn.FieldError{{Pointer: "/params", Code: "missing",
+					Message: "give at least one criterion (subject, ticketNumber, text, email, contactId, departmentId, assigneeId, status, priority, channel); to list tickets without one use list_tickets"}})
+			}
 			org, err := call.OrgID(in.OrgID)
 			if err != nil {
 				return SearchOutput{}, err
 			}
-			p := in.Params
 			limit := pageLimit(p.Limit, zohodesk.MaxLimitTicketSearch)
 			res, _, err := call.Desk.Tickets.Search(ctx, org, &zohodesk.TicketSearchOptions{
 				ListOptions: zohodesk.ListOptions{From: p.From, Limit: limit},
@@ -99,11 +105,15 @@ func searchActions() []*action.Action {
 				"Use it to find contactId for create_ticket, or secondaryContacts. Returns each contact whole and the total number of hits.",
 			Hints: ro, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in SearchContactsInput) (SearchOutput, error) {
+			p := in.Params
+			if p.Email == "" && p.FullName == "" && p.Phone == "" && p.Text == "" {
+				return SearchOutput{}, invalid([]deskconn.FieldError{{Pointer: "/params", Code: "missing",
+					Message: "give at least one criterion: email, fullName, phone or text"}})
+			}
 			org, err := call.OrgID(in.OrgID)
 			if err != nil {
 				return SearchOutput{}, err
 			}
-			p := in.Params
 			limit := pageLimit(p.Limit, zohodesk.MaxLimitContactSearch)
 			res, _, err := call.Desk.Contacts.Search(ctx, org, &zohodesk.ContactSearchOptions{
 				ListOptions: zohodesk.ListOptions{From: p.From, Limit: limit},
