@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/demo"
+	"github.com/deskconn/deskconn/internal/restapi"
+)
+
+func newServeCmd(env *Env) *cobra.Command {
+	var addr, baseURL, tenant string
+	var demoMode bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP server: the connect page, the OAuth callback and the REST API",
+		Long: `serve runs deskconn's HTTP server: the connect page at /, the OAuth callback,
+the REST API under /v1 (API-key authenticated), /healthz and /readyz.
+It prints a one-time login link for the connect page.
+
+With --demo it also runs the Zoho Desk emulator in process, connects a "demo"
+connection through the real OAuth flow, and prints an API key and a curl example.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if demoMode {
+				return runDemo(cmd.Context(), env, addr)
+			}
+			if !cmd.Flags().Changed("base-url") && env.Getenv("DESKCONN_BASE_URL") == "" {
+				baseURL = "http://" + addr
+			}
+			return withApp(cmd, env, func(ctx context.Context, a *app) error {
+				m, err := a.manager(baseURL)
+				if err != nil {
+					return err
+				}
+				t, err := a.tenant(ctx, tenant)
+				if err != nil {
+					return err
+				}
+				srv, err := restapi.New(restapi.Options{Manager: m, APIKeys: a.apikeys(), BaseURL: baseURL, Logger: a.log})
+				if err != nil {
+					return err
+				}
+				if err := runServerHooks(srv, m, a.store); err != nil {
+					return err
+				}
+				ln, err := net.Listen("tcp", addr)
+				if err != nil {
+					return fmt.Errorf("listen: %w", err)
+				}
+				fmt.Fprintf(env.Stdout, "deskconn is serving on http://%s\n", ln.Addr())
+				fmt.Fprintf(env.Stdout, "Register this redirect URL in the Zoho API console: %s\n", m.CallbackURL())
+				fmt.Fprintf(env.Stdout, "Open the connect page (one-time login link, tenant %q):\n    %s\n", t.Name, srv.LoginURL(t.ID))
+				a.log.Info("serving", "addr", ln.Addr().String(), "base_url", baseURL)
+				return srv.Serve(ctx, ln)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT")
+	cmd.Flags().BoolVar(&demoMode, "demo", false, "run with the Zoho Desk emulator, a demo connection and an API key")
+	baseURLFlag(cmd, env, &baseURL)
+	tenantFlag(cmd, &tenant)
+	return cmd
+}
+
+func runDemo(ctx context.Context, env *Env, addr string) error {
+	log := newLogger(env)
+	kr, err := openKeyring(env, log)
+	if err != nil {
+		return err
+	}
+	d, err := demo.Start(ctx, demo.Options{
+		DataDir: filepath.Clean(env.DataDir),
+		Addr:    addr,
+		APIKey:  deskconn.Secret(env.Getenv("DESKCONN_API_KEY")),
+		Keyring: kr,
+		Logger:  log,
+		Mount:   runServerHooks,
+	})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	printDemo(env, d)
+	<-ctx.Done()
+	fmt.Fprintln(env.Stdout, "deskconn demo: shutting down")
+	return nil
+}
+
+func printDemo(env *Env, d *demo.Demo) {
+	host := strings.TrimPrefix(d.URL, "http://")
+	fmt.Fprintf(env.Stdout, `deskconn demo is running on %s (Zoho Desk emulator at %s)
+
+  Connect page (one-time login link):
+    %s
+
+  API key for tenant "demo" (shown once):
+    %s
+
+  Try it:
+    curl -s -H "Authorization: Bearer %s" http://%s/v1/connections/%s
+
+Press Ctrl-C to stop.
+`, d.URL, d.EmulatorURL, d.LoginURL, d.APIKey.Reveal(), d.APIKey.Reveal(), host, d.Connection)
+}
