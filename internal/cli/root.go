@@ -69,6 +69,7 @@ func newRootCmd(env *Env) *cobra.Command {
 	root.PersistentFlags().StringVar(&env.DataDir, "data-dir", defaultDataDir(env.Getenv), "directory for the embedded database and key file (env DESKCONN_DATA_DIR)")
 	root.PersistentFlags().StringVar(&env.DB, "db", env.Getenv("DESKCONN_DB"), "database: a SQLite file path or a postgres:// URL (env DESKCONN_DB; default DATA_DIR/deskconn.db)")
 	root.AddCommand(newVersionCmd(env))
+	root.AddCommand(newEmulatorCmd(env))
 	root.AddCommand(newServeCmd(env))
 	root.AddCommand(newConnectionsCmd(env))
 	root.AddCommand(newAPIKeysCmd(env))
