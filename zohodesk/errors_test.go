@@ -96,7 +96,7 @@ func TestErrorBodiesAreRedacted(t *testing.T) {
 func TestErrorBodyTolerance(t *testing.T) {
 	t.Parallel()
 	for name, body := range map[string]string{
-		"errors not an array": `{"errorCode":"INVALID_DATA","errors":"oops"}`,
+		"errors not an array":  `{"errorCode":"INVALID_DATA","errors":"oops"}`,
 		"message not a string": `{"errorCode":"INVALID_DATA","message":{"a":1}}`,
 		"fieldName a number":   `{"errorCode":"INVALID_DATA","errors":[{"fieldName":5,"errorType":"invalid"}]}`,
 	} {
