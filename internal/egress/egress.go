@@ -86,6 +86,7 @@ type AddressError struct {
 	Reason string // e.g. "private", "loopback", "link-local or cloud metadata"
 }
 
+// Error says which host was refused and what kind of address it is.
 func (e *AddressError) Error() string {
 	return fmt.Sprintf("host %q is refused: it is or resolves to a %s address", e.Host, e.Reason)
 }
@@ -99,6 +100,7 @@ type StatusError struct {
 	StatusCode int
 }
 
+// Error names the host and the status.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("host %q answered HTTP %d %s", e.Host, e.StatusCode, http.StatusText(e.StatusCode))
 }

@@ -66,6 +66,7 @@ type Error struct {
 	Err     error  // the cause, if any (an egress error for ErrFetch)
 }
 
+// Error returns Message.
 func (e *Error) Error() string { return e.Message }
 
 // Unwrap returns the kind and the cause, for errors.Is and errors.As.
@@ -114,8 +115,10 @@ type File struct {
 
 // Open interprets fileData: an http(s) URL is fetched with opts.Fetcher;
 // anything else must be base64, optionally as a data: URL. fileName names
-// the file (and helps Sniff). Every input problem is returned as an *Error
-// before any of the body is handed out.
+// the file (and helps Sniff). Every problem that can be known before the
+// upload (bad base64 anywhere in the text, size over the cap, a refused or
+// failing URL) is returned here as an *Error; a URL body can still fail
+// while it streams (see File.Body).
 func Open(ctx context.Context, fileData, fileName string, opts Options) (*File, error) {
 	maxBytes := opts.MaxBytes
 	if maxBytes <= 0 {

@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/deskconn/deskconn/internal/egress"
+	"go.uber.org/goleak"
 )
 
 // payload has bytes that encode to '+' and '/' (so the URL-safe alphabet
@@ -412,4 +413,8 @@ func ExampleOpen() {
 	b, _ := io.ReadAll(f.Body)
 	fmt.Println(f.Name, f.ContentType, f.Size, f.Source, string(b))
 	// Output: hello.txt text/plain 5 base64 hello
+}
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
 }
