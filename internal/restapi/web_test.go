@@ -1,0 +1,235 @@
+package restapi_test
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/apikey"
+	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/demo"
+	"github.com/deskconn/deskconn/internal/restapi"
+	"github.com/deskconn/deskconn/internal/store/storetest"
+)
+
+func startDemo(t *testing.T) (*demo.Demo, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	d, err := demo.Start(t.Context(), demo.Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d, logs
+}
+
+func do(t *testing.T, method, u, key, body string) (*http.Response, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, u, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	b, _ := io.ReadAll(resp.Body)
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("%s %s: body is not JSON: %s", method, u, b)
+		}
+	}
+	return resp, out
+}
+
+func TestConnectionsAPI(t *testing.T) {
+	t.Parallel()
+	d, logs := startDemo(t)
+	key := d.APIKey.Reveal()
+
+	resp, p := do(t, "GET", d.URL+"/v1/connections", "", "")
+	if resp.StatusCode != 401 || p["code"] != "unauthenticated" || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("no key: %d %v", resp.StatusCode, p)
+	}
+	resp, p = do(t, "GET", d.URL+"/v1/connections", "dk_"+strings.Repeat("a", 43), "")
+	if resp.StatusCode != 401 {
+		t.Fatalf("unknown key: %d %v", resp.StatusCode, p)
+	}
+	resp, p = do(t, "GET", d.URL+"/v1/connections/demo", key, "")
+	if resp.StatusCode != 200 || p["status"] != "active" || p["orgName"] != "Zylker" {
+		t.Fatalf("get demo: %d %v", resp.StatusCode, p)
+	}
+	resp, p = do(t, "POST", d.URL+"/v1/connections", key, `{"name":"second","clientId":"1000.X","clientSecret":"s3cret-canary-value"}`)
+	if resp.StatusCode != 201 || p["status"] != "pending" || p["redirectUrl"] != d.URL+"/oauth/callback" {
+		t.Fatalf("create: %d %v", resp.StatusCode, p)
+	}
+	resp, p = do(t, "POST", d.URL+"/v1/connections", key, `{"name":"bad name","clientId":"","clientSecret":"","extra":1}`)
+	if resp.StatusCode != 400 || p["code"] != "invalid" {
+		t.Fatalf("unknown field: %d %v", resp.StatusCode, p)
+	}
+	resp, p = do(t, "POST", d.URL+"/v1/connections", key, `{"name":"bad name","clientId":"","clientSecret":""}`)
+	if resp.StatusCode != 400 || len(p["errors"].([]any)) != 3 {
+		t.Fatalf("invalid fields: %d %v", resp.StatusCode, p)
+	}
+	resp, _ = do(t, "POST", d.URL+"/v1/connections", key, `{"name":"`+strings.Repeat("x", 70<<10)+`"}`)
+	if resp.StatusCode != 400 {
+		t.Fatalf("oversized body: %d", resp.StatusCode)
+	}
+	resp, p = do(t, "POST", d.URL+"/v1/connections/second/connect", key, "")
+	if resp.StatusCode != 200 || !strings.Contains(p["authorizeUrl"].(string), "state=") {
+		t.Fatalf("connect: %d %v", resp.StatusCode, p)
+	}
+	resp, p = do(t, "GET", d.URL+"/v1/connections", key, "")
+	if resp.StatusCode != 200 || len(p["connections"].([]any)) != 2 {
+		t.Fatalf("list: %d %v", resp.StatusCode, p)
+	}
+
+	// Another tenant's key sees nothing of this tenant: 404, as for a
+	// connection that does not exist.
+	other, err := connection.EnsureTenant(t.Context(), d.Store, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey, _, err := apikey.New(d.Store).Create(t.Context(), other.ID, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, probe := range []struct{ method, path string }{
+		{"GET", "/v1/connections/demo"}, {"DELETE", "/v1/connections/demo"}, {"POST", "/v1/connections/demo/connect"},
+		{"GET", "/v1/connections/nonexistent"},
+	} {
+		resp, p := do(t, probe.method, d.URL+probe.path, otherKey.Reveal(), "")
+		if resp.StatusCode != 404 || p["code"] != "not_found" {
+			t.Errorf("%s %s with another tenant's key: %d %v", probe.method, probe.path, resp.StatusCode, p)
+		}
+	}
+	resp, p = do(t, "GET", d.URL+"/v1/connections", otherKey.Reveal(), "")
+	if resp.StatusCode != 200 || len(p["connections"].([]any)) != 0 {
+		t.Fatalf("other tenant list: %v", p)
+	}
+
+	resp, _ = do(t, "DELETE", d.URL+"/v1/connections/second", key, "")
+	if resp.StatusCode != 204 {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+	resp, p = do(t, "GET", d.URL+"/readyz", "", "")
+	if resp.StatusCode != 200 || p["connections"].(float64) != 1 || p["needsReauth"].(float64) != 0 {
+		t.Fatalf("readyz: %d %v", resp.StatusCode, p)
+	}
+	if resp.Header.Get("X-Request-Id") == "" {
+		t.Fatal("no request id")
+	}
+
+	// Canary: no secret in the database or the logs.
+	raw := dumpStore(t, d)
+	secrets := []string{key, otherKey.Reveal(), "s3cret-canary-value", "demo-client-secret-0000000000000000000000"}
+	storetest.AssertNoPlaintext(t, raw, secrets...)
+	storetest.AssertNoPlaintext(t, []byte(logs.String()), secrets...)
+	if !strings.Contains(logs.String(), `"route":"GET /v1/connections/{connection}"`) {
+		t.Fatal("the log capture misses requests: the canary would prove nothing")
+	}
+}
+
+func TestWebLoginCSRFAndCallbackErrors(t *testing.T) {
+	t.Parallel()
+	d, _ := startDemo(t)
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	get := func(c *http.Client, u string) (int, string) {
+		t.Helper()
+		resp, err := c.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(browser, d.URL+"/"); code != 401 || !strings.Contains(body, "login link") {
+		t.Fatalf("page without a session: %d", code)
+	}
+	login := d.LoginURL
+	code, body := get(browser, login)
+	if code != 200 || !strings.Contains(body, "Zylker") || !strings.Contains(body, d.URL+"/oauth/callback") {
+		t.Fatalf("after login: %d %s", code, body)
+	}
+	u, _ := url.Parse(d.URL)
+	var sess *http.Cookie
+	for _, c := range jar.Cookies(u) {
+		if c.Name == "deskconn_session" {
+			sess = c
+		}
+	}
+	if sess == nil {
+		t.Fatal("no session cookie")
+	}
+	// The login link works once.
+	jar2, _ := cookiejar.New(nil)
+	if code, _ := get(&http.Client{Jar: jar2}, login); code != 401 {
+		t.Fatalf("second use of the login link: %d", code)
+	}
+	// A form without the CSRF token is refused.
+	resp, err := browser.PostForm(d.URL+"/connections", url.Values{"name": {"x"}, "client_id": {"a"}, "client_secret": {"b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Fatalf("form without csrf: %d", resp.StatusCode)
+	}
+	if cs, _ := d.Manager.List(t.Context(), d.TenantID); len(cs) != 1 {
+		t.Fatal("a form without CSRF token created a connection")
+	}
+	// Callback errors end on a page that says what happened and what to do.
+	for _, tc := range []struct {
+		query, want string
+		status      int
+	}{
+		{"state=unknown&code=x", "already used", 400},
+		{"", "already used", 400},
+	} {
+		code, body := get(browser, d.URL+"/oauth/callback?"+tc.query)
+		if code != tc.status || !strings.Contains(body, tc.want) || !strings.Contains(body, "What to do") {
+			t.Errorf("callback %q: %d %s", tc.query, code, body)
+		}
+	}
+	// Denied consent on a real state.
+	authURL, err := d.Manager.AuthorizeURL(t.Context(), d.TenantID, "demo", "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	au, _ := url.Parse(authURL)
+	code, body = get(browser, d.URL+"/oauth/callback?error=access_denied&state="+url.QueryEscape(au.Query().Get("state")))
+	if code != 403 || !strings.Contains(body, "Access was denied") {
+		t.Fatalf("denied: %d %s", code, body)
+	}
+	if c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo"); c.Status != "active" {
+		t.Fatalf("a denied reconnect changed the connection to %s", c.Status)
+	}
+}
+
+func TestStatusOf(t *testing.T) {
+	for code, want := range map[string]int{"invalid": 400, "not_found": 404, "unauthenticated": 401, "needs_reauth": 424, "rate_limited": 429, "unavailable": 503, "internal": 500, "conflict": 409, "forbidden": 403} {
+		if got := restapi.StatusOf(deskconn.Code(code)); got != want {
+			t.Errorf("StatusOf(%s) = %d, want %d", code, got, want)
+		}
+	}
+}
