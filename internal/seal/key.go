@@ -236,3 +236,30 @@ func loadKeyFile(path string) (Key, error) {
 	}
 	return key, nil
 }
+
+// EnvVar is the environment variable holding deskconn's sealing keys.
+const EnvVar = "DESKCONN_SECRET_KEY"
+
+// LoadKeyring returns the keyring deskconn seals with. When envValue (the
+// value of DESKCONN_SECRET_KEY) is non-empty it is parsed with
+// ParseKeyring, the first key active. Otherwise the key stored at keyFile
+// is used, created if absent; created reports that, so the caller logs a
+// warning that the key sits next to the data it protects.
+func LoadKeyring(envValue, keyFile string) (kr *Keyring, created bool, err error) {
+	if strings.TrimSpace(envValue) != "" {
+		kr, err := ParseKeyring(envValue)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", EnvVar, err)
+		}
+		return kr, false, nil
+	}
+	key, created, err := LoadOrCreateKeyFile(keyFile)
+	if err != nil {
+		return nil, false, err
+	}
+	kr, err = NewKeyring(key)
+	if err != nil {
+		return nil, false, err
+	}
+	return kr, created, nil
+}

@@ -417,3 +417,35 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+func TestLoadKeyring(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret.key")
+	env := testKey(t, "env1", 1).Encode() + "," + testKey(t, "env0", 2).Encode()
+
+	kr, created, err := LoadKeyring(env, file)
+	if err != nil || created || kr.ActiveKeyID() != "env1" || len(kr.KeyIDs()) != 2 {
+		t.Fatalf("LoadKeyring(env) = %v, created %v, %v; want env1 active of 2", kr.KeyIDs(), created, err)
+	}
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("LoadKeyring(env) touched the key file: %v", err)
+	}
+
+	kr1, created, err := LoadKeyring("", file)
+	if err != nil || !created {
+		t.Fatalf("LoadKeyring(no env) = created %v, %v; want a created key file", created, err)
+	}
+	kr2, created, err := LoadKeyring("  ", file)
+	if err != nil || created || kr2.ActiveKeyID() != kr1.ActiveKeyID() {
+		t.Fatalf("LoadKeyring again = %q, created %v, %v; want the same file key", kr2.ActiveKeyID(), created, err)
+	}
+	ct, _ := kr1.Seal([]byte("x"), aadA)
+	if _, err := kr2.Open(ct, aadA); err != nil {
+		t.Errorf("reloaded keyring cannot open: %v", err)
+	}
+
+	if _, _, err := LoadKeyring("bogus", file); err == nil || !strings.Contains(err.Error(), EnvVar) || strings.Contains(err.Error(), "bogus") {
+		t.Errorf("LoadKeyring(bad env) = %v, want an error naming %s without the value", err, EnvVar)
+	}
+}
