@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/deskconn/deskconn/internal/egress"
+	"github.com/deskconn/deskconn/internal/egress/egresstest"
 	"go.uber.org/goleak"
 )
 
@@ -417,4 +418,30 @@ func ExampleOpen() {
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
+}
+
+// TestSpecSampleURL runs the connector spec's URL sample unchanged against
+// the fake internet (nothing leaves loopback).
+func TestSpecSampleURL(t *testing.T) {
+	t.Parallel()
+	png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{1}, 100)...)
+	inet := egresstest.New(t)
+	inet.Handle("example.com", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/files/error_screenshot.png" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(png)
+	}))
+	fetcher := egress.New(inet.Config(egress.Config{}))
+	f, err := Open(t.Context(), "https://example.com/files/error_screenshot.png", "error_screenshot.png", Options{Fetcher: fetcher})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if f.Source != SourceURL || f.ContentType != "image/png" || f.Name != "error_screenshot.png" || f.Size != int64(len(png)) {
+		t.Errorf("file = %+v", f)
+	}
+	if got := readAll(t, f); !bytes.Equal(got, png) {
+		t.Errorf("body differs")
+	}
 }
