@@ -572,6 +572,11 @@ func (s *Store) DeleteConnection(ctx context.Context, tenantID, id string) error
 	if err := expectRow(res); err != nil {
 		return fmt.Errorf("delete connection: %w", err)
 	}
+	// secure_delete zeroed the row in the new page version; a checkpoint
+	// copies that into the database file and empties the WAL that still
+	// holds the old page. Best effort: a busy reader only postpones it to
+	// the next automatic checkpoint, so its outcome is not the caller's.
+	_, _ = s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return nil
 }
 

@@ -212,3 +212,36 @@ func TestNoPlaintextAtRest(t *testing.T) {
 		t.Error("AssertNoPlaintext missed a refresh token written in the clear")
 	}
 }
+
+// Deleting a connection leaves none of its sealed bytes in the file or WAL.
+func TestDeleteConnectionErasesSecrets(t *testing.T) {
+	t.Parallel()
+	s := openAt(t, filepath.Join(t.TempDir(), "deskconn.db"))
+	ctx := t.Context()
+	tn := &store.Tenant{Name: "acme"}
+	if err := s.CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	const marker = "SEALED-BYTES-MARKER-7d41c9"
+	c := &store.Connection{TenantID: tn.ID, Name: "support", SealedRefreshToken: []byte(marker), Status: store.StatusActive}
+	if err := s.CreateConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	dump, err := s.Dump(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &failRecorder{TB: t}
+	storetest.AssertNoPlaintext(r, dump, marker)
+	if !r.failed {
+		t.Fatal("the marker is not in the dump before deletion; the test proves nothing")
+	}
+	if err := s.DeleteConnection(ctx, tn.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	dump, err = s.Dump(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.AssertNoPlaintext(t, dump, marker)
+}
