@@ -194,6 +194,9 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *request, payload []byte,
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
 	if err != nil {
+		if rc, ok := body.(io.Closer); ok {
+			rc.Close() // ends a streaming goroutine
+		}
 		return nil, fmt.Errorf("zohodesk: %s %s: build request: %w", r.method, r.displayPath(c), err)
 	}
 	req.Header.Set("Authorization", "Zoho-oauthtoken "+token)
