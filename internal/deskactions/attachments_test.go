@@ -40,6 +40,12 @@ func fileServer(t *testing.T, files map[string][]byte, maxBytes int64) filedata.
 			return
 		}
 		w.Header().Set("Content-Type", "image/png")
+		if r.URL.Query().Get("chunked") != "" {
+			// No Content-Length: the size is known only at the end.
+			w.Write(b[:1])
+			w.(http.Flusher).Flush()
+			b = b[1:]
+		}
 		w.Write(b)
 	}))
 	t.Cleanup(srv.Close)
@@ -105,7 +111,8 @@ func TestAttachmentOverCapRefusedBeforeUpload(t *testing.T) {
 	env := newTestEnv(t, Deps{Files: files}, emulator.Options{})
 	for name, data := range map[string]string{
 		"base64": base64.StdEncoding.EncodeToString(big),
-		"url":    "https://example.com/big.png",
+		"url":         "https://example.com/big.png",
+		"url chunked": "https://example.com/big.png?chunked=1",
 	} {
 		_, err := env.invoke(t, "create_ticket_attachment", `{"orgId":"2389290","ticketId":"1892000000042032","fileName":"big.png","fileData":`+quoteJSON(data)+`}`)
 		de := domainErr(t, err, deskconn.CodeInvalid)
@@ -171,6 +178,18 @@ func TestSpecAttachmentBase64Sample(t *testing.T) {
 	}
 	out := env.mustInvoke(t, "create_ticket_attachment", strings.Replace(sample, "IG9...", "IG9", 1))
 	if str(out, "name") != "document.pdf" || str(out, "size") != "20" || out["isPublic"] != false {
+		t.Fatalf("output = %v", out)
+	}
+}
+
+func TestAttachmentFromChunkedURLIsSpooled(t *testing.T) {
+	t.Parallel()
+	files := fileServer(t, map[string][]byte{"/shot.png": pngBytes}, 4096)
+	env := newTestEnv(t, Deps{Files: files}, emulator.Options{})
+	out := env.mustInvoke(t, "create_ticket_attachment", `{"orgId":"2389290","ticketNumber":"`+
+		str(env.mustInvoke(t, "get_ticket", `{"ticketId":"1892000000042034","orgId":"2389290"}`), "ticketNumber")+
+		`","fileName":"shot.png","fileData":"https://example.com/shot.png?chunked=1","params":{"isPublic":true}}`)
+	if str(out, "size") != "1008" || str(out, "ticketId") != "1892000000042034" {
 		t.Fatalf("output = %v", out)
 	}
 }

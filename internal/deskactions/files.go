@@ -2,10 +2,13 @@ package deskactions
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"io"
+	"os"
 
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/action"
+	"github.com/deskconn/deskconn/internal/egress"
 	"github.com/deskconn/deskconn/internal/filedata"
 )
 
@@ -19,7 +22,58 @@ func openFile(ctx context.Context, deps Deps, f FileInput, at string) (*filedata
 		return nil, fileError(err, at+"/fileData")
 	}
 	file.Name = f.FileName
+	if file.Size < 0 {
+		// The server did not say how large the file is: spool it to a
+		// temporary file (on disk, never whole in memory) so that a file
+		// over the cap is refused before any byte is uploaded.
+		if err := spool(file, deps.Files.MaxBytes); err != nil {
+			return nil, fileError(err, at+"/fileData")
+		}
+	}
 	return file, nil
+}
+
+// spool copies f's body to a temporary file, at most maxBytes (0: the
+// filedata default), and makes f read from it with its size known. The
+// temporary file is removed when f.Body is closed.
+func spool(f *filedata.File, maxBytes int64) error {
+	defer f.Body.Close()
+	if maxBytes <= 0 {
+		maxBytes = egress.DefaultMaxBytes
+	}
+	tmp, err := os.CreateTemp("", "deskconn-upload-*")
+	if err != nil {
+		return fmt.Errorf("spool upload: %w", err)
+	}
+	// The body enforces the cap itself (a read error once it is passed);
+	// the limit here is a second guard.
+	n, err := io.Copy(tmp, io.LimitReader(f.Body, maxBytes+1))
+	if err == nil && n > maxBytes {
+		err = &filedata.Error{Kind: filedata.ErrTooLarge, Offset: -1,
+			Message: fmt.Sprintf("fileData is larger than the %d-byte limit: send a smaller file", maxBytes)}
+	}
+	if err == nil {
+		_, err = tmp.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	f.Body = &tempFile{File: tmp}
+	f.Size = n
+	return nil
+}
+
+// tempFile removes itself when closed.
+type tempFile struct{ *os.File }
+
+func (t *tempFile) Close() error {
+	err := t.File.Close()
+	if rerr := os.Remove(t.Name()); err == nil {
+		err = rerr
+	}
+	return err
 }
 
 // fileError turns a filedata error (also one raised mid-stream, inside a
@@ -29,8 +83,6 @@ func fileError(err error, pointer string) error {
 	if !ok {
 		return err
 	}
-	var de *filedata.Error
-	errors.As(err, &de)
 	return &deskconn.Error{Code: deskconn.CodeInvalid, Message: fe.Message, Fields: []deskconn.FieldError{fe}, Err: err}
 }
 

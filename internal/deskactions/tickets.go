@@ -7,6 +7,7 @@ import (
 	"html"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -487,16 +488,39 @@ func moveToTrash(ctx context.Context, deps Deps, call *action.Call, in MoveTicke
 			// tickets (auth, rate limit, Zoho down): report it as the error.
 			return MoveTicketsToTrashOutput{}, err
 		case itemError(err) && len(b) > 1:
-			// One bad id fails the batch: retry one by one to find it.
-			for _, id := range b {
-				resp, err := call.Desk.Tickets.MoveToTrash(ctx, org, []string{id})
+			// A bad id fails the whole batch. Zoho names the bad ones
+			// (/ticketIds/N) when it can: those fail, the rest are sent
+			// again together. Otherwise each id is sent alone to find them.
+			bad := badIndexes(err, len(b))
+			var rest []string
+			for i, id := range b {
+				if bad[i] {
+					out.Failed = append(out.Failed, trashFailure(id, err))
+				} else {
+					rest = append(rest, id)
+				}
+			}
+			singles := [][]string{rest}
+			if len(bad) == 0 {
+				singles = nil
+				for _, id := range rest {
+					singles = append(singles, []string{id})
+				}
+			}
+			for _, s := range singles {
+				if len(s) == 0 {
+					continue
+				}
+				resp, err := call.Desk.Tickets.MoveToTrash(ctx, org, s)
 				if resp != nil {
 					call.SetRequestID(resp.RequestID)
 				}
 				if err != nil {
-					out.Failed = append(out.Failed, trashFailure(id, err))
+					for _, id := range s {
+						out.Failed = append(out.Failed, trashFailure(id, err))
+					}
 				} else {
-					out.Moved = append(out.Moved, id)
+					out.Moved = append(out.Moved, s...)
 				}
 			}
 		default:
@@ -509,6 +533,26 @@ func moveToTrash(ctx context.Context, deps Deps, call *action.Call, in MoveTicke
 	out.MovedAt = deps.now().Format(time.RFC3339Nano)
 	call.SetDetail(itoa(len(out.Moved)) + " ticket(s) moved to trash, " + itoa(len(out.Failed)) + " failed")
 	return out, nil
+}
+
+// badIndexes returns the indexes of a batch that Zoho's field errors name
+// (fieldName "/ticketIds/N"); empty when it names none.
+func badIndexes(err error, n int) map[int]bool {
+	bad := map[int]bool{}
+	var ae *zohodesk.APIError
+	if !errors.As(err, &ae) {
+		return bad
+	}
+	for _, f := range ae.Fields {
+		rest, ok := strings.CutPrefix(f.Pointer, "/ticketIds/")
+		if !ok {
+			continue
+		}
+		if i, err := strconv.Atoi(rest); err == nil && i >= 0 && i < n {
+			bad[i] = true
+		}
+	}
+	return bad
 }
 
 // itemError reports whether err is about the items of the request (a bad
