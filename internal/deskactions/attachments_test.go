@@ -110,7 +110,7 @@ func TestAttachmentOverCapRefusedBeforeUpload(t *testing.T) {
 	files := fileServer(t, map[string][]byte{"/big.png": big}, 2048)
 	env := newTestEnv(t, Deps{Files: files}, emulator.Options{})
 	for name, data := range map[string]string{
-		"base64": base64.StdEncoding.EncodeToString(big),
+		"base64":      base64.StdEncoding.EncodeToString(big),
 		"url":         "https://example.com/big.png",
 		"url chunked": "https://example.com/big.png?chunked=1",
 	} {
