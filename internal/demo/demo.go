@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +17,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/deskconn/deskconn"
@@ -48,8 +51,11 @@ type Options struct {
 	// Keyring seals secrets; default a fresh random key for this run.
 	Keyring *seal.Keyring
 	Logger  *slog.Logger
-	// Emulator options (clients, clock and AutoConsent are set by Start).
+	// Emulator options (Clients are set by Start).
 	Emulator emulator.Options
+	// ConsentPage makes the emulator show its consent page instead of
+	// approving at once; Start then submits it as a person would.
+	ConsentPage bool
 	// Mount, if set, is called before the server starts, to add routes
 	// (actions, MCP) to it.
 	Mount func(s *restapi.Server, m *connection.Manager, st store.Store) error
@@ -112,7 +118,7 @@ func Start(ctx context.Context, opts Options) (d *Demo, err error) {
 	// The emulator, with a demo OAuth client whose redirect URI is this
 	// server's callback.
 	eopts := opts.Emulator
-	eopts.AutoConsent = true
+	eopts.AutoConsent = !opts.ConsentPage
 	eopts.Clients = []emulator.OAuthClient{{ID: emulator.DemoClientID, Secret: emulator.DemoClientSecret, RedirectURIs: []string{baseURL + "/oauth/callback"}, Name: "deskconn demo"}}
 	if eopts.DefaultUser == "" {
 		eopts.DefaultUser = emulator.SingleOrgUser
@@ -204,7 +210,7 @@ func connectThroughBrowserless(ctx context.Context, m *connection.Manager, tenan
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	next := authURL
-	for range 3 {
+	for range 4 {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
 		if err != nil {
 			return err
@@ -213,8 +219,15 @@ func connectThroughBrowserless(ctx context.Context, m *connection.Manager, tenan
 		if err != nil {
 			return fmt.Errorf("follow the flow: %w", err)
 		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK && next == authURL {
+			// The consent page: accept it as a person would.
+			if next, err = acceptConsent(ctx, hc, resp.Request.URL, body); err != nil {
+				return err
+			}
+			continue
+		}
 		if resp.StatusCode == http.StatusOK {
 			break
 		}
@@ -240,3 +253,33 @@ func connectThroughBrowserless(ctx context.Context, m *connection.Manager, tenan
 
 // Close stops the server (gracefully), the emulator and the store.
 func (d *Demo) Close() { d.stop() }
+
+var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+
+// acceptConsent posts the emulator's consent form with "approve" and
+// returns where it redirects.
+func acceptConsent(ctx context.Context, hc *http.Client, page *url.URL, body []byte) (string, error) {
+	form := url.Values{"approve": {"1"}}
+	for _, m := range hiddenInput.FindAllSubmatch(body, -1) {
+		form.Set(html.UnescapeString(string(m[1])), html.UnescapeString(string(m[2])))
+	}
+	if form.Get("client_id") == "" {
+		return "", errors.New("the authorize page is not a consent form")
+	}
+	target := page.ResolveReference(&url.URL{Path: "/oauth/v2/auth/consent"})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("consent: %w", err)
+	}
+	resp.Body.Close()
+	loc, err := resp.Location()
+	if err != nil {
+		return "", fmt.Errorf("consent answered %d without a redirect", resp.StatusCode)
+	}
+	return loc.String(), nil
+}
