@@ -31,7 +31,8 @@ type OAuthConfig struct {
 	RedirectURL  string
 	// Scopes, e.g. "Desk.tickets.ALL"; sent comma-separated as Zoho wants.
 	Scopes []string
-	// HTTPClient is optional; the default has a 30s timeout.
+	// HTTPClient is optional; the default has a 30s timeout. Its redirect
+	// policy is replaced: OAuth calls never follow redirects.
 	HTTPClient *http.Client
 }
 
@@ -196,23 +197,28 @@ func (c *OAuthConfig) oauth2(accountsURL string) *oauth2.Config {
 	}
 }
 
+// httpClient returns a copy of the configured client that follows no
+// redirect: a 307/308 from a token endpoint would resend the client secret
+// and the code to wherever it points.
 func (c *OAuthConfig) httpClient() *http.Client {
+	hc := http.Client{Timeout: 30 * time.Second}
 	if c.HTTPClient != nil {
-		return c.HTTPClient
+		hc = *c.HTTPClient
 	}
-	return &http.Client{Timeout: 30 * time.Second}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &hc
 }
 
 // ctx hands x/oauth2 our HTTP client, wrapped so that Zoho's throttle
 // answers are recognised (see zohoTokenQuirks).
 func (c *OAuthConfig) ctx(ctx context.Context) context.Context {
-	hc := *c.httpClient()
+	hc := c.httpClient()
 	next := hc.Transport
 	if next == nil {
 		next = http.DefaultTransport
 	}
 	hc.Transport = zohoTokenQuirks{next: next}
-	return context.WithValue(ctx, oauth2.HTTPClient, &hc)
+	return context.WithValue(ctx, oauth2.HTTPClient, hc)
 }
 
 // zohoTokenQuirks normalises token-endpoint answers before x/oauth2 reads

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -195,5 +196,28 @@ func TestOAuthRefusesNonOriginAccountsURL(t *testing.T) {
 	}
 	if _, err := c.Refresh(t.Context(), "https://accounts.zoho.com", ""); !errors.Is(err, ErrInvalidGrant) {
 		t.Errorf("Refresh with no refresh token = %v, want ErrInvalidGrant", err)
+	}
+}
+
+func TestOAuthDoesNotFollowRedirects(t *testing.T) {
+	t.Parallel()
+	var leaked atomic.Bool
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { leaked.Store(true) }))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	if _, err := testOAuth().Exchange(t.Context(), srv.URL, testCode); err == nil {
+		t.Errorf("Exchange through a redirect succeeded")
+	}
+	if _, err := testOAuth().Refresh(t.Context(), srv.URL, testRefresh); err == nil {
+		t.Errorf("Refresh through a redirect succeeded")
+	}
+	if err := testOAuth().Revoke(t.Context(), srv.URL, testRefresh); err == nil {
+		t.Errorf("Revoke through a redirect succeeded")
+	}
+	if leaked.Load() {
+		t.Errorf("a redirect was followed: the secret reached another host")
 	}
 }

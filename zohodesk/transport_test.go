@@ -181,23 +181,38 @@ func TestRetryByMethod(t *testing.T) {
 		name      string
 		status    int
 		body      string
-		call      func(*Client) error
+		call      func(context.Context, *Client) error
 		wantCalls int32
 	}{
-		{"GET 503 retried", 503, "", func(c *Client) error { _, _, err := c.Tickets.Get(context.Background(), testOrg, "1", nil); return err }, 3},
-		{"GET 500 retried", 500, `{"errorCode":"INTERNAL_SERVER_ERROR"}`, func(c *Client) error { _, _, err := c.Agents.List(context.Background(), testOrg, nil); return err }, 3},
-		{"GET 501 not retried", 501, "", func(c *Client) error { _, _, err := c.Tickets.Get(context.Background(), testOrg, "1", nil); return err }, 1},
-		{"GET 429 retried", 429, `{"errorCode":"TOO_MANY_REQUESTS"}`, func(c *Client) error { _, _, err := c.Tickets.Get(context.Background(), testOrg, "1", nil); return err }, 3},
-		{"GET 422 not retried", 422, `{"errorCode":"INVALID_DATA"}`, func(c *Client) error { _, _, err := c.Tickets.Get(context.Background(), testOrg, "1", nil); return err }, 1},
-		{"POST 503 not retried", 503, "", func(c *Client) error {
-			_, _, err := c.Tickets.Create(context.Background(), testOrg, &TicketCreateRequest{Subject: "s", DepartmentID: "1", ContactID: "2"})
+		{"GET 503 retried", 503, "", func(ctx context.Context, c *Client) error {
+			_, _, err := c.Tickets.Get(ctx, testOrg, "1", nil)
+			return err
+		}, 3},
+		{"GET 500 retried", 500, `{"errorCode":"INTERNAL_SERVER_ERROR"}`, func(ctx context.Context, c *Client) error { _, _, err := c.Agents.List(ctx, testOrg, nil); return err }, 3},
+		{"GET 501 not retried", 501, "", func(ctx context.Context, c *Client) error {
+			_, _, err := c.Tickets.Get(ctx, testOrg, "1", nil)
 			return err
 		}, 1},
-		{"PATCH 503 not retried", 503, "", func(c *Client) error {
-			_, _, err := c.Tickets.Update(context.Background(), testOrg, "1", &TicketUpdateRequest{Status: Set("Open")}, nil)
+		{"GET 429 retried", 429, `{"errorCode":"TOO_MANY_REQUESTS"}`, func(ctx context.Context, c *Client) error {
+			_, _, err := c.Tickets.Get(ctx, testOrg, "1", nil)
+			return err
+		}, 3},
+		{"GET 422 not retried", 422, `{"errorCode":"INVALID_DATA"}`, func(ctx context.Context, c *Client) error {
+			_, _, err := c.Tickets.Get(ctx, testOrg, "1", nil)
 			return err
 		}, 1},
-		{"POST 429 not retried", 429, `{"errorCode":"TOO_MANY_REQUESTS"}`, func(c *Client) error { _, err := c.Agents.Deactivate(context.Background(), testOrg, "1"); return err }, 1},
+		{"POST 503 not retried", 503, "", func(ctx context.Context, c *Client) error {
+			_, _, err := c.Tickets.Create(ctx, testOrg, &TicketCreateRequest{Subject: "s", DepartmentID: "1", ContactID: "2"})
+			return err
+		}, 1},
+		{"PATCH 503 not retried", 503, "", func(ctx context.Context, c *Client) error {
+			_, _, err := c.Tickets.Update(ctx, testOrg, "1", &TicketUpdateRequest{Status: Set("Open")}, nil)
+			return err
+		}, 1},
+		{"POST 429 not retried", 429, `{"errorCode":"TOO_MANY_REQUESTS"}`, func(ctx context.Context, c *Client) error {
+			_, err := c.Agents.Deactivate(ctx, testOrg, "1")
+			return err
+		}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,7 +224,7 @@ func TestRetryByMethod(t *testing.T) {
 				io.WriteString(w, tt.body)
 			}))
 			defer srv.Close()
-			err := tt.call(newTestClient(t, srv, StaticToken(testToken)))
+			err := tt.call(t.Context(), newTestClient(t, srv, StaticToken(testToken)))
 			if err == nil || calls.Load() != tt.wantCalls {
 				t.Errorf("err = %v after %d calls, want an error after %d", err, calls.Load(), tt.wantCalls)
 			}
@@ -453,7 +468,7 @@ func TestLimiterBoundsConcurrencyPerOrg(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 6 {
 		wg.Go(func() {
-			if _, _, err := c.Agents.List(context.Background(), testOrg, nil); err != nil {
+			if _, _, err := c.Agents.List(t.Context(), testOrg, nil); err != nil {
 				t.Error(err)
 			}
 		})
