@@ -12,6 +12,19 @@
 // concurrency and rate per organization (Limiter), refreshes a stale access
 // token once through its TokenSource, never follows a redirect to another
 // host, and treats Zoho's "204 No Content" as an empty list.
+//
+// Data centres: Regions is the allow-list of Zoho data centres. Pick the
+// Desk base with Regions.Desk(location) and check an OAuth callback's
+// "accounts-server" with Regions.ByAccountsServer before any secret is sent
+// to it. OAuthConfig wraps Zoho Accounts (authorize URL, code exchange,
+// refresh, revoke).
+//
+// Testing: point a Client at any http(s) base, e.g. an httptest server or
+// the emulator: New(Config{BaseURL: srv.URL + "/api/v1", Tokens:
+// StaticToken("x")}). For the OAuth flow, NewRegions(Region{Location: "us",
+// AccountsURL: emu.URL, DeskAPIBase: emu.URL + "/api/v1"}) maps a location
+// onto the emulator. Set Config.Retry.MinBackoff to a millisecond to keep
+// retry tests fast.
 package zohodesk
 
 import (

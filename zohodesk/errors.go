@@ -212,7 +212,7 @@ const maxRawError = 2 << 10
 
 // tokenLike matches Zoho OAuth tokens and codes ("1000.<hex>.<hex>") and
 // JSON or form values of secret-bearing keys.
-var tokenLike = regexp.MustCompile(`1000\.[0-9A-Za-z]+\.[0-9A-Za-z]+|(?i)((?:access_token|refresh_token|client_secret|code|token)"?\s*[:=]\s*"?)[^"&,\s}]+`)
+var tokenLike = regexp.MustCompile(`1000\.[0-9A-Za-z]+\.[0-9A-Za-z]+|(?i)(\b(?:access_token|refresh_token|client_secret|code|token)"?\s*[:=]\s*"?)[^"&,\s}]+`)
 
 // redact removes token-like strings from s.
 func redact(s string) string {

@@ -86,6 +86,12 @@ func TestAPIErrorTemporary(t *testing.T) {
 func TestErrorBodiesAreRedacted(t *testing.T) {
 	t.Parallel()
 	e := decodeErrorBody(400, []byte(`{"errorCode":"BAD_REQUEST","message":"token 1000.aaaa1111bbbb.cccc2222 rejected","echo":{"refresh_token":"abc","client_secret":"s3cret"}}`))
+	if !strings.Contains(e.Raw, `"errorCode":"BAD_REQUEST"`) {
+		t.Errorf("redaction hid the error code: %s", e.Raw)
+	}
+	if got := redact("code=abc&state=1 token: xyz"); got != "code=[REDACTED]&state=1 token: [REDACTED]" {
+		t.Errorf("redact(form) = %q", got)
+	}
 	for _, secret := range []string{"1000.aaaa1111bbbb.cccc2222", "abc\"", "s3cret"} {
 		if strings.Contains(e.Raw, secret) || strings.Contains(e.Error(), secret) {
 			t.Errorf("secret %q survives: Raw=%s Error=%s", secret, e.Raw, e.Error())
