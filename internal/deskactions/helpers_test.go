@@ -34,7 +34,7 @@ type testEnv struct {
 	target action.Target
 }
 
-func newTestEnv(t *testing.T, deps Deps, opts emulator.Options) *testEnv {
+func newTestEnv(t testing.TB, deps Deps, opts emulator.Options) *testEnv {
 	t.Helper()
 	emu := emulator.New(opts)
 	srv := httptest.NewServer(emu)

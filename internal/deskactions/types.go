@@ -98,10 +98,11 @@ func (u *UploadRef) UnmarshalJSON(b []byte) error {
 }
 
 // MarshalJSON implements json.Marshaler: the id as a string, or the file
-// object with its content left out (file contents are never echoed).
+// object, so that the input round-trips (the registry hashes inputs for
+// idempotency: two different files must not look alike).
 func (u UploadRef) MarshalJSON() ([]byte, error) {
 	if u.File != nil {
-		return json.Marshal(map[string]string{"fileName": u.File.FileName})
+		return json.Marshal(u.File)
 	}
 	return json.Marshal(u.ID)
 }
