@@ -45,7 +45,7 @@ func (l *lockedBuffer) String() string {
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	emu    *emulator.Emulator
 	srv    *httptest.Server
 	st     *sqlite.Store
@@ -76,7 +76,7 @@ type envOpts struct {
 
 // newEnv starts a single-DC emulator on loopback registered as the "us"
 // region, a SQLite store and a Manager with a controllable clock.
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	clk := &clock{now: time.Now()}
 	o.emu.Now = clk.Now
@@ -139,7 +139,7 @@ func (e *env) authorize(authURL string) url.Values {
 	return followToCallback(e.t, http.DefaultClient, authURL)
 }
 
-func followToCallback(t *testing.T, hc *http.Client, authURL string) url.Values {
+func followToCallback(t testing.TB, hc *http.Client, authURL string) url.Values {
 	t.Helper()
 	c := *hc
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
