@@ -128,6 +128,11 @@ func agentActions(deps Deps) []*action.Action {
 					Message: "refusing to deactivate the connection's own Zoho user: the connection would lock itself out; deactivate this agent from another account",
 					Fields:  []deskconn.FieldError{{Pointer: ptr, Code: "invalid", Message: "is the connection's own user"}}}
 			}
+			if a.Status == "DISABLED" {
+				// Already done (e.g. a retry): report it without a call.
+				return DeactivateAgentOutput{Deactivated: true, AlreadyDeactivated: true, ID: a.ID, EmailID: a.EmailID,
+					Status: a.Status, DeactivatedAt: deps.now().Format(time.RFC3339Nano), Agent: a.Raw}, nil
+			}
 			req := action.PlannedRequest{Method: "POST", Path: "/agents/" + a.ID + "/deactivate", Header: orgHeader(org)}
 			if call.DryRun {
 				return DeactivateAgentOutput{}, call.Plan(req)

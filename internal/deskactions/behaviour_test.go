@@ -232,7 +232,34 @@ func TestDeactivateAgent(t *testing.T) {
 		if str(found, "status") != "DISABLED" {
 			t.Fatalf("agent after deactivation: %v", found)
 		}
+		before := len(env.writes())
+		again := env.mustInvoke(t, "deactivate_agent", `{"orgId":"2389290","agentId":"1892000000006911"}`)
+		if again["alreadyDeactivated"] != true || str(again, "status") != "DISABLED" || len(env.writes()) != before {
+			t.Fatalf("second deactivation: %v (writes %v)", again, env.writes()[before:])
+		}
 	})
+}
+
+func TestConfirmPolicyDescribesTheCall(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t, Deps{}, emulator.Options{})
+	env.target.Conn.Policies = nil // destructive actions default to confirm
+	_, err := env.invoke(t, "move_tickets_to_trash", specSample(t, "move_tickets_to_trash.json"))
+	de := deskconn.AsError(err)
+	if de == nil || !strings.Contains(de.Message, "move 3 ticket(s) (ids 1892000000042032, 1892000000042033, 1892000000042034)") {
+		t.Fatalf("error = %v", err)
+	}
+	_, err = env.invoke(t, "deactivate_agent", specSample(t, "deactivate_agent.json"))
+	if de := deskconn.AsError(err); de == nil || !strings.Contains(de.Message, "deactivate the agent 1892000000006907") {
+		t.Fatalf("error = %v", err)
+	}
+	if w := env.writes(); len(w) != 0 {
+		t.Fatalf("unconfirmed destructive calls wrote: %v", w)
+	}
+	out := env.mustInvoke(t, "move_tickets_to_trash", strings.Replace(specSample(t, "move_tickets_to_trash.json"), "{", `{"confirm":true,`, 1))
+	if out["success"] != true {
+		t.Fatalf("confirmed trash: %v", out)
+	}
 }
 
 func TestCreateTicketWithUploadsAndNewContact(t *testing.T) {

@@ -161,9 +161,19 @@ func (in *DeactivateAgentInput) check() []deskconn.FieldError {
 	return nil
 }
 
+// Describe says what the call would do, for the registry's
+// confirmation-required error.
+func (in *DeactivateAgentInput) Describe() string {
+	if in.AgentEmail != "" {
+		return "deactivate the agent " + in.AgentEmail
+	}
+	return "deactivate the agent " + in.AgentID
+}
+
 // DeactivateAgentOutput is the result of deactivate_agent.
 type DeactivateAgentOutput struct {
-	Deactivated   bool            `json:"deactivated" jsonschema:"true: the agent was deactivated."`
+	Deactivated        bool            `json:"deactivated" jsonschema:"true: the agent is deactivated."`
+	AlreadyDeactivated bool            `json:"alreadyDeactivated,omitempty" jsonschema:"true: the agent was already deactivated; nothing was sent."`
 	ID            string          `json:"id" jsonschema:"Id of the agent."`
 	EmailID       string          `json:"emailId,omitempty" jsonschema:"Email address of the agent."`
 	Status        string          `json:"status" jsonschema:"The agent's status after the call, re-read from Zoho Desk (DISABLED)."`

@@ -331,6 +331,24 @@ func (in *MoveTicketsToTrashInput) check() []deskconn.FieldError {
 	return errs
 }
 
+// Describe says what the call would do, for the registry's
+// confirmation-required error.
+func (in *MoveTicketsToTrashInput) Describe() string {
+	p := in.Payload
+	var parts []string
+	if len(p.TicketIDs) > 0 {
+		parts = append(parts, "ids "+strings.Join(p.TicketIDs, ", "))
+	}
+	if len(p.TicketNumbers) > 0 {
+		parts = append(parts, "numbers "+strings.Join(p.TicketNumbers, ", "))
+	}
+	for _, s := range p.TicketSubjects {
+		parts = append(parts, "subject "+quote(s))
+	}
+	n := len(p.TicketIDs) + len(p.TicketNumbers) + len(p.TicketSubjects)
+	return "move " + itoa(n) + " ticket(s) (" + strings.Join(parts, "; ") + ") to the Recycle Bin"
+}
+
 // TrashFailure is one ticket that could not be moved to the trash.
 type TrashFailure struct {
 	TicketID string `json:"ticketId" jsonschema:"Id of the ticket."`
