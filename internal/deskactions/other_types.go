@@ -174,11 +174,11 @@ func (in *DeactivateAgentInput) Describe() string {
 type DeactivateAgentOutput struct {
 	Deactivated        bool            `json:"deactivated" jsonschema:"true: the agent is deactivated."`
 	AlreadyDeactivated bool            `json:"alreadyDeactivated,omitempty" jsonschema:"true: the agent was already deactivated; nothing was sent."`
-	ID            string          `json:"id" jsonschema:"Id of the agent."`
-	EmailID       string          `json:"emailId,omitempty" jsonschema:"Email address of the agent."`
-	Status        string          `json:"status" jsonschema:"The agent's status after the call, re-read from Zoho Desk (DISABLED)."`
-	DeactivatedAt string          `json:"deactivatedAt" jsonschema:"When the agent was deactivated (ISO 8601, UTC)."`
-	Agent         json.RawMessage `json:"agent,omitempty" jsonschema:"The agent as Zoho Desk returned it after the call."`
+	ID                 string          `json:"id" jsonschema:"Id of the agent."`
+	EmailID            string          `json:"emailId,omitempty" jsonschema:"Email address of the agent."`
+	Status             string          `json:"status" jsonschema:"The agent's status after the call, re-read from Zoho Desk (DISABLED)."`
+	DeactivatedAt      string          `json:"deactivatedAt" jsonschema:"When the agent was deactivated (ISO 8601, UTC)."`
+	Agent              json.RawMessage `json:"agent,omitempty" jsonschema:"The agent as Zoho Desk returned it after the call."`
 }
 
 // FindAgentByEmailInput is the input of find_agent_by_email.
