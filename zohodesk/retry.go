@@ -13,10 +13,13 @@ import (
 // Which failures are retried:
 //   - a request that never left the process (a dial or TLS error before
 //     the first header byte was written): every method;
-//   - a transport failure after the request may have been sent, 429, and 5xx
-//     other than 501: only idempotent methods (GET, HEAD, PUT, DELETE,
-//     OPTIONS). POST and PATCH are never resent once they may have reached
-//     Zoho, because Desk has no idempotency keys;
+//   - 429 TOO_MANY_REQUESTS (the per-org concurrency limit): every method,
+//     because Desk refuses such a request before acting on it (facts doc
+//     §2.5: the concurrency guard, not the operation, answers) [I];
+//   - a transport failure after the request may have been sent, other 429s,
+//     and 5xx other than 501: only idempotent methods (GET, HEAD, PUT,
+//     DELETE, OPTIONS). POST and PATCH are never resent once they may have
+//     reached Zoho, because Desk has no idempotency keys;
 //   - never: a request whose body cannot be rewound (a streamed upload),
 //     a 429 whose Retry-After exceeds
 //     MaxRetryAfter, or when the context is done.
@@ -97,7 +100,8 @@ func (p RetryPolicy) retryWait(attempt int, o attemptOutcome) (time.Duration, bo
 			return p.Backoff(attempt), true
 		}
 	case o.apiErr != nil:
-		if !o.apiErr.Temporary() || !idempotent(o.method) {
+		refusedUnprocessed := o.apiErr.StatusCode == http.StatusTooManyRequests && o.apiErr.Code == CodeTooManyRequests
+		if !o.apiErr.Temporary() || !(idempotent(o.method) || refusedUnprocessed) {
 			return 0, false
 		}
 		if o.apiErr.RetryAfter > 0 {

@@ -209,7 +209,11 @@ func TestRetryByMethod(t *testing.T) {
 			_, _, err := c.Tickets.Update(ctx, testOrg, "1", &TicketUpdateRequest{Status: Set("Open")}, nil)
 			return err
 		}, 1},
-		{"POST 429 not retried", 429, `{"errorCode":"TOO_MANY_REQUESTS"}`, func(ctx context.Context, c *Client) error {
+		{"POST 429 TOO_MANY_REQUESTS retried: refused before processing", 429, `{"errorCode":"TOO_MANY_REQUESTS"}`, func(ctx context.Context, c *Client) error {
+			_, err := c.Agents.Deactivate(ctx, testOrg, "1")
+			return err
+		}, 3},
+		{"POST 429 THRESHOLD_EXCEEDED not retried", 429, `{"errorCode":"THRESHOLD_EXCEEDED"}`, func(ctx context.Context, c *Client) error {
 			_, err := c.Agents.Deactivate(ctx, testOrg, "1")
 			return err
 		}, 1},
