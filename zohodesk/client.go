@@ -96,6 +96,9 @@ type Config struct {
 // holds a token or a request body.
 type ResponseInfo struct {
 	Method string
+	// OrgID is the organization the call was made for ("" for calls not
+	// tied to one, such as Organizations.List).
+	OrgID string
 	// PathTemplate is the operation's path template, e.g. "/tickets/{ticketId}".
 	PathTemplate string
 	// StatusCode is 0 when no response was received.

@@ -111,7 +111,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, func(), 
 		start := time.Now()
 		resp, err := c.hc.Do(req)
 		anySent = anySent || sent.Load()
-		info := ResponseInfo{Method: r.method, PathTemplate: "/" + r.tmpl, Attempt: n, Duration: time.Since(start)}
+		info := ResponseInfo{Method: r.method, OrgID: r.orgID, PathTemplate: "/" + r.tmpl, Attempt: n, Duration: time.Since(start)}
 		if err != nil {
 			release()
 			if ctx.Err() != nil {
