@@ -15,6 +15,7 @@ import (
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/seal"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/store/postgres"
 	"github.com/deskconn/deskconn/internal/store/sqlite"
 	"github.com/deskconn/deskconn/zohodesk"
 )
@@ -155,12 +156,13 @@ func withApp(cmd *cobra.Command, env *Env, fn func(ctx context.Context, a *app) 
 	return fn(ctx, a)
 }
 
-// openPostgres opens a Postgres store.
-// The backend package is being written in parallel; until it lands a
-// postgres:// URL is refused with a clear message.
+// openPostgres opens a Postgres store (for several replicas).
 func openPostgres(ctx context.Context, dsn string) (store.Store, error) {
-	_, _ = ctx, dsn
-	return nil, fmt.Errorf("open database: the postgres backend is not built into this binary yet")
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return st, nil
 }
 
 func (a *app) apikeys() *apikey.Service { return apikey.New(a.store) }
