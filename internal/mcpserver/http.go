@@ -1,0 +1,171 @@
+package mcpserver
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/action"
+	"github.com/deskconn/deskconn/internal/restapi"
+	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/zohodesk"
+)
+
+// Connections finds a tenant's connection and its Zoho Desk client.
+// *connection.Manager satisfies it. Both methods take a connection id or
+// name and return not_found for another tenant's connection.
+type Connections interface {
+	Get(ctx context.Context, tenantID, idOrName string) (*store.Connection, error)
+	Client(ctx context.Context, tenantID, idOrName string) (*zohodesk.Client, *store.Connection, error)
+}
+
+// TargetFor returns the action target for connection c of tenantID, called
+// with the API key apiKeyID ("" for the CLI) through desk.
+func TargetFor(tenantID, apiKeyID string, c *store.Connection, desk *zohodesk.Client) action.Target {
+	return action.Target{
+		Tenant:   tenantID,
+		APIKeyID: apiKeyID,
+		Conn: action.Conn{
+			ID: c.ID, Name: c.Name, DefaultOrgID: c.OrgID, Policies: c.Policies,
+			UserID: c.UserID, UserEmail: c.UserEmail,
+		},
+		Desk: desk,
+	}
+}
+
+// ConnectionResolver returns a Resolver that runs every call on one fixed
+// connection (id or name) of tenantID, as `deskconn mcp` does over stdio.
+// The connection is looked up on every call, so a reconnect or a policy
+// change takes effect at once.
+func ConnectionResolver(conns Connections, tenantID, idOrName string) Resolver {
+	return func(ctx context.Context, _ *mcp.CallToolRequest) (action.Target, error) {
+		desk, c, err := conns.Client(ctx, tenantID, idOrName)
+		if err != nil {
+			return action.Target{}, err
+		}
+		return TargetFor(tenantID, "", c, desk), nil
+	}
+}
+
+// HTTPOptions configure HTTPHandler. The zero value works.
+type HTTPOptions struct {
+	// Server configures the MCP server (name, version, logger).
+	Server Options
+	// Identity returns the authenticated tenant and API key id of a request;
+	// "" tenant means unauthenticated. Default: restapi.TenantID and
+	// restapi.APIKeyID, which the server's API-key middleware sets (mount
+	// the handler with restapi.Server.Mount).
+	Identity func(r *http.Request) (tenantID, apiKeyID string)
+	// SessionTimeout closes MCP sessions idle this long (default 30
+	// minutes).
+	SessionTimeout time.Duration
+}
+
+// identity is what the HTTP handler attaches to each request for the tool
+// calls it carries.
+type identity struct {
+	tenant, apiKey, conn string
+}
+
+type identityKey struct{}
+
+// HTTPPattern is the route HTTPHandler serves, relative to the server root:
+// the connection (its id or its name) is the last path segment, e.g.
+// POST /mcp/demo. Mount it with restapi.Server.Mount(HTTPPattern, h).
+const HTTPPattern = "/mcp/{connection}"
+
+// HTTPHandler returns the streamable HTTP MCP endpoint for HTTPPattern. It
+// must run behind the API-key middleware (restapi.Server.Mount): every
+// request's tenant comes from its API key and the connection from the
+// {connection} path value. A connection of another tenant, or none, gets a
+// 404 problem that says no more than for a missing one. A session belongs to
+// the API key and connection that opened it: any other key, or the same
+// session id under another connection's path, is refused with 403.
+func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) http.Handler {
+	var o HTTPOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Identity == nil {
+		o.Identity = func(r *http.Request) (string, string) {
+			return restapi.TenantID(r.Context()), restapi.APIKeyID(r.Context())
+		}
+	}
+	if o.SessionTimeout <= 0 {
+		o.SessionTimeout = 30 * time.Minute
+	}
+	log := o.Server.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	resolve := func(ctx context.Context, req *mcp.CallToolRequest) (action.Target, error) {
+		var ti *auth.TokenInfo
+		if req.Extra != nil {
+			ti = req.Extra.TokenInfo
+		}
+		id, ok := identityOf(ti)
+		if !ok {
+			return action.Target{}, &deskconn.Error{Code: deskconn.CodeInternal, Message: "internal error", Err: errNoIdentity}
+		}
+		desk, c, err := conns.Client(ctx, id.tenant, id.conn)
+		if err != nil {
+			return action.Target{}, err
+		}
+		return TargetFor(id.tenant, id.apiKey, c, desk), nil
+	}
+	server := New(reg, resolve, &o.Server)
+	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{
+		Logger:         log,
+		SessionTimeout: o.SessionTimeout,
+	})
+	// The SDK binds a session to TokenInfo.UserID and reads the identity of
+	// each call from TokenInfo: RequireBearerToken is the SDK's way to
+	// attach it. The bearer token itself was checked by the API-key
+	// middleware; the verifier only copies the identity resolved below.
+	verify := func(ctx context.Context, _ string, r *http.Request) (*auth.TokenInfo, error) {
+		id, ok := r.Context().Value(identityKey{}).(identity)
+		if !ok {
+			return nil, auth.ErrInvalidToken
+		}
+		return &auth.TokenInfo{
+			UserID: id.tenant + "\x00" + id.apiKey + "\x00" + id.conn,
+			Extra:  map[string]any{"tenant": id.tenant, "apiKey": id.apiKey, "connection": id.conn},
+		}, nil
+	}
+	withToken := auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(sdk)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tenant, keyID := o.Identity(r)
+		if tenant == "" {
+			restapi.WriteError(w, r, deskconn.Errorf(deskconn.CodeUnauthenticated, "send an API key as \"Authorization: Bearer dk_...\""))
+			return
+		}
+		name := r.PathValue("connection")
+		c, err := conns.Get(r.Context(), tenant, name)
+		if err != nil {
+			restapi.WriteError(w, r, err)
+			return
+		}
+		id := identity{tenant: tenant, apiKey: keyID, conn: c.ID}
+		withToken.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+	})
+}
+
+// identityOf reads the identity HTTPHandler put in a call's TokenInfo.
+func identityOf(ti *auth.TokenInfo) (identity, bool) {
+	if ti == nil {
+		return identity{}, false
+	}
+	tenant, _ := ti.Extra["tenant"].(string)
+	key, _ := ti.Extra["apiKey"].(string)
+	conn, _ := ti.Extra["connection"].(string)
+	if tenant == "" || conn == "" || strings.ContainsRune(tenant, 0) {
+		return identity{}, false
+	}
+	return identity{tenant: tenant, apiKey: key, conn: conn}, true
+}

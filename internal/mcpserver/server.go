@@ -1,0 +1,288 @@
+// Package mcpserver is deskconn's MCP adapter: it serves the action registry
+// (internal/action) as Model Context Protocol tools with the official Go SDK,
+// over stdio (`deskconn mcp`) and streamable HTTP (`deskconn serve`, at
+// /mcp/{connection}).
+//
+// The tools are generated from the registry, one per action, never from a
+// second list: the tool's name, title, description and input schema are the
+// action's; its output schema is the action's output schema, widened (with
+// anyOf) to admit the two other shapes a call can return as structured
+// content — a dry-run plan (write actions) and an error envelope
+// {"error": {...}}. Annotations map one to one from action.Hints.
+//
+// Every call goes through (*action.Registry).Invoke, which validates the
+// input (reporting every problem at once), applies the connection's policy
+// and maps errors. The adapter renders results once:
+//
+//   - success: structured content is the action's output; the text content
+//     is a one-line summary (for lists and dry runs) followed by the same
+//     JSON, so clients that only read text see everything once;
+//   - a domain error (*deskconn.Error): a tool result with isError, whose
+//     text says what to change — each field's JSON Pointer and problem,
+//     which lookup tool finds a missing or wrong id, the candidates of an
+//     ambiguous selector, how to confirm a destructive action — and whose
+//     structured content is {"error": {code, message, errors, candidates,
+//     upstream, retryAfterSeconds}};
+//   - only protocol misuse (an unknown tool, a malformed request) is a
+//     JSON-RPC error, answered by the SDK.
+package mcpserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/action"
+)
+
+// Resolver returns the target (tenant, API key, connection and its Zoho Desk
+// client) of one tool call. It runs for every call, so a connection's
+// status and policies are always current. An error it returns is rendered to
+// the model like an action's error: return a *deskconn.Error (not_found,
+// needs_reauth...) whose message says what to do; any other error is shown
+// as "internal error" and logged.
+type Resolver func(ctx context.Context, req *mcp.CallToolRequest) (action.Target, error)
+
+// Options configure New. The zero value works.
+type Options struct {
+	// Name and Version identify the server to clients (default "deskconn"
+	// and "dev").
+	Name    string
+	Version string
+	// Instructions are sent to clients at initialization (default: a short
+	// guide to the tools; see DefaultInstructions).
+	Instructions string
+	// Logger receives one record per failed tool call (default: discard).
+	// Records carry the action, the code and the connection id, never
+	// input values or secrets.
+	Logger *slog.Logger
+}
+
+// DefaultInstructions is the guide sent to clients when Options.Instructions
+// is empty.
+const DefaultInstructions = "These tools act on one Zoho Desk connection. " +
+	"IDs come from the lookup tools: list_organizations (orgId, optional when the connection has a default organization), " +
+	"list_departments, list_teams, list_agents / find_agent_by_email, list_products, list_roles, list_profiles, " +
+	"search_contacts and search_tickets. " +
+	"Every write accepts dryRun: true (returns the exact Zoho requests, changes nothing) and an idempotencyKey (safe retries). " +
+	"Destructive tools (move_tickets_to_trash, deactivate_agent) may require \"confirm\": true; the error says so. " +
+	"A failed call returns isError with what to change: fix every listed field and call again."
+
+// New returns an MCP server with one tool per action of reg, in registry
+// order. reg must not change afterwards. resolve supplies the target of each
+// call. New panics if an action's schema cannot be served (a programming
+// error, as with the SDK's AddTool).
+func New(reg *action.Registry, resolve Resolver, opts *Options) *mcp.Server {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Name == "" {
+		o.Name = "deskconn"
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	if o.Instructions == "" {
+		o.Instructions = DefaultInstructions
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	srv := mcp.NewServer(&mcp.Implementation{Name: o.Name, Title: "deskconn: Zoho Desk", Version: o.Version}, &mcp.ServerOptions{
+		Instructions: o.Instructions,
+		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
+	})
+	hints := newHinter(reg)
+	for _, a := range reg.List() {
+		tool, structured := toolFor(a)
+		h := &handler{reg: reg, act: a, resolve: resolve, log: o.Logger, hints: hints, structured: structured}
+		srv.AddTool(tool, h.call)
+	}
+	return srv
+}
+
+// Tool returns the MCP tool definition New serves for a: the action's name,
+// title, description and input schema, its output schema widened to admit
+// dry-run plans and error envelopes, and its annotations.
+func Tool(a *action.Action) *mcp.Tool {
+	t, _ := toolFor(a)
+	return t
+}
+
+// toolFor builds a's tool, and reports whether its results carry structured
+// content (the output schema is an object).
+func toolFor(a *action.Action) (*mcp.Tool, bool) {
+	h := a.Hints()
+	destructive := h.Destructive
+	openWorld := h.OpenWorld
+	tool := &mcp.Tool{
+		Name:        a.Name(),
+		Title:       a.Title(),
+		Description: a.Description(),
+		InputSchema: a.InputSchemaJSON(),
+		Annotations: &mcp.ToolAnnotations{
+			Title:           a.Title(),
+			ReadOnlyHint:    h.ReadOnly,
+			DestructiveHint: &destructive,
+			IdempotentHint:  h.Idempotent,
+			OpenWorldHint:   &openWorld,
+		},
+	}
+	out := a.OutputSchema()
+	if out.Type != "object" {
+		// MCP output schemas must be objects; such an action's results
+		// are served as text only.
+		return tool, false
+	}
+	branches := []json.RawMessage{a.OutputSchemaJSON()}
+	if a.IsWrite() {
+		branches = append(branches, action.DryRunSchemaJSON)
+	}
+	branches = append(branches, errorSchemaJSON)
+	schema, err := json.Marshal(struct {
+		Type  string            `json:"type"`
+		AnyOf []json.RawMessage `json:"anyOf"`
+	}{"object", branches})
+	if err != nil {
+		panic(fmt.Sprintf("mcpserver: output schema of %s: %v", a.Name(), err))
+	}
+	tool.OutputSchema = json.RawMessage(schema)
+	return tool, true
+}
+
+// errorSchemaJSON is the schema of the structured content of an error
+// result: {"error": <the domain error>}.
+var errorSchemaJSON = json.RawMessage(`{"type":"object","properties":{"error":{"type":"object","properties":{` +
+	`"code":{"type":"string","enum":["invalid","ambiguous","not_found","conflict","unauthenticated","needs_reauth","forbidden","rate_limited","unavailable","internal"]},` +
+	`"message":{"type":"string"},` +
+	`"errors":{"type":"array","items":{"type":"object","properties":{"pointer":{"type":"string"},"code":{"type":"string"},"message":{"type":"string"},"lookup":{"type":"array","items":{"type":"string"}}},"required":["pointer","code","message"]}},` +
+	`"candidates":{"type":"array","items":{"type":"object","properties":{"id":{"type":"string"},"label":{"type":"string"},"details":{"type":"string"}},"required":["id","label"]}},` +
+	`"upstream":{"type":"object","properties":{"status":{"type":"integer"},"errorCode":{"type":"string"},"message":{"type":"string"},"requestId":{"type":"string"}}},` +
+	`"retryAfterSeconds":{"type":"integer","minimum":0}` +
+	`},"required":["code","message"]}},"required":["error"],"additionalProperties":false}`)
+
+// handler serves one action's tool.
+type handler struct {
+	reg        *action.Registry
+	act        *action.Action
+	resolve    Resolver
+	log        *slog.Logger
+	hints      *hinter
+	structured bool
+}
+
+func (h *handler) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	start := time.Now()
+	target, err := h.resolve(ctx, req)
+	if err != nil {
+		return h.fail(ctx, "", err, start), nil
+	}
+	var args json.RawMessage
+	if req.Params != nil {
+		args = req.Params.Arguments
+	}
+	out, err := h.reg.Invoke(ctx, target, h.act.Name(), args, action.InvokeOptions{})
+	if err != nil {
+		return h.fail(ctx, target.Conn.ID, err, start), nil
+	}
+	return h.success(out), nil
+}
+
+// success renders an action's (or a dry run's) JSON output.
+func (h *handler) success(out json.RawMessage) *mcp.CallToolResult {
+	text := string(out)
+	if s := summary(h.act.Name(), out); s != "" {
+		text = s + "\n" + text
+	}
+	res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}
+	if h.structured {
+		res.StructuredContent = out
+	}
+	return res
+}
+
+// fail renders err once as a tool error result and logs it.
+func (h *handler) fail(ctx context.Context, connID string, err error, start time.Time) *mcp.CallToolResult {
+	de := deskconn.AsError(err)
+	level := slog.LevelInfo
+	switch de.Code {
+	case deskconn.CodeInternal:
+		level = slog.LevelError
+	case deskconn.CodeUnavailable, deskconn.CodeNeedsReauth:
+		level = slog.LevelWarn
+	}
+	attrs := []slog.Attr{
+		slog.String("tool", h.act.Name()), slog.String("code", string(de.Code)),
+		slog.String("connection", connID), slog.Duration("duration", time.Since(start)),
+	}
+	if de.Upstream != nil && de.Upstream.RequestID != "" {
+		attrs = append(attrs, slog.String("zoho_request_id", de.Upstream.RequestID))
+	}
+	if de.Code == deskconn.CodeInternal && de.Err != nil {
+		// The cause of an internal error is for operators only; it never
+		// reaches the client.
+		attrs = append(attrs, slog.String("cause", de.Err.Error()))
+	}
+	h.log.LogAttrs(ctx, level, "mcp tool call failed", attrs...)
+
+	env := h.hints.envelope(de)
+	res := &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: h.hints.text(de, env)}}}
+	if h.structured {
+		res.StructuredContent = map[string]any{"error": env}
+	}
+	return res
+}
+
+// summary is a one-line description of a list or dry-run output, or "".
+func summary(name string, out json.RawMessage) string {
+	var v struct {
+		DryRun   bool `json:"dryRun"`
+		Requests []struct {
+			Method string `json:"method"`
+			Path   string `json:"path"`
+		} `json:"requests"`
+		Count    *int `json:"count"`
+		From     *int `json:"from"`
+		HasMore  bool `json:"hasMore"`
+		NextFrom *int `json:"nextFrom"`
+	}
+	if json.Unmarshal(out, &v) != nil {
+		return ""
+	}
+	switch {
+	case v.DryRun:
+		reqs := make([]string, len(v.Requests))
+		for i, r := range v.Requests {
+			reqs[i] = r.Method + " " + r.Path
+		}
+		if len(reqs) == 0 {
+			return fmt.Sprintf("Dry run of %s: nothing was sent, and no request would be sent.", name)
+		}
+		return fmt.Sprintf("Dry run of %s: nothing was sent. It would send %d request(s) to Zoho Desk: %s. Send again without dryRun to do it.",
+			name, len(reqs), strings.Join(reqs, ", "))
+	case v.Count != nil:
+		s := fmt.Sprintf("%d result(s)", *v.Count)
+		if v.From != nil {
+			s += fmt.Sprintf(" from index %d", *v.From)
+		}
+		if v.HasMore && v.NextFrom != nil {
+			s += fmt.Sprintf("; more exist: pass params.from=%d for the next page", *v.NextFrom)
+		} else if v.HasMore {
+			s += "; more exist"
+		}
+		return s + "."
+	}
+	return ""
+}
+
+// errNoIdentity is the cause when an HTTP call reaches a tool without the
+// identity the HTTP handler attaches.
+var errNoIdentity = errors.New("mcpserver: tool call without an authenticated identity")
