@@ -12,7 +12,7 @@ import (
 type TicketSelector struct {
 	TicketID      string `json:"ticketId,omitempty" jsonschema:"Id of the ticket (digits, e.g. \"1892000000042032\"). Give exactly one of ticketId, ticketNumber or ticketSubject; ids come from list_tickets or search_tickets." schema:"pattern=^[0-9]+$,maxLength=32"`
 	TicketNumber  string `json:"ticketNumber,omitempty" jsonschema:"The ticket number shown to people (e.g. \"101\"), instead of ticketId." schema:"pattern=^[0-9]+$,maxLength=32"`
-	TicketSubject string `json:"ticketSubject,omitempty" jsonschema:"The ticket's exact subject (case-insensitive), instead of ticketId. If several tickets have this subject the action fails with the candidates; retry with one of their ids." schema:"minLength=1,maxLength=255"`
+	TicketSubject string `json:"ticketSubject,omitempty" jsonschema:"The ticket's exact subject (case-insensitive), instead of ticketId (at least 3 characters: Zoho's search minimum). If several tickets have this subject the action fails with the candidates; retry with one of their ids." schema:"minLength=3,maxLength=255"`
 }
 
 // check reports a selector that names no ticket or more than one way.
@@ -311,7 +311,7 @@ type UpdateTicketOutput struct {
 type TrashPayload struct {
 	TicketIDs      StringList `json:"ticketIds,omitempty" jsonschema:"Ids of the tickets to move to the trash (list_tickets, search_tickets)." schema:"maxItems=500"`
 	TicketNumbers  StringList `json:"ticketNumbers,omitempty" jsonschema:"Ticket numbers, instead of or besides ids." schema:"maxItems=500"`
-	TicketSubjects []string   `json:"ticketSubjects,omitempty" jsonschema:"Exact ticket subjects (case-insensitive), each of which must match exactly one ticket." schema:"maxItems=50,items.minLength=1"`
+	TicketSubjects []string   `json:"ticketSubjects,omitempty" jsonschema:"Exact ticket subjects (case-insensitive), each of which must match exactly one ticket." schema:"maxItems=50,items.minLength=3,items.maxLength=255"`
 }
 
 // MoveTicketsToTrashInput is the input of move_tickets_to_trash.
