@@ -1,0 +1,187 @@
+package mcpserver
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/deskconn/deskconn/internal/store"
+)
+
+// Test API keys: key → tenant. The handler under test trusts this mapping
+// as it trusts the restapi middleware in production.
+var testKeys = map[string]struct{ tenant, keyID string }{
+	"key-a":  {"tenant-1", "ak-1"},
+	"key-a2": {"tenant-1", "ak-2"},
+	"key-b":  {"tenant-2", "bk-1"},
+}
+
+func testIdentity(r *http.Request) (string, string) {
+	k, ok := testKeys[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+	if !ok {
+		return "", ""
+	}
+	return k.tenant, k.keyID
+}
+
+// newHTTPServer serves HTTPHandler on loopback for two tenants: tenant-1
+// owns "demo" and "other", tenant-2 owns "b-demo".
+func newHTTPServer(t *testing.T) (*deskEnv, string) {
+	t.Helper()
+	env := newDeskEnv(t)
+	conns := env.conns()
+	conns.conns = append(conns.conns,
+		&store.Connection{ID: "conn-2", TenantID: "tenant-1", Name: "other", Status: store.StatusActive},
+		&store.Connection{ID: "conn-3", TenantID: "tenant-2", Name: "b-demo", Status: store.StatusActive})
+	mux := http.NewServeMux()
+	mux.Handle(HTTPPattern, HTTPHandler(realRegistry(), conns, &HTTPOptions{Identity: testIdentity}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return env, srv.URL
+}
+
+// bearer adds an Authorization header to every request.
+type bearer struct {
+	key  string
+	base http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return b.base.RoundTrip(r)
+}
+
+func httpSession(t *testing.T, url, key string) (*mcp.ClientSession, error) {
+	t.Helper()
+	client := mcp.NewClient(&mcp.Implementation{Name: "mcpserver-http-test", Version: "v0"}, nil)
+	cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{
+		Endpoint:   url,
+		HTTPClient: &http.Client{Transport: bearer{key: key, base: http.DefaultTransport}},
+		MaxRetries: -1,
+	}, nil)
+	if err == nil {
+		t.Cleanup(func() { cs.Close() })
+	}
+	return cs, err
+}
+
+func TestHTTPCallsTools(t *testing.T) {
+	t.Parallel()
+	_, url := newHTTPServer(t)
+	for _, path := range []string{"/mcp/demo", "/mcp/conn-1"} { // by name and by id
+		cs, err := httpSession(t, url+path, "key-a")
+		if err != nil {
+			t.Fatalf("connect %s: %v", path, err)
+		}
+		tools, err := cs.ListTools(t.Context(), nil)
+		if err != nil || len(tools.Tools) != len(realRegistry().List()) {
+			t.Fatalf("ListTools on %s: %v (%d tools)", path, err, len(tools.Tools))
+		}
+		res := call(t, cs, "get_ticket", `{"ticketNumber":"101"}`)
+		if out := mustSucceed(t, res); !strings.Contains(string(out), `"ticketNumber":"101"`) {
+			t.Errorf("get_ticket over HTTP: %s", out)
+		}
+	}
+}
+
+func TestHTTPTenantIsolation(t *testing.T) {
+	t.Parallel()
+	_, url := newHTTPServer(t)
+	tests := []struct {
+		name, path, key string
+		want            int
+	}{
+		{"other tenant's connection by name", "/mcp/demo", "key-b", http.StatusNotFound},
+		{"other tenant's connection by id", "/mcp/conn-1", "key-b", http.StatusNotFound},
+		{"missing connection", "/mcp/nope", "key-a", http.StatusNotFound},
+		{"no key", "/mcp/demo", "", http.StatusUnauthorized},
+		{"own connection", "/mcp/b-demo", "key-b", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := rawPost(t, url+tt.path, tt.key, "", initializeBody)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.want, body)
+			}
+			if tt.want != http.StatusNotFound {
+				return
+			}
+			// Another tenant's connection answers exactly as one that
+			// does not exist.
+			name := strings.TrimPrefix(tt.path, "/mcp/")
+			resp = rawPost(t, url+"/mcp/zz-missing", tt.key, "", initializeBody)
+			missing, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if want := strings.ReplaceAll(string(missing), "zz-missing", name); string(body) != want {
+				t.Errorf("404 differs from a missing connection's:\n got %s\nwant %s", body, want)
+			}
+		})
+	}
+	// The Go SDK client fails to connect, too.
+	if _, err := httpSession(t, url+"/mcp/demo", "key-b"); err == nil {
+		t.Error("tenant-2's key connected to tenant-1's connection")
+	}
+}
+
+// TestHTTPSessionBoundToKeyAndConnection checks a session id cannot be
+// reused with another API key of the same tenant, nor under another
+// connection's path.
+func TestHTTPSessionBoundToKeyAndConnection(t *testing.T) {
+	t.Parallel()
+	_, url := newHTTPServer(t)
+	resp := rawPost(t, url+"/mcp/demo", "key-a", "", initializeBody)
+	resp.Body.Close()
+	sid := resp.Header.Get("Mcp-Session-Id")
+	if resp.StatusCode != http.StatusOK || sid == "" {
+		t.Fatalf("initialize: status %d, session %q", resp.StatusCode, sid)
+	}
+	tests := []struct {
+		name, path, key string
+		want            int
+	}{
+		{"same key and connection", "/mcp/demo", "key-a", http.StatusOK},
+		{"another key of the tenant", "/mcp/demo", "key-a2", http.StatusForbidden},
+		{"another connection of the tenant", "/mcp/other", "key-a", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := rawPost(t, url+tt.path, tt.key, sid, `{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}`)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.want, body)
+			}
+		})
+	}
+}
+
+const initializeBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}`
+
+func rawPost(t *testing.T, url, key, session, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if session != "" {
+		req.Header.Set("Mcp-Session-Id", session)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
