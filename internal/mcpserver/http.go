@@ -25,20 +25,6 @@ type Connections interface {
 	Client(ctx context.Context, tenantID, idOrName string) (*zohodesk.Client, *store.Connection, error)
 }
 
-// TargetFor returns the action target for connection c of tenantID, called
-// with the API key apiKeyID ("" for the CLI) through desk.
-func TargetFor(tenantID, apiKeyID string, c *store.Connection, desk *zohodesk.Client) action.Target {
-	return action.Target{
-		Tenant:   tenantID,
-		APIKeyID: apiKeyID,
-		Conn: action.Conn{
-			ID: c.ID, Name: c.Name, DefaultOrgID: c.OrgID, Policies: c.Policies,
-			UserID: c.UserID, UserEmail: c.UserEmail,
-		},
-		Desk: desk,
-	}
-}
-
 // ConnectionResolver returns a Resolver that runs every call on one fixed
 // connection (id or name) of tenantID, as `deskconn mcp` does over stdio.
 // The connection is looked up on every call, so a reconnect or a policy
@@ -49,7 +35,7 @@ func ConnectionResolver(conns Connections, tenantID, idOrName string) Resolver {
 		if err != nil {
 			return action.Target{}, err
 		}
-		return TargetFor(tenantID, "", c, desk), nil
+		return restapi.ActionTarget(tenantID, "", c, desk), nil
 	}
 }
 
@@ -117,7 +103,7 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 		if err != nil {
 			return action.Target{}, err
 		}
-		return TargetFor(id.tenant, id.apiKey, c, desk), nil
+		return restapi.ActionTarget(id.tenant, id.apiKey, c, desk), nil
 	}
 	server := New(reg, resolve, &o.Server)
 	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{
