@@ -74,6 +74,9 @@ func newRootCmd(env *Env) *cobra.Command {
 	root.AddCommand(newConnectionsCmd(env))
 	root.AddCommand(newAPIKeysCmd(env))
 	root.AddCommand(newKeysCmd(env))
+	root.AddCommand(newActionsCmd(env))
+	root.AddCommand(newRunCmd(env))
+	root.AddCommand(newMCPCmd(env))
 	return root
 }
 

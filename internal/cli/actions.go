@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deskconn/deskconn/internal/action"
+	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/deskactions"
+	"github.com/deskconn/deskconn/internal/egress"
+	"github.com/deskconn/deskconn/internal/filedata"
+	"github.com/deskconn/deskconn/internal/restapi"
+	"github.com/deskconn/deskconn/internal/store"
+)
+
+// Every server this CLI starts (serve, serve --demo) serves the actions.
+func init() { AddServerHook(mountActions) }
+
+// mountActions mounts the REST action endpoints on s, with idempotency
+// records and the audit log kept in st (the same ones `deskconn run` uses).
+func mountActions(s *restapi.Server, _ *connection.Manager, st store.Store) error {
+	return s.MountActions(restapi.ActionsOptions{Registry: newActionRegistry(st, slog.Default())})
+}
+
+// fileFetcher builds the fetcher of fileData URLs: the SSRF-guarded
+// production fetcher (DESIGN §7). Tests in this package replace it to
+// serve the spec's example.com URLs from a loopback server.
+var fileFetcher = func(log *slog.Logger) *egress.Fetcher {
+	return egress.New(egress.Config{Logger: log})
+}
+
+// newActionRegistry returns a registry of every deskconn action whose
+// idempotency records and audit log live in st, so that the CLI and a
+// server on the same store share them. A failed audit write is logged to
+// log; the action's result stands.
+func newActionRegistry(st store.Store, log *slog.Logger) *action.Registry {
+	reg := action.NewRegistry(action.Options{
+		Idempotency: st,
+		Audit:       st,
+		AuditError:  func(err error) { log.Error("audit record not written", "err", err) },
+	})
+	reg.Add(deskactions.All(deskactions.Deps{Files: filedata.Options{Fetcher: fileFetcher(log)}})...)
+	return reg
+}
+
+// catalogue returns the actions without any store: for listing only.
+func catalogue() []*action.Action {
+	return deskactions.All(deskactions.Deps{})
+}
+
+func newActionsCmd(env *Env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "actions",
+		Short: "List the actions (name, kind, title); --json adds descriptions, schemas and hints",
+		Long: `actions lists the catalogue of actions that the REST API, MCP and "deskconn run" share.
+Kind is read, write (accepts dryRun and idempotencyKey, audited) or destructive
+(a write that the connection's policy may deny or require "confirm": true for).
+
+With --json it prints the same document as GET /v1/actions: every action's
+name, title, description, kind, hints, input and output JSON Schemas.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			acts := catalogue()
+			if asJSON {
+				out := restapi.ActionList{Actions: make([]restapi.ActionView, 0, len(acts))}
+				for _, a := range acts {
+					out.Actions = append(out.Actions, restapi.NewActionView(a))
+				}
+				enc := json.NewEncoder(env.Stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(out); err != nil {
+					return fmt.Errorf("write actions: %w", err)
+				}
+				return nil
+			}
+			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tKIND\tTITLE")
+			for _, a := range acts {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Name(), restapi.ActionKind(a), a.Title())
+			}
+			if err := tw.Flush(); err != nil {
+				return fmt.Errorf("write actions: %w", err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the full catalogue as JSON (descriptions, schemas, hints), as GET /v1/actions does")
+	return cmd
+}
