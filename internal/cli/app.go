@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
 
 	"github.com/deskconn/deskconn/internal/apikey"
 	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/seal"
 	"github.com/deskconn/deskconn/internal/store"
@@ -47,6 +50,31 @@ type app struct {
 	store   store.Store
 	keyring *seal.Keyring
 	regions *zohodesk.Regions
+	// metrics, when set (by serve), receives Zoho calls, token refreshes
+	// and limiter waits of every client the manager builds.
+	metrics *metrics.Metrics
+	// zohoClient, when set, makes every call to Zoho (see zohoClientKey).
+	zohoClient *http.Client
+}
+
+// zohoClientKey is the context key of the *http.Client the commands use for
+// every call to Zoho Accounts and Desk. The binary never sets it (the
+// default client is used); tests set it to the TLS emulator's client, which
+// serves the production hostnames on loopback, so the CLI is exercised with
+// the production regions table and never dials anything else.
+type zohoClientKey struct{}
+
+// OrgConcurrency is the number of Zoho Desk calls deskconn keeps in flight
+// per organisation, shared by every client of the process: the concurrency
+// of Zoho's smallest edition (reference §2.5), so that deskconn itself never
+// causes TOO_MANY_REQUESTS. Zoho documents no per-second rate, only this
+// concurrency and daily credits, so the limiter sets no rate.
+const OrgConcurrency = 5
+
+// NewDeskLimiter returns the per-organisation limiter every deskconn process
+// shares between its Desk clients (OrgConcurrency calls in flight per org).
+func NewDeskLimiter() zohodesk.Limiter {
+	return zohodesk.NewOrgLimiter(OrgConcurrency, rate.Inf, 1)
 }
 
 // newLogger returns the process logger: text on stderr, level from
@@ -64,6 +92,7 @@ func newLogger(env *Env) *slog.Logger {
 // key file in the data directory, with a warning).
 func openApp(ctx context.Context, env *Env) (*app, error) {
 	a := &app{env: env, log: newLogger(env), regions: zohodesk.DefaultRegions()}
+	a.zohoClient, _ = ctx.Value(zohoClientKey{}).(*http.Client)
 	kr, err := openKeyring(env, a.log)
 	if err != nil {
 		return nil, err
@@ -123,7 +152,13 @@ func openKeyring(env *Env, log *slog.Logger) (*seal.Keyring, error) {
 
 // manager builds the connection manager for baseURL.
 func (a *app) manager(baseURL string) (*connection.Manager, error) {
-	return connection.New(connection.Options{Store: a.store, Keyring: a.keyring, Regions: a.regions, BaseURL: baseURL, Logger: a.log})
+	opts := connection.Options{Store: a.store, Keyring: a.keyring, Regions: a.regions, BaseURL: baseURL, Logger: a.log, HTTPClient: a.zohoClient,
+		DeskLimiter: a.metrics.Limiter(NewDeskLimiter())}
+	if a.metrics != nil {
+		opts.OnDeskResponse = a.metrics.ObserveZoho
+		opts.OnRefresh = a.metrics.ObserveRefresh
+	}
+	return connection.New(opts)
 }
 
 // tenant returns the tenant named by --tenant, creating it on first use.

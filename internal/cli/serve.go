@@ -11,6 +11,8 @@ import (
 
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/demo"
+	"github.com/deskconn/deskconn/internal/deskactions"
+	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/restapi"
 )
 
@@ -21,7 +23,8 @@ func newServeCmd(env *Env) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the HTTP server: the connect page, the OAuth callback and the REST API",
 		Long: `serve runs deskconn's HTTP server: the connect page at /, the OAuth callback,
-the REST API under /v1 (API-key authenticated), /healthz and /readyz.
+the REST API under /v1 (API-key authenticated), /healthz, /readyz and
+Prometheus metrics at /metrics.
 It prints a one-time login link for the connect page.
 
 With --demo it also runs the Zoho Desk emulator in process, connects a "demo"
@@ -35,6 +38,7 @@ connection through the real OAuth flow, and prints an API key and a curl example
 				baseURL = "http://" + addr
 			}
 			return withApp(cmd, env, func(ctx context.Context, a *app) error {
+				a.metrics = newServerMetrics(a)
 				m, err := a.manager(baseURL)
 				if err != nil {
 					return err
@@ -43,7 +47,7 @@ connection through the real OAuth flow, and prints an API key and a curl example
 				if err != nil {
 					return err
 				}
-				srv, err := restapi.New(restapi.Options{Manager: m, APIKeys: a.apikeys(), BaseURL: baseURL, Logger: a.log})
+				srv, err := restapi.New(restapi.Options{Manager: m, APIKeys: a.apikeys(), BaseURL: baseURL, Logger: a.log, Metrics: a.metrics})
 				if err != nil {
 					return err
 				}
@@ -67,6 +71,17 @@ connection through the real OAuth flow, and prints an API key and a curl example
 	baseURLFlag(cmd, env, &baseURL)
 	tenantFlag(cmd, &tenant)
 	return cmd
+}
+
+// newServerMetrics returns the metrics of one `deskconn serve` process:
+// its own registry, the action catalogue as the bounded set of action
+// names, the store's connections, and the Go runtime collectors.
+func newServerMetrics(a *app) *metrics.Metrics {
+	var names []string
+	for _, act := range deskactions.All(deskactions.Deps{}) {
+		names = append(names, act.Name())
+	}
+	return metrics.New(metrics.Options{Actions: names, Connections: a.store, Logger: a.log, GoCollectors: true})
 }
 
 func runDemo(ctx context.Context, env *Env, addr string) error {

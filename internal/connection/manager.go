@@ -105,6 +105,14 @@ type Options struct {
 	StateTTL time.Duration
 	// DeskLimiter is shared by every client the Manager builds (optional).
 	DeskLimiter zohodesk.Limiter
+	// OnDeskResponse, if set, is installed as zohodesk.Config.OnResponse of
+	// every Desk client the Manager builds (for metrics). It must be quick
+	// and safe for concurrent use.
+	OnDeskResponse func(zohodesk.ResponseInfo)
+	// OnRefresh, if set, is called once per token-refresh attempt with its
+	// result: "ok", "needs_reauth", "throttled", "budget" (our own budget
+	// refused it) or "error". It must be quick and safe for concurrent use.
+	OnRefresh func(result string)
 }
 
 // Manager creates connections, runs the connect flow and hands out Desk

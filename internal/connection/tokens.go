@@ -168,6 +168,7 @@ func (m *Manager) refresh(ctx context.Context, c *store.Connection, now time.Tim
 		}
 	}
 	if len(recent) >= m.opts.TokenBudget {
+		m.refreshed("budget")
 		wait := recent[len(recent)-m.opts.TokenBudget].Add(m.opts.TokenWindow).Sub(now)
 		return "", &deskconn.Error{Code: deskconn.CodeRateLimited, RetryAfter: wait,
 			Message: fmt.Sprintf("connection %q used its %d token refreshes for %s; retry in %s", c.Name, m.opts.TokenBudget, m.opts.TokenWindow, wait.Round(time.Second))}
@@ -190,6 +191,7 @@ func (m *Manager) refresh(ctx context.Context, c *store.Connection, now time.Tim
 	switch {
 	case err == nil:
 	case errors.Is(err, zohodesk.ErrInvalidGrant), errors.Is(err, zohodesk.ErrInvalidClient):
+		m.refreshed("needs_reauth")
 		// The refresh token (or the client) is dead: stop calling Zoho for
 		// this connection until a person reconnects it.
 		c.Status = store.StatusNeedsReauth
@@ -202,6 +204,7 @@ func (m *Manager) refresh(ctx context.Context, c *store.Connection, now time.Tim
 		m.log.Warn("connection needs re-authorisation", "tenant", c.TenantID, "connection", c.ID, "reason", zohoReason(err))
 		return "", &deskconn.Error{Code: deskconn.CodeNeedsReauth, Message: needsReauth(c).Message, Err: err}
 	case errors.Is(err, zohodesk.ErrTokenThrottled):
+		m.refreshed("throttled")
 		// Zoho's "Access Denied" throttle: fill the budget so that every
 		// replica backs off for a whole window (Zoho asks for ≥10 min).
 		for len(c.TokenRequests) < m.opts.TokenBudget {
@@ -216,11 +219,13 @@ func (m *Manager) refresh(ctx context.Context, c *store.Connection, now time.Tim
 			Message: fmt.Sprintf("Zoho throttled token requests for connection %q; retry in %s", c.Name, m.opts.TokenWindow)}
 	default:
 		// Timeouts and 5xx never mark the connection revoked.
+		m.refreshed("error")
 		m.log.Warn("token refresh failed", "tenant", c.TenantID, "connection", c.ID, "err", zohoReason(err))
 		return "", &deskconn.Error{Code: deskconn.CodeUnavailable, Err: err,
 			Message: fmt.Sprintf("Zoho's token endpoint did not answer for connection %q (%s); try again shortly", c.Name, zohoReason(err))}
 	}
 	if tok.AccessToken == "" {
+		m.refreshed("error")
 		return "", &deskconn.Error{Code: deskconn.CodeUnavailable, Message: "Zoho's token endpoint returned no access token; try again shortly"}
 	}
 	if c.SealedAccessToken, err = m.seal(c.ID, colAccessToken, tok.AccessToken); err != nil {
@@ -240,8 +245,16 @@ func (m *Manager) refresh(ctx context.Context, c *store.Connection, now time.Tim
 		return "", fmt.Errorf("save refreshed token: %w", err)
 	}
 	m.remember(c.ID, tok.AccessToken, c.AccessExpiry)
+	m.refreshed("ok")
 	m.log.Info("access token refreshed", "tenant", c.TenantID, "connection", c.ID, "expires", c.AccessExpiry.UTC().Format(time.RFC3339))
 	return tok.AccessToken, nil
+}
+
+// refreshed reports a refresh attempt's result to Options.OnRefresh.
+func (m *Manager) refreshed(result string) {
+	if m.opts.OnRefresh != nil {
+		m.opts.OnRefresh(result)
+	}
 }
 
 func (m *Manager) remember(connID, tok string, expiry time.Time) {

@@ -71,6 +71,7 @@ func (m *Manager) newDeskClient(baseURL string, ts zohodesk.TokenSource) (*zohod
 		HTTPClient: m.opts.HTTPClient,
 		Limiter:    m.opts.DeskLimiter,
 		UserAgent:  "deskconn",
+		OnResponse: m.opts.OnDeskResponse,
 	})
 }
 

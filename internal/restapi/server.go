@@ -29,6 +29,7 @@ import (
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/apikey"
 	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/store"
 )
 
@@ -51,6 +52,10 @@ type Options struct {
 	SessionTTL time.Duration
 	// LoginTTL is how long a login link stays valid; default 24 hours.
 	LoginTTL time.Duration
+	// Metrics, when set, is served at GET /metrics (Prometheus text
+	// format, no API key, like /healthz) and returned by Server.Metrics for
+	// the code that mounts actions and MCP.
+	Metrics *metrics.Metrics
 }
 
 // Server is the HTTP server. Build it with New, add routes with Mount
@@ -103,6 +108,9 @@ func New(opts Options) (*Server, error) {
 	}
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
+	if opts.Metrics != nil {
+		s.mux.Handle("GET /metrics", opts.Metrics.Handler())
+	}
 	s.Mount("POST /v1/connections", http.HandlerFunc(s.apiCreate))
 	s.Mount("GET /v1/connections", http.HandlerFunc(s.apiList))
 	s.Mount("GET /v1/connections/{connection}", http.HandlerFunc(s.apiGet))
@@ -115,6 +123,11 @@ func New(opts Options) (*Server, error) {
 	s.registerWeb()
 	return s, nil
 }
+
+// Metrics returns Options.Metrics, possibly nil (a nil *metrics.Metrics
+// records nothing). Code that builds the action registry for this server
+// sets action.Options.Observer to Metrics().ObserveAction.
+func (s *Server) Metrics() *metrics.Metrics { return s.opts.Metrics }
 
 // Mount registers h for pattern (a net/http ServeMux pattern such as
 // "POST /v1/connections/{connection}/actions/{action}") behind the API-key
