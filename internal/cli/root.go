@@ -76,6 +76,7 @@ func newRootCmd(env *Env) *cobra.Command {
 	root.AddCommand(newKeysCmd(env))
 	root.AddCommand(newActionsCmd(env))
 	root.AddCommand(newRunCmd(env))
+	root.AddCommand(newMCPCmd(env))
 	return root
 }
 

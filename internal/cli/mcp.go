@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/spf13/cobra"
+
+	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/mcpserver"
+	"github.com/deskconn/deskconn/internal/restapi"
+	"github.com/deskconn/deskconn/internal/store"
+)
+
+// Every server this CLI starts (serve, serve --demo) serves MCP over
+// streamable HTTP at /mcp/{connection}.
+func init() { AddServerHook(mountMCP) }
+
+// mountMCP mounts the streamable HTTP MCP endpoint behind the API-key
+// middleware, with the same registry (idempotency records and audit log in
+// st) as the REST actions.
+func mountMCP(s *restapi.Server, m *connection.Manager, st store.Store) error {
+	log := slog.Default()
+	s.Mount(mcpserver.HTTPPattern, mcpserver.HTTPHandler(newActionRegistry(st, log), m, &mcpserver.HTTPOptions{
+		Server: mcpserver.Options{Version: Version, Logger: log},
+	}))
+	return nil
+}
+
+func newMCPCmd(env *Env) *cobra.Command {
+	var conn, tenant string
+	cmd := &cobra.Command{
+		Use:   "mcp",
+		Short: "Serve one connection's actions as MCP tools over stdio, for desktop MCP clients",
+		Long: `mcp serves the actions (see "deskconn actions") as Model Context Protocol tools
+over stdio, on one connection of the tenant. Stdout carries only the protocol;
+logs go to stderr. Without --connection it uses the tenant's only connection.
+
+Desktop clients start it themselves; for example, in Claude Desktop's
+claude_desktop_config.json:
+
+  {
+    "mcpServers": {
+      "zoho-desk": {
+        "command": "deskconn",
+        "args": ["mcp", "--connection", "support"],
+        "env": {"DESKCONN_DATA_DIR": "/path/to/data", "DESKCONN_SECRET_KEY": "..."}
+      }
+    }
+  }
+
+Over HTTP, "deskconn serve" serves the same tools at /mcp/{connection}
+(the connection's name or id), authenticated with an API key:
+"Authorization: Bearer dk_...".`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runMCP(cmd.Context(), env, tenant, conn)
+		},
+	}
+	cmd.Flags().StringVar(&conn, "connection", "", "connection name or id (default: the tenant's only connection)")
+	tenantFlag(cmd, &tenant)
+	return cmd
+}
+
+func runMCP(ctx context.Context, env *Env, tenantName, conn string) error {
+	app, err := openApp(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	m, err := app.manager(defaultBaseURL(env))
+	if err != nil {
+		return err
+	}
+	tenant, err := app.store.GetTenantByName(ctx, tenantName)
+	if errors.Is(err, store.ErrNotFound) {
+		return &ExitError{Code: ExitCode(deskconn.CodeNotFound), Err: fmt.Errorf("there is no tenant %q in this database; pass --tenant (the demo's is \"demo\")", tenantName)}
+	}
+	if err != nil {
+		return fmt.Errorf("read tenant: %w", err)
+	}
+	if conn == "" {
+		if conn, err = onlyConnection(ctx, app.store, tenant); err != nil {
+			return &ExitError{Code: ExitCode(deskconn.ErrorCode(err)), Err: err}
+		}
+	}
+	// Fail fast on a connection that does not exist; a connection that
+	// needs reconnecting still serves, and each call says what to do.
+	c, err := m.Get(ctx, tenant.ID, conn)
+	if err != nil {
+		return &ExitError{Code: ExitCode(deskconn.ErrorCode(err)), Err: err}
+	}
+	server := mcpserver.New(newActionRegistry(app.store, app.log), mcpserver.ConnectionResolver(m, tenant.ID, c.ID),
+		&mcpserver.Options{Version: Version, Logger: app.log})
+	app.log.Info("serving MCP over stdio", "tenant", tenant.Name, "connection", c.Name)
+	err = server.Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(env.Stdin), Writer: nopWriteCloser{env.Stdout}})
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, mcp.ErrConnectionClosed) || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return fmt.Errorf("serve MCP over stdio: %w", err)
+}
+
+// nopWriteCloser lets the process's stdout serve as the transport's writer
+// without the transport closing it.
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
