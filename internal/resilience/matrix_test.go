@@ -1,0 +1,176 @@
+package resilience
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/emulator"
+)
+
+const (
+	org      = emulator.DemoOrgID
+	ticketID = "1892000000042032"
+)
+
+// matrixActions are the spec's ten actions and the lookups, each with an
+// input that succeeds against the seeded emulator.
+var matrixActions = []struct {
+	name, input string
+	read        bool
+	// streamed: the action streams its upload, so the client cannot resend
+	// it after a 401 and refresh; the caller's retry must succeed instead.
+	streamed bool
+}{
+	{"create_ticket", `{"orgId":"` + org + `","payload":{"subject":"Matrix","departmentId":"1892000000006907","contactId":"1892000000042032"}}`, false, false},
+	{"list_tickets", `{"orgId":"` + org + `","params":{"limit":10}}`, true, false},
+	{"get_ticket", `{"orgId":"` + org + `","ticketId":"` + ticketID + `"}`, true, false},
+	{"update_ticket", `{"orgId":"` + org + `","ticketId":"` + ticketID + `","payload":{"priority":"High"}}`, false, false},
+	{"move_tickets_to_trash", `{"orgId":"` + org + `","payload":{"ticketIds":["` + ticketID + `"]}}`, false, false},
+	{"create_ticket_attachment", `{"orgId":"` + org + `","ticketId":"` + ticketID + `","fileName":"a.txt","fileData":"aGVsbG8gd29ybGQ="}`, false, true},
+	{"list_ticket_attachments", `{"orgId":"` + org + `","ticketId":"` + ticketID + `"}`, true, false},
+	{"add_agent", `{"orgId":"` + org + `","payload":{"emailId":"new.agent@zylker.com","lastName":"Agent","rolePermissionType":"AgentPublic","associatedDepartmentIds":["1892000000006907"]}}`, false, false},
+	{"list_agents", `{"orgId":"` + org + `"}`, true, false},
+	{"deactivate_agent", `{"orgId":"` + org + `","agentId":"` + emulator.DemoAgentID + `"}`, false, false},
+	{"find_agent_by_email", `{"orgId":"` + org + `","email":"jade.tywin@zylker.com"}`, true, false},
+	{"list_organizations", `{}`, true, false},
+	{"list_departments", `{"orgId":"` + org + `"}`, true, false},
+	{"list_teams", `{"orgId":"` + org + `"}`, true, false},
+	{"list_products", `{"orgId":"` + org + `"}`, true, false},
+	{"list_roles", `{"orgId":"` + org + `"}`, true, false},
+	{"list_profiles", `{"orgId":"` + org + `"}`, true, false},
+	{"search_tickets", `{"orgId":"` + org + `","params":{"departmentId":"1892000000006907"}}`, true, false},
+	{"search_contacts", `{"orgId":"` + org + `","params":{"email":"carol*"}}`, true, false},
+}
+
+// desk limits faults to Zoho Desk calls (the token endpoint stays healthy
+// except where a fault says otherwise).
+const desk = "/api/v1/"
+
+// matrixFaults are the faults of the matrix. readsSucceed marks transient
+// faults that the retry policy must absorb for read actions (and the
+// token-expiry case, which must succeed for every action).
+var matrixFaults = []struct {
+	name         string
+	faults       []emulator.Fault
+	expireToken  bool
+	readsSucceed bool
+	allSucceed   bool
+}{
+	{name: "none", allSucceed: true},
+	{name: "latency", faults: []emulator.Fault{{Kind: emulator.FaultLatency, PathPrefix: desk, Latency: 200 * time.Millisecond}}, allSucceed: true},
+	{name: "5xx_burst", faults: []emulator.Fault{{Kind: emulator.FaultStatus, PathPrefix: desk, Status: 500, Times: 2}}, readsSucceed: true},
+	{name: "5xx_outage", faults: []emulator.Fault{{Kind: emulator.FaultStatus, PathPrefix: desk, Status: 503}}},
+	{name: "429_retry_after", faults: []emulator.Fault{{Kind: emulator.FaultStatus, PathPrefix: desk, Status: 429, RetryAfter: 1, Times: 1}}, readsSucceed: true},
+	{name: "429_no_retry_after", faults: []emulator.Fault{{Kind: emulator.FaultStatus, PathPrefix: desk, Status: 429, Times: 1}}, readsSucceed: true},
+	{name: "reset_before_body", faults: []emulator.Fault{{Kind: emulator.FaultResetBeforeBody, PathPrefix: desk, Times: 1}}, readsSucceed: true},
+	{name: "reset_after_body", faults: []emulator.Fault{{Kind: emulator.FaultResetAfterBody, PathPrefix: desk, Times: 1}}, readsSucceed: true},
+	{name: "slow_body", faults: []emulator.Fault{{Kind: emulator.FaultSlowBody, PathPrefix: desk, SlowChunkDelay: time.Millisecond}}, allSucceed: true},
+	{name: "truncated_json", faults: []emulator.Fault{{Kind: emulator.FaultTruncatedJSON, PathPrefix: desk, Times: 1}}},
+	{name: "wrong_content_type", faults: []emulator.Fault{{Kind: emulator.FaultWrongContentType, PathPrefix: desk, Times: 1}}},
+	{name: "token_expiry", expireToken: true, allSucceed: true},
+	{name: "token_expiry_with_token_5xx", expireToken: true,
+		faults: []emulator.Fault{{Kind: emulator.FaultStatus, PathPrefix: "/oauth/v2/token", Status: 500}}},
+}
+
+// decodeFaults are the faults whose bodies cannot be decoded. Finding
+// (reported to the zohodesk and action owners): the zohodesk client returns
+// an untyped decode error for them, which the registry maps to "internal";
+// "unavailable" would say that Zoho, not deskconn, misbehaved. Until that
+// changes the matrix accepts either code for these faults and no other.
+var decodeFaults = map[string]bool{"truncated_json": true, "wrong_content_type": true}
+
+// callDeadline bounds every call of the matrix.
+const callDeadline = 20 * time.Second
+
+// TestFaultMatrix runs every action under every fault, each cell on its own
+// emulator and store, and checks that the call ends in success or a typed
+// *deskconn.Error within its deadline; transient faults must be absorbed
+// by reads, and token expiry by every action. Cells run concurrently
+// (bounded) because most of their time is spent in retry waits.
+func TestFaultMatrix(t *testing.T) {
+	type cell struct {
+		action, fault string
+		err           error
+		elapsed       time.Duration
+		want          bool // success required
+		retryErr      error
+		retried       bool // a streamed action was retried once by the caller
+	}
+	var (
+		cells []*cell
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, 16)
+	)
+	for _, f := range matrixFaults {
+		for _, a := range matrixActions {
+			c := &cell{action: a.name, fault: f.name, want: f.allSucceed || (f.readsSucceed && a.read)}
+			streamedExpiry := f.expireToken && f.allSucceed && a.streamed
+			cells = append(cells, c)
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				e, err := startEnv(t, envOptions{})
+				if err != nil {
+					c.err = fmt.Errorf("start env: %w", err)
+					c.want = true
+					return
+				}
+				if f.expireToken {
+					// Warm the manager's token cache, then kill the token
+					// at Zoho: the next call meets 401 INVALID_OAUTH.
+					if _, err := e.invoke(t.Context(), "list_organizations", `{}`, ""); err != nil {
+						c.err = fmt.Errorf("warm-up: %w", err)
+						return
+					}
+					e.emu.ExpireAccessTokens()
+				}
+				e.emu.SetFaults(f.faults...)
+				ctx, cancel := context.WithTimeout(t.Context(), callDeadline)
+				defer cancel()
+				start := time.Now()
+				_, c.err = e.invoke(ctx, a.name, a.input, "")
+				c.elapsed = time.Since(start)
+				if streamedExpiry && deskconn.ErrorCode(c.err) == deskconn.CodeUnauthenticated {
+					// The refresh happened; the caller's retry must succeed.
+					c.retried = true
+					_, c.retryErr = e.invoke(ctx, a.name, a.input, "")
+					c.err = nil
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for _, c := range cells {
+		name := c.action + "/" + c.fault
+		if c.elapsed > callDeadline+time.Second {
+			t.Errorf("%s: took %v, deadline %v", name, c.elapsed, callDeadline)
+		}
+		if c.retried && c.retryErr != nil {
+			t.Errorf("%s: the caller's retry after the refresh failed: %v", name, c.retryErr)
+		}
+		if c.err == nil {
+			continue
+		}
+		if c.want {
+			t.Errorf("%s: want success, got %v", name, c.err)
+			continue
+		}
+		var de *deskconn.Error
+		if !errors.As(c.err, &de) {
+			t.Errorf("%s: error %v (%T) is not a *deskconn.Error", name, c.err, c.err)
+			continue
+		}
+		if de.Code == deskconn.CodeInternal && !(decodeFaults[c.fault] && strings.HasPrefix(c.err.Error(), "internal: internal error")) {
+			t.Errorf("%s: a Zoho fault was reported as an internal error: %v", name, c.err)
+		}
+		if strings.Contains(c.err.Error(), emulator.DemoClientSecret) {
+			t.Errorf("%s: the error carries the client secret", name)
+		}
+	}
+}
