@@ -101,11 +101,11 @@ type Stack struct {
 
 // NewStack starts a Stack. It fails if the emulator is not on loopback or
 // the connect flow does not end with an active connection.
-func NewStack(ctx context.Context, opts StackOptions) (s *Stack, err error) {
+func NewStack(ctx context.Context, opts StackOptions) (_ *Stack, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s = &Stack{admin: &http.Client{Timeout: 30 * time.Second}}
+	s := &Stack{admin: &http.Client{Timeout: 30 * time.Second}}
 	defer func() {
 		if err != nil {
 			s.Close()

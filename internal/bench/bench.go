@@ -1,0 +1,328 @@
+// Package bench measures deskconn against the Zoho Desk emulator: what the
+// connector adds to each call (overhead), how many token-endpoint calls a
+// burst of actions on an expired token causes (refresh-storm), the memory
+// and throughput of large attachments (attachment), listing every ticket
+// page by page against list_tickets all: true (export), and how many
+// TOO_MANY_REQUESTS deskconn causes when many actions share an
+// organisation's concurrency limit (fan-in).
+//
+// It measures and never asserts: Run returns a Report, which prints as an
+// aligned table (WriteTable) or one JSON object. Every scenario runs on
+// loopback only and is bounded in requests and time.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+)
+
+// Scenario names, in the order "all" runs them.
+const (
+	ScenarioOverhead     = "overhead"
+	ScenarioRefreshStorm = "refresh-storm"
+	ScenarioAttachment   = "attachment"
+	ScenarioExport       = "export"
+	ScenarioFanIn        = "fan-in"
+)
+
+// Scenarios lists every scenario in run order.
+var Scenarios = []string{ScenarioOverhead, ScenarioRefreshStorm, ScenarioAttachment, ScenarioExport, ScenarioFanIn}
+
+// Config configures Run. Zero fields take the defaults of DefaultConfig.
+type Config struct {
+	// Scenarios to run (Scenarios' names); empty or "all" runs every one.
+	Scenarios []string
+	// EmulatorURL is an emulator already running on loopback; "" starts
+	// one in process per scenario.
+	EmulatorURL string
+	// Latency is the emulated Zoho latency of every Desk call (default
+	// 50ms; set ZeroLatency for none).
+	Latency     time.Duration
+	ZeroLatency bool
+	// Concurrency is how many calls overhead keeps in flight (default 4).
+	Concurrency int
+	// Requests is the number of measured calls per overhead cell (default
+	// 50); Duration caps each cell's time (default 20s).
+	Requests int
+	Duration time.Duration
+	// SizeMB is the attachment size in MiB (default 20).
+	SizeMB int
+	// Tickets is the number of extra tickets for export (default 10,000).
+	Tickets int
+	// Storm is the number of concurrent actions of refresh-storm (default 100).
+	Storm int
+	// FanIn is the number of concurrent actions of fan-in (default 200) and
+	// FanInLimit the emulator's per-org concurrency limit (default 5).
+	FanIn      int
+	FanInLimit int
+	// Logger receives the stacks' logs (default: discard).
+	Logger *slog.Logger
+	// Progress, if set, receives one line as each scenario starts.
+	Progress io.Writer
+}
+
+// DefaultConfig returns the defaults of `deskconn bench`.
+func DefaultConfig() Config {
+	return Config{Latency: 50 * time.Millisecond, Concurrency: 4, Requests: 50, Duration: 20 * time.Second,
+		SizeMB: 20, Tickets: 10_000, Storm: 100, FanIn: 200, FanInLimit: 5}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.ZeroLatency {
+		c.Latency = 0
+	} else if c.Latency <= 0 {
+		c.Latency = d.Latency
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = d.Concurrency
+	}
+	if c.Requests <= 0 {
+		c.Requests = d.Requests
+	}
+	if c.Duration <= 0 {
+		c.Duration = d.Duration
+	}
+	if c.SizeMB <= 0 {
+		c.SizeMB = d.SizeMB
+	}
+	if c.Tickets < 0 {
+		c.Tickets = 0
+	} else if c.Tickets == 0 {
+		c.Tickets = d.Tickets
+	}
+	if c.Storm <= 0 {
+		c.Storm = d.Storm
+	}
+	if c.FanIn <= 0 {
+		c.FanIn = d.FanIn
+	}
+	if c.FanInLimit <= 0 {
+		c.FanInLimit = d.FanInLimit
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Report is the result of Run. Scenarios that did not run are nil.
+type Report struct {
+	Machine      Machine             `json:"machine"`
+	Settings     Settings            `json:"settings"`
+	Overhead     *OverheadReport     `json:"overhead,omitempty"`
+	RefreshStorm *RefreshStormReport `json:"refreshStorm,omitempty"`
+	Attachment   *AttachmentReport   `json:"attachment,omitempty"`
+	Export       *ExportReport       `json:"export,omitempty"`
+	FanIn        *FanInReport        `json:"fanIn,omitempty"`
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	GoVersion  string `json:"goVersion"`
+	OS         string `json:"os"`
+	Arch       string `json:"arch"`
+	CPUs       int    `json:"cpus"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+}
+
+// Settings echo the configuration the figures were measured with.
+type Settings struct {
+	Emulator    string  `json:"emulator"` // "in-process" or its URL
+	LatencyMs   float64 `json:"latencyMs"`
+	Concurrency int     `json:"concurrency"`
+	Requests    int     `json:"requests"`
+}
+
+// Run runs the configured scenarios in order and returns their report. It
+// stops at the first scenario that cannot be set up (the emulator is not
+// reachable, the connection cannot be made) or when ctx ends.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg = cfg.withDefaults()
+	want := cfg.Scenarios
+	if len(want) == 0 || slices.Contains(want, "all") {
+		want = Scenarios
+	}
+	for _, s := range want {
+		if !slices.Contains(Scenarios, s) {
+			return nil, fmt.Errorf("unknown scenario %q (want all or one of %s)", s, strings.Join(Scenarios, ", "))
+		}
+	}
+	emu := "in-process"
+	if cfg.EmulatorURL != "" {
+		emu = cfg.EmulatorURL
+	}
+	r := &Report{
+		Machine:  Machine{GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0)},
+		Settings: Settings{Emulator: emu, LatencyMs: ms(cfg.Latency), Concurrency: cfg.Concurrency, Requests: cfg.Requests},
+	}
+	for _, s := range Scenarios {
+		if !slices.Contains(want, s) {
+			continue
+		}
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "bench: running %s\n", s)
+		}
+		var err error
+		switch s {
+		case ScenarioOverhead:
+			r.Overhead, err = runOverhead(ctx, cfg)
+		case ScenarioRefreshStorm:
+			r.RefreshStorm, err = runRefreshStorm(ctx, cfg)
+		case ScenarioAttachment:
+			r.Attachment, err = runAttachment(ctx, cfg)
+		case ScenarioExport:
+			r.Export, err = runExport(ctx, cfg)
+		case ScenarioFanIn:
+			r.FanIn, err = runFanIn(ctx, cfg)
+		}
+		if err != nil {
+			return r, fmt.Errorf("scenario %s: %w", s, err)
+		}
+	}
+	return r, nil
+}
+
+// stackOptions are the StackOptions every scenario starts from.
+func (c Config) stackOptions() StackOptions {
+	return StackOptions{EmulatorURL: c.EmulatorURL, Latency: c.Latency, Logger: c.Logger}
+}
+
+// WriteJSON writes r as one indented JSON object.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// WriteTable writes r as aligned tables, one per scenario that ran.
+func (r *Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	p := func(format string, a ...any) { fmt.Fprintf(tw, format, a...) }
+	flush := func() {
+		_ = tw.Flush()
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "deskconn bench — %s %s/%s, %d CPUs (GOMAXPROCS %d); emulator %s, latency %s, concurrency %d\n\n",
+		r.Machine.GoVersion, r.Machine.OS, r.Machine.Arch, r.Machine.CPUs, r.Machine.GOMAXPROCS, r.Settings.Emulator,
+		time.Duration(r.Settings.LatencyMs*float64(time.Millisecond)), r.Settings.Concurrency)
+	if o := r.Overhead; o != nil {
+		fmt.Fprintln(w, "overhead: the same calls by each path; ratio and added latency against the bare net/http call")
+		p("call\tpath\tok\terrors\tp50 ms\tp99 ms\treq/s\tp50 ratio\tp50 added ms\tp99 added ms\t\n")
+		for _, row := range o.Rows {
+			p("%s\t%s\t%d\t%d\t%.2f\t%.2f\t%.1f\t%.3f\t%.2f\t%.2f\t\n", row.Call, row.Path, row.OK, row.Errors, row.P50Ms, row.P99Ms, row.Throughput, row.RatioP50, row.AddedP50Ms, row.AddedP99Ms)
+		}
+		flush()
+	}
+	if s := r.RefreshStorm; s != nil {
+		fmt.Fprintln(w, "refresh-storm: concurrent actions on one connection whose access token just expired (goal: 1 token call)")
+		p("actions\tok\terrors\ttoken-endpoint calls\tduration ms\t\n")
+		p("%d\t%d\t%d\t%d\t%.1f\t\n", s.Actions, s.OK, s.Errors, s.TokenEndpointCalls, s.DurationMs)
+		flush()
+	}
+	if a := r.Attachment; a != nil {
+		fmt.Fprintf(w, "attachment: one %d MiB file by URL and by base64 (goal: heap growth bounded by a constant, not by the size)\n", a.SizeMiB)
+		p("source\tresult\tduration ms\tMB/s\tpeak heap growth MiB\tallocated MiB\t\n")
+		for _, row := range a.Rows {
+			p("%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t\n", row.Source, row.Result, row.DurationMs, row.MBPerSec, row.PeakHeapGrowthMiB, row.AllocatedMiB)
+		}
+		flush()
+	}
+	if e := r.Export; e != nil {
+		fmt.Fprintf(w, "export: every ticket of an org with %d tickets\n", e.Tickets)
+		p("method\ttickets\tDesk calls\tduration ms\tspeedup\t\n")
+		p("page by page\t%d\t%d\t%.1f\t%.2f\t\n", e.PageByPage.Tickets, e.PageByPage.DeskCalls, e.PageByPage.DurationMs, 1.0)
+		p("all: true\t%d\t%d\t%.1f\t%.2f\t\n", e.All.Tickets, e.All.DeskCalls, e.All.DurationMs, e.Speedup)
+		flush()
+	}
+	if f := r.FanIn; f != nil {
+		fmt.Fprintf(w, "fan-in: %d concurrent actions, emulator limit %s concurrent calls per org (goal: 0 TOO_MANY_REQUESTS)\n", f.Actions, limitText(f.EmulatorLimit))
+		p("actions\tok\terrors\tTOO_MANY_REQUESTS\tduration ms\tactions/s\t\n")
+		p("%d\t%d\t%d\t%d\t%.1f\t%.1f\t\n", f.Actions, f.OK, f.Errors, f.TooManyRequests, f.DurationMs, f.Throughput)
+		flush()
+	}
+	return nil
+}
+
+func limitText(n int) string {
+	if n <= 0 {
+		return "(external emulator's)"
+	}
+	return fmt.Sprint(n)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// runParallel runs fn n times with conc goroutines, stopping early when
+// budget elapses or ctx ends, and returns each call's latency and the
+// number of errors, the time taken and the first error (as an example).
+func runParallel(ctx context.Context, n, conc int, budget time.Duration, fn func(ctx context.Context) error) (lat []time.Duration, errs int, elapsed time.Duration, firstErr error) {
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	var (
+		next    atomic.Int64
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		errOnce sync.Once
+	)
+	start := time.Now()
+	for range min(conc, n) {
+		wg.Go(func() {
+			for next.Add(1) <= int64(n) && ctx.Err() == nil {
+				t0 := time.Now()
+				err := fn(ctx)
+				d := time.Since(t0)
+				mu.Lock()
+				if err != nil {
+					errs++
+					errOnce.Do(func() { firstErr = err })
+				} else {
+					lat = append(lat, d)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return lat, errs, time.Since(start), firstErr
+}
+
+// percentile returns the p-th percentile (0 < p ≤ 100) of sorted by the
+// nearest-rank method, or 0 for no samples.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(float64(len(sorted))*p/100+0.999999) - 1
+	return sorted[max(0, min(rank, len(sorted)-1))]
+}
+
+// errText describes err in one line for the report.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(err.Error())
+	s := b.String()
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+var errMismatch = errors.New("the two methods returned different ticket counts")

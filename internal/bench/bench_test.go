@@ -1,0 +1,142 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunAllTiny runs every scenario once with tiny sizes and checks that
+// the report has every field with sane values. It never checks timings
+// against thresholds: the bench measures, it does not assert.
+func TestRunAllTiny(t *testing.T) {
+	cfg := Config{
+		Scenarios: []string{"all"}, Latency: 2 * time.Millisecond, Concurrency: 2, Requests: 4, Duration: 20 * time.Second,
+		SizeMB: 1, Tickets: 450, Storm: 20, FanIn: 30, FanInLimit: OrgConcurrency,
+	}
+	r, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if r.Machine.GoVersion == "" || r.Machine.CPUs < 1 || r.Settings.Emulator != "in-process" || r.Settings.LatencyMs != 2 {
+		t.Errorf("machine/settings = %+v %+v", r.Machine, r.Settings)
+	}
+
+	o := r.Overhead
+	if o == nil || len(o.Rows) != 15 {
+		t.Fatalf("overhead = %+v, want 3 calls × 5 paths", o)
+	}
+	for i, row := range o.Rows {
+		wantPath := []string{PathBare, PathClient, PathRegistry, PathREST, PathMCP}[i%5]
+		wantCall := []string{"get_ticket", "list_tickets", "create_ticket"}[i/5]
+		if row.Path != wantPath || row.Call != wantCall {
+			t.Errorf("row %d is %s/%s, want %s/%s", i, row.Call, row.Path, wantCall, wantPath)
+		}
+		if row.OK != cfg.Requests || row.Errors != 0 {
+			t.Errorf("%s/%s: ok %d errors %d (%s), want %d ok", row.Call, row.Path, row.OK, row.Errors, row.FirstError, cfg.Requests)
+		}
+		// Every call waits for the emulated latency at least.
+		if row.P50Ms < 2 || row.P99Ms < row.P50Ms || row.Throughput <= 0 || row.RatioP50 <= 0 {
+			t.Errorf("%s/%s: implausible figures %+v", row.Call, row.Path, row)
+		}
+		if row.Path == PathBare && (row.RatioP50 != 1 || row.AddedP50Ms != 0) {
+			t.Errorf("%s baseline: ratio %v added %v, want 1 and 0", row.Call, row.RatioP50, row.AddedP50Ms)
+		}
+	}
+
+	if s := r.RefreshStorm; s == nil || s.Actions != 20 || s.OK != 20 || s.Errors != 0 || s.TokenEndpointCalls != 1 || s.DurationMs <= 0 {
+		t.Errorf("refresh-storm = %+v, want 20 ok actions and exactly 1 token call", s)
+	}
+
+	a := r.Attachment
+	if a == nil || a.SizeMiB != 1 || len(a.Rows) != 2 {
+		t.Fatalf("attachment = %+v", a)
+	}
+	for i, row := range a.Rows {
+		if row.Source != []string{"url", "base64"}[i] || row.Result != "ok" || row.UploadedBytes != 1<<20 ||
+			row.MBPerSec <= 0 || row.DurationMs <= 0 || row.AllocatedMiB <= 0 || row.PeakHeapGrowthMiB < 0 {
+			t.Errorf("attachment row %d = %+v", i, row)
+		}
+	}
+
+	e := r.Export
+	if e == nil || e.Tickets != 750 || e.PageByPage.Tickets != 750 || e.All.Tickets != 750 {
+		t.Fatalf("export = %+v, want 750 tickets both ways", e)
+	}
+	// 750 tickets: 8 pages of 100, one call each, page by page.
+	if e.PageByPage.Actions != 8 || e.PageByPage.DeskCalls != 8 || e.All.Actions != 1 || e.All.DeskCalls < 8 || e.Speedup <= 0 {
+		t.Errorf("export = %+v", e)
+	}
+
+	f := r.FanIn
+	if f == nil || f.Actions != 30 || f.EmulatorLimit != OrgConcurrency || f.OK != 30 || f.Errors != 0 || f.TooManyRequests != 0 || f.Throughput <= 0 {
+		t.Errorf("fan-in = %+v, want 30 ok and no TOO_MANY_REQUESTS", f)
+	}
+
+	var table bytes.Buffer
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"overhead:", "refresh-storm:", "attachment:", "export:", "fan-in:", "p50 ratio", "mcp", "all: true"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+	var js bytes.Buffer
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]json.RawMessage
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"machine", "settings", "overhead", "refreshStorm", "attachment", "export", "fanIn"} {
+		if _, ok := back[k]; !ok {
+			t.Errorf("JSON report lacks %q", k)
+		}
+	}
+}
+
+func TestRunRefusesUnknownScenario(t *testing.T) {
+	t.Parallel()
+	if _, err := Run(t.Context(), Config{Scenarios: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), "unknown scenario") {
+		t.Errorf("Run(nope) = %v, want an unknown scenario error", err)
+	}
+}
+
+func TestStackRefusesNonLoopbackEmulator(t *testing.T) {
+	t.Parallel()
+	// Refused before any dial.
+	if _, err := NewStack(t.Context(), StackOptions{EmulatorURL: "http://192.0.2.1:8443"}); err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Errorf("NewStack(non-loopback) = %v, want a loopback error", err)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	t.Parallel()
+	d := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	var hundred []time.Duration
+	for i := 1; i <= 100; i++ {
+		hundred = append(hundred, d(i))
+	}
+	tests := []struct {
+		in   []time.Duration
+		p    float64
+		want time.Duration
+	}{
+		{nil, 50, 0},
+		{[]time.Duration{d(7)}, 99, d(7)},
+		{hundred, 50, d(50)},
+		{hundred, 99, d(99)},
+		{hundred, 100, d(100)},
+		{[]time.Duration{d(1), d(2), d(3)}, 50, d(2)},
+	}
+	for _, tt := range tests {
+		if got := percentile(tt.in, tt.p); got != tt.want {
+			t.Errorf("percentile(%d samples, %v) = %v, want %v", len(tt.in), tt.p, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,264 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/deskconn/deskconn/zohodesk"
+)
+
+// The paths overhead compares, in order.
+const (
+	PathBare     = "net/http"
+	PathClient   = "zohodesk"
+	PathRegistry = "registry"
+	PathREST     = "rest"
+	PathMCP      = "mcp"
+)
+
+// OverheadReport is the result of the overhead scenario.
+type OverheadReport struct {
+	Rows []OverheadRow `json:"rows"`
+}
+
+// OverheadRow is one call made by one path. Ratios and added latencies are
+// against the bare net/http row of the same call (1 and 0 for that row).
+type OverheadRow struct {
+	Call       string  `json:"call"`
+	Path       string  `json:"path"`
+	OK         int     `json:"ok"`
+	Errors     int     `json:"errors"`
+	FirstError string  `json:"firstError,omitempty"`
+	P50Ms      float64 `json:"p50Ms"`
+	P99Ms      float64 `json:"p99Ms"`
+	Throughput float64 `json:"throughputPerSec"`
+	RatioP50   float64 `json:"ratioP50"`
+	AddedP50Ms float64 `json:"addedP50Ms"`
+	AddedP99Ms float64 `json:"addedP99Ms"`
+}
+
+// The ticket every get_ticket reads (seeded in every emulator).
+const benchTicket = "1892000000042032"
+
+// overheadCall is one operation, expressed for every path.
+type overheadCall struct {
+	name   string
+	action string
+	input  string
+	bare   func(ctx context.Context, b *bareClient) error
+	client func(ctx context.Context, c *zohodesk.Client, org string) error
+}
+
+func overheadCalls() []overheadCall {
+	createPayload := map[string]any{"subject": "bench ticket", "departmentId": "1892000000006907", "contactId": "1892000000042032"}
+	createJSON, _ := json.Marshal(createPayload)
+	return []overheadCall{
+		{
+			name: "get_ticket", action: "get_ticket", input: `{"ticketId":"` + benchTicket + `"}`,
+			bare: func(ctx context.Context, b *bareClient) error {
+				return b.do(ctx, http.MethodGet, "/tickets/"+benchTicket, nil)
+			},
+			client: func(ctx context.Context, c *zohodesk.Client, org string) error {
+				_, _, err := c.Tickets.Get(ctx, org, benchTicket, nil)
+				return err
+			},
+		},
+		{
+			name: "list_tickets", action: "list_tickets", input: `{"params":{"limit":10}}`,
+			bare: func(ctx context.Context, b *bareClient) error {
+				return b.do(ctx, http.MethodGet, "/tickets?limit=10", nil)
+			},
+			client: func(ctx context.Context, c *zohodesk.Client, org string) error {
+				_, _, err := c.Tickets.List(ctx, org, &zohodesk.TicketListOptions{ListOptions: zohodesk.ListOptions{Limit: 10}})
+				return err
+			},
+		},
+		{
+			name: "create_ticket", action: "create_ticket", input: `{"payload":` + string(createJSON) + `}`,
+			bare: func(ctx context.Context, b *bareClient) error {
+				return b.do(ctx, http.MethodPost, "/tickets", createJSON)
+			},
+			client: func(ctx context.Context, c *zohodesk.Client, org string) error {
+				_, _, err := c.Tickets.Create(ctx, org, &zohodesk.TicketCreateRequest{Subject: "bench ticket", DepartmentID: "1892000000006907", ContactID: "1892000000042032"})
+				return err
+			},
+		},
+	}
+}
+
+// bareClient calls the emulator with nothing but net/http: the baseline.
+type bareClient struct {
+	hc    *http.Client
+	base  string
+	token string
+	org   string
+}
+
+func (b *bareClient) do(ctx context.Context, method, path string, body []byte) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, b.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Zoho-oauthtoken "+b.token)
+	req.Header["orgId"] = []string{b.org}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
+	}
+	return nil
+}
+
+// loopbackTransport is sized like zohodesk's default, so the bare baseline
+// reuses connections as well as deskconn does.
+func loopbackTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 64
+	return t
+}
+
+// bearer adds an API key to every request.
+type bearer struct {
+	key  string
+	next http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return b.next.RoundTrip(r)
+}
+
+func runOverhead(ctx context.Context, cfg Config) (*OverheadReport, error) {
+	s, err := NewStack(ctx, cfg.stackOptions())
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	token, err := s.AccessToken(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("access token: %w", err)
+	}
+	bare := &bareClient{hc: &http.Client{Transport: loopbackTransport(), Timeout: 60 * time.Second}, base: s.EmulatorURL + "/api/v1", token: token, org: s.OrgID}
+	desk, _, err := s.Manager.Client(ctx, s.TenantID, s.Connection.ID)
+	if err != nil {
+		return nil, fmt.Errorf("desk client: %w", err)
+	}
+	api := &http.Client{Transport: bearer{key: s.APIKey.Reveal(), next: loopbackTransport()}, Timeout: 60 * time.Second}
+	mc := mcp.NewClient(&mcp.Implementation{Name: "deskconn-bench", Version: "dev"}, nil)
+	session, err := mc.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: s.ServerURL + "/mcp/" + s.Connection.Name, HTTPClient: api, DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("connect MCP client: %w", err)
+	}
+	defer session.Close()
+
+	rest := func(ctx context.Context, name, input string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.ServerURL+"/v1/connections/"+s.Connection.Name+"/actions/"+name, bytes.NewReader([]byte(input)))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := api.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("REST %s: HTTP %d: %.200s", name, resp.StatusCode, b)
+		}
+		return nil
+	}
+	callMCP := func(ctx context.Context, name, input string) error {
+		var args map[string]any
+		if err := json.Unmarshal([]byte(input), &args); err != nil {
+			return err
+		}
+		res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+		if err != nil {
+			return err
+		}
+		if res.IsError {
+			return fmt.Errorf("MCP %s: tool error: %s", name, toolText(res))
+		}
+		return nil
+	}
+
+	rep := &OverheadReport{}
+	for _, c := range overheadCalls() {
+		paths := []struct {
+			name string
+			fn   func(ctx context.Context) error
+		}{
+			{PathBare, func(ctx context.Context) error { return c.bare(ctx, bare) }},
+			{PathClient, func(ctx context.Context) error { return c.client(ctx, desk, s.OrgID) }},
+			{PathRegistry, func(ctx context.Context) error {
+				_, err := s.Invoke(ctx, c.action, json.RawMessage(c.input))
+				return err
+			}},
+			{PathREST, func(ctx context.Context) error { return rest(ctx, c.action, c.input) }},
+			{PathMCP, func(ctx context.Context) error { return callMCP(ctx, c.action, c.input) }},
+		}
+		var base OverheadRow
+		for _, p := range paths {
+			// Warm connections, caches and the token before measuring.
+			runParallel(ctx, cfg.Concurrency, cfg.Concurrency, cfg.Duration, p.fn)
+			lat, errs, elapsed, first := runParallel(ctx, cfg.Requests, cfg.Concurrency, cfg.Duration, p.fn)
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			slices.Sort(lat)
+			row := OverheadRow{Call: c.name, Path: p.name, OK: len(lat), Errors: errs, FirstError: errText(first),
+				P50Ms: ms(percentile(lat, 50)), P99Ms: ms(percentile(lat, 99))}
+			if elapsed > 0 {
+				row.Throughput = float64(len(lat)) / elapsed.Seconds()
+			}
+			if p.name == PathBare {
+				base = row
+			}
+			if base.P50Ms > 0 {
+				row.RatioP50 = row.P50Ms / base.P50Ms
+			}
+			row.AddedP50Ms = row.P50Ms - base.P50Ms
+			row.AddedP99Ms = row.P99Ms - base.P99Ms
+			rep.Rows = append(rep.Rows, row)
+		}
+	}
+	return rep, nil
+}
+
+func toolText(res *mcp.CallToolResult) string {
+	for _, c := range res.Content {
+		if t, ok := c.(*mcp.TextContent); ok {
+			if len(t.Text) > 200 {
+				return t.Text[:200]
+			}
+			return t.Text
+		}
+	}
+	return "(no text)"
+}
+
+// seedTicketsOf is how many tickets the emulator seeds in the demo org.
+const seedTicketsOf = 300
