@@ -211,7 +211,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 // WriteTable writes r as aligned tables, one per scenario that ran.
 func (r *Report) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	p := func(format string, a ...any) { fmt.Fprintf(tw, format, a...) }
 	flush := func() {
 		_ = tw.Flush()

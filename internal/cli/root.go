@@ -77,6 +77,7 @@ func newRootCmd(env *Env) *cobra.Command {
 	root.AddCommand(newActionsCmd(env))
 	root.AddCommand(newRunCmd(env))
 	root.AddCommand(newMCPCmd(env))
+	root.AddCommand(newBenchCmd(env))
 	return root
 }
 

@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/deskconn/deskconn/internal/bench"
+)
+
+// newBenchCmd measures deskconn against the emulator (internal/bench).
+func newBenchCmd(env *Env) *cobra.Command {
+	cfg := bench.DefaultConfig()
+	var (
+		scenario string
+		asJSON   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure deskconn against the Zoho Desk emulator (overhead, refresh storm, attachments, export, fan-in)",
+		Long: `bench measures what deskconn adds to Zoho Desk calls and how it behaves under load, against
+an emulator it starts in process (or one already running on loopback, --emulator URL, started
+with --auto-consent). It measures and never asserts: it prints an aligned table, or with --json
+one JSON object. Scenarios (--scenario):
+
+  overhead       get_ticket, list_tickets, create_ticket by a bare net/http client, the zohodesk
+                 client, registry.Invoke, the REST server and MCP over streamable HTTP: p50, p99,
+                 throughput and the ratio to the bare call
+  refresh-storm  --storm concurrent actions on a connection whose token just expired: token calls
+  attachment     a --size MiB file by URL and by base64: peak heap growth and MB/s
+  export         every ticket of an org with --tickets extra tickets, page by page vs all: true
+  fan-in         --fan-in concurrent actions against a per-org limit of --fan-in-limit:
+                 TOO_MANY_REQUESTS caused by deskconn and throughput
+
+Everything runs on loopback; see docs/benchmarks.md for how to read the figures.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Scenarios = strings.Split(scenario, ",")
+			cfg.ZeroLatency = cfg.Latency == 0
+			cfg.Progress = env.Stderr
+			r, err := bench.Run(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return r.WriteJSON(env.Stdout)
+			}
+			return r.WriteTable(env.Stdout)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&scenario, "scenario", "all", "all, or a comma-separated list of: "+strings.Join(bench.Scenarios, ", "))
+	f.StringVar(&cfg.EmulatorURL, "emulator", "", "URL of an emulator already running on loopback (default: start one in process)")
+	f.DurationVar(&cfg.Latency, "latency", cfg.Latency, "emulated Zoho latency per Desk call (0 for none)")
+	f.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "overhead: calls in flight")
+	f.IntVar(&cfg.Requests, "requests", cfg.Requests, "overhead: measured calls per call and path")
+	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "overhead: time cap per call and path")
+	f.IntVar(&cfg.SizeMB, "size", cfg.SizeMB, "attachment: file size in MiB")
+	f.IntVar(&cfg.Tickets, "tickets", cfg.Tickets, "export: extra tickets in the org (in-process emulator)")
+	f.IntVar(&cfg.Storm, "storm", cfg.Storm, "refresh-storm: concurrent actions")
+	f.IntVar(&cfg.FanIn, "fan-in", cfg.FanIn, "fan-in: concurrent actions")
+	f.IntVar(&cfg.FanInLimit, "fan-in-limit", cfg.FanInLimit, "fan-in: the emulator's concurrent calls per org (in-process emulator)")
+	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of the table")
+	return cmd
+}

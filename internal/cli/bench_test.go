@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestBenchCommandJSON(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	getenv := func(string) string { return "" }
+	args := []string{"--data-dir", t.TempDir(), "bench", "--scenario", "refresh-storm,fan-in", "--storm", "8", "--fan-in", "12", "--latency", "1ms", "--json"}
+	if code := Run(t.Context(), args, strings.NewReader(""), &stdout, &stderr, getenv); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var r struct {
+		RefreshStorm *struct{ Actions, OK, TokenEndpointCalls int }
+		FanIn        *struct{ Actions, OK, TooManyRequests int }
+		Overhead     json.RawMessage
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, stdout.String())
+	}
+	if r.RefreshStorm == nil || r.RefreshStorm.Actions != 8 || r.RefreshStorm.OK != 8 || r.RefreshStorm.TokenEndpointCalls != 1 {
+		t.Errorf("refreshStorm = %+v", r.RefreshStorm)
+	}
+	if r.FanIn == nil || r.FanIn.Actions != 12 || r.FanIn.OK != 12 || r.FanIn.TooManyRequests != 0 {
+		t.Errorf("fanIn = %+v", r.FanIn)
+	}
+	if r.Overhead != nil {
+		t.Errorf("overhead ran though not asked for")
+	}
+	if !strings.Contains(stderr.String(), "running fan-in") {
+		t.Errorf("no progress on stderr: %q", stderr.String())
+	}
+}
+
+func TestBenchCommandRefusesUnknownScenario(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := Run(t.Context(), []string{"--data-dir", t.TempDir(), "bench", "--scenario", "warp"}, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
+	if code == 0 || !strings.Contains(stderr.String(), "unknown scenario") {
+		t.Errorf("exit %d, stderr %q: want a failure naming the unknown scenario", code, stderr.String())
+	}
+}
