@@ -157,7 +157,9 @@ func connectCLI(ctx context.Context, env *Env, m *connection.Manager, t *store.T
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "Open this URL in a browser to connect %s:\n\n    %s\n\nWaiting for the callback at %s ...\n", name, authURL, m.CallbackURL())
+	printAuthURL := func() {
+		fmt.Fprintf(env.Stdout, "Open this URL in a browser to connect %s:\n\n    %s\n\nWaiting for the callback at %s ...\n", name, authURL, m.CallbackURL())
+	}
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 
@@ -165,14 +167,18 @@ func connectCLI(ctx context.Context, env *Env, m *connection.Manager, t *store.T
 	if err != nil {
 		return fmt.Errorf("base url: %w", err)
 	}
+	// Listen before printing the URL, so that a callback cannot arrive
+	// before anything is there to receive it.
 	ln, err := net.Listen("tcp", u.Host)
 	if errors.Is(err, syscall.EADDRINUSE) {
 		// A server is there: it handles the callback; watch the store.
+		printAuthURL()
 		return waitForServer(ctx, env, m, t, before)
 	}
 	if err != nil {
 		return fmt.Errorf("listen for the callback on %s: %w", u.Host, err)
 	}
+	printAuthURL()
 	type result struct {
 		c   *store.Connection
 		err error
@@ -199,7 +205,15 @@ func connectCLI(ctx context.Context, env *Env, m *connection.Manager, t *store.T
 	})
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
-	defer hs.Close()
+	defer func() {
+		// Shutdown, not Close: the browser must still receive the page
+		// that the callback handler is writing.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := hs.Shutdown(sctx); err != nil {
+			hs.Close()
+		}
+	}()
 	select {
 	case <-ctx.Done():
 		return fmt.Errorf("no callback arrived: %w", ctx.Err())

@@ -34,8 +34,13 @@ connection through the real OAuth flow, and prints an API key and a curl example
 			if demoMode {
 				return runDemo(cmd.Context(), env, addr)
 			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("listen: %w", err)
+			}
+			defer ln.Close() // after Serve, which closes it too: harmless
 			if !cmd.Flags().Changed("base-url") && env.Getenv("DESKCONN_BASE_URL") == "" {
-				baseURL = "http://" + addr
+				baseURL = listenBaseURL(addr, ln.Addr())
 			}
 			return withApp(cmd, env, func(ctx context.Context, a *app) error {
 				a.metrics = newServerMetrics(a)
@@ -54,10 +59,6 @@ connection through the real OAuth flow, and prints an API key and a curl example
 				if err := runServerHooks(srv, m, a.store); err != nil {
 					return err
 				}
-				ln, err := net.Listen("tcp", addr)
-				if err != nil {
-					return fmt.Errorf("listen: %w", err)
-				}
 				fmt.Fprintf(env.Stdout, "deskconn is serving on http://%s\n", ln.Addr())
 				fmt.Fprintf(env.Stdout, "Register this redirect URL in the Zoho API console: %s\n", m.CallbackURL())
 				fmt.Fprintf(env.Stdout, "Open the connect page (one-time login link, tenant %q):\n    %s\n", t.Name, srv.LoginURL(t.ID))
@@ -71,6 +72,21 @@ connection through the real OAuth flow, and prints an API key and a curl example
 	baseURLFlag(cmd, env, &baseURL)
 	tenantFlag(cmd, &tenant)
 	return cmd
+}
+
+// listenBaseURL is the base URL of a server listening on ln for --addr
+// addr: addr's host as given (a name stays a name, for cookies) with the
+// port actually bound, so that --addr HOST:0 works.
+func listenBaseURL(addr string, ln net.Addr) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	_, port, err := net.SplitHostPort(ln.String())
+	if err != nil {
+		return "http://" + ln.String()
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // newServerMetrics returns the metrics of one `deskconn serve` process:

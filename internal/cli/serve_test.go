@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskconn/deskconn/internal/apikey"
+)
+
+var (
+	serveURLRE   = regexp.MustCompile(`deskconn is serving on (http://\S+)`)
+	loginLinkRE  = regexp.MustCompile(`one-time login link, tenant "([^"]+)"\):\n\s+(http://\S+)`)
+	demoURLRE    = regexp.MustCompile(`deskconn demo is running on (http://\S+) \(Zoho Desk emulator at (http://\S+)\)`)
+	demoLoginRE  = regexp.MustCompile(`Connect page \(one-time login link\):\n\s+(http://\S+)`)
+	demoKeyRE    = regexp.MustCompile(`API key for tenant "demo" \(shown once\):\n\s+(\S+)`)
+	demoCurlRE   = regexp.MustCompile(`curl -s -H "Authorization: Bearer (\S+)" (http://\S+)\n`)
+	pressCtrlCRE = regexp.MustCompile(`Press Ctrl-C to stop\.`)
+)
+
+// call sends method url with an optional bearer key and JSON body, and
+// returns the status and body.
+func call(t *testing.T, method, u, key, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func TestServe(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	h.setenv("DESKCONN_BASE_URL", "") // the base URL follows the listener
+	acmeKey, acmeID := h.createKey("robot", "--tenant", "acme")
+	defKey, _ := h.createKey("other")
+	if res := h.run("connections", "add", "support", "--client-id", hClientID, "--tenant", "acme"); res.code != 0 {
+		t.Fatalf("add: %s", res.stderr)
+	}
+
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	srv := h.start(ctx, "", "serve", "--addr", "127.0.0.1:0", "--tenant", "acme")
+	base := srv.waitFor(t, serveURLRE)[1]
+	login := srv.waitFor(t, loginLinkRE)
+	if login[1] != "acme" || !strings.HasPrefix(login[2], base+"/") {
+		t.Fatalf("login link %q for tenant %q, want one on %s for acme", login[2], login[1], base)
+	}
+	if !strings.Contains(srv.stdout.String(), "Register this redirect URL in the Zoho API console: "+base+"/oauth/callback") {
+		t.Errorf("stdout %q lacks the redirect URL on %s", srv.stdout.String(), base)
+	}
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if status, body := call(t, "GET", base+path, "", ""); status != http.StatusOK || !strings.Contains(body, `"ok"`) {
+			t.Errorf("GET %s: %d %s", path, status, body)
+		}
+	}
+
+	// The login link signs a person in once, with an HttpOnly cookie.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(login[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := resp.Cookies()
+	if resp.StatusCode != http.StatusSeeOther || len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite == http.SameSiteNoneMode {
+		t.Fatalf("login link: %d, cookies %v", resp.StatusCode, cookies)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", base+"/", nil)
+	req.AddCookie(cookies[0])
+	page, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if page.StatusCode != http.StatusOK || !strings.Contains(string(body), "support") {
+		t.Errorf("connect page with the session: %d, lists support: %t", page.StatusCode, strings.Contains(string(body), "support"))
+	}
+	if resp, err := noRedirect.Get(login[2]); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("login link used twice: %v %v", resp.StatusCode, err)
+	}
+
+	// The connection endpoints, API-key authenticated and tenant-bound.
+	if status, _ := call(t, "GET", base+"/v1/connections", "", ""); status != http.StatusUnauthorized {
+		t.Errorf("no key: %d, want 401", status)
+	}
+	status, list := call(t, "GET", base+"/v1/connections", acmeKey, "")
+	if status != http.StatusOK || !strings.Contains(list, `"support"`) {
+		t.Errorf("acme key: %d %s", status, list)
+	}
+	if status, list := call(t, "GET", base+"/v1/connections", defKey, ""); status != http.StatusOK || strings.Contains(list, "support") {
+		t.Errorf("default tenant's key lists: %d %s", status, list)
+	}
+	if status, _ := call(t, "GET", base+"/v1/connections/support", defKey, ""); status != http.StatusNotFound {
+		t.Errorf("default tenant's key gets acme's connection: %d, want 404", status)
+	}
+	// Revoked from the CLI while the server runs: refused at once.
+	if res := h.run("apikeys", "revoke", acmeID, "--tenant", "acme"); res.code != 0 {
+		t.Fatalf("revoke: %s", res.stderr)
+	}
+	if status, _ := call(t, "GET", base+"/v1/connections", acmeKey, ""); status != http.StatusUnauthorized {
+		t.Errorf("revoked key: %d, want 401", status)
+	}
+
+	// Graceful shutdown on cancel.
+	stop()
+	res := srv.wait(t, 15*time.Second)
+	if res.code != 0 {
+		t.Fatalf("serve exited %d after cancel: %s", res.code, res.stderr)
+	}
+	u, _ := url.Parse(base)
+	if c, err := net.DialTimeout("tcp", u.Host, time.Second); err == nil {
+		c.Close()
+		t.Errorf("%s still accepts connections after shutdown", u.Host)
+	}
+}
+
+func TestServeBusyAddress(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	res := h.run("serve", "--addr", ln.Addr().String())
+	if res.code == 0 || !strings.Contains(res.stderr, "listen") {
+		t.Fatalf("serve on a busy address: exit %d: %s", res.code, res.stderr)
+	}
+}
+
+func TestServeDemo(t *testing.T) {
+	t.Parallel()
+	envKey, err := apikey.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		envKey string
+	}{
+		{"DESKCONN_API_KEY honoured", envKey.Reveal()},
+		{"generated key", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOptions{})
+			h.setenv("DESKCONN_API_KEY", tc.envKey)
+			ctx, stop := context.WithCancel(t.Context())
+			defer stop()
+			srv := h.start(ctx, "", "serve", "--demo", "--addr", "127.0.0.1:0")
+			srv.waitFor(t, pressCtrlCRE)
+			out := srv.stdout.String()
+			base := demoURLRE.FindStringSubmatch(out)
+			login := demoLoginRE.FindStringSubmatch(out)
+			key := demoKeyRE.FindStringSubmatch(out)
+			curl := demoCurlRE.FindStringSubmatch(out)
+			if base == nil || login == nil || key == nil || curl == nil {
+				t.Fatalf("demo output lacks the URL, login link, key or curl example:\n%s", out)
+			}
+			if err := apikey.Check(key[1]); err != nil || curl[1] != key[1] {
+				t.Fatalf("demo key %q, curl key %q", key[1], curl[1])
+			}
+			if tc.envKey != "" && key[1] != tc.envKey {
+				t.Errorf("demo printed another key than DESKCONN_API_KEY")
+			}
+			if !strings.HasPrefix(login[1], base[1]+"/") || curl[2] != base[1]+"/v1/connections/demo" {
+				t.Errorf("login link %q and curl URL %q not on %s", login[1], curl[2], base[1])
+			}
+
+			// The curl example, as printed.
+			status, body := call(t, "GET", curl[2], curl[1], "")
+			var conn struct{ Name, Status string }
+			if status != http.StatusOK || json.Unmarshal([]byte(body), &conn) != nil || conn.Name != "demo" || conn.Status != "active" {
+				t.Fatalf("curl example: %d %s", status, body)
+			}
+			if status, _ := call(t, "GET", curl[2], "", ""); status != http.StatusUnauthorized {
+				t.Errorf("without the key: %d, want 401", status)
+			}
+			// An action through the demo connection, when actions are mounted.
+			status, body = call(t, "POST", base[1]+"/v1/connections/demo/actions/get_ticket", key[1], `{"orgId":"2389290","ticketId":"1892000000042032"}`)
+			if status != http.StatusOK || !strings.Contains(body, "1892000000042032") {
+				t.Errorf("get_ticket through the demo: %d %s", status, body)
+			}
+
+			stop()
+			res := srv.wait(t, 15*time.Second)
+			if res.code != 0 || !strings.Contains(res.stdout, "shutting down") {
+				t.Fatalf("demo after cancel: exit %d: %q %s", res.code, res.stdout, res.stderr)
+			}
+		})
+	}
+}
+
+func TestListenBaseURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ addr, bound, want string }{
+		{"127.0.0.1:0", "127.0.0.1:41234", "http://127.0.0.1:41234"},
+		{"localhost:8080", "127.0.0.1:8080", "http://localhost:8080"},
+		{":8080", "[::]:8080", "http://localhost:8080"},
+		{"[::1]:0", "[::1]:5555", "http://[::1]:5555"},
+	} {
+		bound, err := net.ResolveTCPAddr("tcp", tc.bound)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := listenBaseURL(tc.addr, bound); got != tc.want {
+			t.Errorf("listenBaseURL(%q, %s) = %q, want %q", tc.addr, tc.bound, got, tc.want)
+		}
+	}
+}
