@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/action"
 	"github.com/deskconn/deskconn/zohodesk"
@@ -23,6 +25,33 @@ const trashBatch = 50
 
 // maxListAll is the hard cap of list_tickets with all: true.
 const maxListAll = 5000
+
+// listAllParallel is how many pages list_tickets with all: true fetches at
+// once: the concurrency of Zoho's smallest edition (5), so one export never
+// needs more than any org allows; the client's limiter enforces the
+// deployment-wide cap. Past the last page, at most listAllParallel-1 empty
+// pages are fetched (each costs list credits).
+const listAllParallel = 5
+
+// fetchTicketPages fetches n consecutive full-size pages starting at from
+// concurrently and returns them in order. The first error cancels the rest.
+func fetchTicketPages(ctx context.Context, call *action.Call, org string, opts zohodesk.TicketListOptions, from, n int) ([][]*zohodesk.Ticket, error) {
+	pages := make([][]*zohodesk.Ticket, n)
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range n {
+		o := opts
+		o.ListOptions = zohodesk.ListOptions{From: from + i*zohodesk.MaxLimitTickets, Limit: zohodesk.MaxLimitTickets}
+		g.Go(func() error {
+			items, _, err := call.Desk.Tickets.List(gctx, org, &o)
+			pages[i] = items
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return pages, nil
+}
 
 // ticketIncludeGet and ticketIncludeList are Zoho's include values.
 var (
@@ -253,25 +282,39 @@ func listTickets(ctx context.Context, call *action.Call, in ListTicketsInput) (L
 		return pageOf(items, compact, p.From, limit), nil
 	}
 	// all: walk pages of the maximum size until a short page or the cap.
+	// The first page is fetched alone (most lists fit in it); after a full
+	// page, up to listAllParallel pages are fetched at once and appended in
+	// order. The client's per-org limiter still bounds what is in flight.
 	out := ListOutput{Data: []json.RawMessage{}, From: p.From, Limit: zohodesk.MaxLimitTickets}
 	from := p.From
+	wave := 1
 	for {
-		opts.ListOptions = zohodesk.ListOptions{From: from, Limit: zohodesk.MaxLimitTickets}
-		items, _, err := call.Desk.Tickets.List(ctx, org, opts)
+		// Never ask for a page past the cap.
+		left := (maxListAll - len(out.Data) + zohodesk.MaxLimitTickets - 1) / zohodesk.MaxLimitTickets
+		pages, err := fetchTicketPages(ctx, call, org, *opts, from, min(wave, left))
 		if err != nil {
 			return ListOutput{}, err
 		}
-		for _, t := range items {
-			out.Data = append(out.Data, compact(t))
+		wave = listAllParallel
+		done := false
+		for _, items := range pages {
+			for _, t := range items {
+				out.Data = append(out.Data, compact(t))
+			}
+			from += len(items)
+			if len(items) < zohodesk.MaxLimitTickets {
+				done = true
+				break
+			}
+			if len(out.Data) >= maxListAll {
+				out.HasMore, out.Truncated = true, true
+				next := from
+				out.NextFrom = &next
+				done = true
+				break
+			}
 		}
-		from += len(items)
-		if len(items) < zohodesk.MaxLimitTickets {
-			break
-		}
-		if len(out.Data) >= maxListAll {
-			out.HasMore, out.Truncated = true, true
-			next := from
-			out.NextFrom = &next
+		if done {
 			break
 		}
 	}
