@@ -85,6 +85,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 			"DESKCONN_SECRET_KEY":    key.Encode(),
 			"DESKCONN_BASE_URL":      base,
 			"DESKCONN_CLIENT_SECRET": hSecret,
+			"DESKCONN_LOG_LEVEL":     "debug", // the canary reads every log line
 		},
 		canaries: []string{hSecret, key.Encode()},
 	}

@@ -219,7 +219,9 @@ func connectCLI(ctx context.Context, env *Env, m *connection.Manager, t *store.T
 		return fmt.Errorf("no callback arrived: %w", ctx.Err())
 	case r := <-results:
 		if r.err != nil {
-			return r.err
+			// The message was written for the web page ("click Connect"):
+			// say what to do at the terminal too.
+			return fmt.Errorf("%w\nTo try again, run: deskconn connections connect %s", r.err, name)
 		}
 		return printConnection(env, m, r.c, false)
 	}

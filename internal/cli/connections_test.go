@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +136,10 @@ func TestConnectionsAddListShowDelete(t *testing.T) {
 	}
 
 	// Delete revokes the refresh token at Zoho and removes the row.
+	sealed := h.conn(st, "default", "support")
+	if !dbFilesContain(t, h, sealed.SealedRefreshToken) {
+		t.Fatal("the sealed refresh token is not in the database files: the erase check below would prove nothing")
+	}
 	if n := h.emu.RefreshTokenCount(hClientID, emulator.SingleOrgUser); n != 1 {
 		t.Fatalf("emulator holds %d refresh tokens before delete, want 1", n)
 	}
@@ -155,6 +162,28 @@ func TestConnectionsAddListShowDelete(t *testing.T) {
 	if rows := listNames(t, h.run("connections", "list")); len(rows) != 1 || rows["billing"] == "" {
 		t.Errorf("list after delete = %v", rows)
 	}
+	// The erased secrets are gone from the database files too, not only
+	// from the rows a query sees.
+	for col, v := range map[string][]byte{"client secret": sealed.SealedClientSecret, "refresh token": sealed.SealedRefreshToken, "access token": sealed.SealedAccessToken} {
+		if dbFilesContain(t, h, v) {
+			t.Errorf("the deleted connection's sealed %s is still in the database files", col)
+		}
+	}
+}
+
+// dbFilesContain reports whether the harness database or its WAL holds v.
+func dbFilesContain(t *testing.T, h *harness, v []byte) bool {
+	t.Helper()
+	for _, f := range []string{"deskconn.db", "deskconn.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(h.dir, f))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, v) {
+			return true
+		}
+	}
+	return false
 }
 
 // refreshAtEmulator asks the emulator for an access token with refresh and
@@ -239,8 +268,10 @@ func TestConnectionsConnectRefused(t *testing.T) {
 			if res.code == 0 {
 				t.Fatalf("connect exited 0 after a refused callback: %q", res.stdout)
 			}
-			if !strings.Contains(res.stderr, tc.want) {
-				t.Errorf("stderr %q lacks %q", res.stderr, tc.want)
+			for _, want := range []string{tc.want, "To try again, run: deskconn connections connect support"} {
+				if !strings.Contains(res.stderr, want) {
+					t.Errorf("stderr %q lacks %q", res.stderr, want)
+				}
 			}
 			if n := h.emu.Counters().CodeExchanges; n != 0 {
 				t.Errorf("%d code exchanges, want 0", n)
