@@ -23,7 +23,7 @@ func init() { AddServerHook(mountActions) }
 // mountActions mounts the REST action endpoints on s, with idempotency
 // records and the audit log kept in st (the same ones `deskconn run` uses).
 func mountActions(s *restapi.Server, _ *connection.Manager, st store.Store) error {
-	return s.MountActions(restapi.ActionsOptions{Registry: newActionRegistry(st, slog.Default())})
+	return s.MountActions(restapi.ActionsOptions{Registry: newActionRegistry(st, slog.Default(), s.Metrics().ObserveAction)})
 }
 
 // fileFetcher builds the fetcher of fileData URLs: the SSRF-guarded
@@ -36,11 +36,13 @@ var fileFetcher = func(log *slog.Logger) *egress.Fetcher {
 // newActionRegistry returns a registry of every deskconn action whose
 // idempotency records and audit log live in st, so that the CLI and a
 // server on the same store share them. A failed audit write is logged to
-// log; the action's result stands.
-func newActionRegistry(st store.Store, log *slog.Logger) *action.Registry {
+// log; the action's result stands. observe, if not nil, receives every
+// finished call (metrics).
+func newActionRegistry(st store.Store, log *slog.Logger, observe func(action.Observation)) *action.Registry {
 	reg := action.NewRegistry(action.Options{
 		Idempotency: st,
 		Audit:       st,
+		Observer:    observe,
 		AuditError:  func(err error) { log.Error("audit record not written", "err", err) },
 	})
 	reg.Add(deskactions.All(deskactions.Deps{Files: filedata.Options{Fetcher: fileFetcher(log)}})...)

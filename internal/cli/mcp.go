@@ -26,7 +26,7 @@ func init() { AddServerHook(mountMCP) }
 // st) as the REST actions.
 func mountMCP(s *restapi.Server, m *connection.Manager, st store.Store) error {
 	log := slog.Default()
-	s.Mount(mcpserver.HTTPPattern, mcpserver.HTTPHandler(newActionRegistry(st, log), m, &mcpserver.HTTPOptions{
+	s.Mount(mcpserver.HTTPPattern, mcpserver.HTTPHandler(newActionRegistry(st, log, s.Metrics().ObserveAction), m, &mcpserver.HTTPOptions{
 		Server: mcpserver.Options{Version: Version, Logger: log},
 	}))
 	return nil
@@ -95,7 +95,7 @@ func runMCP(ctx context.Context, env *Env, tenantName, conn string) error {
 	if err != nil {
 		return &ExitError{Code: ExitCode(deskconn.ErrorCode(err)), Err: err}
 	}
-	server := mcpserver.New(newActionRegistry(app.store, app.log), mcpserver.ConnectionResolver(m, tenant.ID, c.ID),
+	server := mcpserver.New(newActionRegistry(app.store, app.log, nil), mcpserver.ConnectionResolver(m, tenant.ID, c.ID),
 		&mcpserver.Options{Version: Version, Logger: app.log})
 	app.log.Info("serving MCP over stdio", "tenant", tenant.Name, "connection", c.Name)
 	err = server.Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(env.Stdin), Writer: nopWriteCloser{env.Stdout}})
