@@ -3,9 +3,12 @@ package bench
 import (
 	"bytes"
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deskconn/deskconn/emulator"
 )
 
 // TestRunAllTiny runs every scenario once with tiny sizes and checks that
@@ -138,5 +141,37 @@ func TestPercentile(t *testing.T) {
 		if got := percentile(tt.in, tt.p); got != tt.want {
 			t.Errorf("percentile(%d samples, %v) = %v, want %v", len(tt.in), tt.p, got, tt.want)
 		}
+	}
+}
+
+// TestRunAgainstExternalEmulator drives an emulator through its URL and
+// admin endpoints only, as `deskconn bench --emulator URL` does.
+func TestRunAgainstExternalEmulator(t *testing.T) {
+	emu := emulator.New(emulator.Options{AutoConsent: true, MaxConcurrent: OrgConcurrency})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	r, err := Run(t.Context(), Config{
+		Scenarios: []string{ScenarioRefreshStorm, ScenarioFanIn, ScenarioExport}, EmulatorURL: srv.URL,
+		Latency: time.Millisecond, Storm: 10, FanIn: 20, Tickets: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Settings.Emulator != srv.URL {
+		t.Errorf("settings.emulator = %q", r.Settings.Emulator)
+	}
+	if s := r.RefreshStorm; s.OK != 10 || s.TokenEndpointCalls != 1 {
+		t.Errorf("refresh-storm = %+v", s)
+	}
+	if f := r.FanIn; f.OK != 20 || f.TooManyRequests != 0 || f.EmulatorLimit != 0 {
+		t.Errorf("fan-in = %+v", f)
+	}
+	// The seeded demo org: 300 tickets either way.
+	if e := r.Export; e.Tickets != 300 || e.PageByPage.Tickets != 300 || e.All.Tickets != 300 {
+		t.Errorf("export = %+v", e)
+	}
+	// The bench talked to this emulator, not one of its own.
+	if emu.RefreshTokenCount(emulator.DemoClientID, emulator.DemoUser) == 0 {
+		t.Error("no refresh token was issued by the external emulator")
 	}
 }

@@ -317,6 +317,9 @@ func runExport(ctx context.Context, cfg Config) (*ExportReport, error) {
 	if rep.All, err = export(ctx, s, true); err != nil {
 		return nil, fmt.Errorf("all: true: %w", err)
 	}
+	if s.Emulator == nil {
+		rep.Tickets = rep.PageByPage.Tickets // an external emulator's own count
+	}
 	if rep.All.Tickets != rep.PageByPage.Tickets {
 		return rep, fmt.Errorf("%w: %d page by page, %d with all: true", errMismatch, rep.PageByPage.Tickets, rep.All.Tickets)
 	}
