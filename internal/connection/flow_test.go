@@ -40,9 +40,25 @@ func TestConnectFlowSingleOrg(t *testing.T) {
 	}
 }
 
+// A user of several organisations picks one on Zoho's consent screen and the
+// token is bound to it (facts §1.2): deskconn must take that org, not the
+// first of the user's organisations.
+func TestConnectFlowMultiOrgBoundAtConsent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{emu: emulator.Options{DefaultUser: emulator.DemoUser, AutoConsentOrgID: emulator.SecondOrgID}})
+	c := e.connect("multi")
+	if c.Status != store.StatusActive || c.OrgID != emulator.SecondOrgID {
+		t.Fatalf("status %s org %q, want active with the org chosen at consent %q", c.Status, c.OrgID, emulator.SecondOrgID)
+	}
+}
+
+// When Zoho does not say which org the token is bound to
+// (accessibleOrganizations fails) and the user has several, the person picks
+// on the page: deskconn never takes [0].
 func TestConnectFlowMultiOrgChoice(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOpts{emu: emulator.Options{DefaultUser: emulator.DemoUser}})
+	e.emu.SetFaults(emulator.Fault{Kind: emulator.FaultStatus, PathPrefix: "/api/v1/accessibleOrganizations", Status: 403, ErrorCode: "FORBIDDEN"})
 	c := e.connect("multi")
 	if c.Status != store.StatusChooseOrg {
 		t.Fatalf("status = %s, want choose_org", c.Status)
