@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -126,6 +127,15 @@ func runDemo(ctx context.Context, env *Env, addr string) error {
 
 func printDemo(env *Env, d *demo.Demo) {
 	host := strings.TrimPrefix(d.URL, "http://")
+	key := d.APIKey.Reveal()
+	dataDir, err := filepath.Abs(env.DataDir)
+	if err != nil {
+		dataDir = env.DataDir
+	}
+	stdio, _ := json.Marshal(map[string]any{"mcpServers": map[string]any{"zoho-desk-demo": map[string]any{
+		"command": "deskconn",
+		"args":    []string{"mcp", "--data-dir", dataDir, "--db", filepath.Join(dataDir, "demo.db"), "--tenant", demo.TenantName, "--connection", d.Connection},
+	}}})
 	fmt.Fprintf(env.Stdout, `deskconn demo is running on %s (Zoho Desk emulator at %s)
 
   Connect page (one-time login link):
@@ -136,7 +146,13 @@ func printDemo(env *Env, d *demo.Demo) {
 
   Try it:
     curl -s -H "Authorization: Bearer %s" http://%s/v1/connections/%s
+    curl -s -H "Authorization: Bearer %s" -H "Content-Type: application/json" \
+      -d '{"params":{"limit":5,"status":"Open"}}' http://%s/v1/connections/%s/actions/list_tickets
+
+  MCP over streamable HTTP: http://%s/mcp/%s (header "Authorization: Bearer <the API key>")
+  MCP over stdio, while this demo runs (after "go install ./cmd/deskconn"):
+    %s
 
 Press Ctrl-C to stop.
-`, d.URL, d.EmulatorURL, d.LoginURL, d.APIKey.Reveal(), d.APIKey.Reveal(), host, d.Connection)
+`, d.URL, d.EmulatorURL, d.LoginURL, key, key, host, d.Connection, key, host, d.Connection, host, d.Connection, stdio)
 }
