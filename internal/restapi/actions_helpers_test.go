@@ -68,6 +68,7 @@ type blobOut struct {
 // and active connections) and the store behind it.
 type actEnv struct {
 	srv     *httptest.Server
+	handler http.Handler // the server, for in-process requests
 	st      store.Store
 	writes  atomic.Int64
 	keyA    deskconn.Secret // tenant A
@@ -144,7 +145,7 @@ type actOpts struct {
 	maxBody int64
 }
 
-func newActEnv(t *testing.T, o actOpts) *actEnv {
+func newActEnv(t testing.TB, o actOpts) *actEnv {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "deskconn.db"))
@@ -177,6 +178,7 @@ func newActEnv(t *testing.T, o actOpts) *actEnv {
 	}
 	e.tenantA, e.keyA, e.connA = actTenant(t, st, keys, "tenant-a", "main", "111")
 	e.tenantB, e.keyB, e.connB = actTenant(t, st, keys, "tenant-b", "other", "222")
+	e.handler = s
 	e.srv = httptest.NewServer(s)
 	t.Cleanup(e.srv.Close)
 	return e
@@ -184,7 +186,7 @@ func newActEnv(t *testing.T, o actOpts) *actEnv {
 
 // actTenant creates a tenant with an API key and one active connection.
 // The connection's Desk base URL is never dialled by the toy actions.
-func actTenant(t *testing.T, st store.Store, keys *apikey.Service, name, conn, org string) (*store.Tenant, deskconn.Secret, *store.Connection) {
+func actTenant(t testing.TB, st store.Store, keys *apikey.Service, name, conn, org string) (*store.Tenant, deskconn.Secret, *store.Connection) {
 	t.Helper()
 	ctx := t.Context()
 	ten, err := connection.EnsureTenant(ctx, st, name)
