@@ -1,12 +1,15 @@
 package restapi_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pb33f/go-yaml"
 	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
 
 	"github.com/deskconn/deskconn/internal/action"
 	"github.com/deskconn/deskconn/internal/deskactions"
@@ -261,6 +265,85 @@ func TestOpenAPIDocument(t *testing.T) {
 			}
 			if !jsonEqual(gb, schema) {
 				t.Errorf("components.schemas.%s%s differs from the registry's schema", a.Name(), suffix)
+			}
+		}
+	}
+}
+
+// TestOpenAPIDescribesResponses sends requests to a demo server and
+// validates each request and response against docs/openapi.yaml, so the
+// document describes what is really served, bodies included.
+func TestOpenAPIDescribesResponses(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(openAPIPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := libopenapi.NewDocument(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, errs := validator.NewValidator(d)
+	if len(errs) > 0 {
+		t.Fatalf("validator: %v", errs)
+	}
+	demo := startSpecDemo(t)
+	ticket := `{"orgId":"2389290","ticketId":"1892000000042032"}`
+	cases := []struct {
+		method, path, body string
+		status             int
+	}{
+		{"GET", "/healthz", "", 200},
+		{"GET", "/readyz", "", 200},
+		{"GET", "/v1/actions", "", 200},
+		{"GET", "/v1/actions/get_ticket", "", 200},
+		{"GET", "/v1/actions/nope", "", 404},
+		{"GET", "/v1/connections", "", 200},
+		{"GET", "/v1/connections/demo", "", 200},
+		{"POST", "/v1/connections/demo/actions/get_ticket", ticket, 200},
+		{"POST", "/v1/connections/demo/actions/list_agents", `{"orgId":"2389290"}`, 200},
+		{"POST", "/v1/connections/demo/actions/update_ticket", `{"orgId":"2389290","ticketId":"1892000000042032","payload":{"priority":"Low"},"dryRun":true}`, 200},
+		{"POST", "/v1/connections/demo/actions/get_ticket", `{"ticketId":"x","bogus":1}`, 422},
+		{"POST", "/v1/connections/demo/actions/get_ticket", `{"ticketId":`, 400},
+		{"POST", "/v1/connections/nope/actions/get_ticket", ticket, 404},
+	}
+	for _, c := range cases {
+		req, err := http.NewRequestWithContext(t.Context(), c.method, demo.URL+c.path, strings.NewReader(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+demo.APIKey.Reveal())
+		if c.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != c.status {
+			t.Errorf("%s %s: %d, want %d: %s", c.method, c.path, resp.StatusCode, c.status, body)
+			continue
+		}
+		// The validator reads the bodies again.
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		req.Body = io.NopCloser(strings.NewReader(c.body))
+		// A request the server refuses is refused by the document too:
+		// only the problem it gets back is checked.
+		check := v.ValidateHttpRequestResponse
+		if c.status >= 400 {
+			check = v.ValidateHttpResponse
+		}
+		if ok, verrs := check(req, resp); !ok {
+			for _, e := range verrs {
+				t.Errorf("%s %s (%d): %s: %s", c.method, c.path, c.status, e.Message, e.Reason)
+				for _, se := range e.SchemaValidationErrors {
+					t.Errorf("    %s at %s", se.Reason, se.FieldPath)
+				}
 			}
 		}
 	}
