@@ -17,8 +17,11 @@ type route struct {
 	scopes [][]string
 	params []string // allowed query parameters besides orgId
 	noOrg  bool     // GET /organizations needs no orgId
-	weight int      // API credits; 1 by default
-	h      func(c *call)
+	// orgOptional: without orgId the token's org is used; with it, it
+	// must match the token (GET /accessibleOrganizations).
+	orgOptional bool
+	weight      int // API credits; 1 by default
+	h           func(c *call)
 }
 
 // call is one authenticated Desk request.
@@ -44,6 +47,10 @@ func (c *call) agentID() string {
 	return ""
 }
 
+// layoutID is the id of the org's one (standard) layout: numeric like
+// every Zoho id.
+func (c *call) layoutID() string { return c.org.ID + "000000001" }
+
 // deskBase is how the client reaches Desk in this DC ("https://desk.zoho.eu").
 func (c *call) deskBase() string { return c.e.baseURL(c.r, c.dc, false) }
 
@@ -63,9 +70,15 @@ func (e *Emulator) deskRoutes() []route {
 	list := func(r route) route { r.weight = 3; return r }
 	orgs := rt("GET", "organizations", [][]string{anyOf("Desk.basic.READ", "Desk.organization.READ", "Desk.settings.READ")}, "", e.listOrganizations)
 	orgs.noOrg = true
+	// [GAP] The Desk docs make orgId mandatory on every endpoint except GET
+	// /organizations (facts §2.1), but Zoho's OAS marks it optional here and
+	// the endpoint exists to find the org a fresh token is bound to, so a
+	// missing orgId means the token's org.
+	accessible := rt("GET", "accessibleOrganizations", [][]string{anyOf("Desk.basic.READ", "Desk.organization.READ", "Desk.settings.READ")}, "", e.accessibleOrganizations)
+	accessible.orgOptional = true
 	return []route{
 		orgs,
-		rt("GET", "accessibleOrganizations", [][]string{anyOf("Desk.basic.READ", "Desk.organization.READ", "Desk.settings.READ")}, "", e.accessibleOrganizations),
+		accessible,
 		list(rt("GET", "departments", [][]string{anyOf("Desk.basic.READ", "Desk.departments.READ", "Desk.settings.READ")}, "isEnabled,from,limit,searchStr,chatStatus", e.listDepartments)),
 		list(rt("GET", "teams", [][]string{anyOf("Desk.basic.READ", "Desk.settings.READ", "Desk.teams.READ")}, "from,limit", e.listTeams)),
 		list(rt("GET", "products", [][]string{anyOf("Desk.products.READ", "Desk.settings.READ")}, "from,limit,departmentId,ownerId,sortBy,fields,include", e.listProducts)),
@@ -172,6 +185,9 @@ func (e *Emulator) serveDesk(out *resp, r *http.Request, dc DataCenter, fault *F
 	// 3. orgId required, 4. bound to the token.
 	if !rt.noOrg {
 		orgID := orgIDOf(r)
+		if orgID == "" && rt.orgOptional {
+			orgID = t.OrgID
+		}
 		if orgID == "" {
 			e.mu.Unlock()
 			// [GAP] Zoho's answer to a missing orgId is undocumented.

@@ -11,13 +11,15 @@ import (
 var rolePermissionTypes = []string{"Admin", "AgentPublic", "AgentPersonal", "AgentTeamPersonal", "Light", "Custom"}
 
 func agentJSON(o *org, a *agent, inc map[string]bool) map[string]any {
+	// zuid is null until the agent confirms (the OAS pattern ([0-9]+)
+	// refuses "").
 	m := map[string]any{
-		"id": a.ID, "zuid": a.ZUID, "firstName": ns(a.FirstName), "lastName": a.LastName, "name": a.name(), "emailId": a.Email,
+		"id": a.ID, "zuid": ns(a.ZUID), "firstName": ns(a.FirstName), "lastName": a.LastName, "name": a.name(), "emailId": a.Email,
 		"phone": a.Phone, "mobile": a.Mobile, "extn": a.Extn, "photoURL": nil, "roleId": ns(a.RoleID), "profileId": ns(a.ProfileID),
 		"rolePermissionType": a.RolePermissionType, "associatedDepartmentIds": strs(a.DepartmentIDs),
 		"associatedChatDepartmentIds": strs(a.ChatDepartmentIDs), "channelExpert": strs(a.ChannelExpert),
 		"countryCode": ns(a.CountryCode), "langCode": ns(a.LangCode), "timeZone": ns(a.TimeZone), "aboutInfo": ns(a.AboutInfo),
-		"isConfirmed": a.IsConfirmed, "status": a.Status, "isZiaAgent": false, "cf": map[string]any{},
+		"isConfirmed": a.IsConfirmed, "status": a.Status, "cf": map[string]any{},
 	}
 	if inc["role"] {
 		var v any
@@ -72,7 +74,9 @@ func (e *Emulator) myInfo(c *call) {
 		notFound(c.out)
 		return
 	}
-	c.out.json(http.StatusOK, agentJSON(c.org, a, inc))
+	m := agentJSON(c.org, a, inc)
+	m["isZiaAgent"] = false // required on myinfo (OAS)
+	c.out.json(http.StatusOK, m)
 }
 
 func (e *Emulator) getAgent(c *call) {
@@ -175,7 +179,9 @@ func (e *Emulator) listAgents(c *call) {
 	lo, hi := window(len(list), from, limit)
 	items := make([]any, 0, hi-lo)
 	for _, a := range list[lo:hi] {
-		items = append(items, agentJSON(c.org, a, inc))
+		row := agentJSON(c.org, a, inc)
+		row["isZiaAgent"] = false // list rows only (OAS)
+		items = append(items, row)
 	}
 	writePage(c.out, items, nil)
 }

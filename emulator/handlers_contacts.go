@@ -16,6 +16,43 @@ func (c *call) contactJSON(ct *contact) map[string]any {
 	}
 }
 
+// contactDetailJSON is a contact as get and create answer it: the list
+// shape plus every key Zoho's OAS requires there (null where the emulator
+// keeps no value).
+func (c *call) contactDetailJSON(ct *contact) map[string]any {
+	m := c.contactJSON(ct)
+	for k, v := range c.contactExtraJSON(ct) {
+		m[k] = v
+	}
+	m["customFields"], m["isDeleted"], m["isTrashed"], m["isFollowing"] = map[string]any{}, false, false, false
+	m["layoutDetails"] = map[string]any{"id": c.layoutID(), "layoutName": "Standard"}
+	return m
+}
+
+// contactSearchJSON is a contact as a search row: the OAS search row
+// requires the extra keys and has no accountCount, isSpam or isAnonymous.
+func (c *call) contactSearchJSON(ct *contact) map[string]any {
+	m := c.contactJSON(ct)
+	delete(m, "accountCount")
+	delete(m, "isSpam")
+	delete(m, "isAnonymous")
+	for k, v := range c.contactExtraJSON(ct) {
+		m[k] = v
+	}
+	m["customFields"], m["account"], m["owner"] = map[string]any{}, nil, nil
+	return m
+}
+
+// contactExtraJSON are the keys get, create and search rows add to the
+// list shape.
+func (c *call) contactExtraJSON(ct *contact) map[string]any {
+	return map[string]any{
+		"title": ns(ct.Title), "description": ns(ct.Description), "modifiedTime": ts(ct.Modified), "cf": mapOrEmpty(ct.CF),
+		"street": nil, "city": nil, "state": nil, "zip": nil, "country": nil, "facebook": nil, "twitter": nil,
+		"layoutId": c.layoutID(),
+	}
+}
+
 var contactSorts = []string{"firstName", "lastName", "phone", "email", "account", "createdTime", "modifiedTime"}
 
 func contactField(ct *contact, f string) string {
@@ -91,10 +128,7 @@ func (e *Emulator) getContact(c *call) {
 		notFound(c.out)
 		return
 	}
-	m := c.contactJSON(ct)
-	m["description"], m["title"], m["cf"] = ns(ct.Description), ns(ct.Title), mapOrEmpty(ct.CF)
-	m["modifiedTime"] = ts(ct.Modified)
-	c.out.json(http.StatusOK, m)
+	c.out.json(http.StatusOK, c.contactDetailJSON(ct))
 }
 
 func mapOrEmpty(m map[string]any) map[string]any {
@@ -168,7 +202,7 @@ func (e *Emulator) searchContacts(c *call) {
 	lo, hi := window(len(list), from, limit)
 	items := make([]any, 0, hi-lo)
 	for _, ct := range list[lo:hi] {
-		items = append(items, c.contactJSON(ct))
+		items = append(items, c.contactSearchJSON(ct))
 	}
 	writePage(c.out, items, map[string]any{"count": itoa(len(list))})
 }
@@ -238,5 +272,5 @@ func (e *Emulator) createContact(c *call) {
 		ct.OwnerID = c.agentID()
 	}
 	c.org.addContact(ct)
-	c.out.json(http.StatusOK, c.contactJSON(ct))
+	c.out.json(http.StatusOK, c.contactDetailJSON(ct))
 }

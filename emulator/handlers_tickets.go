@@ -37,7 +37,7 @@ func (c *call) ticketDetail(t *ticket) map[string]any {
 		"isEscalated": t.Status == "Escalated", "isSpam": false, "isArchived": false, "isDeleted": false, "isTrashed": t.Trashed,
 		"resolution": ns(t.Resolution), "secondaryContacts": strs(t.SecondaryContacts), "entitySkills": strs(t.EntitySkills),
 		"sharedDepartments": []any{}, "source": map[string]any{"appName": nil, "extId": nil, "permalink": nil, "type": "SYSTEM", "appPhotoURL": nil},
-		"channelRelatedInfo": nil, "layoutId": c.org.Portal + "-layout", "layoutDetails": map[string]any{"id": c.org.Portal + "-layout", "layoutName": "Standard"},
+		"channelRelatedInfo": nil, "layoutId": c.layoutID(), "layoutDetails": map[string]any{"id": c.layoutID(), "layoutName": "Standard"},
 		"slaId": nil, "webUrl": c.webURL(t), "modifiedBy": ns(t.ModifiedBy), "cf": mapOrEmpty(t.CF),
 	}
 }
@@ -689,8 +689,12 @@ func (e *Emulator) searchTickets(c *call) {
 	items := make([]any, 0, hi-lo)
 	for _, t := range list[lo:hi] {
 		m := c.ticketDetail(t)
-		delete(m, "description") // search rows omit it [C DEX]
-		m["description"] = nil
+		m["description"] = nil // search rows carry no description [C DEX]
+		// Keys of the detail that Zoho's OAS search row does not have.
+		for _, k := range []string{"source", "isResponseOverdue", "taskCount", "approvalCount", "isTrashed", "attachmentCount",
+			"layoutDetails", "channelCode", "isDeleted", "timeEntryCount", "channelRelatedInfo"} {
+			delete(m, k)
+		}
 		m["lastThread"] = map[string]any{"channel": strings.ToUpper(t.Channel), "isDraft": false, "isForward": false, "direction": "in"}
 		m["createdBy"], m["relationshipType"], m["isRead"], m["childTicketCount"], m["customFields"] = ns(t.CreatedBy), "NONE", true, "0", map[string]any{}
 		m["parentTicket"], m["sourceTicket"] = nil, nil
