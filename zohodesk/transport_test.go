@@ -438,7 +438,7 @@ func TestOnResponseHook(t *testing.T) {
 	if len(infos) != 2 {
 		t.Fatalf("OnResponse called %d times, want 2", len(infos))
 	}
-	want := ResponseInfo{Method: "GET", PathTemplate: "/tickets/{ticketId}", StatusCode: 200, RequestID: "req-2", RateLimit: RateLimit{Weight: 3, HasWeight: true}, Attempt: 2}
+	want := ResponseInfo{Method: "GET", OrgID: testOrg, PathTemplate: "/tickets/{ticketId}", StatusCode: 200, RequestID: "req-2", RateLimit: RateLimit{Weight: 3, HasWeight: true}, Attempt: 2}
 	got := infos[1]
 	got.Duration = 0
 	if got != want {
