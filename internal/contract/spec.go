@@ -25,16 +25,18 @@ var PathFiles = []string{
 	"Ticket.json", "TicketAttachment.json", "Upload.json",
 }
 
-// DefaultDir returns the directory holding Zoho's v1.0 OpenAPI files in this
-// workspace (../shared/reference/zohodesk-oas/v1.0 from the module root), or
-// the value of DESKCONN_ZOHO_OAS when set.
+// DefaultDir returns the directory holding Zoho's v1.0 OpenAPI files
+// (testdata/zohodesk-oas/v1.0 beside this file), or the value of
+// DESKCONN_ZOHO_OAS when set.
 func DefaultDir() string {
 	if d := os.Getenv("DESKCONN_ZOHO_OAS"); d != "" {
 		return d
 	}
+	// A verbatim copy of github.com/zoho/zohodesk-oas v1.0 lives in
+	// testdata so that the contract tests need nothing outside the
+	// repository.
 	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	return filepath.Join(root, "..", "shared", "reference", "zohodesk-oas", "v1.0")
+	return filepath.Join(filepath.Dir(file), "testdata", "zohodesk-oas", "v1.0")
 }
 
 // Spec is Zoho's merged and patched OpenAPI document with a validator. It is
