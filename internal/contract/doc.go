@@ -1,6 +1,6 @@
 // Package contract validates HTTP traffic against Zoho's own OpenAPI 3.1
 // description of the Zoho Desk API v1 (the zoho/zohodesk-oas files in
-// shared/reference/zohodesk-oas/v1.0).
+// internal/contract/testdata/zohodesk-oas/v1.0, a copy of shared/reference/zohodesk-oas).
 //
 // Zoho's files are loaded, merged into one document (each file's components
 // are prefixed with the file name, cross-file $refs rewritten) and patched
