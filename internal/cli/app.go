@@ -2,14 +2,18 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/time/rate"
 
 	"github.com/deskconn/deskconn/internal/apikey"
@@ -55,6 +59,10 @@ type app struct {
 	metrics *metrics.Metrics
 	// zohoClient, when set, makes every call to Zoho (see zohoClientKey).
 	zohoClient *http.Client
+	// orgLimiter, when the store is Postgres, bounds the Desk calls in
+	// flight per organisation across every process sharing the database;
+	// nil means the in-process limiter (NewDeskLimiter).
+	orgLimiter *postgres.OrgLimiter
 }
 
 // zohoClientKey is the context key of the *http.Client the commands use for
@@ -88,11 +96,18 @@ func newLogger(env *Env) *slog.Logger {
 }
 
 // openApp opens the store named by --db / DESKCONN_DB (default
-// DATA_DIR/deskconn.db) and the keyring (DESKCONN_SECRET_KEY, else a 0600
-// key file in the data directory, with a warning).
+// DATA_DIR/deskconn.db), the keyring (DESKCONN_SECRET_KEY, else a 0600 key
+// file in the data directory, with a warning) and the regions table (the
+// production one plus any --unsafe-zoho-region, each with a warning). With
+// a Postgres store it also opens the deployment-wide per-org limiter.
 func openApp(ctx context.Context, env *Env) (*app, error) {
-	a := &app{env: env, log: newLogger(env), regions: zohodesk.DefaultRegions()}
+	a := &app{env: env, log: newLogger(env)}
 	a.zohoClient, _ = ctx.Value(zohoClientKey{}).(*http.Client)
+	regions, err := openRegions(env.UnsafeZohoRegions, a.log)
+	if err != nil {
+		return nil, err
+	}
+	a.regions = regions
 	kr, err := openKeyring(env, a.log)
 	if err != nil {
 		return nil, err
@@ -103,10 +118,127 @@ func openApp(ctx context.Context, env *Env) (*app, error) {
 		return nil, err
 	}
 	a.store = st
+	if pg, ok := st.(*postgres.Store); ok {
+		l, err := pg.OrgLimiter(ctx, OrgConcurrency, 0)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		a.orgLimiter = l
+	}
 	return a, nil
 }
 
-func (a *app) Close() error { return a.store.Close() }
+// Close closes the org limiter (if any), then the store.
+func (a *app) Close() error {
+	if a.orgLimiter != nil {
+		a.orgLimiter.Close()
+	}
+	return a.store.Close()
+}
+
+// deskLimiter returns the limiter of the Desk clients: the Postgres
+// deployment-wide one when the store is Postgres, else a new in-process one.
+func (a *app) deskLimiter() zohodesk.Limiter {
+	if a.orgLimiter != nil {
+		return a.orgLimiter
+	}
+	return NewDeskLimiter()
+}
+
+// unsafeRegionsEnv names the environment variable that gives the default
+// of --unsafe-zoho-region: entries separated by spaces or semicolons.
+const unsafeRegionsEnv = "DESKCONN_UNSAFE_ZOHO_REGIONS"
+
+// unsafeRegionsFlag adds the repeatable --unsafe-zoho-region to fs, with
+// its default from DESKCONN_UNSAFE_ZOHO_REGIONS.
+func unsafeRegionsFlag(fs *pflag.FlagSet, env *Env) {
+	def := strings.FieldsFunc(env.Getenv(unsafeRegionsEnv), func(r rune) bool { return r == ';' || unicode.IsSpace(r) })
+	fs.StringArrayVar(&env.UnsafeZohoRegions, "unsafe-zoho-region", def,
+		"UNSAFE, for the emulator and tests only: LOCATION=ACCOUNTS_URL,DESK_API_BASE sends the OAuth flow, client secrets and tokens of "+
+			"LOCATION to that endpoint instead of Zoho (repeatable; replaces a production region of the same LOCATION; "+
+			"env "+unsafeRegionsEnv+", entries separated by spaces or ';')")
+}
+
+// openRegions returns the production regions table plus the unsafe
+// entries, logging one warning per entry; without entries it is exactly
+// zohodesk.DefaultRegions.
+func openRegions(entries []string, log *slog.Logger) (*zohodesk.Regions, error) {
+	if len(entries) == 0 {
+		return zohodesk.DefaultRegions(), nil
+	}
+	extra := make([]zohodesk.Region, 0, len(entries))
+	for i, e := range entries {
+		r, err := parseUnsafeRegion(e)
+		if err != nil {
+			return nil, fmt.Errorf("--unsafe-zoho-region (entry %d): %w", i+1, err)
+		}
+		extra = append(extra, r)
+	}
+	for _, r := range extra {
+		log.Warn("UNSAFE: --unsafe-zoho-region sends this region's OAuth flow, client secrets and tokens to a non-production endpoint; use it only with the emulator or in tests",
+			"location", r.Location, "accounts_url", r.AccountsURL, "desk_api_base", r.DeskAPIBase)
+	}
+	return zohodesk.NewRegions(extra...), nil
+}
+
+// errUnsafeRegion is the cause of every refused --unsafe-zoho-region.
+var errUnsafeRegion = errors.New("want LOCATION=ACCOUNTS_URL,DESK_API_BASE")
+
+// parseUnsafeRegion parses "LOCATION=ACCOUNTS_URL,DESK_API_BASE", e.g.
+// "us=http://127.0.0.1:8443,http://127.0.0.1:8443/api/v1". LOCATION is 1 to
+// 16 lower-case letters, digits or '-'; ACCOUNTS_URL is an http(s) origin
+// (scheme and host, no path); DESK_API_BASE is an http(s) URL with a host
+// and an optional path. Neither may carry user info, a query or a
+// fragment; one trailing slash is dropped. Its errors never quote the
+// value, which could hold a password in a URL's user info.
+func parseUnsafeRegion(s string) (zohodesk.Region, error) {
+	loc, rest, ok := strings.Cut(strings.TrimSpace(s), "=")
+	if !ok {
+		return zohodesk.Region{}, errUnsafeRegion
+	}
+	if loc == "" || len(loc) > 16 || strings.TrimFunc(loc, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' }) != "" {
+		return zohodesk.Region{}, fmt.Errorf("LOCATION must be 1 to 16 lower-case letters, digits or '-' (like \"us\"): %w", errUnsafeRegion)
+	}
+	accounts, desk, ok := strings.Cut(rest, ",")
+	if !ok || strings.Contains(desk, ",") {
+		return zohodesk.Region{}, fmt.Errorf("location %s: %w", loc, errUnsafeRegion)
+	}
+	au, err := unsafeRegionURL(accounts)
+	if err != nil {
+		return zohodesk.Region{}, fmt.Errorf("location %s: ACCOUNTS_URL %w", loc, err)
+	}
+	if au.Path != "" {
+		return zohodesk.Region{}, fmt.Errorf("location %s: ACCOUNTS_URL must have no path (Zoho sends only scheme and host as accounts-server)", loc)
+	}
+	du, err := unsafeRegionURL(desk)
+	if err != nil {
+		return zohodesk.Region{}, fmt.Errorf("location %s: DESK_API_BASE %w", loc, err)
+	}
+	return zohodesk.Region{Location: loc, Name: "unsafe override of " + loc, AccountsURL: au.String(), DeskAPIBase: du.String()}, nil
+}
+
+// unsafeRegionURL parses an absolute http(s) URL with a host and nothing
+// but an optional path, without its trailing slash.
+func unsafeRegionURL(s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		return nil, errors.New("is not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, errors.New("must start with http:// or https://")
+	case u.Host == "" || u.Opaque != "":
+		return nil, errors.New("must have a host")
+	case u.User != nil:
+		return nil, errors.New("must not carry user info")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.RawFragment != "":
+		return nil, errors.New("must not have a query or fragment")
+	}
+	u.Host = strings.ToLower(u.Host)
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
 
 func openStore(ctx context.Context, env *Env) (store.Store, error) {
 	db := env.DB
@@ -153,7 +285,7 @@ func openKeyring(env *Env, log *slog.Logger) (*seal.Keyring, error) {
 // manager builds the connection manager for baseURL.
 func (a *app) manager(baseURL string) (*connection.Manager, error) {
 	opts := connection.Options{Store: a.store, Keyring: a.keyring, Regions: a.regions, BaseURL: baseURL, Logger: a.log, HTTPClient: a.zohoClient,
-		DeskLimiter: a.metrics.Limiter(NewDeskLimiter())}
+		DeskLimiter: a.metrics.Limiter(a.deskLimiter())}
 	if a.metrics != nil {
 		opts.OnDeskResponse = a.metrics.ObserveZoho
 		opts.OnRefresh = a.metrics.ObserveRefresh

@@ -24,6 +24,10 @@ type Env struct {
 	// Global flags.
 	DataDir string // DESKCONN_DATA_DIR
 	DB      string // DESKCONN_DB: a SQLite path or a postgres:// URL
+	// UnsafeZohoRegions are --unsafe-zoho-region values (default from
+	// DESKCONN_UNSAFE_ZOHO_REGIONS): non-production Zoho endpoints added
+	// to the regions table. See parseUnsafeRegion.
+	UnsafeZohoRegions []string
 }
 
 // ExitError makes a command exit with Code after printing nothing more.
@@ -68,6 +72,7 @@ func newRootCmd(env *Env) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&env.DataDir, "data-dir", defaultDataDir(env.Getenv), "directory for the embedded database and key file (env DESKCONN_DATA_DIR)")
 	root.PersistentFlags().StringVar(&env.DB, "db", env.Getenv("DESKCONN_DB"), "database: a SQLite file path or a postgres:// URL (env DESKCONN_DB; default DATA_DIR/deskconn.db)")
+	unsafeRegionsFlag(root.PersistentFlags(), env)
 	root.AddCommand(newVersionCmd(env))
 	root.AddCommand(newEmulatorCmd(env))
 	root.AddCommand(newServeCmd(env))

@@ -28,6 +28,18 @@ the REST API under /v1 (API-key authenticated), /healthz, /readyz and
 Prometheus metrics at /metrics.
 It prints a one-time login link for the connect page.
 
+With --db postgres://..., several serve processes can share one database
+behind a load balancer: token refreshes (one per expiry), idempotency keys
+and the per-organisation limit of Zoho Desk calls in flight hold across all
+of them.
+
+To run against "deskconn emulator" (or any non-production Zoho endpoint),
+add the global flag --unsafe-zoho-region, e.g.
+  --unsafe-zoho-region us=http://127.0.0.1:8443,http://127.0.0.1:8443/api/v1
+It replaces the production region of that location, so the OAuth flow,
+client secrets and tokens go to that endpoint; a warning is logged. Without
+it only Zoho's production data centres are accepted.
+
 With --demo it also runs the Zoho Desk emulator in process, connects a "demo"
 connection through the real OAuth flow, and prints an API key and a curl example.`,
 		Args: cobra.NoArgs,
