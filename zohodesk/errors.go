@@ -87,6 +87,12 @@ type APIError struct {
 	// Raw is the start of the response body (at most 2 KiB), with anything
 	// that looks like a token redacted.
 	Raw string
+	// Refreshed reports that this is a 401 INVALID_OAUTH after which the
+	// client obtained a new access token but did not resend the request,
+	// because its body was streamed and can be read only once (an upload).
+	// Sending the request again, with the content opened afresh, uses the
+	// new token.
+	Refreshed bool
 }
 
 // Error returns "zohodesk: METHOD PATH: STATUS CODE: message" and the field
@@ -193,6 +199,73 @@ func (e *TransportError) Is(target error) bool {
 
 // Temporary reports true: a transport failure may pass.
 func (e *TransportError) Temporary() bool { return true }
+
+// DecodeError means Zoho answered with a success status (2xx) but a body
+// the client could not decode: truncated JSON, an HTML page from a proxy or
+// a maintenance screen, a shape that does not fit the expected type. The
+// request was sent and Zoho (or something in front of it) answered, so a
+// write may have taken effect: its outcome is unknown.
+//
+// It matches ErrUnavailable with errors.Is (the fault is on Zoho's side),
+// never ErrRequestNotSent. It never holds the whole body: Excerpt is a short,
+// redacted start of it, for diagnosis.
+type DecodeError struct {
+	Method, Path string
+	// StatusCode is the (successful) HTTP status of the answer.
+	StatusCode int
+	// ContentType is the response's Content-Type header, as sent.
+	ContentType string
+	// RequestID is the request id response header, if Zoho sent one.
+	RequestID string
+	// Excerpt is the start of the body (at most maxDecodeExcerpt bytes,
+	// valid UTF-8), with anything that looks like a token redacted.
+	Excerpt string
+	// Err is the decoding error (it never contains the body).
+	Err error
+}
+
+// maxDecodeExcerpt bounds DecodeError.Excerpt.
+const maxDecodeExcerpt = 128
+
+// Error returns "zohodesk: METHOD PATH: undecodable STATUS response
+// (CONTENT-TYPE): cause". It names neither the body nor a token.
+func (e *DecodeError) Error() string {
+	ct := e.ContentType
+	if ct == "" {
+		ct = "no content type"
+	}
+	return fmt.Sprintf("zohodesk: %s %s: undecodable %d response (%s): %v", e.Method, e.Path, e.StatusCode, ct, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Is matches ErrUnavailable.
+func (e *DecodeError) Is(target error) bool { return target == ErrUnavailable }
+
+// RequestSent reports true: the request reached Zoho, which answered. For
+// a write this means the outcome is unknown, not "nothing happened".
+func (e *DecodeError) RequestSent() bool { return true }
+
+// Temporary reports true: a garbled answer may not repeat. Whether it is
+// safe to resend depends on the method, as for any answered request.
+func (e *DecodeError) Temporary() bool { return true }
+
+// newDecodeError builds a DecodeError, keeping only a short redacted
+// excerpt of body.
+func newDecodeError(method, path string, resp *http.Response, body []byte, err error) *DecodeError {
+	// Redact a longer prefix first, so that a token cut by the excerpt's
+	// end is still recognised and removed.
+	head := body[:min(len(body), maxRawError)]
+	ex := redact(strings.ToValidUTF8(string(head), "\uFFFD"))
+	if len(ex) > maxDecodeExcerpt {
+		ex = strings.ToValidUTF8(ex[:maxDecodeExcerpt], "")
+	}
+	return &DecodeError{
+		Method: method, Path: path, StatusCode: resp.StatusCode,
+		ContentType: resp.Header.Get("Content-Type"), RequestID: resp.Header.Get(HeaderRequestID),
+		Excerpt: ex, Err: err,
+	}
+}
 
 // ErrRequestNotSent is matched (errors.Is) by a *TransportError whose
 // MaybeSent is false.

@@ -52,7 +52,10 @@ type TicketAttachmentCreateOptions struct {
 // Create attaches the content of r to a ticket as fileName, streamed as the
 // multipart part "file" (never buffered whole). The request is never
 // retried, and not resent after a token refresh, because r can be read only
-// once. Too large a file is 413 (ErrTooLarge).
+// once: after a 401 INVALID_OAUTH followed by a successful refresh the
+// *APIError has Refreshed set, and the caller may call Create again with
+// the content opened afresh. Create has stopped reading r when it returns.
+// Too large a file is 413 (ErrTooLarge).
 //
 //desk:operation POST /api/v1/tickets/{ticketId}/attachments
 func (s *TicketAttachmentsService) Create(ctx context.Context, orgID, ticketID, fileName string, r io.Reader, opts *TicketAttachmentCreateOptions) (*TicketAttachment, *Response, error) {
@@ -69,7 +72,9 @@ func (s *TicketAttachmentsService) Create(ctx context.Context, orgID, ticketID, 
 	public := opts != nil && opts.IsPublic
 	q := url.Values{"isPublic": {strconv.FormatBool(public)}}
 	a := new(TicketAttachment)
-	resp, err := s.client.do(ctx, &request{method: http.MethodPost, tmpl: "tickets/{ticketId}/attachments", path: "tickets/" + id + "/attachments", query: q, orgID: orgID, withOrg: true, stream: multipartFile(fileName, r)}, a)
+	open, stop := multipartFile(fileName, r)
+	defer stop()
+	resp, err := s.client.do(ctx, &request{method: http.MethodPost, tmpl: "tickets/{ticketId}/attachments", path: "tickets/" + id + "/attachments", query: q, orgID: orgID, withOrg: true, stream: open}, a)
 	if err != nil {
 		return nil, resp, err
 	}

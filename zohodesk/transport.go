@@ -68,7 +68,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 		return res, nil
 	}
 	if err := json.Unmarshal(body, out); err != nil {
-		return res, fmt.Errorf("zohodesk: %s %s: decode response: %w", r.method, r.displayPath(c), err)
+		return res, newDecodeError(r.method, r.displayPath(c), resp, body, err)
 	}
 	return res, nil
 }
@@ -149,6 +149,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, func(), 
 			if r.stream == nil {
 				continue // the refresh retry does not use the retry budget
 			}
+			apiErr.Refreshed = true
 			return nil, nil, apiErr
 		}
 		wait, retry := c.retry.retryWait(attempt, attemptOutcome{method: r.method, rewinds: r.stream == nil, maybeSent: true, apiErr: apiErr})

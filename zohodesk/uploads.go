@@ -3,6 +3,7 @@ package zohodesk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -40,7 +41,9 @@ func (u *Upload) UnmarshalJSON(b []byte) error {
 // Create uploads the content of r as fileName, streamed as the multipart
 // part "file" (the file is never held in memory). The request is never
 // retried, and not resent after a token refresh, because r can be read only
-// once.
+// once: after a 401 INVALID_OAUTH followed by a successful refresh the
+// *APIError has Refreshed set, and the caller may call Create again with
+// the content opened afresh. Create has stopped reading r when it returns.
 //
 //desk:operation POST /api/v1/uploads
 func (s *UploadsService) Create(ctx context.Context, orgID, fileName string, r io.Reader) (*Upload, *Response, error) {
@@ -51,22 +54,37 @@ func (s *UploadsService) Create(ctx context.Context, orgID, fileName string, r i
 		return nil, nil, invalidf("upload: fileName and content are required")
 	}
 	u := new(Upload)
-	resp, err := s.client.do(ctx, &request{method: http.MethodPost, tmpl: "uploads", path: "uploads", orgID: orgID, withOrg: true, stream: multipartFile(fileName, r)}, u)
+	open, stop := multipartFile(fileName, r)
+	defer stop()
+	resp, err := s.client.do(ctx, &request{method: http.MethodPost, tmpl: "uploads", path: "uploads", orgID: orgID, withOrg: true, stream: open}, u)
 	if err != nil {
 		return nil, resp, err
 	}
 	return u, resp, nil
 }
 
-// multipartFile returns a one-shot body: a pipe fed by a goroutine that
-// writes r as the form part "file". The goroutine ends when r is drained or
-// when the transport closes the pipe (request done or failed).
-func multipartFile(fileName string, r io.Reader) func() (io.ReadCloser, string) {
-	return func() (io.ReadCloser, string) {
-		pr, pw := io.Pipe()
+// errUploadEnded closes an upload's pipe once the call is over.
+var errUploadEnded = errors.New("zohodesk: upload request ended")
+
+// multipartFile returns a one-shot body (open: a pipe fed by a goroutine
+// that writes r as the form part "file") and stop, which the caller runs
+// when the request is over: it closes the pipe and waits for the goroutine,
+// so that r is never read after the call returns (the caller may then
+// close r's source or open it again for a retry). If a Read of r is
+// blocked, stop waits for it to return.
+func multipartFile(fileName string, r io.Reader) (open func() (io.ReadCloser, string), stop func()) {
+	var (
+		pr   *io.PipeReader
+		done chan struct{}
+	)
+	open = func() (io.ReadCloser, string) {
+		var pw *io.PipeWriter
+		pr, pw = io.Pipe()
+		done = make(chan struct{})
 		mw := multipart.NewWriter(pw)
 		contentType := mw.FormDataContentType()
 		go func() {
+			defer close(done)
 			part, err := mw.CreateFormFile("file", fileName)
 			if err == nil {
 				_, err = io.Copy(part, r)
@@ -78,4 +96,12 @@ func multipartFile(fileName string, r io.Reader) func() (io.ReadCloser, string) 
 		}()
 		return pr, contentType
 	}
+	stop = func() {
+		if pr == nil {
+			return // never opened
+		}
+		pr.CloseWithError(errUploadEnded)
+		<-done
+	}
+	return open, stop
 }

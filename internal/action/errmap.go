@@ -41,8 +41,9 @@ const (
 // classify decides, from a handler's error, whether a write may have
 // happened. Only errors that prove nothing was written count as
 // nothingWritten: a Zoho 4xx answer, a request never sent, a local
-// validation or resolution error. Anything else (5xx, a request that may
-// have been sent, a timeout, an unexpected error) may have written.
+// validation or resolution error. Anything else (5xx, a 2xx answer that
+// could not be decoded, a request that may have been sent, a timeout, an
+// unexpected error) may have written.
 func classify(err error) outcome {
 	var unk *unknownOutcome
 	if errors.As(err, &unk) {
@@ -54,6 +55,10 @@ func classify(err error) outcome {
 			return maybeWritten
 		}
 		return nothingWritten
+	}
+	var dec *zohodesk.DecodeError
+	if errors.As(err, &dec) {
+		return maybeWritten // Zoho answered 2xx: the write may well have happened
 	}
 	var te *zohodesk.TransportError
 	if errors.As(err, &te) {
@@ -74,7 +79,8 @@ func classify(err error) outcome {
 //     connection manager's needs_reauth inside a transport error) passes
 //     through as is;
 //   - a *zohodesk.APIError maps by Zoho code, then by HTTP status;
-//   - transport failures and timeouts are unavailable;
+//   - a *zohodesk.DecodeError (a 2xx answer that could not be read),
+//     transport failures and timeouts are unavailable;
 //   - anything else is internal, with the cause kept in Err only.
 func mapError(a *Action, err error) *deskconn.Error {
 	var de *deskconn.Error
@@ -84,6 +90,12 @@ func mapError(a *Action, err error) *deskconn.Error {
 	var ae *zohodesk.APIError
 	if errors.As(err, &ae) {
 		return mapAPIError(a, ae)
+	}
+	var dec *zohodesk.DecodeError
+	if errors.As(err, &dec) {
+		return &deskconn.Error{Code: deskconn.CodeUnavailable, Err: err,
+			Message:  fmt.Sprintf("Zoho Desk answered with HTTP %d but a response that could not be read (truncated or not JSON); try again later", dec.StatusCode),
+			Upstream: &deskconn.Upstream{Status: dec.StatusCode, RequestID: dec.RequestID}}
 	}
 	var te *zohodesk.TransportError
 	switch {

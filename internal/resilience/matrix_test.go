@@ -78,13 +78,6 @@ var matrixFaults = []struct {
 		faults: []emulator.Fault{{Kind: emulator.FaultStatus, PathPrefix: "/oauth/v2/token", Status: 500}}},
 }
 
-// decodeFaults are the faults whose bodies cannot be decoded. Finding
-// (reported to the zohodesk and action owners): the zohodesk client returns
-// an untyped decode error for them, which the registry maps to "internal";
-// "unavailable" would say that Zoho, not deskconn, misbehaved. Until that
-// changes the matrix accepts either code for these faults and no other.
-var decodeFaults = map[string]bool{"truncated_json": true, "wrong_content_type": true}
-
 // callDeadline bounds every call of the matrix.
 const callDeadline = 20 * time.Second
 
@@ -166,7 +159,7 @@ func TestFaultMatrix(t *testing.T) {
 			t.Errorf("%s: error %v (%T) is not a *deskconn.Error", name, c.err, c.err)
 			continue
 		}
-		if de.Code == deskconn.CodeInternal && !(decodeFaults[c.fault] && strings.HasPrefix(c.err.Error(), "internal: internal error")) {
+		if de.Code == deskconn.CodeInternal {
 			t.Errorf("%s: a Zoho fault was reported as an internal error: %v", name, c.err)
 		}
 		if strings.Contains(c.err.Error(), emulator.DemoClientSecret) {
