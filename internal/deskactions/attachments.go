@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/deskconn/deskconn/internal/action"
+	"github.com/deskconn/deskconn/internal/filedata"
 	"github.com/deskconn/deskconn/zohodesk"
 )
 
@@ -42,10 +43,13 @@ func attachmentActions(deps Deps) []*action.Action {
 					Query: map[string][]string{"isPublic": {boolText(in.Params.IsPublic)}}, Body: filePlan(f),
 				})
 			}
-			a, resp, err := call.Desk.TicketAttachments.Create(ctx, org, id, f.Name, f.Body, &zohodesk.TicketAttachmentCreateOptions{IsPublic: in.Params.IsPublic})
-			if resp != nil {
-				call.SetRequestID(resp.RequestID)
-			}
+			a, err := sendFile(ctx, deps, FileInput{FileName: in.FileName, FileData: in.FileData}, "", f, func(f *filedata.File) (*zohodesk.TicketAttachment, error) {
+				a, resp, err := call.Desk.TicketAttachments.Create(ctx, org, id, f.Name, f.Body, &zohodesk.TicketAttachmentCreateOptions{IsPublic: in.Params.IsPublic})
+				if resp != nil {
+					call.SetRequestID(resp.RequestID)
+				}
+				return a, err
+			})
 			if err != nil {
 				return AttachmentOutput{}, ticketNotFound(fileError(err, "/fileData"), in.TicketSelector, id)
 			}

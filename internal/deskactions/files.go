@@ -2,6 +2,7 @@ package deskactions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/deskconn/deskconn/internal/action"
 	"github.com/deskconn/deskconn/internal/egress"
 	"github.com/deskconn/deskconn/internal/filedata"
+	"github.com/deskconn/deskconn/zohodesk"
 )
 
 // openFile opens an inline file (URL through the SSRF guard, or base64) and
@@ -106,12 +108,36 @@ func uploadFile(ctx context.Context, deps Deps, call *action.Call, org string, i
 		return "", err
 	}
 	defer f.Body.Close()
-	u, resp, err := call.Desk.Uploads.Create(ctx, org, f.Name, f.Body)
-	if resp != nil {
-		call.SetRequestID(resp.RequestID)
-	}
+	u, err := sendFile(ctx, deps, in, at, f, func(f *filedata.File) (*zohodesk.Upload, error) {
+		u, resp, err := call.Desk.Uploads.Create(ctx, org, f.Name, f.Body)
+		if resp != nil {
+			call.SetRequestID(resp.RequestID)
+		}
+		return u, err
+	})
 	if err != nil {
 		return "", fileError(err, at+"/fileData")
 	}
 	return u.ID, nil
+}
+
+// sendFile calls send with the opened file f. The client cannot resend a
+// streamed upload after refreshing an access token that died mid-call, so
+// when send fails with 401 INVALID_OAUTH after the client refreshed the
+// token (zohodesk.APIError.Refreshed; Zoho refused the request, so nothing
+// was stored), the file is opened again from in (base64 is re-read, a URL
+// is fetched again through the SSRF guard) and send runs exactly once more.
+// The caller still closes f; the reopened file is closed here.
+func sendFile[T any](ctx context.Context, deps Deps, in FileInput, at string, f *filedata.File, send func(*filedata.File) (T, error)) (T, error) {
+	out, err := send(f)
+	var ae *zohodesk.APIError
+	if err == nil || !errors.As(err, &ae) || !ae.Refreshed {
+		return out, err
+	}
+	g, oerr := openFile(ctx, deps, in, at)
+	if oerr != nil {
+		return out, oerr
+	}
+	defer g.Body.Close()
+	return send(g)
 }

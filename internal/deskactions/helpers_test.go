@@ -36,14 +36,22 @@ type testEnv struct {
 
 func newTestEnv(t testing.TB, deps Deps, opts emulator.Options) *testEnv {
 	t.Helper()
+	return newTestEnvTokens(t, deps, opts, func(_, _, access string) zohodesk.TokenSource { return zohodesk.StaticToken(access) })
+}
+
+// newTestEnvTokens is newTestEnv with the client's token source built by
+// tokens from the emulator's URL (its accounts server) and a freshly
+// minted refresh and access token.
+func newTestEnvTokens(t testing.TB, deps Deps, opts emulator.Options, tokens func(accountsURL, refresh, access string) zohodesk.TokenSource) *testEnv {
+	t.Helper()
 	emu := emulator.New(opts)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
-	_, access, err := emu.MintToken(emulator.DemoClientID, emulator.DemoUser, emulator.DemoOrgID, allScopes)
+	refresh, access, err := emu.MintToken(emulator.DemoClientID, emulator.DemoUser, emulator.DemoOrgID, allScopes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	desk, err := zohodesk.New(zohodesk.Config{BaseURL: srv.URL + "/api/v1", Tokens: zohodesk.StaticToken(access),
+	desk, err := zohodesk.New(zohodesk.Config{BaseURL: srv.URL + "/api/v1", Tokens: tokens(srv.URL, refresh, access),
 		Retry: zohodesk.RetryPolicy{MaxAttempts: 1}})
 	if err != nil {
 		t.Fatal(err)
