@@ -41,7 +41,9 @@ func TestSealOpenRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Seal(%d bytes) = %v", len(pt), err)
 		}
-		if len(pt) > 0 && bytes.Contains(ct, pt) {
+		// Short plaintexts occur in random bytes by chance (a 1-byte one in
+		// about 1 of 9 ciphertexts), so only long ones can be checked.
+		if len(pt) >= 8 && bytes.Contains(ct, pt) {
 			t.Errorf("Seal(%d bytes) contains the plaintext", len(pt))
 		}
 		if ct[0] != Version || ct[1] != 2 || string(ct[2:4]) != "k1" {
