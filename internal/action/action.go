@@ -3,7 +3,6 @@ package action
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -96,7 +95,6 @@ type Action struct {
 	outJSON    json.RawMessage
 	decode     func(raw []byte) (any, error)
 	options    func(v any) WriteOptions
-	hash       func(v any) ([]byte, error)
 	describe   func(v any) string
 	run        func(ctx context.Context, call *Call, v any) (json.RawMessage, error)
 	outputType reflect.Type
@@ -171,10 +169,12 @@ func define[In, Out any](name string, info Info, handler func(ctx context.Contex
 		name: name, info: info, in: in, out: out, inJSON: inJSON, outJSON: outJSON,
 		outputType: reflect.TypeFor[Out](),
 		decode: func(raw []byte) (any, error) {
-			dec := json.NewDecoder(bytes.NewReader(raw))
-			dec.DisallowUnknownFields()
+			// json.Unmarshal reads raw in place (a json.Decoder would copy
+			// it whole into its buffer first). Unknown fields need no
+			// check here: the schema of every struct forbids them
+			// (additionalProperties: false) and validation runs first.
 			var v In
-			if err := dec.Decode(&v); err != nil {
+			if err := json.Unmarshal(raw, &v); err != nil {
 				return nil, fmt.Errorf("decode %s input: %w", name, err)
 			}
 			return &v, nil
@@ -184,18 +184,6 @@ func define[In, Out any](name string, info Info, handler func(ctx context.Contex
 				return *o.writeOptions()
 			}
 			return WriteOptions{}
-		},
-		hash: func(v any) ([]byte, error) {
-			c := *v.(*In)
-			if o, ok := any(&c).(writeOptioner); ok {
-				*o.writeOptions() = WriteOptions{}
-			}
-			b, err := json.Marshal(c)
-			if err != nil {
-				return nil, fmt.Errorf("hash %s input: %w", name, err)
-			}
-			sum := sha256.Sum256(b)
-			return sum[:], nil
 		},
 		describe: func(v any) string {
 			if d, ok := v.(Describer); ok {

@@ -30,7 +30,7 @@ func (r *Registry) idempotent(ctx context.Context, t Target, a *Action, call *Ca
 		return nil, deskconn.Invalid("this server does not keep idempotency keys",
 			deskconn.FieldError{Pointer: "/idempotencyKey", Code: problemInvalid, Message: "is not supported by this server; remove it"})
 	}
-	hash, err := a.hash(v)
+	hash, err := hashInput(v)
 	if err != nil {
 		return nil, &deskconn.Error{Code: deskconn.CodeInternal, Message: "internal error", Err: err}
 	}

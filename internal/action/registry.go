@@ -232,6 +232,7 @@ func (r *Registry) invoke(ctx context.Context, t Target, a *Action, raw json.Raw
 	if verr := validateInput(a.in, obj); verr != nil {
 		return nil, verr
 	}
+	obj = nil // let the parsed tree go before the input is decoded into In
 	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
 		raw = json.RawMessage("{}")
 	}

@@ -84,6 +84,13 @@ func parseJSON(raw []byte) (any, error) {
 	if !utf8.Valid(raw) {
 		return nil, errors.New("the text is not valid UTF-8")
 	}
+	// Well-formed input (the usual case) is scanned in place; anything
+	// else is parsed again by json.Decoder, for its error message.
+	if json.Valid(raw) {
+		if v, end, err := scanValue(raw, 0, 0); err == nil && skipSpace(raw, end) == len(raw) {
+			return v, nil
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	v, err := parseValue(dec, 0)
