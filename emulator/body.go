@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -24,7 +25,7 @@ type jsonBody struct {
 // readJSON reads c's body as a JSON object, writing 413/415/400/422 itself
 // and returning false when it cannot.
 func (c *call) readJSON() (*jsonBody, bool) {
-	data, ok := c.readBody(c.e.opts.MaxBodyBytes)
+	data, ok := c.readBody()
 	if !ok {
 		return nil, false
 	}
@@ -47,18 +48,46 @@ func (c *call) readJSON() (*jsonBody, bool) {
 	return b, true
 }
 
-// readBody reads at most limit bytes; over the cap it writes 413.
-func (c *call) readBody(limit int64) ([]byte, bool) {
-	data, err := io.ReadAll(io.LimitReader(c.r.Body, limit+1))
+// readRequestBody reads the request body for rt into c (body and bodyErr,
+// or file for multipart routes). It does I/O and must be called without
+// the state lock held. GET requests carry no body and are not read.
+func (c *call) readRequestBody(rt *route) {
+	if c.r.Method == http.MethodGet || c.r.Body == nil {
+		return
+	}
+	if rt.multipart {
+		c.file = readFilePart(c.r, c.e.opts.MaxAttachmentBytes)
+		return
+	}
+	c.body, c.bodyErr = readCapped(c.r.Body, c.e.opts.MaxBodyBytes)
+}
+
+// readCapped reads all of r if it holds at most limit bytes; otherwise it
+// stops after limit+1 bytes and returns errTooLarge.
+func readCapped(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
+// readBody returns the body read by readRequestBody; when it could not be
+// read or was over MaxBodyBytes it writes 400 or 413 and returns false.
+// It does no I/O, so handlers call it under the state lock.
+func (c *call) readBody() ([]byte, bool) {
+	switch {
+	case errors.Is(c.bodyErr, errTooLarge):
+		writeZohoError(c.out, http.StatusRequestEntityTooLarge, "RESOURCE_SIZE_EXCEEDED", "", nil)
+		return nil, false
+	case c.bodyErr != nil:
 		writeZohoError(c.out, http.StatusBadRequest, "BAD_REQUEST", "The request body could not be read.", nil)
 		return nil, false
 	}
-	if int64(len(data)) > limit {
-		writeZohoError(c.out, http.StatusRequestEntityTooLarge, "RESOURCE_SIZE_EXCEEDED", "", nil)
-		return nil, false
-	}
-	return data, true
+	return c.body, true
 }
 
 var errEmptyPayload = errors.New("empty payload")

@@ -361,7 +361,7 @@ func (e *Emulator) deactivateAgent(c *call) {
 		return
 	}
 	if len(c.r.Header.Get("Content-Length")) > 0 && c.r.ContentLength > 0 {
-		if _, ok := c.readBody(c.e.opts.MaxBodyBytes); !ok {
+		if _, ok := c.readBody(); !ok {
 			return
 		}
 	}

@@ -10,18 +10,33 @@ import (
 	"strconv"
 )
 
-// readFilePart reads the multipart part named "file", enforcing
-// MaxAttachmentBytes. It writes the error response and returns false when
-// it cannot.
-func (c *call) readFilePart() (name, contentType string, data []byte, ok bool) {
-	mt, params, err := mime.ParseMediaType(c.r.Header.Get("Content-Type"))
+// filePart is the "file" part of a multipart body, or why there is none.
+type filePart struct {
+	name, contentType string
+	data              []byte
+	err               error // errUnsupportedMedia, errTooLarge, errNoFile or a parse error
+}
+
+// readFilePart reads the multipart part named "file" of r's body, enforcing
+// limit (MaxAttachmentBytes). It does I/O and must be called without the
+// state lock held.
+func readFilePart(r *http.Request, limit int64) filePart {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return filePart{err: errUnsupportedMedia}
+	}
+	name, contentType, data, err := parseFilePart(io.LimitReader(r.Body, limit+64<<10), params["boundary"], limit)
+	return filePart{name: name, contentType: contentType, data: data, err: err}
+}
+
+// filePart returns the file read by readRequestBody; when there is none it
+// writes Zoho's error (415, 413, 422 or 400) and returns false. It does no
+// I/O, so handlers call it under the state lock.
+func (c *call) filePart() (name, contentType string, data []byte, ok bool) {
+	switch err := c.file.err; {
+	case errors.Is(err, errUnsupportedMedia):
 		writeZohoError(c.out, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "", nil)
 		return "", "", nil, false
-	}
-	limit := c.e.opts.MaxAttachmentBytes
-	name, contentType, data, err = parseFilePart(io.LimitReader(c.r.Body, limit+64<<10), params["boundary"], limit)
-	switch {
 	case errors.Is(err, errTooLarge):
 		writeZohoError(c.out, http.StatusRequestEntityTooLarge, "RESOURCE_SIZE_EXCEEDED", "", nil)
 		return "", "", nil, false
@@ -32,12 +47,13 @@ func (c *call) readFilePart() (name, contentType string, data []byte, ok bool) {
 		writeZohoError(c.out, http.StatusBadRequest, "BAD_REQUEST", "The multipart body is malformed.", nil)
 		return "", "", nil, false
 	}
-	return name, contentType, data, true
+	return c.file.name, c.file.contentType, c.file.data, true
 }
 
 var (
-	errTooLarge = errors.New("file too large")
-	errNoFile   = errors.New("no file part")
+	errTooLarge         = errors.New("body too large")
+	errNoFile           = errors.New("no file part")
+	errUnsupportedMedia = errors.New("not a multipart/form-data body")
 )
 
 // parseFilePart returns the first part named "file" of a multipart body.
@@ -104,9 +120,7 @@ func (e *Emulator) createAttachment(c *call) {
 		notFound(c.out)
 		return
 	}
-	// Parse outside the state lock would be nicer; bodies are capped, so
-	// holding the lock while reading is bounded.
-	name, ct, data, ok := c.readFilePart()
+	name, ct, data, ok := c.filePart() // read before the lock was taken
 	if !ok {
 		return
 	}
@@ -172,7 +186,7 @@ func (e *Emulator) attachmentContent(c *call) {
 }
 
 func (e *Emulator) upload(c *call) {
-	name, ct, data, ok := c.readFilePart()
+	name, ct, data, ok := c.filePart() // read before the lock was taken
 	if !ok {
 		return
 	}
