@@ -1,6 +1,7 @@
 package restapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -251,18 +252,19 @@ func readActionBody(w http.ResponseWriter, r *http.Request, max int64) (json.Raw
 			return nil, &bodyError{http.StatusUnsupportedMediaType, deskconn.Errorf(deskconn.CodeInvalid, "send the action input as application/json")}
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
-	var raw json.RawMessage
-	err := dec.Decode(&raw)
+	// Read the body once into a buffer sized from Content-Length: a large
+	// base64 file then costs one copy here, not the decoder's doubling
+	// buffer plus a RawMessage copy.
+	body, err := readCapped(http.MaxBytesReader(w, r.Body, max), r.ContentLength, max)
 	if err == nil {
-		// Exactly one value: only white space may follow it.
-		if _, err = dec.Token(); err == io.EOF {
-			return raw, nil
-		} else if err == nil {
-			err = errTrailing
+		trimmed := bytes.TrimSpace(body)
+		if len(trimmed) == 0 {
+			return json.RawMessage("{}"), nil
 		}
-	} else if errors.Is(err, io.EOF) {
-		return json.RawMessage("{}"), nil
+		if json.Valid(trimmed) { // exactly one value, white space around it
+			return json.RawMessage(trimmed), nil
+		}
+		err = describeInvalidJSON(body)
 	}
 	var mbe *http.MaxBytesError
 	var se *json.SyntaxError
@@ -278,7 +280,7 @@ func readActionBody(w http.ResponseWriter, r *http.Request, max int64) (json.Raw
 			"the body is not valid JSON: it ends in the middle of a value; send one JSON object")}
 	case errors.Is(err, errTrailing):
 		return nil, &bodyError{http.StatusBadRequest, deskconn.Errorf(deskconn.CodeInvalid,
-			"the body has data after the JSON value (at byte %d); send exactly one JSON object", dec.InputOffset())}
+			"the body has data after the JSON value (%s); send exactly one JSON object", err.Error())}
 	default:
 		// The connection broke or the request was cancelled while the
 		// body streamed in.
@@ -287,6 +289,46 @@ func readActionBody(w http.ResponseWriter, r *http.Request, max int64) (json.Raw
 }
 
 var errTrailing = errors.New("data after the JSON value")
+
+// trailingError is errTrailing with the offset where the extra data starts.
+type trailingError struct{ offset int64 }
+
+func (e *trailingError) Error() string        { return fmt.Sprintf("at byte %d", e.offset) }
+func (e *trailingError) Is(target error) bool { return target == errTrailing }
+
+// readCapped reads all of r (already capped by http.MaxBytesReader),
+// allocating once when the declared length is known and within the cap.
+func readCapped(r io.Reader, declared, max int64) ([]byte, error) {
+	if declared < 0 || declared > max {
+		declared = 0
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, declared+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
+}
+
+// describeInvalidJSON returns the error a streaming decoder gives for body,
+// known not to be exactly one JSON value: a *json.SyntaxError,
+// io.ErrUnexpectedEOF, or a *trailingError.
+func describeInvalidJSON(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var v json.RawMessage
+	if err := dec.Decode(&v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	off := dec.InputOffset()
+	if _, err := dec.Token(); err != nil && !errors.Is(err, io.EOF) {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return &trailingError{offset: off}
+		}
+		return err
+	}
+	return &trailingError{offset: off}
+}
 
 // writeStatusProblem renders de as WriteError does, with the given status
 // in place of StatusOf's. Only codes without a retry-after are re-mapped
