@@ -49,6 +49,10 @@ const (
 	// refreshTimeout bounds one token-endpoint round trip made on behalf of
 	// many waiting callers.
 	refreshTimeout = 30 * time.Second
+	// refreshFlightTimeout bounds a whole refresh: waiting for the
+	// deployment-wide refresh lock (a crashed holder's SQLite lease lasts
+	// 10 s) plus one token-endpoint round trip.
+	refreshFlightTimeout = 2 * refreshTimeout
 )
 
 // The columns sealed values are bound to (seal.AAD.Column).

@@ -99,7 +99,7 @@ func (m *Manager) cached(connID string) (string, bool) {
 // (each caller still stops waiting when its own ctx ends).
 func (m *Manager) fresh(ctx context.Context, tenantID, connID, stale string) (string, error) {
 	ch := m.group.DoChan(connID+"\x00"+stale, func() (any, error) {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshFlightTimeout)
 		defer cancel()
 		return m.refreshLocked(fctx, tenantID, connID, stale)
 	})

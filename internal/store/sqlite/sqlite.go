@@ -34,7 +34,7 @@ var migrations embed.FS
 // DefaultLockLease is how long a refresh-lock lease lasts before another
 // process may take it over (a crashed holder blocks others at most this
 // long). A live holder renews it every third of the lease.
-const DefaultLockLease = 30 * time.Second
+const DefaultLockLease = 10 * time.Second
 
 // Store is the SQLite implementation of store.Store. It is safe for
 // concurrent use; build it with Open.
