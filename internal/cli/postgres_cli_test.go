@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,58 +12,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/deskconn/deskconn/internal/store"
 	"github.com/deskconn/deskconn/internal/store/postgres"
+	"github.com/deskconn/deskconn/internal/store/postgres/pgtest"
 )
-
-// pgSchemaDSN returns DESKCONN_TEST_POSTGRES_DSN with search_path set to a
-// fresh schema, dropped when the test ends; it skips the test when the
-// variable is unset.
-func pgSchemaDSN(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("DESKCONN_TEST_POSTGRES_DSN")
-	if base == "" {
-		t.Skip("DESKCONN_TEST_POSTGRES_DSN is not set")
-	}
-	schema := "deskconn_cli_" + store.NewID("s")[2:]
-	admin, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect to DESKCONN_TEST_POSTGRES_DSN: %v", err)
-	}
-	defer admin.Close(context.WithoutCancel(t.Context()))
-	if _, err := admin.Exec(t.Context(), `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema: %v", err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("DESKCONN_TEST_POSTGRES_DSN must be a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // --db postgres://... carries the whole CLI flow (apikeys create,
 // connections add, connect, show, run) into Postgres, and nothing into the
 // data directory's SQLite file.
 func TestPostgresCLIFlow(t *testing.T) {
-	dsn := pgSchemaDSN(t)
+	dsn := pgtest.DSN(t, "deskconn_cli")
 	u := newUnsafeEnv(t)
 	u.vars["DESKCONN_DB"] = dsn
 	flags := []string{"--unsafe-zoho-region", u.region}
@@ -119,7 +76,7 @@ func TestPostgresCLIFlow(t *testing.T) {
 // slots held by one process (app) are missing in another; with SQLite it is
 // the in-process one.
 func TestPostgresDeskLimiterIsDeploymentWide(t *testing.T) {
-	dsn := pgSchemaDSN(t)
+	dsn := pgtest.DSN(t, "deskconn_cli")
 	u := newUnsafeEnv(t)
 	open := func(db string) *app {
 		env := &Env{Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, Getenv: func(k string) string { return u.vars[k] }, DataDir: u.dir, DB: db}

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/deskconn/deskconn/emulator"
 	"github.com/deskconn/deskconn/internal/connection"
 	"github.com/deskconn/deskconn/internal/store/postgres"
+	"github.com/deskconn/deskconn/internal/store/postgres/pgtest"
 	"github.com/deskconn/deskconn/zohodesk"
 )
 
@@ -19,10 +19,7 @@ import (
 // two store handles of one Postgres database, 1,000 concurrent token
 // requests between them on an expired token → exactly 1 token call.
 func TestTwoManagersOnePostgresOneRefresh(t *testing.T) {
-	dsn := os.Getenv("DESKCONN_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("DESKCONN_TEST_POSTGRES_DSN is unset")
-	}
+	dsn := pgtest.DSN(t, "deskconn_conn")
 	t.Parallel()
 	e := newEnv(t, envOpts{emu: emulator.Options{DefaultUser: emulator.SingleOrgUser}})
 	var managers []*connection.Manager

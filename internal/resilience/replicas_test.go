@@ -3,19 +3,15 @@ package resilience
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/deskconn/deskconn/emulator"
 	"github.com/deskconn/deskconn/internal/cli"
-	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/store/postgres/pgtest"
 )
 
 // Several-replicas test size.
@@ -29,47 +25,6 @@ const (
 	// from the three replicas overlap.
 	replicaLatency = 15 * time.Millisecond
 )
-
-// pgSchemaDSN returns DESKCONN_TEST_POSTGRES_DSN with search_path set to a
-// fresh schema, dropped when the test ends; it skips the test when the
-// variable is unset.
-func pgSchemaDSN(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("DESKCONN_TEST_POSTGRES_DSN")
-	if base == "" {
-		t.Skip("DESKCONN_TEST_POSTGRES_DSN is not set")
-	}
-	schema := "deskconn_replicas_" + store.NewID("s")[2:]
-	admin, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect to DESKCONN_TEST_POSTGRES_DSN: %v", err)
-	}
-	defer admin.Close(context.WithoutCancel(t.Context()))
-	if _, err := admin.Exec(t.Context(), `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema: %v", err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("DESKCONN_TEST_POSTGRES_DSN must be a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // TestReplicasShareOnePostgres runs three `deskconn serve` processes on one
 // Postgres schema against one emulator whose per-org concurrency limit is
@@ -87,7 +42,7 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("replicas test skipped in -short mode")
 	}
-	dsn := pgSchemaDSN(t)
+	dsn := pgtest.DSN(t, "deskconn_replicas")
 	connectBase := "http://" + freeLoopbackAddr(t)
 	p := newProcEnv(t, emulator.Options{
 		MaxConcurrent:  cli.OrgConcurrency,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/deskconn/deskconn/emulator"
+	"github.com/deskconn/deskconn/internal/store/postgres/pgtest"
 	"github.com/deskconn/deskconn/zohodesk"
 )
 
@@ -19,7 +20,7 @@ var _ zohodesk.Limiter = (*OrgLimiter)(nil)
 // with an OrgLimiter of concurrency limit.
 func openReplicas(t *testing.T, n, limit int) []*OrgLimiter {
 	t.Helper()
-	dsn := testDSN(t)
+	dsn := pgtest.DSN(t, "deskconn_test")
 	var out []*OrgLimiter
 	for range n {
 		s, err := Open(t.Context(), dsn)

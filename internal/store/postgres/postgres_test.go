@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -13,50 +11,9 @@ import (
 
 	"github.com/deskconn/deskconn/internal/seal"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/store/postgres/pgtest"
 	"github.com/deskconn/deskconn/internal/store/storetest"
-	"github.com/jackc/pgx/v5"
 )
-
-// testDSN returns a DSN whose search_path is a fresh schema, dropped when
-// the test ends, so parallel tests and packages never share tables. The
-// test is skipped only when DESKCONN_TEST_POSTGRES_DSN is unset.
-func testDSN(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("DESKCONN_TEST_POSTGRES_DSN")
-	if base == "" {
-		t.Skip("DESKCONN_TEST_POSTGRES_DSN is not set")
-	}
-	schema := "deskconn_test_" + store.NewID("s")[2:]
-	admin, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect to DESKCONN_TEST_POSTGRES_DSN: %v", err)
-	}
-	defer admin.Close(context.WithoutCancel(t.Context()))
-	if _, err := admin.Exec(t.Context(), `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema: %v", err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("DESKCONN_TEST_POSTGRES_DSN must be a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 func openDSN(t *testing.T, dsn string, opts ...Option) *Store {
 	t.Helper()
@@ -70,13 +27,13 @@ func openDSN(t *testing.T, dsn string, opts ...Option) *Store {
 
 func TestAcceptance(t *testing.T) {
 	t.Parallel()
-	dsn := testDSN(t)
+	dsn := pgtest.DSN(t, "deskconn_test")
 	storetest.Run(t, func(t *testing.T) store.Store { return openDSN(t, dsn) })
 }
 
 func TestOpenConcurrentMigrations(t *testing.T) {
 	t.Parallel()
-	dsn := testDSN(t)
+	dsn := pgtest.DSN(t, "deskconn_test")
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -116,7 +73,7 @@ func TestOpenHidesDSN(t *testing.T) {
 // it through its context.
 func TestRefreshLockSessionLost(t *testing.T) {
 	t.Parallel()
-	dsn := testDSN(t)
+	dsn := pgtest.DSN(t, "deskconn_test")
 	s := openDSN(t, dsn, WithLockWatch(50*time.Millisecond))
 	ctx := t.Context()
 	err := s.WithRefreshLock(ctx, "conn_kill", func(fctx context.Context) error {
@@ -153,7 +110,7 @@ func TestRefreshLockSessionLost(t *testing.T) {
 // in any table.
 func TestNoPlaintextAtRest(t *testing.T) {
 	t.Parallel()
-	s := openDSN(t, testDSN(t))
+	s := openDSN(t, pgtest.DSN(t, "deskconn_test"))
 	ctx := t.Context()
 	key, err := seal.GenerateKey()
 	if err != nil {

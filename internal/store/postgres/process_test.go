@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/deskconn/deskconn/internal/store/postgres/pgtest"
 )
 
 // TestHelperHoldLock is not a test: run as a child process (see
@@ -62,7 +64,7 @@ func startHolder(t *testing.T, dsn string) (*exec.Cmd, func()) {
 // process killed while holding it releases it with its session.
 func TestRefreshLockAcrossProcesses(t *testing.T) {
 	t.Parallel()
-	dsn := testDSN(t)
+	dsn := pgtest.DSN(t, "deskconn_test")
 	s := openDSN(t, dsn)
 
 	for _, crash := range []bool{false, true} {
