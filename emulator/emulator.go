@@ -159,6 +159,10 @@ type Emulator struct {
 	faults   []*Fault
 	log      []RequestRecord
 	counters Counters
+	// scratch is reused by handlers that sort matching tickets, so that a
+	// request over 100k tickets allocates no per-ticket memory. Guarded by
+	// mu; empty (but with capacity) between requests.
+	scratch []*ticket
 }
 
 // New returns an emulator configured by opts, seeded unless opts.NoSeed.

@@ -3,7 +3,7 @@ package emulator
 import (
 	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +24,7 @@ func (c *call) statusType(t *ticket) string {
 // ticketDetail is the full ticket (create/get/update response).
 func (c *call) ticketDetail(t *ticket) map[string]any {
 	return map[string]any{
-		"id": t.ID, "ticketNumber": strconv.FormatInt(t.Number, 10), "subject": t.Subject, "description": ns(t.Description),
+		"id": t.ID, "ticketNumber": t.number(), "subject": t.Subject, "description": ns(t.Description),
 		"status": t.Status, "statusType": c.statusType(t), "priority": ns(t.Priority), "channel": ns(t.Channel), "channelCode": nil,
 		"classification": ns(t.Classification), "category": ns(t.Category), "subCategory": ns(t.SubCategory), "language": ns(t.Language),
 		"departmentId": t.DepartmentID, "contactId": t.ContactID, "accountId": ns(t.AccountID), "productId": ns(t.ProductID),
@@ -256,13 +256,17 @@ func (e *Emulator) listTickets(c *call) {
 			page = append(page, t)
 		}
 	} else {
-		// Other keys need a sort of the matches (pointers only).
-		var all []*ticket
+		// Other keys need a sort of the matches: pointers only, in the
+		// emulator's reusable scratch slice (handlers run under the state
+		// lock), so a request allocates no memory proportional to the
+		// ticket count.
+		all := e.scratch[:0]
 		for _, t := range c.org.ticketOrder {
 			if f.match(t) {
 				all = append(all, t)
 			}
 		}
+		defer func() { clear(all); e.scratch = all[:0] }()
 		get := func(t *ticket) time.Time {
 			switch key {
 			case "dueDate":
@@ -274,15 +278,18 @@ func (e *Emulator) listTickets(c *call) {
 			}
 			return t.CustomerResponse
 		}
-		sort.SliceStable(all, func(i, j int) bool {
-			a, b := get(all[i]), get(all[j])
-			if a.IsZero() != b.IsZero() { // nulls last either way
-				return b.IsZero()
+		slices.SortStableFunc(all, func(x, y *ticket) int {
+			a, b := get(x), get(y)
+			switch {
+			case a.IsZero() != b.IsZero(): // nulls last either way
+				if a.IsZero() {
+					return 1
+				}
+				return -1
+			case desc:
+				return b.Compare(a)
 			}
-			if desc {
-				return a.After(b)
-			}
-			return a.Before(b)
+			return a.Compare(b)
 		})
 		lo, hi := window(len(all), from, limit)
 		page = all[lo:hi]
@@ -619,61 +626,31 @@ func (e *Emulator) searchTickets(c *call) {
 			ranges[i] = [2]time.Time{ta, tb}
 		}
 	}
-	getters := map[string]func(*ticket) string{
-		"id": func(t *ticket) string { return t.ID }, "ticketNumber": func(t *ticket) string { return strconv.FormatInt(t.Number, 10) },
-		"subject": func(t *ticket) string { return t.Subject }, "description": func(t *ticket) string { return t.Description },
-		"email": func(t *ticket) string { return t.Email }, "phone": func(t *ticket) string { return t.Phone },
-		"contactId": func(t *ticket) string { return t.ContactID }, "productId": func(t *ticket) string { return t.ProductID },
-		"departmentId": func(t *ticket) string { return t.DepartmentID }, "assigneeId": func(t *ticket) string { return t.AssigneeID },
-		"priority": func(t *ticket) string { return t.Priority }, "channel": func(t *ticket) string { return t.Channel },
-		"category": func(t *ticket) string { return t.Category },
-		"contactName": func(t *ticket) string {
-			if ct := c.org.contacts[t.ContactID]; ct != nil {
-				return ct.fullName()
+	match := c.ticketSearchMatcher(ranges)
+	// Memory per request stays bounded at any ticket count: the scan makes
+	// no per-ticket garbage, relevance order (= creation order) keeps only
+	// the page, and the other orders sort pointers in the emulator's
+	// reusable scratch slice (safe: handlers run under the state lock).
+	var page []*ticket
+	count := 0
+	if key := strings.TrimPrefix(sortBy, "-"); key == "" || key == "relevance" {
+		page = make([]*ticket, 0, min(limit, 100))
+		for _, t := range c.org.ticketOrder {
+			if !match(t) {
+				continue
 			}
-			return ""
-		},
-		"productName": func(t *ticket) string {
-			if p := c.org.product(t.ProductID); p != nil {
-				return p.Name
+			if count >= from && len(page) < limit {
+				page = append(page, t)
 			}
-			return ""
-		},
-	}
-	status := c.q.Get("status")
-	all := c.q.Get("_all")
-	var list []*ticket
-	for _, t := range c.org.ticketOrder {
-		if t.Trashed {
-			continue
+			count++
 		}
-		match := true
-		for name, get := range getters {
-			if v := c.q.Get(name); v != "" && !searchMatch(name, v, get(t)) {
-				match = false
-				break
+	} else {
+		list := e.scratch[:0]
+		for _, t := range c.org.ticketOrder {
+			if match(t) {
+				list = append(list, t)
 			}
 		}
-		if match && status != "" && !statusMatch(status, t.Status, c.statusType(t)) {
-			match = false
-		}
-		if match && all != "" && !containsFold(all, t.Subject, t.Description, t.Email, strconv.FormatInt(t.Number, 10)) {
-			match = false
-		}
-		for i, r := range ranges {
-			tt := t.Created
-			if i == 1 {
-				tt = t.Modified
-			}
-			if !r[0].IsZero() && (tt.Before(r[0]) || tt.After(r[1])) {
-				match = false
-			}
-		}
-		if match {
-			list = append(list, t)
-		}
-	}
-	if key := strings.TrimPrefix(sortBy, "-"); key != "" && key != "relevance" {
 		get := func(t *ticket) time.Time {
 			switch key {
 			case "modifiedTime":
@@ -683,11 +660,21 @@ func (e *Emulator) searchTickets(c *call) {
 			}
 			return t.Created
 		}
-		sortStable(list, func(a, b *ticket) bool { return get(a).Before(get(b)) }, strings.HasPrefix(sortBy, "-"))
+		desc := strings.HasPrefix(sortBy, "-")
+		slices.SortStableFunc(list, func(a, b *ticket) int {
+			if desc {
+				return get(b).Compare(get(a))
+			}
+			return get(a).Compare(get(b))
+		})
+		count = len(list)
+		lo, hi := window(len(list), from, limit)
+		page = append(make([]*ticket, 0, hi-lo), list[lo:hi]...)
+		clear(list) // drop the pointers; keep the capacity
+		e.scratch = list[:0]
 	}
-	lo, hi := window(len(list), from, limit)
-	items := make([]any, 0, hi-lo)
-	for _, t := range list[lo:hi] {
+	items := make([]any, 0, len(page))
+	for _, t := range page {
 		m := c.ticketDetail(t)
 		m["description"] = nil // search rows carry no description [C DEX]
 		// Keys of the detail that Zoho's OAS search row does not have.
@@ -706,18 +693,108 @@ func (e *Emulator) searchTickets(c *call) {
 		m["assignee"] = assignee
 		items = append(items, m)
 	}
-	writePage(c.out, items, map[string]any{"count": itoa(len(list))})
+	writePage(c.out, items, map[string]any{"count": itoa(count)})
 }
 
-// searchMatch: exact id fields, wildcard strings; commas are OR.
+// ticketSearchMatcher returns the filter of GET /tickets/search for c's
+// query (ranges are the parsed createdTimeRange and modifiedTimeRange). The
+// parameters are read once; the returned func allocates nothing per ticket
+// (contact and product names are matched once per id and remembered).
+func (c *call) ticketSearchMatcher(ranges [2][2]time.Time) func(*ticket) bool {
+	fields := []struct {
+		name string
+		get  func(*ticket) string
+	}{
+		{"id", func(t *ticket) string { return t.ID }}, {"ticketNumber", (*ticket).number},
+		{"subject", func(t *ticket) string { return t.Subject }}, {"description", func(t *ticket) string { return t.Description }},
+		{"email", func(t *ticket) string { return t.Email }}, {"phone", func(t *ticket) string { return t.Phone }},
+		{"contactId", func(t *ticket) string { return t.ContactID }}, {"productId", func(t *ticket) string { return t.ProductID }},
+		{"departmentId", func(t *ticket) string { return t.DepartmentID }}, {"assigneeId", func(t *ticket) string { return t.AssigneeID }},
+		{"priority", func(t *ticket) string { return t.Priority }}, {"channel", func(t *ticket) string { return t.Channel }},
+		{"category", func(t *ticket) string { return t.Category }},
+	}
+	var conds []func(*ticket) bool
+	for _, f := range fields {
+		if v := c.q.Get(f.name); v != "" {
+			name, get := f.name, f.get
+			conds = append(conds, func(t *ticket) bool { return searchMatch(name, v, get(t)) })
+		}
+	}
+	if v := c.q.Get("contactName"); v != "" {
+		conds = append(conds, memoMatch(func(t *ticket) string { return t.ContactID }, func(id string) bool {
+			name := ""
+			if ct := c.org.contacts[id]; ct != nil {
+				name = ct.fullName()
+			}
+			return searchValue(v, name)
+		}))
+	}
+	if v := c.q.Get("productName"); v != "" {
+		conds = append(conds, memoMatch(func(t *ticket) string { return t.ProductID }, func(id string) bool {
+			name := ""
+			if p := c.org.product(id); p != nil {
+				name = p.Name
+			}
+			return searchValue(v, name)
+		}))
+	}
+	if status := c.q.Get("status"); status != "" {
+		conds = append(conds, func(t *ticket) bool { return statusMatch(status, t.Status, c.statusType(t)) })
+	}
+	if all := c.q.Get("_all"); all != "" {
+		conds = append(conds, func(t *ticket) bool { return containsFold(all, t.Subject, t.Description, t.Email, t.number()) })
+	}
+	for i, r := range ranges {
+		if r[0].IsZero() {
+			continue
+		}
+		conds = append(conds, func(t *ticket) bool {
+			tt := t.Created
+			if i == 1 {
+				tt = t.Modified
+			}
+			return !tt.Before(r[0]) && !tt.After(r[1])
+		})
+	}
+	return func(t *ticket) bool {
+		if t.Trashed {
+			return false
+		}
+		for _, cond := range conds {
+			if !cond(t) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// memoMatch matches tickets by a referenced entity (key(t) is its id),
+// deciding once per distinct id.
+func memoMatch(key func(*ticket) string, decide func(id string) bool) func(*ticket) bool {
+	memo := map[string]bool{}
+	return func(t *ticket) bool {
+		id := key(t)
+		m, ok := memo[id]
+		if !ok {
+			m = decide(id)
+			memo[id] = m
+		}
+		return m
+	}
+}
+
+// searchMatch: exact id fields, wildcard strings; commas are OR. It does
+// not allocate (called once per ticket).
 func searchMatch(name, param, v string) bool {
 	if name == "subject" || name == "description" {
-		for _, p := range strings.Split(param, ",") {
+		for rest, more := param, true; more; {
+			var p string
+			p, rest, more = strings.Cut(rest, ",")
 			if strings.HasSuffix(p, "*") || strings.HasPrefix(p, "*") {
-				if strings.Contains(strings.ToLower(v), strings.ToLower(strings.Trim(p, "*"))) {
-					return true
-				}
-			} else if strings.Contains(strings.ToLower(v), strings.ToLower(p)) {
+				p = strings.Trim(p, "*")
+			}
+			if containsFoldStr(v, p) {
 				return true
 			}
 		}
@@ -726,8 +803,13 @@ func searchMatch(name, param, v string) bool {
 	return searchValue(param, v)
 }
 
+// statusMatch reports whether a ticket with status (of type typ) matches
+// the comma list param (names or ${OPEN} / ${ONHOLD} / ${CLOSED}). It does
+// not allocate.
 func statusMatch(param, status, typ string) bool {
-	for _, p := range strings.Split(param, ",") {
+	for rest, more := param, true; more; {
+		var p string
+		p, rest, more = strings.Cut(rest, ",")
 		switch p {
 		case "${OPEN}":
 			if typ == "Open" {

@@ -137,6 +137,17 @@ type ticket struct {
 	SecondaryContacts, EntitySkills                        []string
 	ThreadCount, CommentCount                              int
 	Trashed                                                bool
+
+	numStr string // Number in decimal, set by org.addTicket
+}
+
+// number is the ticket number as Zoho prints it (a decimal string). It is
+// kept with the ticket so that searching 100k tickets formats nothing.
+func (t *ticket) number() string {
+	if t.numStr == "" {
+		return strconv.FormatInt(t.Number, 10)
+	}
+	return t.numStr
 }
 
 type attachment struct {
@@ -232,6 +243,7 @@ func (o *org) contactByEmail(email string) *contact {
 }
 
 func (o *org) addTicket(t *ticket) {
+	t.numStr = strconv.FormatInt(t.Number, 10)
 	o.tickets[t.ID] = t
 	o.ticketOrder = append(o.ticketOrder, t)
 	o.liveTickets++
