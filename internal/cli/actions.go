@@ -17,9 +17,6 @@ import (
 	"github.com/deskconn/deskconn/internal/store"
 )
 
-// Every server this CLI starts (serve, serve --demo) serves the actions.
-func init() { AddServerHook(mountActions) }
-
 // mountActions mounts the REST action endpoints on s, with idempotency
 // records and the audit log kept in st (the same ones `deskconn run` uses).
 func mountActions(s *restapi.Server, _ *connection.Manager, st store.Store) error {

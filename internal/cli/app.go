@@ -27,19 +27,12 @@ import (
 	"github.com/deskconn/deskconn/zohodesk"
 )
 
-// ServerHook adds routes to the server `deskconn serve` (and --demo) runs,
-// before it starts. Packages register hooks with AddServerHook from an init
-// function in this package.
-type ServerHook func(s *restapi.Server, m *connection.Manager, st store.Store) error
-
-var serverHooks []ServerHook
-
-// AddServerHook registers h for every server this CLI starts.
-func AddServerHook(h ServerHook) { serverHooks = append(serverHooks, h) }
-
-func runServerHooks(s *restapi.Server, m *connection.Manager, st store.Store) error {
-	for _, h := range serverHooks {
-		if err := h(s, m, st); err != nil {
+// mountRoutes adds the action endpoints and MCP to a server that `deskconn
+// serve` (or --demo) is about to start. The list is explicit so that a
+// reader of serve finds every route it serves.
+func mountRoutes(s *restapi.Server, m *connection.Manager, st store.Store) error {
+	for _, mount := range []func(*restapi.Server, *connection.Manager, store.Store) error{mountActions, mountMCP} {
+		if err := mount(s, m, st); err != nil {
 			return err
 		}
 	}

@@ -17,10 +17,6 @@ import (
 	"github.com/deskconn/deskconn/internal/store"
 )
 
-// Every server this CLI starts (serve, serve --demo) serves MCP over
-// streamable HTTP at /mcp/{connection}.
-func init() { AddServerHook(mountMCP) }
-
 // mountMCP mounts the streamable HTTP MCP endpoint behind the API-key
 // middleware, with the same registry (idempotency records and audit log in
 // st) as the REST actions.

@@ -69,7 +69,7 @@ connection through the real OAuth flow, and prints an API key and a curl example
 				if err != nil {
 					return err
 				}
-				if err := runServerHooks(srv, m, a.store); err != nil {
+				if err := mountRoutes(srv, m, a.store); err != nil {
 					return err
 				}
 				fmt.Fprintf(env.Stdout, "deskconn is serving on http://%s\n", ln.Addr())
@@ -125,7 +125,7 @@ func runDemo(ctx context.Context, env *Env, addr string) error {
 		APIKey:  deskconn.Secret(env.Getenv("DESKCONN_API_KEY")),
 		Keyring: kr,
 		Logger:  log,
-		Mount:   runServerHooks,
+		Mount:   mountRoutes,
 	})
 	if err != nil {
 		return err
