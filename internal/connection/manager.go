@@ -34,10 +34,15 @@ import (
 	"github.com/deskconn/deskconn/zohodesk"
 )
 
-// DefaultScopes is the scope list the spec's "Add connection" pre-fills.
+// DefaultScopes is the scope list a new connection asks for: the list the
+// spec's "Add connection" pre-fills, plus Desk.search.READ, without which
+// Zoho refuses the search endpoints that get_ticket, update_ticket and
+// move_tickets_to_trash use to select tickets by subject or number, and
+// the search_tickets and search_contacts lookups (facts §3.3, §3.9.7).
 var DefaultScopes = []string{
 	"Desk.tickets.ALL", "Desk.settings.READ", "Desk.basic.READ", "Desk.contacts.READ",
 	"Desk.settings.CREATE", "Desk.basic.CREATE", "Desk.settings.UPDATE", "Desk.basic.UPDATE",
+	"Desk.search.READ",
 }
 
 // Defaults of Options.
