@@ -249,7 +249,7 @@ func readActionBody(w http.ResponseWriter, r *http.Request, max int64) (json.Raw
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return nil, &bodyError{http.StatusUnsupportedMediaType, deskconn.Errorf(deskconn.CodeInvalid, "send the action input as application/json")}
+			return nil, &bodyError{http.StatusUnsupportedMediaType, deskconn.Errorf(deskconn.CodeInvalid, "send the action input as JSON with the header Content-Type: application/json")}
 		}
 	}
 	// Read the body once into a buffer sized from Content-Length: a large
