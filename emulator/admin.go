@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 )
@@ -13,7 +14,7 @@ import (
 //	GET    /__emulator/counters        counters
 //	POST   /__emulator/reset           restore the seed
 //	POST   /__emulator/expire-tokens   expire every access token
-//	POST   /__emulator/faults          add a Fault (JSON body)
+//	POST   /__emulator/faults          add a Fault (JSON body, see ParseFault)
 //	DELETE /__emulator/faults          clear faults
 //	POST   /__emulator/tokens          mint {"clientId","user","orgId","scopes":[...]} -> {"refresh_token","access_token"}
 func (e *Emulator) serveAdmin(out *resp, r *http.Request) {
@@ -30,9 +31,14 @@ func (e *Emulator) serveAdmin(out *resp, r *http.Request) {
 		e.ExpireAccessTokens()
 		out.noContent(http.StatusNoContent)
 	case "POST faults":
-		var f Fault
-		if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<16)).Decode(&f); err != nil || !validFaultKind(f.Kind) {
-			writeZohoError(out, http.StatusBadRequest, "BAD_REQUEST", "A fault needs a JSON body with a known kind.", nil)
+		data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 1<<16))
+		if err != nil {
+			writeZohoError(out, http.StatusBadRequest, "BAD_REQUEST", "The fault body could not be read (at most 64 KiB).", nil)
+			return
+		}
+		f, err := ParseFault(data)
+		if err != nil {
+			writeZohoError(out, http.StatusBadRequest, "BAD_REQUEST", err.Error(), nil)
 			return
 		}
 		e.AddFault(f)
@@ -60,12 +66,4 @@ func (e *Emulator) serveAdmin(out *resp, r *http.Request) {
 	default:
 		notFound(out)
 	}
-}
-
-func validFaultKind(k FaultKind) bool {
-	switch k {
-	case FaultLatency, FaultStatus, FaultResetBeforeBody, FaultResetAfterBody, FaultSlowBody, FaultTruncatedJSON, FaultWrongContentType:
-		return true
-	}
-	return false
 }

@@ -305,10 +305,9 @@ func (e *Emulator) creditBudget(o *org) int {
 	return l.base + n*l.perAgent
 }
 
-func (e *Emulator) semaphore(orgID, edition string) chan struct{} {
-	if s, ok := e.sems.Load(orgID); ok {
-		return s.(chan struct{})
-	}
+// concurrencyLimit is the number of concurrent Desk calls an org of
+// edition may make.
+func (e *Emulator) concurrencyLimit(edition string) int {
 	n := e.opts.MaxConcurrent
 	if n <= 0 {
 		n = editionLimits[edition].concurrent
@@ -316,7 +315,14 @@ func (e *Emulator) semaphore(orgID, edition string) chan struct{} {
 	if n <= 0 {
 		n = 5
 	}
-	s, _ := e.sems.LoadOrStore(orgID, make(chan struct{}, n))
+	return n
+}
+
+func (e *Emulator) semaphore(orgID, edition string) chan struct{} {
+	if s, ok := e.sems.Load(orgID); ok {
+		return s.(chan struct{})
+	}
+	s, _ := e.sems.LoadOrStore(orgID, make(chan struct{}, e.concurrencyLimit(edition)))
 	return s.(chan struct{})
 }
 

@@ -70,6 +70,13 @@ type Options struct {
 	DailyCredits int
 	// MaxConcurrent overrides every org's concurrent-call limit (0 = by edition).
 	MaxConcurrent int
+	// Edition overrides every org's Zoho Desk edition (FREE, EXPRESS,
+	// STANDARD, PROFESSIONAL, ENTERPRISE or ZOHOONE), and with it the daily
+	// credits and concurrent-call limit of §2.5 unless DailyCredits or
+	// MaxConcurrent are set. Empty keeps the seed's editions (the demo org
+	// is ENTERPRISE). New panics on any other value: check user input with
+	// ParseEdition first.
+	Edition string
 	// AgentLicenses overrides every org's agent seat count (0 = seed value).
 	AgentLicenses int
 	// MaxTrashBatch caps ids per moveToTrash; default 50 ([GAP]: Zoho
@@ -167,6 +174,11 @@ type Emulator struct {
 
 // New returns an emulator configured by opts, seeded unless opts.NoSeed.
 func New(opts Options) *Emulator {
+	if opts.Edition != "" {
+		if _, err := ParseEdition(opts.Edition); err != nil || opts.Edition != strings.ToUpper(opts.Edition) {
+			panic(fmt.Sprintf("emulator: Options.Edition %q: use one of %s", opts.Edition, strings.Join(Editions(), ", ")))
+		}
+	}
 	opts.defaults()
 	e := &Emulator{opts: opts}
 	e.routes = e.deskRoutes()

@@ -129,3 +129,32 @@ func FuzzCreateTicketBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseFault: any input either parses to a fault that would be accepted
+// again from its own JSON, or fails with an error that starts with the
+// operation; it never panics.
+func FuzzParseFault(f *testing.F) {
+	for _, s := range []string{`{"kind":"status","status":503,"times":2}`, `{"kind":"latency","latency":"250ms","pathPrefix":"/api/v1/"}`,
+		`{"kind":"slow_body","slowChunkDelay":1000000}`, `{"kind":"bogus"}`, `{"kind":"status","status":"x"}`, `[]`, `{`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		flt, err := ParseFault(data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "parse fault: ") {
+				t.Fatalf("error %q does not say what failed", err)
+			}
+			return
+		}
+		if !validFaultKind(flt.Kind) || flt.Times < 0 || flt.Latency < 0 || flt.SlowChunkDelay < 0 || flt.RetryAfter < 0 {
+			t.Fatalf("accepted an invalid fault %+v from %q", flt, data)
+		}
+		again, err := json.Marshal(flt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back, err := ParseFault(again); err != nil || back != flt {
+			t.Fatalf("%+v does not round-trip through %s: %+v, %v", flt, again, back, err)
+		}
+	})
+}

@@ -51,6 +51,9 @@ func newState(opts *Options) *state {
 		if opts.AgentLicenses > 0 {
 			o.AgentLicenses = opts.AgentLicenses
 		}
+		if opts.Edition != "" {
+			o.Edition = opts.Edition
+		}
 		s.orgs[o.ID] = o
 		s.orgList = append(s.orgList, o)
 	}
