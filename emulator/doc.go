@@ -48,7 +48,8 @@
 //     at most Options.MaxAttachmentBytes (20 MiB); Zoho documents neither.
 //   - Unknown JSON body fields are refused with 422 INVALID_DATA (Zoho's
 //     strictness varies); unknown query parameters with 422 too.
-//   - Search is a linear scan with simple semantics: comma = OR, trailing *
+//   - Search is a linear scan (allocation-free per ticket, so memory per
+//     request stays bounded at 100k tickets) with simple semantics: comma = OR, trailing *
 //     = prefix, subject/description/_all = substring; no relevance ranking
 //     (relevance keeps creation order) and no indexing delay. Search does
 //     not support accountId, accountName, tag or custom-field parameters.

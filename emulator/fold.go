@@ -33,6 +33,26 @@ func containsFoldStr(s, sub string) bool {
 	if sub == "" {
 		return true
 	}
+	// Fast path: when sub starts with an ASCII byte whose only case
+	// partners are ASCII, a match can start only where s has that byte in
+	// either case, so skip to those positions. 'i' and 'k' also fold from
+	// U+0130 and U+212A; they take the rune-by-rune path.
+	if c := sub[0]; c < utf8.RuneSelf {
+		lo, up := c, c
+		if 'A' <= c && c <= 'Z' {
+			lo = c + 'a' - 'A'
+		} else if 'a' <= c && c <= 'z' {
+			up = c - ('a' - 'A')
+		}
+		if lo != 'i' && lo != 'k' {
+			for i := 0; i < len(s); i++ {
+				if (s[i] == lo || s[i] == up) && hasPrefixFold(s[i:], sub) {
+					return true
+				}
+			}
+			return false
+		}
+	}
 	for i := range s { // rune starts only, as a byte search in valid UTF-8 would find
 		if hasPrefixFold(s[i:], sub) {
 			return true
