@@ -157,22 +157,31 @@ func TestSlowBodyDoesNotBlockOthers(t *testing.T) {
 func TestLatencyFaultDoesNotHoldStateLock(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, emulator.Options{MaxConcurrent: 1})
-	e.emu.AddFault(emulator.Fault{Kind: emulator.FaultLatency, PathPrefix: "/api/v1/departments", Latency: time.Hour, Times: 1})
+	// Every departments request sleeps (Times 0): the sleeper's request may
+	// first be refused with 429 while a probe below holds the only slot, and
+	// then it simply tries again.
+	e.emu.AddFault(emulator.Fault{Kind: emulator.FaultLatency, PathPrefix: "/api/v1/departments", Latency: time.Hour})
 	ctx, cancel := context.WithCancel(t.Context())
 	sleeper := make(chan error, 1)
 	go func() {
-		req, err := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/v1/departments", nil)
-		if err != nil {
+		for {
+			req, err := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/v1/departments", nil)
+			if err != nil {
+				sleeper <- err
+				return
+			}
+			req.Header.Set("Authorization", "Zoho-oauthtoken "+e.token)
+			req.Header["orgId"] = []string{emulator.DemoOrgID}
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusTooManyRequests {
+					continue
+				}
+			}
 			sleeper <- err
 			return
 		}
-		req.Header.Set("Authorization", "Zoho-oauthtoken "+e.token)
-		req.Header["orgId"] = []string{emulator.DemoOrgID}
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-		}
-		sleeper <- err
 	}()
 	// The only slot is taken once the sleeper is inside its fault.
 	for {
