@@ -265,9 +265,15 @@ func (e *Emulator) serveDesk(out *resp, r *http.Request, dc DataCenter, fault *F
 	// 8. The body, read without the state lock: only validation and
 	// storage happen under it.
 	c.readRequestBody(rt)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	rt.h(c)
+	func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		rt.h(c)
+	}()
+	if build := out.deferred; build != nil {
+		out.deferred = nil
+		build(out) // encoding, without the state lock
+	}
 }
 
 // listWeight is the credit cost of a list call by `from` (§2.5).

@@ -240,6 +240,9 @@ type resp struct {
 	header    http.Header
 	body      []byte
 	errorCode string
+	// deferred, when set, builds the response after the state lock is
+	// released (serveDesk runs it); see afterUnlock.
+	deferred func(*resp)
 }
 
 func newResp() *resp { return &resp{header: http.Header{}} }
@@ -256,6 +259,20 @@ func (r *resp) json(status int, v any) {
 	r.header.Set("Content-Type", "application/json;charset=UTF-8")
 	r.body = bytes.TrimRight(buf.Bytes(), "\n")
 }
+
+// rawJSON sets an already encoded JSON body (as json would have encoded
+// it: no trailing newline).
+func (r *resp) rawJSON(status int, body []byte) {
+	r.status = status
+	r.header.Set("Content-Type", "application/json;charset=UTF-8")
+	r.body = body
+}
+
+// afterUnlock makes build fill r once the state lock is released, in place
+// of the handler filling it under the lock. build must not read the state:
+// it works on a snapshot the handler took. Only Desk handlers (serveDesk)
+// may use it.
+func (r *resp) afterUnlock(build func(r *resp)) { r.deferred = build }
 
 func (r *resp) noContent(status int) {
 	r.status = status

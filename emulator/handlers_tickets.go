@@ -23,88 +23,14 @@ func (c *call) statusType(t *ticket) string {
 
 // ticketDetail is the full ticket (create/get/update response).
 func (c *call) ticketDetail(t *ticket) map[string]any {
-	return map[string]any{
-		"id": t.ID, "ticketNumber": t.number(), "subject": t.Subject, "description": ns(t.Description),
-		"status": t.Status, "statusType": c.statusType(t), "priority": ns(t.Priority), "channel": ns(t.Channel), "channelCode": nil,
-		"classification": ns(t.Classification), "category": ns(t.Category), "subCategory": ns(t.SubCategory), "language": ns(t.Language),
-		"departmentId": t.DepartmentID, "contactId": t.ContactID, "accountId": ns(t.AccountID), "productId": ns(t.ProductID),
-		"assigneeId": ns(t.AssigneeID), "teamId": ns(t.TeamID), "email": ns(t.Email), "phone": ns(t.Phone),
-		"dueDate": ts(t.DueDate), "responseDueDate": ts(t.ResponseDueDate), "createdTime": ts(t.Created), "modifiedTime": ts(t.Modified),
-		"closedTime": ts(t.Closed), "onholdTime": ts(t.Onhold), "customerResponseTime": ts(t.CustomerResponse), "lockedTime": nil,
-		"threadCount": itoa(t.ThreadCount), "commentCount": itoa(t.CommentCount), "taskCount": "0",
-		"attachmentCount": itoa(len(c.org.attachments[t.ID])), "approvalCount": "0", "timeEntryCount": "0",
-		"isOverDue": !t.DueDate.IsZero() && t.DueDate.Before(c.now) && c.statusType(t) != "Closed", "isResponseOverdue": false,
-		"isEscalated": t.Status == "Escalated", "isSpam": false, "isArchived": false, "isDeleted": false, "isTrashed": t.Trashed,
-		"resolution": ns(t.Resolution), "secondaryContacts": strs(t.SecondaryContacts), "entitySkills": strs(t.EntitySkills),
-		"sharedDepartments": []any{}, "source": map[string]any{"appName": nil, "extId": nil, "permalink": nil, "type": "SYSTEM", "appPhotoURL": nil},
-		"channelRelatedInfo": nil, "layoutId": c.layoutID(), "layoutDetails": map[string]any{"id": c.layoutID(), "layoutName": "Standard"},
-		"slaId": nil, "webUrl": c.webURL(t), "modifiedBy": ns(t.ModifiedBy), "cf": mapOrEmpty(t.CF),
-	}
+	v := c.view(t, true)
+	return v.detail()
 }
 
-var rowFields = []string{"id", "ticketNumber", "subject", "status", "statusType", "priority", "channel", "channelCode", "departmentId",
-	"contactId", "accountId", "productId", "assigneeId", "teamId", "email", "phone", "dueDate", "responseDueDate", "createdTime",
-	"customerResponseTime", "closedTime", "onholdTime", "lockedTime", "threadCount", "commentCount", "isArchived", "isSpam", "webUrl",
-	"category", "subCategory", "layoutId", "language", "source"}
-
-// ticketRow is a list row (OAS listviewJson): a subset plus lastThread.
-func (c *call) ticketRow(t *ticket) map[string]any {
-	d := c.ticketDetail(t)
-	m := make(map[string]any, len(rowFields)+4)
-	for _, f := range rowFields {
-		m[f] = d[f]
-	}
-	m["lastThread"] = map[string]any{"channel": strings.ToUpper(t.Channel), "isDraft": false, "isForward": false, "direction": "in"}
-	m["relationshipType"] = "NONE"
-	m["sentiment"] = nil
-	return m
-}
-
+// addIncludes sets on m the keys the include parameter inc adds to t.
 func (c *call) addIncludes(m map[string]any, t *ticket, inc map[string]bool) {
-	if inc["contacts"] {
-		var v any
-		if ct := c.org.contacts[t.ContactID]; ct != nil {
-			v = map[string]any{"id": ct.ID, "firstName": ns(ct.FirstName), "lastName": ct.LastName, "email": ns(ct.Email),
-				"phone": ns(ct.Phone), "mobile": ns(ct.Mobile), "type": ns(ct.Type), "account": nil}
-		}
-		m["contact"] = v
-	}
-	if inc["assignee"] {
-		var v any
-		if a := c.org.agents[t.AssigneeID]; a != nil {
-			v = map[string]any{"id": a.ID, "firstName": ns(a.FirstName), "lastName": a.LastName, "email": a.Email, "photoURL": nil}
-		}
-		m["assignee"] = v
-	}
-	if inc["departments"] {
-		var v any
-		if d := c.org.department(t.DepartmentID); d != nil {
-			v = map[string]any{"id": d.ID, "name": d.Name}
-		}
-		m["department"] = v
-	}
-	if inc["team"] {
-		var v any
-		if tm := c.org.team(t.TeamID); tm != nil {
-			v = map[string]any{"id": tm.ID, "name": tm.Name, "logoUrl": nil}
-		}
-		m["team"] = v
-	}
-	if inc["products"] {
-		var v any
-		if p := c.org.product(t.ProductID); p != nil {
-			v = map[string]any{"id": p.ID, "productName": p.Name}
-		}
-		m["product"] = v
-	}
-	if inc["contract"] {
-		m["contractId"] = nil
-	}
-	if inc["isRead"] {
-		m["isRead"] = true
-	}
-	if inc["skills"] {
-		m["skillsInfo"] = []any{}
+	for _, in := range c.includes(t, inc) {
+		m[in.key] = in.val
 	}
 }
 
@@ -118,9 +44,11 @@ func (e *Emulator) getTicket(c *call) {
 		notFound(c.out)
 		return
 	}
-	m := c.ticketDetail(t)
+	v := c.view(t, true)
+	v.inc = c.includes(t, inc)
+	m := v.detail()
 	m["createdBy"], m["tagCount"], m["followerCount"], m["isFollowing"], m["sentiment"] = ns(t.CreatedBy), "0", "0", false, nil
-	c.addIncludes(m, t, inc)
+	v.addIncludes(m)
 	c.out.json(http.StatusOK, m)
 }
 
@@ -225,7 +153,10 @@ func (e *Emulator) listTickets(c *call) {
 		return
 	}
 	detail := map[string]bool{}
-	probe := c.ticketDetail(&ticket{})
+	var probe map[string]any
+	if len(fields) > 0 {
+		probe = (&ticketView{}).detail()
+	}
 	for _, fl := range fields {
 		_, known := probe[fl]
 		if !known && !strings.HasPrefix(fl, "cf_") {
@@ -294,26 +225,49 @@ func (e *Emulator) listTickets(c *call) {
 		lo, hi := window(len(all), from, limit)
 		page = all[lo:hi]
 	}
-	items := make([]any, 0, len(page))
-	for _, t := range page {
-		var m map[string]any
-		if len(fields) > 0 {
-			d := c.ticketDetail(t)
-			m = map[string]any{"id": t.ID}
-			for fl := range detail {
-				if strings.HasPrefix(fl, "cf_") {
-					m[fl] = t.CF[fl]
-				} else {
-					m[fl] = d[fl]
-				}
-			}
-		} else {
-			m = c.ticketRow(t)
-		}
-		c.addIncludes(m, t, inc)
-		items = append(items, m)
+	// Snapshot the page under the lock; build and encode the rows after
+	// it is released, so a list never holds up other requests while it
+	// encodes (and a concurrent update cannot tear a row).
+	if len(page) == 0 {
+		c.out.noContent(http.StatusNoContent)
+		return
 	}
-	writePage(c.out, items, nil)
+	full := len(fields) > 0
+	views := make([]ticketView, len(page))
+	for i, t := range page {
+		views[i] = c.view(t, full)
+		views[i].inc = c.includes(t, inc)
+	}
+	c.out.afterUnlock(func(out *resp) {
+		if full {
+			items := make([]any, 0, len(views))
+			for i := range views {
+				v := &views[i]
+				d := v.detail()
+				m := map[string]any{"id": v.t.ID}
+				for fl := range detail {
+					if strings.HasPrefix(fl, "cf_") {
+						m[fl] = v.t.CF[fl]
+					} else {
+						m[fl] = d[fl]
+					}
+				}
+				v.addIncludes(m)
+				items = append(items, m)
+			}
+			writePage(out, items, nil)
+			return
+		}
+		b := make([]byte, 0, 64+1280*len(views))
+		b = append(b, `{"data":[`...)
+		for i := range views {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendRow(b, &views[i])
+		}
+		out.rawJSON(http.StatusOK, append(b, "]}"...))
+	})
 }
 
 // applyTicketFields reads create/update fields from b into t. create
