@@ -17,39 +17,6 @@ var ErrLockLost = errors.New("postgres store: refresh lock session lost")
 // deployments sharing a database do not contend.
 const refreshKey = `hashtextextended('deskconn/refresh/' || current_schema() || '/' || $1::text, 0)`
 
-// localLock is a context-aware mutex for one connection, reference counted
-// so the map entry goes when nobody holds or waits for it.
-type localLock struct {
-	ch   chan struct{}
-	refs int
-}
-
-func (s *Store) lockLocal(ctx context.Context, id string) (unlock func(), err error) {
-	s.mu.Lock()
-	l := s.locals[id]
-	if l == nil {
-		l = &localLock{ch: make(chan struct{}, 1)}
-		s.locals[id] = l
-	}
-	l.refs++
-	s.mu.Unlock()
-	deref := func() {
-		s.mu.Lock()
-		l.refs--
-		if l.refs == 0 {
-			delete(s.locals, id)
-		}
-		s.mu.Unlock()
-	}
-	select {
-	case l.ch <- struct{}{}:
-		return func() { <-l.ch; deref() }, nil
-	case <-ctx.Done():
-		deref()
-		return nil, ctx.Err()
-	}
-}
-
 // WithRefreshLock runs fn while holding the refresh lock of one connection
 // across every process using this database: an in-process lock (so only one
 // goroutine per process waits on Postgres) and then a session-level
@@ -66,7 +33,7 @@ func (s *Store) lockLocal(ctx context.Context, id string) (unlock func(), err er
 // ErrLockLost); fn must return promptly then. If ctx ended, its error is
 // returned; otherwise fn's error.
 func (s *Store) WithRefreshLock(ctx context.Context, connectionID string, fn func(ctx context.Context) error) error {
-	unlock, err := s.lockLocal(ctx, connectionID)
+	unlock, err := s.locals.Lock(ctx, connectionID)
 	if err != nil {
 		return fmt.Errorf("refresh lock: %w", err)
 	}

@@ -16,7 +16,6 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/deskconn/deskconn/internal/store"
@@ -38,8 +37,7 @@ type Store struct {
 	lockPool *pgxpool.Pool // connections held by WithRefreshLock while fn runs
 	watch    time.Duration
 
-	mu     sync.Mutex
-	locals map[string]*localLock
+	locals store.KeyLocks // per-connection in-process refresh locks
 }
 
 var _ store.Store = (*Store)(nil)
@@ -77,7 +75,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres store: %w", err)
 	}
-	s := &Store{pool: pool, lockPool: lockPool, watch: 5 * time.Second, locals: make(map[string]*localLock)}
+	s := &Store{pool: pool, lockPool: lockPool, watch: 5 * time.Second}
 	for _, o := range opts {
 		o(s)
 	}

@@ -20,7 +20,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/deskconn/deskconn/internal/store"
@@ -43,8 +42,7 @@ type Store struct {
 	path  string
 	lease time.Duration
 
-	mu     sync.Mutex
-	locals map[string]*localLock // per-connection in-process refresh locks
+	locals store.KeyLocks // per-connection in-process refresh locks
 }
 
 var _ store.Store = (*Store)(nil)
@@ -81,7 +79,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite store: %w", err)
 	}
 	db.SetMaxOpenConns(8)
-	s := &Store{db: db, path: path, lease: DefaultLockLease, locals: make(map[string]*localLock)}
+	s := &Store{db: db, path: path, lease: DefaultLockLease}
 	for _, o := range opts {
 		o(s)
 	}
