@@ -160,17 +160,34 @@ func (c *call) includes(t *ticket, inc map[string]bool) []include {
 type rowKey struct {
 	name  string
 	write func(b []byte, v *ticketView) []byte
+	// prefix is `"name":`, encoded once.
+	prefix string
 }
 
 const timeLayout = "2006-01-02T15:04:05.000Z"
 
+// appendTime appends t as ts(t) encodes: null for the zero time, else
+// "2006-01-02T15:04:05.000Z" in UTC (milliseconds truncated, as Format
+// does). Years outside 0000-9999 go through Format.
 func appendTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return append(b, "null"...)
 	}
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		b = append(b, '"')
+		b = t.AppendFormat(b, timeLayout)
+		return append(b, '"')
+	}
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / int(time.Millisecond)
 	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, timeLayout)
-	return append(b, '"')
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-')
+	b = append(b, byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T')
+	b = append(b, byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':')
+	b = append(b, byte('0'+sec/10), byte('0'+sec%10), '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"')
+	return b
 }
 
 func appendIntString(b []byte, n int) []byte {
@@ -197,51 +214,54 @@ var rowKeys = func() []rowKey {
 		return func(b []byte, v *ticketView) []byte { return appendTime(b, get(&v.t)) }
 	}
 	keys := []rowKey{
-		{"id", str(func(t *ticket) string { return t.ID })},
-		{"ticketNumber", str((*ticket).number)},
-		{"subject", str(func(t *ticket) string { return t.Subject })},
-		{"status", str(func(t *ticket) string { return t.Status })},
-		{"statusType", func(b []byte, v *ticketView) []byte { return appendJSONString(b, v.statusType) }},
-		{"priority", nstr(func(t *ticket) string { return t.Priority })},
-		{"channel", nstr(func(t *ticket) string { return t.Channel })},
-		{"channelCode", constJSON("null")},
-		{"departmentId", str(func(t *ticket) string { return t.DepartmentID })},
-		{"contactId", str(func(t *ticket) string { return t.ContactID })},
-		{"accountId", nstr(func(t *ticket) string { return t.AccountID })},
-		{"productId", nstr(func(t *ticket) string { return t.ProductID })},
-		{"assigneeId", nstr(func(t *ticket) string { return t.AssigneeID })},
-		{"teamId", nstr(func(t *ticket) string { return t.TeamID })},
-		{"email", nstr(func(t *ticket) string { return t.Email })},
-		{"phone", nstr(func(t *ticket) string { return t.Phone })},
-		{"dueDate", tm(func(t *ticket) time.Time { return t.DueDate })},
-		{"responseDueDate", tm(func(t *ticket) time.Time { return t.ResponseDueDate })},
-		{"createdTime", tm(func(t *ticket) time.Time { return t.Created })},
-		{"customerResponseTime", tm(func(t *ticket) time.Time { return t.CustomerResponse })},
-		{"closedTime", tm(func(t *ticket) time.Time { return t.Closed })},
-		{"onholdTime", tm(func(t *ticket) time.Time { return t.Onhold })},
-		{"lockedTime", constJSON("null")},
-		{"threadCount", func(b []byte, v *ticketView) []byte { return appendIntString(b, v.t.ThreadCount) }},
-		{"commentCount", func(b []byte, v *ticketView) []byte { return appendIntString(b, v.t.CommentCount) }},
-		{"isArchived", constJSON("false")},
-		{"isSpam", constJSON("false")},
-		{"webUrl", func(b []byte, v *ticketView) []byte { return appendJSONString(b, v.webURL) }},
-		{"category", nstr(func(t *ticket) string { return t.Category })},
-		{"subCategory", nstr(func(t *ticket) string { return t.SubCategory })},
-		{"layoutId", func(b []byte, v *ticketView) []byte { return appendJSONString(b, v.layoutID) }},
-		{"language", nstr(func(t *ticket) string { return t.Language })},
-		{"source", constJSON(`{"appName":null,"appPhotoURL":null,"extId":null,"permalink":null,"type":"SYSTEM"}`)},
-		{"lastThread", func(b []byte, v *ticketView) []byte {
+		{name: "id", write: str(func(t *ticket) string { return t.ID })},
+		{name: "ticketNumber", write: str((*ticket).number)},
+		{name: "subject", write: str(func(t *ticket) string { return t.Subject })},
+		{name: "status", write: str(func(t *ticket) string { return t.Status })},
+		{name: "statusType", write: func(b []byte, v *ticketView) []byte { return appendJSONString(b, v.statusType) }},
+		{name: "priority", write: nstr(func(t *ticket) string { return t.Priority })},
+		{name: "channel", write: nstr(func(t *ticket) string { return t.Channel })},
+		{name: "channelCode", write: constJSON("null")},
+		{name: "departmentId", write: str(func(t *ticket) string { return t.DepartmentID })},
+		{name: "contactId", write: str(func(t *ticket) string { return t.ContactID })},
+		{name: "accountId", write: nstr(func(t *ticket) string { return t.AccountID })},
+		{name: "productId", write: nstr(func(t *ticket) string { return t.ProductID })},
+		{name: "assigneeId", write: nstr(func(t *ticket) string { return t.AssigneeID })},
+		{name: "teamId", write: nstr(func(t *ticket) string { return t.TeamID })},
+		{name: "email", write: nstr(func(t *ticket) string { return t.Email })},
+		{name: "phone", write: nstr(func(t *ticket) string { return t.Phone })},
+		{name: "dueDate", write: tm(func(t *ticket) time.Time { return t.DueDate })},
+		{name: "responseDueDate", write: tm(func(t *ticket) time.Time { return t.ResponseDueDate })},
+		{name: "createdTime", write: tm(func(t *ticket) time.Time { return t.Created })},
+		{name: "customerResponseTime", write: tm(func(t *ticket) time.Time { return t.CustomerResponse })},
+		{name: "closedTime", write: tm(func(t *ticket) time.Time { return t.Closed })},
+		{name: "onholdTime", write: tm(func(t *ticket) time.Time { return t.Onhold })},
+		{name: "lockedTime", write: constJSON("null")},
+		{name: "threadCount", write: func(b []byte, v *ticketView) []byte { return appendIntString(b, v.t.ThreadCount) }},
+		{name: "commentCount", write: func(b []byte, v *ticketView) []byte { return appendIntString(b, v.t.CommentCount) }},
+		{name: "isArchived", write: constJSON("false")},
+		{name: "isSpam", write: constJSON("false")},
+		{name: "webUrl", write: func(b []byte, v *ticketView) []byte { return appendJSONString(b, v.webURL) }},
+		{name: "category", write: nstr(func(t *ticket) string { return t.Category })},
+		{name: "subCategory", write: nstr(func(t *ticket) string { return t.SubCategory })},
+		{name: "layoutId", write: func(b []byte, v *ticketView) []byte { return appendJSONString(b, v.layoutID) }},
+		{name: "language", write: nstr(func(t *ticket) string { return t.Language })},
+		{name: "source", write: constJSON(`{"appName":null,"appPhotoURL":null,"extId":null,"permalink":null,"type":"SYSTEM"}`)},
+		{name: "lastThread", write: func(b []byte, v *ticketView) []byte {
 			b = append(b, `{"channel":`...)
 			b = appendJSONString(b, strings.ToUpper(v.t.Channel))
 			return append(b, `,"direction":"in","isDraft":false,"isForward":false}`...)
 		}},
-		{"relationshipType", constJSON(`"NONE"`)},
-		{"sentiment", constJSON("null")},
+		{name: "relationshipType", write: constJSON(`"NONE"`)},
+		{name: "sentiment", write: constJSON("null")},
 		// Include keys (call.includes).
 		{name: "contact"}, {name: "assignee"}, {name: "department"}, {name: "team"}, {name: "product"},
 		{name: "contractId"}, {name: "isRead"}, {name: "skillsInfo"},
 	}
 	slices.SortFunc(keys, func(a, b rowKey) int { return strings.Compare(a.name, b.name) })
+	for i := range keys {
+		keys[i].prefix = string(append(appendJSONString(nil, keys[i].name), ':'))
+	}
 	return keys
 }()
 
@@ -263,8 +283,7 @@ func appendRow(b []byte, v *ticketView) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendJSONString(b, k.name)
-		b = append(b, ':')
+		b = append(b, k.prefix...)
 		if k.write == nil {
 			b = appendJSONValue(b, val)
 		} else {

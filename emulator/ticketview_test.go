@@ -193,6 +193,24 @@ func TestViewSharesNothingMutable(t *testing.T) {
 	}
 }
 
+// FuzzAppendTime checks appendTime against ts, which uses time.Format.
+func FuzzAppendTime(f *testing.F) {
+	for _, t := range []time.Time{{}, time.Unix(0, 0), time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 999_999_999, time.FixedZone("X", -5*3600)), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		f.Add(t.Unix(), int64(t.Nanosecond()))
+	}
+	f.Fuzz(func(t *testing.T, sec, nsec int64) {
+		tm := time.Unix(sec, nsec)
+		if sec == (time.Time{}).Unix() && nsec == 0 {
+			tm = time.Time{}
+		}
+		if got, want := string(appendTime(nil, tm)), encodeJSON(t, ts(tm)); got != want {
+			t.Fatalf("appendTime(%v) = %s, want %s", tm, got, want)
+		}
+	})
+}
+
 // FuzzAppendJSONString checks the string and value encoders against
 // encoding/json (SetEscapeHTML(false)), byte for byte.
 func FuzzAppendJSONString(f *testing.F) {
