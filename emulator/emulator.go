@@ -233,8 +233,9 @@ func (e *Emulator) now() time.Time { return e.opts.Now().UTC() }
 
 // ---- response buffering -------------------------------------------------
 
-// resp is a fully built response; handlers fill it under the lock and the
-// transport layer writes it (possibly mangled by a fault) afterwards.
+// resp is a fully built response; handlers fill it under the lock (or, via
+// afterUnlock, right after it from a snapshot) and the transport layer
+// writes it (possibly mangled by a fault) afterwards.
 type resp struct {
 	status    int
 	header    http.Header
