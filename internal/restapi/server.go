@@ -180,7 +180,13 @@ const (
 	keyTenant ctxKey = iota
 	keyAPIKey
 	keyRequestID
+	keyAccessLog
 )
+
+// accessLogAuth lets the API-key middleware, which runs inside the access
+// log's middleware, tell it who the caller was: request contexts only flow
+// inward.
+type accessLogAuth struct{ tenantID, apiKeyID string }
 
 // TenantID returns the authenticated tenant of a request that passed the
 // API-key middleware (Mount), or "" elsewhere.
@@ -215,6 +221,9 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 			}
 			WriteError(w, r, err)
 			return
+		}
+		if note, ok := r.Context().Value(keyAccessLog).(*accessLogAuth); ok {
+			note.tenantID, note.apiKeyID = tenantID, keyID
 		}
 		h.ServeHTTP(w, r.WithContext(WithAuth(r.Context(), tenantID, keyID)))
 	})
@@ -260,7 +269,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		r = r.WithContext(context.WithValue(r.Context(), keyRequestID, id))
+		note := &accessLogAuth{}
+		r = r.WithContext(context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyAccessLog, note))
 		sw := &statusWriter{ResponseWriter: w}
 		h := sw.Header()
 		h.Set("X-Request-Id", id)
@@ -280,7 +290,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			// The path only, never the query: the callback's carries a code.
 			s.log.Info("request", "request_id", id, "method", r.Method, "route", r.Pattern, "path", r.URL.Path,
 				"status", sw.status, "bytes", sw.bytes, "duration_ms", s.opts.Now().Sub(start).Milliseconds(),
-				"tenant", TenantID(r.Context()), "api_key", APIKeyID(r.Context()))
+				"tenant", note.tenantID, "api_key", note.apiKeyID)
 		}()
 		next.ServeHTTP(sw, r)
 	})

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -145,6 +146,10 @@ func TestConnectionsAPI(t *testing.T) {
 	storetest.AssertNoPlaintext(t, []byte(logs.String()), secrets...)
 	if !strings.Contains(logs.String(), `"route":"GET /v1/connections/{connection}"`) {
 		t.Fatal("the log capture misses requests: the canary would prove nothing")
+	}
+	// The access log names who called (tenant and API key id, never the key).
+	if !regexp.MustCompile(`"tenant":"` + regexp.QuoteMeta(d.TenantID) + `","api_key":"[^"]+"`).MatchString(logs.String()) {
+		t.Errorf("the access log of authenticated requests lacks the tenant and API key id")
 	}
 }
 
