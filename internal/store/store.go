@@ -1,12 +1,12 @@
 // Package store defines deskconn's persistence contract: tenants, API keys,
-// connections (with sealed secrets), OAuth states, idempotency records and the
-// audit log. Two backends implement it, internal/store/sqlite (the embedded
+// connections (with sealed secrets), OAuth states, login links and web
+// sessions, idempotency records and the audit log. Two backends implement it, internal/store/sqlite (the embedded
 // default) and internal/store/postgres (several replicas), and both pass the
 // one acceptance suite in internal/store/storetest.
 //
 // The store never sees a secret in the clear: client secrets and tokens
 // arrive already sealed by internal/seal, as opaque bytes. API keys are
-// stored as hashes only.
+// stored as hashes only, as are OAuth states, login links and session ids.
 //
 // Every method is safe for concurrent use, from many goroutines and (for
 // Postgres, and SQLite on one machine) from several processes.
@@ -130,6 +130,27 @@ type OAuthState struct {
 	CreatedAt    time.Time
 }
 
+// LoginLink is a pending one-time login link for the connect page. The
+// link's token is never stored: Hash is its SHA-256.
+type LoginLink struct {
+	Hash      []byte
+	TenantID  string
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// Session is a signed-in person on the connect page. The session id (the
+// cookie value) is never stored: Hash is its SHA-256. CSRF is the random
+// token the session's forms must echo; it is stored as is, because on its
+// own (without the cookie) it grants nothing.
+type Session struct {
+	Hash      []byte
+	TenantID  string
+	CSRF      string
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
 // IdemState is the state of an idempotency record.
 type IdemState string
 
@@ -230,6 +251,27 @@ type Store interface {
 	// the caller's check.
 	ConsumeOAuthState(ctx context.Context, hash []byte) (*OAuthState, error)
 
+	// Login links and web sessions of the connect page, shared by every
+	// replica. Expiry is checked against the caller's now, so the caller's
+	// clock decides.
+	//
+	// CreateLoginLink stores l, setting CreatedAt when zero; ErrNotFound
+	// when the tenant does not exist, ErrConflict on a duplicate hash.
+	CreateLoginLink(ctx context.Context, l *LoginLink) error
+	// ConsumeLoginLink deletes and returns the link with this hash if it
+	// is live at now (ExpiresAt after now). Of concurrent callers exactly
+	// one gets it; the others, replays and expired links get ErrNotFound.
+	ConsumeLoginLink(ctx context.Context, hash []byte, now time.Time) (*LoginLink, error)
+	// CreateSession stores sess, setting CreatedAt when zero; ErrNotFound
+	// when the tenant does not exist, ErrConflict on a duplicate hash.
+	CreateSession(ctx context.Context, sess *Session) error
+	// GetSession returns the session with this hash if it is live at now
+	// (ExpiresAt after now), else ErrNotFound.
+	GetSession(ctx context.Context, hash []byte, now time.Time) (*Session, error)
+	// DeleteSession removes the session with this hash (sign out), or
+	// returns ErrNotFound.
+	DeleteSession(ctx context.Context, hash []byte) error
+
 	// Idempotency.
 	//
 	// BeginIdempotent inserts rec (State IdemPending) if no live record has
@@ -243,7 +285,8 @@ type Store interface {
 	// DeleteIdempotent removes a record (used when a failure wrote nothing
 	// and the caller may retry with the same key).
 	DeleteIdempotent(ctx context.Context, key IdemKey) error
-	// PurgeExpired deletes expired idempotency records and OAuth states.
+	// PurgeExpired deletes idempotency records, OAuth states, login links
+	// and sessions that expired at or before now.
 	PurgeExpired(ctx context.Context, now time.Time) error
 
 	// Audit.

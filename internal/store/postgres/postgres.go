@@ -28,7 +28,7 @@ import (
 var migrations embed.FS
 
 // tables lists every table, for Dump.
-var tables = []string{"tenants", "api_keys", "connections", "oauth_states", "idempotency_records", "audit_log", "schema_migrations"}
+var tables = []string{"tenants", "api_keys", "connections", "oauth_states", "login_links", "web_sessions", "idempotency_records", "audit_log", "schema_migrations"}
 
 // Store is the Postgres implementation of store.Store. It is safe for
 // concurrent use, also from several processes; build it with Open.
@@ -545,6 +545,81 @@ func (s *Store) ConsumeOAuthState(ctx context.Context, hash []byte) (*store.OAut
 	return &st, nil
 }
 
+// ---- Login links and web sessions ----
+
+// CreateLoginLink stores l (CreatedAt set when zero); see store.Store.
+func (s *Store) CreateLoginLink(ctx context.Context, l *store.LoginLink) error {
+	if len(l.Hash) == 0 {
+		return errors.New("create login link: empty hash")
+	}
+	if l.CreatedAt.IsZero() {
+		l.CreatedAt = now()
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO login_links (hash, tenant_id, expires_at, created_at) VALUES ($1, $2, $3, $4)`,
+		l.Hash, l.TenantID, l.ExpiresAt, l.CreatedAt); err != nil {
+		return fmt.Errorf("create login link: %w", mapErr(err))
+	}
+	return nil
+}
+
+// ConsumeLoginLink atomically deletes the link with this hash and returns
+// it when it is live at now: of concurrent callers exactly one gets it, the
+// others ErrNotFound. An expired link is deleted too, and is ErrNotFound.
+func (s *Store) ConsumeLoginLink(ctx context.Context, hash []byte, now time.Time) (*store.LoginLink, error) {
+	var l store.LoginLink
+	err := s.pool.QueryRow(ctx, `DELETE FROM login_links WHERE hash = $1 RETURNING hash, tenant_id, expires_at, created_at`, hash).
+		Scan(&l.Hash, &l.TenantID, &l.ExpiresAt, &l.CreatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("consume login link: %w", mapErr(err))
+	}
+	l.ExpiresAt, l.CreatedAt = l.ExpiresAt.UTC(), l.CreatedAt.UTC()
+	if !now.Before(l.ExpiresAt) {
+		return nil, fmt.Errorf("consume login link: expired: %w", store.ErrNotFound)
+	}
+	return &l, nil
+}
+
+// CreateSession stores sess (CreatedAt set when zero); see store.Store.
+func (s *Store) CreateSession(ctx context.Context, sess *store.Session) error {
+	if len(sess.Hash) == 0 {
+		return errors.New("create session: empty hash")
+	}
+	if sess.CreatedAt.IsZero() {
+		sess.CreatedAt = now()
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO web_sessions (hash, tenant_id, csrf, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		sess.Hash, sess.TenantID, sess.CSRF, sess.ExpiresAt, sess.CreatedAt); err != nil {
+		return fmt.Errorf("create session: %w", mapErr(err))
+	}
+	return nil
+}
+
+// GetSession returns the session with this hash if it is live at now, else
+// ErrNotFound.
+func (s *Store) GetSession(ctx context.Context, hash []byte, now time.Time) (*store.Session, error) {
+	var sess store.Session
+	err := s.pool.QueryRow(ctx, `SELECT hash, tenant_id, csrf, expires_at, created_at FROM web_sessions
+		WHERE hash = $1 AND expires_at > $2`, hash, now).
+		Scan(&sess.Hash, &sess.TenantID, &sess.CSRF, &sess.ExpiresAt, &sess.CreatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("get session: %w", mapErr(err))
+	}
+	sess.ExpiresAt, sess.CreatedAt = sess.ExpiresAt.UTC(), sess.CreatedAt.UTC()
+	return &sess, nil
+}
+
+// DeleteSession removes the session with this hash, or returns ErrNotFound.
+func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM web_sessions WHERE hash = $1`, hash)
+	if err == nil {
+		err = expectRow(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
 // ---- Idempotency ----
 
 const idemCols = `tenant_id, connection_id, action, key, input_hash, state, result, created_at, updated_at, expires_at`
@@ -646,11 +721,11 @@ func (s *Store) DeleteIdempotent(ctx context.Context, key store.IdemKey) error {
 	return nil
 }
 
-// PurgeExpired deletes idempotency records and OAuth states that expired at
-// or before now.
+// PurgeExpired deletes idempotency records, OAuth states, login links and
+// sessions that expired at or before now.
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		for _, table := range []string{"idempotency_records", "oauth_states"} {
+		for _, table := range []string{"idempotency_records", "oauth_states", "login_links", "web_sessions"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE expires_at <= $1`, now); err != nil {
 				return fmt.Errorf("%s: %w", table, err)
 			}

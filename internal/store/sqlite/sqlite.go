@@ -617,6 +617,83 @@ func (s *Store) ConsumeOAuthState(ctx context.Context, hash []byte) (*store.OAut
 	return &st, nil
 }
 
+// ---- Login links and web sessions ----
+
+// CreateLoginLink stores l (CreatedAt set when zero); see store.Store.
+func (s *Store) CreateLoginLink(ctx context.Context, l *store.LoginLink) error {
+	if len(l.Hash) == 0 {
+		return errors.New("create login link: empty hash")
+	}
+	if l.CreatedAt.IsZero() {
+		l.CreatedAt = now()
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO login_links (hash, tenant_id, expires_at, created_at) VALUES (?, ?, ?, ?)`,
+		l.Hash, l.TenantID, l.ExpiresAt.UnixMicro(), l.CreatedAt.UnixMicro()); err != nil {
+		return fmt.Errorf("create login link: %w", mapErr(err))
+	}
+	return nil
+}
+
+// ConsumeLoginLink atomically deletes the link with this hash and returns
+// it when it is live at now: of concurrent callers exactly one gets it, the
+// others ErrNotFound. An expired link is deleted too, and is ErrNotFound.
+func (s *Store) ConsumeLoginLink(ctx context.Context, hash []byte, now time.Time) (*store.LoginLink, error) {
+	var l store.LoginLink
+	var expires, created sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `DELETE FROM login_links WHERE hash = ? RETURNING hash, tenant_id, expires_at, created_at`, hash).
+		Scan(&l.Hash, &l.TenantID, &expires, &created)
+	if err != nil {
+		return nil, fmt.Errorf("consume login link: %w", mapErr(err))
+	}
+	l.ExpiresAt, l.CreatedAt = fromMicros(expires), fromMicros(created)
+	if !now.Before(l.ExpiresAt) {
+		return nil, fmt.Errorf("consume login link: expired: %w", store.ErrNotFound)
+	}
+	return &l, nil
+}
+
+// CreateSession stores sess (CreatedAt set when zero); see store.Store.
+func (s *Store) CreateSession(ctx context.Context, sess *store.Session) error {
+	if len(sess.Hash) == 0 {
+		return errors.New("create session: empty hash")
+	}
+	if sess.CreatedAt.IsZero() {
+		sess.CreatedAt = now()
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO web_sessions (hash, tenant_id, csrf, expires_at, created_at) VALUES (?, ?, ?, ?, ?)`,
+		sess.Hash, sess.TenantID, sess.CSRF, sess.ExpiresAt.UnixMicro(), sess.CreatedAt.UnixMicro()); err != nil {
+		return fmt.Errorf("create session: %w", mapErr(err))
+	}
+	return nil
+}
+
+// GetSession returns the session with this hash if it is live at now, else
+// ErrNotFound.
+func (s *Store) GetSession(ctx context.Context, hash []byte, now time.Time) (*store.Session, error) {
+	var sess store.Session
+	var expires, created sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT hash, tenant_id, csrf, expires_at, created_at FROM web_sessions
+		WHERE hash = ? AND expires_at > ?`, hash, now.UnixMicro()).
+		Scan(&sess.Hash, &sess.TenantID, &sess.CSRF, &expires, &created)
+	if err != nil {
+		return nil, fmt.Errorf("get session: %w", mapErr(err))
+	}
+	sess.ExpiresAt, sess.CreatedAt = fromMicros(expires), fromMicros(created)
+	return &sess, nil
+}
+
+// DeleteSession removes the session with this hash, or returns ErrNotFound.
+func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM web_sessions WHERE hash = ?`, hash)
+	if err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	if err := expectRow(res); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
 // ---- Idempotency ----
 
 const idemCols = `tenant_id, connection_id, action, key, input_hash, state, result, created_at, updated_at, expires_at`
@@ -720,15 +797,15 @@ func (s *Store) DeleteIdempotent(ctx context.Context, key store.IdemKey) error {
 	return nil
 }
 
-// PurgeExpired deletes idempotency records and OAuth states that expired at
-// or before now.
+// PurgeExpired deletes idempotency records, OAuth states, login links and
+// sessions that expired at or before now.
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("purge expired: %w", err)
 	}
 	defer tx.Rollback()
-	for _, table := range []string{"idempotency_records", "oauth_states"} {
+	for _, table := range []string{"idempotency_records", "oauth_states", "login_links", "web_sessions"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at <= ?`, now.UnixMicro()); err != nil {
 			return fmt.Errorf("purge expired %s: %w", table, err)
 		}

@@ -94,6 +94,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConnectionIsolation", testConnectionIsolation},
 		{"OAuthStates", testOAuthStates},
 		{"OAuthStateSingleUseConcurrent", testOAuthStateConcurrent},
+		{"LoginLinks", testLoginLinks},
+		{"LoginLinkSingleUseConcurrent", testLoginLinkConcurrent},
+		{"Sessions", testSessions},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyExpiry", testIdempotencyExpiry},
 		{"IdempotencyConcurrentBegin", testIdempotencyConcurrent},
@@ -546,6 +549,141 @@ func testOAuthStateConcurrent(t *testing.T, open func(t *testing.T) store.Store)
 	}
 }
 
+// assertHashOnly fails t when s can dump itself and the dump holds any of
+// secrets in the clear.
+func assertHashOnly(t *testing.T, s store.Store, secrets ...string) {
+	t.Helper()
+	d, ok := s.(Dumper)
+	if !ok {
+		return
+	}
+	dump, err := d.Dump(t.Context())
+	if err != nil {
+		t.Fatalf("Dump = %v", err)
+	}
+	AssertNoPlaintext(t, dump, secrets...)
+}
+
+func testLoginLinks(t *testing.T, open func(t *testing.T) store.Store) {
+	s, other := open(t), open(t) // a second handle plays another replica
+	ctx := t.Context()
+	tn := newTenant(t, s)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	token := uniq("login-token-canary")
+	l := &store.LoginLink{Hash: hash(token), TenantID: tn.ID, ExpiresAt: now.Add(time.Hour)}
+	if err := s.CreateLoginLink(ctx, l); err != nil {
+		t.Fatalf("CreateLoginLink = %v", err)
+	}
+	if l.CreatedAt.IsZero() {
+		t.Error("CreateLoginLink left CreatedAt zero")
+	}
+	assertHashOnly(t, s, token)
+	wantErr(t, "CreateLoginLink(duplicate hash)", s.CreateLoginLink(ctx, l), store.ErrConflict)
+	ghost := &store.LoginLink{Hash: hash(uniq("login")), TenantID: uniq("tenant"), ExpiresAt: now.Add(time.Hour)}
+	wantErr(t, "CreateLoginLink(unknown tenant)", s.CreateLoginLink(ctx, ghost), store.ErrNotFound)
+
+	_, err := other.ConsumeLoginLink(ctx, hash(uniq("login")), now)
+	wantErr(t, "ConsumeLoginLink(unknown)", err, store.ErrNotFound)
+	got, err := other.ConsumeLoginLink(ctx, l.Hash, now)
+	if err != nil {
+		t.Fatalf("ConsumeLoginLink = %v", err)
+	}
+	if diff := cmp.Diff(l, got); diff != "" {
+		t.Errorf("ConsumeLoginLink mismatch (-want +got):\n%s", diff)
+	}
+	_, err = s.ConsumeLoginLink(ctx, l.Hash, now)
+	wantErr(t, "ConsumeLoginLink(replayed)", err, store.ErrNotFound)
+
+	// An expired link is refused, and gone afterwards.
+	old := &store.LoginLink{Hash: hash(uniq("login")), TenantID: tn.ID, ExpiresAt: now.Add(time.Minute)}
+	if err := s.CreateLoginLink(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ConsumeLoginLink(ctx, old.Hash, old.ExpiresAt)
+	wantErr(t, "ConsumeLoginLink(at expiry)", err, store.ErrNotFound)
+	_, err = s.ConsumeLoginLink(ctx, old.Hash, now)
+	wantErr(t, "ConsumeLoginLink(after an expired attempt)", err, store.ErrNotFound)
+}
+
+func testLoginLinkConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	tn := newTenant(t, s1)
+	for round := range 5 {
+		l := &store.LoginLink{Hash: hash(uniq("login")), TenantID: tn.ID, ExpiresAt: time.Now().Add(time.Minute)}
+		if err := s1.CreateLoginLink(t.Context(), l); err != nil {
+			t.Fatal(err)
+		}
+		var wins, misses atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 16 {
+			s := s1
+			if i%2 == 1 {
+				s = s2
+			}
+			wg.Go(func() {
+				got, err := s.ConsumeLoginLink(t.Context(), l.Hash, time.Now())
+				switch {
+				case err == nil && got.TenantID == tn.ID:
+					wins.Add(1)
+				case errors.Is(err, store.ErrNotFound):
+					misses.Add(1)
+				default:
+					t.Errorf("ConsumeLoginLink = %v, %v", got, err)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 || misses.Load() != 15 {
+			t.Fatalf("round %d: %d consumers won and %d got ErrNotFound, want 1 and 15", round, wins.Load(), misses.Load())
+		}
+	}
+}
+
+func testSessions(t *testing.T, open func(t *testing.T) store.Store) {
+	s, other := open(t), open(t) // a second handle plays another replica
+	ctx := t.Context()
+	tn := newTenant(t, s)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	id := uniq("session-id-canary")
+	sess := &store.Session{Hash: hash(id), TenantID: tn.ID, CSRF: uniq("csrf"), ExpiresAt: now.Add(12 * time.Hour)}
+	if err := s.CreateSession(ctx, sess); err != nil {
+		t.Fatalf("CreateSession = %v", err)
+	}
+	if sess.CreatedAt.IsZero() {
+		t.Error("CreateSession left CreatedAt zero")
+	}
+	assertHashOnly(t, s, id)
+	wantErr(t, "CreateSession(duplicate hash)", s.CreateSession(ctx, sess), store.ErrConflict)
+	ghost := &store.Session{Hash: hash(uniq("session")), TenantID: uniq("tenant"), CSRF: "x", ExpiresAt: now.Add(time.Hour)}
+	wantErr(t, "CreateSession(unknown tenant)", s.CreateSession(ctx, ghost), store.ErrNotFound)
+
+	// Every handle sees the session, as often as asked, until it expires.
+	for range 2 {
+		got, err := other.GetSession(ctx, sess.Hash, now)
+		if err != nil {
+			t.Fatalf("GetSession = %v", err)
+		}
+		if diff := cmp.Diff(sess, got); diff != "" {
+			t.Errorf("GetSession mismatch (-want +got):\n%s", diff)
+		}
+	}
+	if _, err := other.GetSession(ctx, sess.Hash, sess.ExpiresAt.Add(-time.Microsecond)); err != nil {
+		t.Errorf("GetSession(just before expiry) = %v", err)
+	}
+	_, err := other.GetSession(ctx, sess.Hash, sess.ExpiresAt)
+	wantErr(t, "GetSession(at expiry)", err, store.ErrNotFound)
+	_, err = other.GetSession(ctx, hash(uniq("session")), now)
+	wantErr(t, "GetSession(unknown)", err, store.ErrNotFound)
+
+	// Signing out on one handle ends the session on every handle.
+	if err := other.DeleteSession(ctx, sess.Hash); err != nil {
+		t.Fatalf("DeleteSession = %v", err)
+	}
+	_, err = s.GetSession(ctx, sess.Hash, now)
+	wantErr(t, "GetSession(deleted)", err, store.ErrNotFound)
+	wantErr(t, "DeleteSession(deleted)", s.DeleteSession(ctx, sess.Hash), store.ErrNotFound)
+}
+
 func idemKey(tenantID string) store.IdemKey {
 	return store.IdemKey{TenantID: tenantID, ConnectionID: uniq("conn"), Action: "tickets.create", Key: uniq("idem")}
 }
@@ -689,8 +827,24 @@ func testPurgeExpired(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		return k
 	}
+	mkLink := func(exp time.Time) []byte {
+		h := hash(uniq("login"))
+		if err := s.CreateLoginLink(ctx, &store.LoginLink{Hash: h, TenantID: tn.ID, ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	mkSession := func(exp time.Time) []byte {
+		h := hash(uniq("session"))
+		if err := s.CreateSession(ctx, &store.Session{Hash: h, TenantID: tn.ID, CSRF: "csrf", ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
 	stSoon, stLater := mkState(soon), mkState(later)
 	idSoon, idLater := mkIdem(soon), mkIdem(later)
+	lnSoon, lnLater := mkLink(soon), mkLink(later)
+	ssSoon, ssLater := mkSession(soon), mkSession(later)
 
 	if err := s.PurgeExpired(ctx, now.Add(time.Hour)); err != nil {
 		t.Fatalf("PurgeExpired = %v", err)
@@ -704,6 +858,18 @@ func testPurgeExpired(t *testing.T, open func(t *testing.T) store.Store) {
 	wantErr(t, "GetIdempotent(purged)", err, store.ErrNotFound)
 	if _, err := s.GetIdempotent(ctx, idLater); err != nil {
 		t.Errorf("GetIdempotent(live) = %v", err)
+	}
+	// Purged rows are gone even for a caller whose clock says they are
+	// still live (now, before their expiry).
+	_, err = s.ConsumeLoginLink(ctx, lnSoon, now)
+	wantErr(t, "ConsumeLoginLink(purged)", err, store.ErrNotFound)
+	if _, err := s.ConsumeLoginLink(ctx, lnLater, now); err != nil {
+		t.Errorf("ConsumeLoginLink(live) = %v", err)
+	}
+	_, err = s.GetSession(ctx, ssSoon, now)
+	wantErr(t, "GetSession(purged)", err, store.ErrNotFound)
+	if _, err := s.GetSession(ctx, ssLater, now); err != nil {
+		t.Errorf("GetSession(live) = %v", err)
 	}
 }
 
