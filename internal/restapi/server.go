@@ -23,7 +23,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/deskconn/deskconn"
@@ -66,10 +65,6 @@ type Server struct {
 	mux    *http.ServeMux
 	store  store.Store
 	secure bool
-
-	mu       sync.Mutex
-	sessions map[string]*session  // sha256(session id) hex -> session
-	logins   map[string]loginLink // sha256(login token) hex -> link
 }
 
 // New returns a Server with its routes registered.
@@ -98,13 +93,11 @@ func New(opts Options) (*Server, error) {
 		opts.LoginTTL = 24 * time.Hour
 	}
 	s := &Server{
-		opts:     opts,
-		log:      opts.Logger,
-		mux:      http.NewServeMux(),
-		store:    opts.Manager.Store(),
-		secure:   u.Scheme == "https",
-		sessions: map[string]*session{},
-		logins:   map[string]loginLink{},
+		opts:   opts,
+		log:    opts.Logger,
+		mux:    http.NewServeMux(),
+		store:  opts.Manager.Store(),
+		secure: u.Scheme == "https",
 	}
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)

@@ -2,13 +2,14 @@ package restapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -36,22 +37,15 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 
 const sessionCookie = "deskconn_session"
 
-// session is a signed-in person on the connect page. Sessions live in this
-// process's memory: a restart signs everyone out (print a new login link).
-type session struct {
-	tenantID string
-	csrf     string
-	expires  time.Time
-}
+// Login links and sessions live in the store (only hashes of their tokens
+// and ids), so every replica on one database honours a link printed by any
+// of them and a session cookie set by any of them.
 
-type loginLink struct {
-	tenantID string
-	expires  time.Time
-}
-
-func hashHex(s string) string {
+// hashToken returns the SHA-256 of a login token or session id, the only
+// form in which the store keeps them.
+func hashToken(s string) []byte {
 	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
+	return sum[:]
 }
 
 func randomString(n int) string {
@@ -60,16 +54,29 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// LoginURL returns a one-time login link for tenantID's connect page (as
-// Jupyter prints one): opening it sets an HttpOnly session cookie and
-// redirects to the page. It works once and expires after LoginTTL. Only the
-// hash of its token is kept.
-func (s *Server) LoginURL(tenantID string) string {
+// CreateLoginURL returns a one-time login link for tenantID's connect page
+// (as Jupyter prints one): opening it on any replica sharing this store sets
+// an HttpOnly session cookie and redirects to the page. It works once and
+// expires after LoginTTL. Only the hash of its token is stored. The tenant
+// must exist.
+func (s *Server) CreateLoginURL(ctx context.Context, tenantID string) (string, error) {
 	tok := randomString(32)
-	s.mu.Lock()
-	s.logins[hashHex(tok)] = loginLink{tenantID: tenantID, expires: s.opts.Now().Add(s.opts.LoginTTL)}
-	s.mu.Unlock()
-	return s.opts.BaseURL + "/login?token=" + tok
+	l := &store.LoginLink{Hash: hashToken(tok), TenantID: tenantID, ExpiresAt: s.opts.Now().Add(s.opts.LoginTTL)}
+	if err := s.store.CreateLoginLink(ctx, l); err != nil {
+		return "", fmt.Errorf("create login link: %w", err)
+	}
+	return s.opts.BaseURL + "/login?token=" + tok, nil
+}
+
+// LoginURL is CreateLoginURL for callers that cannot handle an error: when
+// the store refuses the link it logs why and returns "".
+func (s *Server) LoginURL(tenantID string) string {
+	u, err := s.CreateLoginURL(context.Background(), tenantID)
+	if err != nil {
+		s.log.Error("create login link", "tenant", tenantID, "err", err)
+		return ""
+	}
+	return u
 }
 
 func (s *Server) registerWeb() {
@@ -85,54 +92,58 @@ func (s *Server) registerWeb() {
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 }
 
-// currentSession returns the request's live session, or nil.
-func (s *Server) currentSession(r *http.Request) *session {
+// currentSession returns the request's live session, or nil when it has
+// none (no cookie, unknown, expired or signed out). An error means the
+// store could not be asked.
+func (s *Server) currentSession(r *http.Request) (*store.Session, error) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
-		return nil
+		return nil, nil
 	}
-	key := hashHex(ck.Value)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess := s.sessions[key]
-	if sess == nil {
-		return nil
+	sess, err := s.store.GetSession(r.Context(), hashToken(ck.Value), s.opts.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	if !s.opts.Now().Before(sess.expires) {
-		delete(s.sessions, key)
-		return nil
+	if err != nil {
+		return nil, fmt.Errorf("read session: %w", err)
 	}
-	return sess
+	return sess, nil
+}
+
+func (s *Server) renderStoreError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("web session", "request_id", RequestID(r.Context()), "err", err)
+	s.renderError(w, r, http.StatusInternalServerError, "Something went wrong",
+		"Your sign-in could not be checked.", "Reload the page; if it persists, check the server's log.")
 }
 
 func (s *Server) webLogin(w http.ResponseWriter, r *http.Request) {
 	tok := r.URL.Query().Get("token")
-	key := hashHex(tok)
-	s.mu.Lock()
-	link, ok := s.logins[key]
-	delete(s.logins, key) // single use
 	now := s.opts.Now()
-	for k, l := range s.logins { // drop expired links and sessions
-		if !now.Before(l.expires) {
-			delete(s.logins, k)
+	var link *store.LoginLink
+	if tok != "" && len(tok) <= 128 {
+		var err error
+		link, err = s.store.ConsumeLoginLink(r.Context(), hashToken(tok), now) // single use
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.renderStoreError(w, r, err)
+			return
 		}
 	}
-	for k, ss := range s.sessions {
-		if !now.Before(ss.expires) {
-			delete(s.sessions, k)
-		}
-	}
-	s.mu.Unlock()
-	if tok == "" || !ok || !now.Before(link.expires) {
+	if link == nil {
 		s.renderError(w, r, http.StatusUnauthorized, "This login link does not work",
 			"The link was already used, has expired, or was mistyped.",
 			"Use the newest link printed by `deskconn serve` (restart it to print a new one).")
 		return
 	}
+	// Drop expired links and sessions (of every replica) while we are here.
+	if err := s.store.PurgeExpired(r.Context(), now); err != nil {
+		s.log.Warn("purge expired login links and sessions", "request_id", RequestID(r.Context()), "err", err)
+	}
 	id := randomString(32)
-	s.mu.Lock()
-	s.sessions[hashHex(id)] = &session{tenantID: link.tenantID, csrf: randomString(32), expires: now.Add(s.opts.SessionTTL)}
-	s.mu.Unlock()
+	sess := &store.Session{Hash: hashToken(id), TenantID: link.TenantID, CSRF: randomString(32), ExpiresAt: now.Add(s.opts.SessionTTL)}
+	if err := s.store.CreateSession(r.Context(), sess); err != nil {
+		s.renderStoreError(w, r, err)
+		return
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: s.secure,
 		// Lax, not Strict: the person returns from Zoho by a cross-site
@@ -148,21 +159,23 @@ func (s *Server) webLogout(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	for k, v := range s.sessions {
-		if v == sess {
-			delete(s.sessions, k)
-		}
+	// ErrNotFound: another request signed this session out meanwhile.
+	if err := s.store.DeleteSession(r.Context(), sess.Hash); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.renderStoreError(w, r, err)
+		return
 	}
-	s.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 // checkForm parses a POSTed form (size-capped) and checks the session and
 // its CSRF token. On failure it has already written the error page.
-func (s *Server) checkForm(w http.ResponseWriter, r *http.Request) (*session, bool) {
-	sess := s.currentSession(r)
+func (s *Server) checkForm(w http.ResponseWriter, r *http.Request) (*store.Session, bool) {
+	sess, err := s.currentSession(r)
+	if err != nil {
+		s.renderStoreError(w, r, err)
+		return nil, false
+	}
 	if sess == nil {
 		s.renderError(w, r, http.StatusUnauthorized, "You are not signed in",
 			"This page needs a signed-in session, and yours is missing or expired.",
@@ -175,7 +188,7 @@ func (s *Server) checkForm(w http.ResponseWriter, r *http.Request) (*session, bo
 		return nil, false
 	}
 	got := r.PostForm.Get("csrf")
-	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.csrf)) != 1 {
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
 		s.renderError(w, r, http.StatusForbidden, "The form has expired",
 			"The form's security token did not match your session (it may come from an old tab or another site).",
 			"Reload the connections page and submit the form again.")
@@ -200,7 +213,11 @@ type formValues struct {
 }
 
 func (s *Server) webIndex(w http.ResponseWriter, r *http.Request) {
-	sess := s.currentSession(r)
+	sess, err := s.currentSession(r)
+	if err != nil {
+		s.renderStoreError(w, r, err)
+		return
+	}
 	if sess == nil {
 		s.renderError(w, r, http.StatusUnauthorized, "Sign in to deskconn",
 			"The connect page is open only to people with a login link.",
@@ -210,15 +227,15 @@ func (s *Server) webIndex(w http.ResponseWriter, r *http.Request) {
 	s.renderIndex(w, r, sess, http.StatusOK, formValues{Scopes: strings.Join(connection.DefaultScopes, ",")}, nil, r.URL.Query().Get("notice"))
 }
 
-func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, sess *session, status int, form formValues, formErr *deskconn.Error, notice string) {
-	cs, err := s.opts.Manager.List(r.Context(), sess.tenantID)
+func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, sess *store.Session, status int, form formValues, formErr *deskconn.Error, notice string) {
+	cs, err := s.opts.Manager.List(r.Context(), sess.TenantID)
 	if err != nil {
 		s.log.Error("list connections for page", "request_id", RequestID(r.Context()), "err", err)
 		s.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "The connections could not be read.", "Reload the page; if it persists, check the server's log.")
 		return
 	}
 	data := indexData{
-		CSRF: sess.csrf, RedirectURL: s.opts.Manager.CallbackURL(), Scopes: strings.Join(connection.DefaultScopes, ","),
+		CSRF: sess.CSRF, RedirectURL: s.opts.Manager.CallbackURL(), Scopes: strings.Join(connection.DefaultScopes, ","),
 		Form: form, FormError: formErr, Notice: notice,
 	}
 	for _, c := range cs {
@@ -233,7 +250,7 @@ func (s *Server) webCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := formValues{Name: r.PostForm.Get("name"), ClientID: r.PostForm.Get("client_id"), Scopes: r.PostForm.Get("scopes")}
-	_, err := s.opts.Manager.Create(r.Context(), sess.tenantID, connection.CreateInput{
+	_, err := s.opts.Manager.Create(r.Context(), sess.TenantID, connection.CreateInput{
 		Name: strings.TrimSpace(form.Name), ClientID: form.ClientID,
 		ClientSecret: deskconn.Secret(r.PostForm.Get("client_secret")), Scopes: connection.ParseScopes(form.Scopes),
 	})
@@ -253,7 +270,7 @@ func (s *Server) webConnect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u, err := s.opts.Manager.AuthorizeURL(r.Context(), sess.tenantID, r.PathValue("connection"), "/")
+	u, err := s.opts.Manager.AuthorizeURL(r.Context(), sess.TenantID, r.PathValue("connection"), "/")
 	if err != nil {
 		s.renderDomainError(w, r, err, "Connecting could not start")
 		return
@@ -267,7 +284,7 @@ func (s *Server) webDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("connection")
-	if err := s.opts.Manager.Delete(r.Context(), sess.tenantID, name); err != nil {
+	if err := s.opts.Manager.Delete(r.Context(), sess.TenantID, name); err != nil {
 		s.renderDomainError(w, r, err, "The connection could not be deleted")
 		return
 	}
@@ -279,12 +296,12 @@ func (s *Server) webChooseOrg(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c, err := s.opts.Manager.ChooseOrg(r.Context(), sess.tenantID, r.PathValue("connection"), r.PostForm.Get("org_id"))
+	c, err := s.opts.Manager.ChooseOrg(r.Context(), sess.TenantID, r.PathValue("connection"), r.PostForm.Get("org_id"))
 	if err != nil {
 		s.renderDomainError(w, r, err, "The organisation could not be chosen")
 		return
 	}
-	s.render(w, http.StatusOK, "connected.html", connectedData{C: s.view(c), SignedIn: true, CSRF: sess.csrf})
+	s.render(w, http.StatusOK, "connected.html", connectedData{C: s.view(c), SignedIn: true, CSRF: sess.CSRF})
 }
 
 type connectedData struct {
@@ -323,10 +340,15 @@ func (s *Server) webCallback(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, StatusOf(de.Code), title, what, todo)
 		return
 	}
-	sess := s.currentSession(r)
+	// The connection is made whatever happens to the session check: a
+	// failed check only leaves the page without its signed-in controls.
+	sess, err := s.currentSession(r)
+	if err != nil {
+		s.log.Error("oauth callback: session", "request_id", RequestID(r.Context()), "err", err)
+	}
 	data := connectedData{C: s.view(res.Connection)}
-	if sess != nil && sess.tenantID == res.Connection.TenantID {
-		data.SignedIn, data.CSRF = true, sess.csrf
+	if sess != nil && sess.TenantID == res.Connection.TenantID {
+		data.SignedIn, data.CSRF = true, sess.CSRF
 	}
 	s.render(w, http.StatusOK, "connected.html", data)
 }
