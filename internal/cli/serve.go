@@ -72,9 +72,13 @@ connection through the real OAuth flow, and prints an API key and a curl example
 				if err := mountRoutes(srv, m, a.store); err != nil {
 					return err
 				}
+				login, err := srv.CreateLoginURL(ctx, t.ID)
+				if err != nil {
+					return fmt.Errorf("create the login link: %w", err)
+				}
 				fmt.Fprintf(env.Stdout, "deskconn is serving on http://%s\n", ln.Addr())
 				fmt.Fprintf(env.Stdout, "Register this redirect URL in the Zoho API console: %s\n", m.CallbackURL())
-				fmt.Fprintf(env.Stdout, "Open the connect page (one-time login link, tenant %q):\n    %s\n", t.Name, srv.LoginURL(t.ID))
+				fmt.Fprintf(env.Stdout, "Open the connect page (one-time login link, tenant %q):\n    %s\n", t.Name, login)
 				a.log.Info("serving", "addr", ln.Addr().String(), "base_url", baseURL)
 				return srv.Serve(ctx, ln)
 			})

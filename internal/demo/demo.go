@@ -189,8 +189,12 @@ func Start(ctx context.Context, opts Options) (d *Demo, err error) {
 	} else if key, _, err = keys.Create(ctx, tenant.ID, "demo"); err != nil {
 		return nil, fmt.Errorf("start demo: %w", err)
 	}
+	login, err := srv.CreateLoginURL(ctx, tenant.ID)
+	if err != nil {
+		return nil, fmt.Errorf("start demo: login link: %w", err)
+	}
 	return &Demo{
-		URL: baseURL, LoginURL: srv.LoginURL(tenant.ID), APIKey: key, Connection: ConnectionName, TenantID: tenant.ID,
+		URL: baseURL, LoginURL: login, APIKey: key, Connection: ConnectionName, TenantID: tenant.ID,
 		Emulator: emu, EmulatorURL: emuURL, Server: srv, Manager: m, Store: st,
 		stop: func() {
 			for i := len(cleanups) - 1; i >= 0; i-- {
