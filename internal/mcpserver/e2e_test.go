@@ -123,7 +123,7 @@ func TestRealClients(t *testing.T) {
 	t.Run("typescript sdk", func(t *testing.T) {
 		node := os.Getenv("DESKCONN_TEST_NODE")
 		if node == "" {
-			t.Skip("DESKCONN_TEST_NODE is unset (scripts/test sets it)")
+			t.Skip("DESKCONN_TEST_NODE is unset (scripts/env sets it)")
 		}
 		if _, err := os.Stat(filepath.Join("testdata", "node", "node_modules", "@modelcontextprotocol", "sdk")); err != nil {
 			t.Skip("testdata/node/node_modules is missing: run scripts/setup (npm ci)")

@@ -1,7 +1,7 @@
 // Package pgtest gives tests a private Postgres schema.
 //
 // Tests that need Postgres call DSN; it skips the test only when
-// DESKCONN_TEST_POSTGRES_DSN is unset (scripts/test and CI set it), so in CI
+// DESKCONN_TEST_POSTGRES_DSN is unset (scripts/env and CI set it), so in CI
 // every Postgres test runs.
 package pgtest
 
