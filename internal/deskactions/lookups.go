@@ -27,7 +27,7 @@ type DepartmentListParams struct {
 
 // ListDepartmentsInput is the input of list_departments.
 type ListDepartmentsInput struct {
-	OrgID  string               `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	Params DepartmentListParams `json:"params,omitzero" jsonschema:"Filters and paging."`
 }
 
@@ -39,7 +39,7 @@ type PageParams struct {
 
 // ListTeamsInput is the input of list_teams.
 type ListTeamsInput struct {
-	OrgID  string     `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	Params PageParams `json:"params,omitzero" jsonschema:"Paging."`
 }
 
@@ -53,7 +53,7 @@ type ProductListParams struct {
 
 // ListProductsInput is the input of list_products.
 type ListProductsInput struct {
-	OrgID  string            `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	Params ProductListParams `json:"params,omitzero" jsonschema:"Filters, paging and sorting."`
 }
 
@@ -68,7 +68,7 @@ type RoleListParams struct {
 
 // ListRolesInput is the input of list_roles.
 type ListRolesInput struct {
-	OrgID  string         `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	Params RoleListParams `json:"params,omitzero" jsonschema:"Filters and paging."`
 }
 
@@ -83,7 +83,7 @@ type ProfileListParams struct {
 
 // ListProfilesInput is the input of list_profiles.
 type ListProfilesInput struct {
-	OrgID  string            `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	Params ProfileListParams `json:"params,omitzero" jsonschema:"Filters and paging."`
 }
 

@@ -15,7 +15,7 @@ type AttachmentParams struct {
 
 // CreateTicketAttachmentInput is the input of create_ticket_attachment.
 type CreateTicketAttachmentInput struct {
-	OrgID string `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	TicketSelector
 	FileName string           `json:"fileName" jsonschema:"Name of the file as it should appear on the ticket, with its extension (e.g. error_screenshot.png)." schema:"minLength=1,maxLength=255"`
 	FileData string           `json:"fileData" jsonschema:"The file: an http(s) URL to fetch it from (public addresses only), or its content in base64, standard or URL-safe, optionally as a data: URL. At most 20 MiB." schema:"minLength=1"`
@@ -46,7 +46,7 @@ type AttachmentListParams struct {
 
 // ListTicketAttachmentsInput is the input of list_ticket_attachments.
 type ListTicketAttachmentsInput struct {
-	OrgID string `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	TicketSelector
 	Params    AttachmentListParams `json:"params,omitzero" jsonschema:"Paging, sorting and filters, in Zoho's names."`
 	SortOrder string               `json:"sortOrder,omitempty" jsonschema:"Sort direction of sortBy: \"-\" or \"desc\" for descending, \"\" or \"asc\" for ascending (default)." schema:"enum=-||asc|desc"`
@@ -74,7 +74,7 @@ type AddAgentPayload struct {
 
 // AddAgentInput is the input of add_agent.
 type AddAgentInput struct {
-	OrgID   string          `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	Payload AddAgentPayload `json:"payload" jsonschema:"The agent to add, in Zoho's field names."`
 	action.WriteOptions
 }
@@ -139,13 +139,13 @@ type AgentListParams struct {
 
 // ListAgentsInput is the input of list_agents.
 type ListAgentsInput struct {
-	OrgID  string          `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	Params AgentListParams `json:"params,omitzero" jsonschema:"Filters, paging and sorting, in Zoho's parameter names."`
 }
 
 // DeactivateAgentInput is the input of deactivate_agent.
 type DeactivateAgentInput struct {
-	OrgID      string `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	AgentID    string `json:"agentId,omitempty" jsonschema:"Id of the agent to deactivate (list_agents, find_agent_by_email). Give agentId or agentEmail." schema:"pattern=^[0-9]+$,maxLength=32"`
 	AgentEmail string `json:"agentEmail,omitempty" jsonschema:"Exact email address of the agent, instead of agentId." schema:"minLength=3,maxLength=100"`
 	action.WriteOptions
@@ -183,6 +183,6 @@ type DeactivateAgentOutput struct {
 
 // FindAgentByEmailInput is the input of find_agent_by_email.
 type FindAgentByEmailInput struct {
-	OrgID string `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	Email string `json:"email" jsonschema:"Exact email address of the agent." schema:"minLength=3,maxLength=100"`
 }

@@ -29,7 +29,7 @@ type SearchTicketsParams struct {
 
 // SearchTicketsInput is the input of search_tickets.
 type SearchTicketsInput struct {
-	OrgID  string              `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	Params SearchTicketsParams `json:"params" jsonschema:"Search criteria (all must match) and paging."`
 }
 
@@ -45,7 +45,7 @@ type SearchContactsParams struct {
 
 // SearchContactsInput is the input of search_contacts.
 type SearchContactsInput struct {
-	OrgID  string               `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	Params SearchContactsParams `json:"params" jsonschema:"Search criteria (all must match) and paging."`
 }
 

@@ -17,19 +17,8 @@ type TicketSelector struct {
 
 // check reports a selector that names no ticket or more than one way.
 func (s TicketSelector) check() []deskconn.FieldError {
-	n := 0
-	for _, v := range []string{s.TicketID, s.TicketNumber, s.TicketSubject} {
-		if strings.TrimSpace(v) != "" {
-			n++
-		}
-	}
-	switch {
-	case n == 0:
-		return []deskconn.FieldError{{Pointer: "/ticketId", Code: "missing", Message: "give the ticket: ticketId, ticketNumber or ticketSubject (find ids with search_tickets or list_tickets)"}}
-	case n > 1:
-		return []deskconn.FieldError{{Pointer: "/ticketId", Code: "invalid", Message: "give only one of ticketId, ticketNumber and ticketSubject"}}
-	}
-	return nil
+	return checkOneOf("the ticket", "find ids with search_tickets or list_tickets",
+		selectorField{"ticketId", s.TicketID}, selectorField{"ticketNumber", s.TicketNumber}, selectorField{"ticketSubject", s.TicketSubject})
 }
 
 // ContactInput describes the contact of a new ticket when no contactId is
@@ -72,7 +61,7 @@ type CreateTicketPayload struct {
 
 // CreateTicketInput is the input of create_ticket.
 type CreateTicketInput struct {
-	OrgID   string              `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	Payload CreateTicketPayload `json:"payload" jsonschema:"The ticket to create, in Zoho's field names."`
 	action.WriteOptions
 }
@@ -161,7 +150,7 @@ type TicketListParams struct {
 
 // ListTicketsInput is the input of list_tickets.
 type ListTicketsInput struct {
-	OrgID     string           `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	Params    TicketListParams `json:"params,omitzero" jsonschema:"Filters, paging and sorting, in Zoho's parameter names."`
 	SortOrder string           `json:"sortOrder,omitempty" jsonschema:"Sort direction of sortBy: \"-\" or \"desc\" for descending, \"\" or \"asc\" for ascending (default)." schema:"enum=-||asc|desc"`
 	All       bool             `json:"all,omitempty" jsonschema:"Walk every page from 'from' until the end (at most 5000 tickets; 'truncated' says when more exist)."`
@@ -186,7 +175,7 @@ type GetTicketParams struct {
 
 // GetTicketInput is the input of get_ticket.
 type GetTicketInput struct {
-	OrgID string `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	TicketSelector
 	Params GetTicketParams `json:"params,omitzero" jsonschema:"Optional query parameters."`
 }
@@ -240,7 +229,7 @@ type UpdateTicketParams struct {
 
 // UpdateTicketInput is the input of update_ticket.
 type UpdateTicketInput struct {
-	OrgID string `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	TicketSelector
 	Payload UpdateTicketPayload `json:"payload" jsonschema:"The fields to change, in Zoho's names; only these are sent. null clears a field."`
 	Params  UpdateTicketParams  `json:"params,omitzero" jsonschema:"Optional query parameters."`
@@ -316,7 +305,7 @@ type TrashPayload struct {
 
 // MoveTicketsToTrashInput is the input of move_tickets_to_trash.
 type MoveTicketsToTrashInput struct {
-	OrgID   string       `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
+	OrgRef
 	Payload TrashPayload `json:"payload" jsonschema:"The tickets to move to the trash."`
 	action.WriteOptions
 }
