@@ -53,8 +53,10 @@
 //     = prefix, subject/description/_all = substring; no relevance ranking
 //     (relevance keeps creation order) and no indexing delay. Search does
 //     not support accountId, accountName, tag or custom-field parameters.
-//   - Ticket list: viewId and filters are not supported (422); the default
-//     order is creation order (ascending). Sorting by dueDate,
+//   - Ticket list: viewId and filters are not supported (422). Without
+//     sortBy tickets come newest first (createdTime descending), as a live
+//     recording of desk.zoho.com shows (NANGO-REC list-tickets.test.json,
+//     fidelity audit row 1). Sorting by dueDate,
 //     recentThread (= modifiedTime), responseDueDate or
 //     customerResponseTime sorts the matching ticket pointers per request.
 //   - No accounts, threads, comments, views, layouts, blueprints or

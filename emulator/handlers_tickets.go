@@ -165,7 +165,10 @@ func (e *Emulator) listTickets(c *call) {
 		}
 		detail[fl] = true
 	}
-	desc := strings.HasPrefix(sortBy, "-")
+	// Without sortBy Zoho lists newest first: a live recording of
+	// GET /tickets?from=0&limit=50 (NANGO-REC list-tickets.test.json,
+	// audit row 1) returns createdTime descending.
+	desc := sortBy == "" || strings.HasPrefix(sortBy, "-")
 	page := make([]*ticket, 0, min(limit, 100))
 	if key == "" || key == "createdTime" || key == "ticketNumber" {
 		// ticketOrder is already sorted by creation (= number): walk it and
