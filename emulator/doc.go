@@ -20,10 +20,16 @@
 // /oauth/v2/auth/consent with button[name=approve] / button[name=deny] and
 // select[name=orgId]), codes valid 2 minutes and single-use, the token
 // endpoint (authorization_code, refresh_token; params in query or form;
-// errors as HTTP 200 {"error":...}), no refresh-token rotation, the
-// 10-requests-per-10-minutes throttle per refresh token, 15 live access
+// grant errors as HTTP 200 {"error":...}), no refresh-token rotation, the
+// 10-requests-per-10-minutes throttle per refresh token (answered as live
+// Zoho does: HTTP 400 {"error":"Access Denied","error_description":"You
+// have made too many requests continuously. Please try again after some
+// time.","status":"failure"}, THROTTLE-DOC, audit row 9), 15 live access
 // tokens per refresh token, 20 refresh tokens per user and client, both
-// revoke forms and /oauth/serverinfo.
+// revoke forms and /oauth/serverinfo. Tokens and codes look like Zoho's,
+// NNNN.<32 hex>.<32 hex>, with a four-digit prefix per DC: 1000 in us,
+// 1005 in in (a live desk.zoho.in token, audit row 15), and for the other
+// DCs prefixes of our choice [GAP] (see tokenPrefixes).
 //
 // Desk: organizations, accessibleOrganizations, departments, teams,
 // products, roles, profiles, myinfo, contacts (list, search, create, get),
@@ -41,8 +47,6 @@
 //
 //   - SCOPE_MISMATCH and OAUTH_ORG_MISMATCH are 403 and a missing orgId is
 //     422 UNPROCESSABLE_ENTITY; Zoho documents none of these statuses [GAP].
-//   - The refresh throttle answers HTTP 200 {"error":"Access Denied"}; the
-//     exact Zoho body is undocumented [GAP].
 //   - Trashed tickets answer 404 URL_NOT_FOUND on get/update [GAP].
 //   - moveToTrash accepts at most Options.MaxTrashBatch (50) ids and uploads
 //     at most Options.MaxAttachmentBytes (20 MiB); Zoho documents neither.
