@@ -36,17 +36,33 @@
 // tickets (create, list, get, update, moveToTrash, search), uploads, ticket
 // attachments (create, list, content) and agents (add, list, get, by email,
 // deactivate, activate). Auth is checked in this order: token (401
-// INVALID_OAUTH), scope (SCOPE_MISMATCH), orgId present (422), orgId bound
-// to the token (OAUTH_ORG_MISMATCH), daily credits (429 THRESHOLD_EXCEEDED
+// UNAUTHORIZED "You are not authenticated to perform this operation." without
+// an Authorization header, 401 INVALID_OAUTH "The OAuth Token you provided
+// is invalid." for a token it does not know: both live answers, LIVE-PROBE,
+// audit row 16), scope (403 SCOPE_MISMATCH, as live desk.zoho.in answers:
+// SCOPE-REPORT, audit row 18), orgId header present (422), orgId bound to
+// the token (OAUTH_ORG_MISMATCH), the time window (429 TOO_MANY_REQUESTS,
+// only with Options.WindowRequests), daily credits (429 THRESHOLD_EXCEEDED
 // with Retry-After), per-org concurrency (429 TOO_MANY_REQUESTS), unknown
-// query parameters (422).
+// query parameters (422). The three 429s are the three causes the Desk
+// docs list (DESKDOC, audit row 7); the codes of the concurrency and
+// time-window ones are [GAP] (see codeConcurrency).
+//
+// orgId is read only from the header: `?orgId=` in the query authorises
+// nothing, as live Zoho (LIVE-PROBE, audit row 8), though Zoho's OAS
+// declares it as a query parameter.
+//
+// Credits per call are the recorded x-rate-limit-request-weight-v3 values
+// (NANGO-REC, audit row 29): get 1, create 1, list 3, search 3 (lists and
+// searches more for a large from, §2.5), moveToTrash 6 [GAP: recorded for
+// one id; the emulator charges 6 per call whatever the number of ids].
 //
 // The seed is described in SEED.md.
 //
 // # Where it knowingly differs from Zoho
 //
-//   - SCOPE_MISMATCH and OAUTH_ORG_MISMATCH are 403 and a missing orgId is
-//     422 UNPROCESSABLE_ENTITY; Zoho documents none of these statuses [GAP].
+//   - OAUTH_ORG_MISMATCH is 403 and a missing orgId header is 422
+//     UNPROCESSABLE_ENTITY; Zoho documents neither status [GAP].
 //   - Trashed tickets answer 404 URL_NOT_FOUND on get/update [GAP].
 //   - moveToTrash accepts at most Options.MaxTrashBatch (50) ids and uploads
 //     at most Options.MaxAttachmentBytes (20 MiB); Zoho documents neither.
@@ -66,6 +82,6 @@
 //   - No accounts, threads, comments, views, layouts, blueprints or
 //     webhooks. accountId in bodies is always invalid.
 //   - Credits reset at 00:00 UTC, not in the DC's time zone; every request
-//     that passes auth costs credits (1 per get/create, 3+ per list).
+//     that passes auth costs credits.
 //   - Admin endpoints under /__emulator/ are unauthenticated.
 package emulator

@@ -1,12 +1,15 @@
 package emulator_test
 
 import (
+	"context"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/deskconn/deskconn/emulator"
 )
@@ -129,4 +132,175 @@ func TestTokenPrefixPerDataCentre(t *testing.T) {
 			t.Errorf("org %s at %s: status %d, want 200", tc.org, tc.deskHost, resp.StatusCode)
 		}
 	}
+}
+
+// TestUnauthenticatedAnswers: no Authorization header is 401 UNAUTHORIZED,
+// a token Zoho does not know is 401 INVALID_OAUTH, with the live messages.
+func TestUnauthenticatedAnswers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, emulator.Options{})
+	tests := []struct {
+		name, authorization, code, message string
+	}{
+		{"no header", "", "UNAUTHORIZED", "You are not authenticated to perform this operation."},
+		{"unknown token", "Zoho-oauthtoken 1000.0123456789abcdef.0123456789abcdef", "INVALID_OAUTH", "The OAuth Token you provided is invalid."},
+		{"unknown India token", "Zoho-oauthtoken 1005.0123456789abcdef.0123456789abcdef", "INVALID_OAUTH", "The OAuth Token you provided is invalid."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do("GET", "/api/v1/tickets", nil, "Authorization", tc.authorization)
+			wantStatus(t, r, 401, tc.code)
+			if got := r.json(t)["message"]; got != tc.message {
+				t.Fatalf("message = %q, want %q", got, tc.message)
+			}
+		})
+	}
+}
+
+// TestOrgIDOnlyAsHeader: ?orgId= in the query authorises nothing; the
+// request is answered as one without the orgId header.
+func TestOrgIDOnlyAsHeader(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, emulator.Options{})
+	missing := e.do("GET", "/api/v1/departments", nil, "orgId", "")
+	wantStatus(t, missing, 422, "UNPROCESSABLE_ENTITY")
+	query := e.do("GET", "/api/v1/departments?orgId="+emulator.DemoOrgID, nil, "orgId", "")
+	wantStatus(t, query, 422, "UNPROCESSABLE_ENTITY")
+	if string(query.body) != string(missing.body) {
+		t.Fatalf("?orgId= answer %s, want the missing-header answer %s", query.body, missing.body)
+	}
+	// With the header, a query orgId is ignored (it is not an unknown parameter).
+	wantStatus(t, e.do("GET", "/api/v1/departments?orgId="+emulator.SecondOrgID, nil), 200, "")
+	if recs := e.emu.Requests(); recs[1].OrgID != "" {
+		t.Fatalf("request log records query orgId %q as the org", recs[1].OrgID)
+	}
+}
+
+// TestCreditWeights: the x-rate-limit-request-weight-v3 of each call, as
+// recorded from live Zoho.
+func TestCreditWeights(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, emulator.Options{})
+	created := e.do("POST", "/api/v1/tickets", map[string]any{"subject": "Weigh me", "departmentId": emulator.DemoDepartmentID, "contactId": emulator.DemoContactID})
+	id := created.json(t)["id"].(string)
+	tests := []struct {
+		name   string
+		r      result
+		weight string
+	}{
+		{"create", created, "1"},
+		{"get", e.do("GET", "/api/v1/tickets/"+id, nil), "1"},
+		{"list", e.do("GET", "/api/v1/tickets", nil), "3"},
+		{"search", e.do("GET", "/api/v1/tickets/search?subject=Weigh*", nil), "3"},
+		{"moveToTrash", e.do("POST", "/api/v1/tickets/moveToTrash", map[string]any{"ticketIds": []string{id}}), "6"},
+	}
+	remaining := -1
+	for _, tc := range tests {
+		if tc.r.status >= 300 {
+			t.Fatalf("%s: status %d %s", tc.name, tc.r.status, tc.r.body)
+		}
+		if got := tc.r.header.Get("X-Rate-Limit-Request-Weight-V3"); got != tc.weight {
+			t.Errorf("%s: weight %q, want %s", tc.name, got, tc.weight)
+		}
+		left, _ := strconv.Atoi(tc.r.header.Get("X-Rate-Limit-Remaining-V3"))
+		if w, _ := strconv.Atoi(tc.weight); remaining >= 0 && left != remaining-w {
+			t.Errorf("%s: remaining %d after %d, want %d less", tc.name, left, remaining, w)
+		}
+		remaining = left
+	}
+}
+
+// holdSlot starts a Desk call that occupies one of the org's concurrency
+// slots until release is called, and returns once the slot is taken.
+func holdSlot(t *testing.T, e *env) (release func()) {
+	t.Helper()
+	e.emu.AddFault(emulator.Fault{Kind: emulator.FaultLatency, PathPrefix: "/api/v1/myinfo", Latency: time.Hour, Times: 1})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/v1/myinfo", nil)
+		req.Header.Set("Authorization", "Zoho-oauthtoken "+e.token)
+		req.Header["orgId"] = []string{emulator.DemoOrgID}
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	// Probe until a probe is refused: only the held call can hold the one
+	// slot then, and it keeps it until released. (A probe that passes held
+	// the slot itself for a moment; the loop just tries again.)
+	for {
+		r := e.do("GET", "/api/v1/departments", nil)
+		if r.status == http.StatusTooManyRequests {
+			break
+		}
+		wantStatus(t, r, 200, "")
+	}
+	return func() { cancel(); <-done }
+}
+
+// Test429Kinds: the emulator produces each 429 Zoho documents: the daily
+// credits (THRESHOLD_EXCEEDED with Retry-After), too many calls at once
+// and too many calls within a time window (TOO_MANY_REQUESTS, no
+// Retry-After, told apart by the message).
+func Test429Kinds(t *testing.T) {
+	t.Parallel()
+	t.Run("daily credits", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, emulator.Options{DailyCredits: 1})
+		wantStatus(t, e.do("GET", "/api/v1/myinfo", nil), 200, "")
+		r := e.do("GET", "/api/v1/myinfo", nil)
+		wantStatus(t, r, 429, "THRESHOLD_EXCEEDED")
+		if r.header.Get("Retry-After") == "" {
+			t.Fatal("THRESHOLD_EXCEEDED without Retry-After")
+		}
+	})
+	t.Run("concurrency", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, emulator.Options{MaxConcurrent: 1})
+		before := e.emu.TicketCount(emulator.DemoOrgID)
+		release := holdSlot(t, e)
+		r := e.do("POST", "/api/v1/tickets", map[string]any{"subject": "Refused", "departmentId": emulator.DemoDepartmentID, "contactId": emulator.DemoContactID})
+		release()
+		wantStatus(t, r, 429, "TOO_MANY_REQUESTS")
+		if m := r.json(t)["message"]; m != "You have made too many requests simultaneously. Please try again after some time." {
+			t.Fatalf("message = %q", m)
+		}
+		if r.header.Get("Retry-After") != "" {
+			t.Fatal("concurrency 429 carries Retry-After")
+		}
+		if n := e.emu.TicketCount(emulator.DemoOrgID); n != before {
+			t.Fatalf("a refused create made a ticket: %d tickets, want %d", n, before)
+		}
+	})
+	t.Run("time window", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, emulator.Options{WindowRequests: 2, Window: time.Minute})
+		first := e.do("GET", "/api/v1/myinfo", nil)
+		wantStatus(t, first, 200, "")
+		e.clk.Add(30 * time.Second)
+		wantStatus(t, e.do("GET", "/api/v1/myinfo", nil), 200, "")
+		before := e.emu.TicketCount(emulator.DemoOrgID)
+		r := e.do("POST", "/api/v1/tickets", map[string]any{"subject": "Refused", "departmentId": emulator.DemoDepartmentID, "contactId": emulator.DemoContactID})
+		wantStatus(t, r, 429, "TOO_MANY_REQUESTS")
+		if m := r.json(t)["message"]; m != "You have made too many requests within a given amount of time. Please try again after some time." {
+			t.Fatalf("message = %q", m)
+		}
+		if r.header.Get("Retry-After") != "" || r.header.Get("X-Rate-Limit-Request-Weight-V3") != "" {
+			t.Fatalf("time-window 429 headers = %v: want neither Retry-After nor a credit weight", r.header)
+		}
+		if n := e.emu.TicketCount(emulator.DemoOrgID); n != before {
+			t.Fatalf("a refused create made a ticket: %d tickets, want %d", n, before)
+		}
+		// The first call leaves the window: one more is admitted.
+		e.clk.Add(30 * time.Second)
+		wantStatus(t, e.do("GET", "/api/v1/myinfo", nil), 200, "")
+		wantStatus(t, e.do("GET", "/api/v1/myinfo", nil), 429, "TOO_MANY_REQUESTS")
+		// Another org has its own window.
+		_, other, err := e.emu.MintToken(emulator.DemoClientID, emulator.DemoUser, emulator.SecondOrgID, []string{"Desk.basic.READ"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantStatus(t, e.do("GET", "/api/v1/myinfo", nil, "Authorization", "Zoho-oauthtoken "+other, "orgId", emulator.SecondOrgID), 200, "")
+	})
 }

@@ -60,6 +60,9 @@ type org struct {
 
 	creditDay  string
 	creditUsed int
+	// windowCalls are the times of the Desk calls admitted within the
+	// last Options.Window, oldest first (only with Options.WindowRequests).
+	windowCalls []time.Time
 }
 
 func (o *org) newID() string {
