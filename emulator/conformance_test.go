@@ -498,7 +498,7 @@ func TestSearchAndAgentsByEmail(t *testing.T) {
 	e := newEnv(t, emulator.Options{})
 	r := e.do("GET", "/api/v1/tickets/search?subject=Cannot%20log%20in%20to%20the%20portal", nil)
 	wantStatus(t, r, 200, "")
-	if m := r.json(t); m["count"] != "2" {
+	if m := r.json(t); m["count"] != 2.0 {
 		t.Fatalf("count = %v", m["count"])
 	}
 	r = e.do("GET", "/api/v1/tickets/search?status=${CLOSED}&limit=100", nil)
@@ -516,7 +516,7 @@ func TestSearchAndAgentsByEmail(t *testing.T) {
 	wantStatus(t, e.do("GET", "/api/v1/agents/email/jade.tywin@zylker.com", nil), 200, "")
 	r = e.do("GET", "/api/v1/contacts/search?email=carol@zylker-customer.com", nil)
 	wantStatus(t, r, 200, "")
-	if r.json(t)["count"] != "1" {
+	if r.json(t)["count"] != 1.0 {
 		t.Fatalf("contact search = %s", r.body)
 	}
 	wantStatus(t, e.do("POST", "/api/v1/contacts", map[string]any{"lastName": "Dup", "email": "carol@zylker-customer.com"}), 422, "INVALID_DATA")

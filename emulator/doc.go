@@ -57,6 +57,13 @@
 // searches more for a large from, §2.5), moveToTrash 6 [GAP: recorded for
 // one id; the emulator charges 6 per call whatever the number of ids].
 //
+// Object shapes follow live recordings of desk.zoho.com (NANGO-REC, audit
+// rows 23-26): a ticket carries both cf and customFields, description and
+// priority null unless set, and the accountId of its contact; search
+// answers carry count as a JSON number; ticket search rows carry the
+// description and, without include, the contact (with its account),
+// assignee, department, product and team; relationshipType is "None".
+//
 // The seed is described in SEED.md.
 //
 // # Where it knowingly differs from Zoho
@@ -79,8 +86,9 @@
 //     fidelity audit row 1). Sorting by dueDate,
 //     recentThread (= modifiedTime), responseDueDate or
 //     customerResponseTime sorts the matching ticket pointers per request.
-//   - No accounts, threads, comments, views, layouts, blueprints or
-//     webhooks. accountId in bodies is always invalid.
+//   - No account endpoints, threads, comments, views, layouts, blueprints
+//     or webhooks. Accounts exist only as the seed's (SEED.md): a contact
+//     may belong to one, and accountId in bodies must name one.
 //   - Credits reset at 00:00 UTC, not in the DC's time zone; every request
 //     that passes auth costs credits.
 //   - Admin endpoints under /__emulator/ are unauthenticated.

@@ -304,3 +304,122 @@ func Test429Kinds(t *testing.T) {
 		wantStatus(t, e.do("GET", "/api/v1/myinfo", nil, "Authorization", "Zoho-oauthtoken "+other, "orgId", emulator.SecondOrgID), 200, "")
 	})
 }
+
+// TestSearchAnswerShape: search answers carry count as a JSON number, and
+// ticket search rows carry the description, the embedded contact (with
+// its account), assignee, department, product and team, and
+// relationshipType "None", as live rows do.
+func TestSearchAnswerShape(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, emulator.Options{})
+	r := e.do("GET", "/api/v1/tickets/search?ticketNumber=101", nil)
+	wantStatus(t, r, 200, "")
+	m := r.json(t)
+	if n, ok := m["count"].(float64); !ok || n != 1 {
+		t.Fatalf("count = %#v, want the JSON number 1", m["count"])
+	}
+	row := m["data"].([]any)[0].(map[string]any)
+	for key, want := range map[string]any{"description": "<div>Synthetic ticket 0</div>", "relationshipType": "None",
+		"accountId": emulator.DemoAccountID, "childTicketCount": "0"} {
+		if row[key] != want {
+			t.Errorf("%s = %#v, want %#v", key, row[key], want)
+		}
+	}
+	for _, key := range []string{"cf", "customFields", "isRead", "lastThread"} {
+		if _, ok := row[key]; !ok {
+			t.Errorf("search row has no %s", key)
+		}
+	}
+	embedded := func(key string) map[string]any {
+		obj, ok := row[key].(map[string]any)
+		if !ok {
+			t.Fatalf("%s = %#v, want an object", key, row[key])
+		}
+		return obj
+	}
+	contact := embedded("contact")
+	if contact["id"] != emulator.DemoContactID {
+		t.Errorf("contact = %v", contact)
+	}
+	account, _ := contact["account"].(map[string]any)
+	if account["id"] != emulator.DemoAccountID || account["accountName"] == nil || account["website"] == nil {
+		t.Errorf("contact.account = %#v, want {id, accountName, website}", contact["account"])
+	}
+	if a := embedded("assignee"); a["id"] != emulator.DemoAgentID || a["emailId"] == nil {
+		t.Errorf("assignee = %v", a)
+	}
+	if d := embedded("department"); d["id"] != emulator.DemoDepartmentID || d["name"] != "Support" {
+		t.Errorf("department = %v", d)
+	}
+	if p := embedded("product"); p["id"] != row["productId"] {
+		t.Errorf("product = %v, productId %v", p, row["productId"])
+	}
+	if tm := embedded("team"); tm["id"] != row["teamId"] {
+		t.Errorf("team = %v, teamId %v", tm, row["teamId"])
+	}
+
+	r = e.do("GET", "/api/v1/contacts/search?email=carol@zylker-customer.com", nil)
+	wantStatus(t, r, 200, "")
+	m = r.json(t)
+	if n, ok := m["count"].(float64); !ok || n != 1 {
+		t.Fatalf("contacts search count = %#v, want the JSON number 1", m["count"])
+	}
+	if acc, _ := m["data"].([]any)[0].(map[string]any)["account"].(map[string]any); acc["id"] != emulator.DemoAccountID {
+		t.Errorf("contact search row account = %#v", acc)
+	}
+}
+
+// TestTicketObjectShape: a ticket carries both cf and customFields,
+// description and priority null unless set, and the accountId of its
+// contact.
+func TestTicketObjectShape(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, emulator.Options{})
+	const noAccountContact = "1892000000043001"
+	created := e.do("POST", "/api/v1/tickets", map[string]any{"subject": "Shape", "departmentId": emulator.DemoDepartmentID, "contactId": emulator.DemoContactID})
+	wantStatus(t, created, 200, "")
+	id := created.json(t)["id"].(string)
+	got := e.do("GET", "/api/v1/tickets/"+id, nil)
+	wantStatus(t, got, 200, "")
+	for name, m := range map[string]map[string]any{"create": created.json(t), "get": got.json(t)} {
+		for key, want := range map[string]any{"description": nil, "priority": nil, "accountId": emulator.DemoAccountID} {
+			if v, ok := m[key]; !ok || v != want {
+				t.Errorf("%s: %s = %#v (present %v), want %#v", name, key, v, ok, want)
+			}
+		}
+		for _, key := range []string{"cf", "customFields"} {
+			if v, ok := m[key].(map[string]any); !ok || len(v) != 0 {
+				t.Errorf("%s: %s = %#v, want {}", name, key, m[key])
+			}
+		}
+	}
+	tests := []struct {
+		name    string
+		body    map[string]any
+		account any
+	}{
+		{"contact without account", map[string]any{"contactId": noAccountContact}, nil},
+		{"contact with account", map[string]any{"contactId": emulator.DemoContactID}, emulator.DemoAccountID},
+		{"other field keeps it", map[string]any{"priority": "High"}, emulator.DemoAccountID},
+		{"explicit null wins", map[string]any{"contactId": emulator.DemoContactID, "accountId": nil}, nil},
+	}
+	for _, tc := range tests {
+		r := e.do("PATCH", "/api/v1/tickets/"+id, tc.body)
+		wantStatus(t, r, 200, "")
+		if got := r.json(t)["accountId"]; got != tc.account {
+			t.Errorf("%s: accountId = %#v, want %#v", tc.name, got, tc.account)
+		}
+	}
+	withCF := e.do("POST", "/api/v1/tickets", map[string]any{"subject": "CF", "departmentId": emulator.DemoDepartmentID,
+		"contactId": noAccountContact, "description": "text", "priority": "Low", "cf": map[string]any{"cf_modelname": "F3"}})
+	wantStatus(t, withCF, 200, "")
+	m := withCF.json(t)
+	if m["accountId"] != nil || m["description"] != "text" || m["priority"] != "Low" {
+		t.Errorf("accountId, description, priority = %#v, %#v, %#v", m["accountId"], m["description"], m["priority"])
+	}
+	for _, key := range []string{"cf", "customFields"} {
+		if v, _ := m[key].(map[string]any); v["cf_modelname"] != "F3" {
+			t.Errorf("%s = %#v, want cf_modelname F3", key, m[key])
+		}
+	}
+}

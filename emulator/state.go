@@ -45,6 +45,9 @@ type org struct {
 
 	contacts     map[string]*contact
 	contactOrder []*contact
+	// accounts are only what contacts and tickets refer to: there are no
+	// account endpoints.
+	accounts map[string]*account
 
 	agents     map[string]*agent
 	agentOrder []*agent
@@ -109,6 +112,12 @@ func (c *contact) fullName() string {
 		return c.LastName
 	}
 	return c.FirstName + " " + c.LastName
+}
+
+// account is a Zoho Desk account (a customer company), as far as a
+// contact's "account" and a ticket's accountId show it.
+type account struct {
+	ID, Name, Website string
 }
 
 type agent struct {
