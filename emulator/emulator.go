@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -104,6 +105,10 @@ type Options struct {
 	Faults []Fault
 	// MaxRequestLog bounds the request log; default 1000.
 	MaxRequestLog int
+	// RequestIDs makes every Desk answer carry an X-Request-Id header. Off
+	// by default, as on Zoho: recorded desk.zoho.com answers carry no
+	// request-id header (audit row 30), so nothing may depend on one.
+	RequestIDs bool
 }
 
 func (o *Options) defaults() {
@@ -170,6 +175,8 @@ type Emulator struct {
 	opts   Options
 	routes []route
 	sems   sync.Map // org id -> chan struct{} (concurrency limit)
+	// requestSeq numbers X-Request-Id values (Options.RequestIDs).
+	requestSeq atomic.Uint64
 
 	mu       sync.Mutex
 	st       *state
@@ -391,11 +398,19 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeZohoError(out, http.StatusNotFound, "URL_NOT_FOUND", "The URL you requested could not be found.", nil)
 	}
+	if isDesk && e.opts.RequestIDs {
+		out.header.Set("X-Request-Id", e.nextRequestID())
+	}
 	if fault != nil {
 		fault.applyAfter(w, out)
 		return
 	}
 	writeResp(w, out)
+}
+
+// nextRequestID returns a new request id for Options.RequestIDs.
+func (e *Emulator) nextRequestID() string {
+	return "emu-" + strconv.FormatUint(e.requestSeq.Add(1), 10)
 }
 
 func writeResp(w http.ResponseWriter, out *resp) {

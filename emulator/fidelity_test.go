@@ -423,3 +423,31 @@ func TestTicketObjectShape(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestIDHeader: like Zoho, the emulator sends no X-Request-Id
+// unless Options.RequestIDs asks for one.
+func TestRequestIDHeader(t *testing.T) {
+	t.Parallel()
+	calls := func(e *env) []result {
+		return []result{
+			e.do("GET", "/api/v1/tickets", nil),
+			e.do("POST", "/api/v1/tickets", map[string]any{"subject": "Id", "departmentId": emulator.DemoDepartmentID, "contactId": emulator.DemoContactID}),
+			e.do("GET", "/api/v1/tickets/404", nil),
+			e.do("GET", "/api/v1/tickets", nil, "Authorization", ""),
+			e.do("GET", "/api/v1/tickets?bogus=1", nil),
+		}
+	}
+	for i, r := range calls(newEnv(t, emulator.Options{})) {
+		if v, ok := r.header["X-Request-Id"]; ok {
+			t.Errorf("call %d (status %d) sent X-Request-Id %q by default", i, r.status, v)
+		}
+	}
+	seen := map[string]bool{}
+	for i, r := range calls(newEnv(t, emulator.Options{RequestIDs: true})) {
+		id := r.header.Get("X-Request-Id")
+		if id == "" || seen[id] {
+			t.Errorf("call %d (status %d): X-Request-Id %q, want a new id", i, r.status, id)
+		}
+		seen[id] = true
+	}
+}
