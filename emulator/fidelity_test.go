@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -449,5 +450,30 @@ func TestRequestIDHeader(t *testing.T) {
 			t.Errorf("call %d (status %d): X-Request-Id %q, want a new id", i, r.status, id)
 		}
 		seen[id] = true
+	}
+}
+
+// TestHTML401Fault: the html_401 fault answers 401 with an HTML page, as
+// Zoho does for a token of another data centre or organisation, and
+// changes nothing.
+func TestHTML401Fault(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, emulator.Options{})
+	f, err := emulator.ParseFault([]byte(`{"kind":"html_401","method":"POST","times":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.emu.AddFault(f)
+	before := e.emu.TicketCount(emulator.DemoOrgID)
+	r := e.do("POST", "/api/v1/tickets", map[string]any{"subject": "Wrong DC", "departmentId": emulator.DemoDepartmentID, "contactId": emulator.DemoContactID})
+	if r.status != 401 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || !strings.HasPrefix(string(r.body), "<!doctype html>") {
+		t.Fatalf("html_401: %d %q %.40s", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	if n := e.emu.TicketCount(emulator.DemoOrgID); n != before {
+		t.Fatalf("html_401 ran the handler: %d tickets, want %d", n, before)
+	}
+	wantStatus(t, e.do("POST", "/api/v1/tickets", map[string]any{"subject": "Right DC", "departmentId": emulator.DemoDepartmentID, "contactId": emulator.DemoContactID}), 200, "")
+	if _, err := emulator.ParseFault([]byte(`{"kind":"html_401","status":500}`)); err == nil {
+		t.Fatal("html_401 accepted a status")
 	}
 }
