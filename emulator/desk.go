@@ -20,7 +20,12 @@ type route struct {
 	// orgOptional: without orgId the token's org is used; with it, it
 	// must match the token (GET /accessibleOrganizations).
 	orgOptional bool
-	weight      int // API credits; 1 by default
+	// weight is the API credits a call costs: 1 by default; paged (list
+	// and search) routes cost listWeight(from). Recorded live
+	// x-rate-limit-request-weight-v3 headers (NANGO-REC, audit row 29):
+	// get 1, create 1, list 3, search 3, moveToTrash 6.
+	weight int
+	paged  bool
 	// multipart routes take a multipart/form-data body with a "file" part
 	// (capped by MaxAttachmentBytes); other POST/PATCH routes take JSON
 	// (capped by MaxBodyBytes).
@@ -79,7 +84,8 @@ func anyOf(scopes ...string) []string { return scopes }
 func (e *Emulator) deskRoutes() []route {
 	basicR := [][]string{anyOf("Desk.basic.READ", "Desk.settings.READ")}
 	agentR := [][]string{anyOf("Desk.agents.READ", "Desk.basic.READ", "Desk.settings.READ")}
-	list := func(r route) route { r.weight = 3; return r }
+	list := func(r route) route { r.weight, r.paged = 3, true; return r }
+	weighs := func(w int, r route) route { r.weight = w; return r }
 	multipart := func(r route) route { r.multipart = true; return r }
 	orgs := rt("GET", "organizations", [][]string{anyOf("Desk.basic.READ", "Desk.organization.READ", "Desk.settings.READ")}, "", e.listOrganizations)
 	orgs.noOrg = true
@@ -105,7 +111,7 @@ func (e *Emulator) deskRoutes() []route {
 		list(rt("GET", "tickets", [][]string{anyOf("Desk.tickets.READ")}, "from,limit,departmentId,departmentIds,assignee,teamIds,channel,status,priority,receivedInDays,sortBy,include,fields", e.listTickets)),
 		rt("POST", "tickets", [][]string{anyOf("Desk.tickets.CREATE")}, "", e.createTicket),
 		list(rt("GET", "tickets/search", [][]string{anyOf("Desk.tickets.READ"), anyOf("Desk.search.READ")}, "from,limit,id,ticketNumber,subject,description,_all,email,phone,contactName,contactId,productId,productName,departmentId,assigneeId,status,priority,channel,category,createdTimeRange,modifiedTimeRange,sortBy", e.searchTickets)),
-		rt("POST", "tickets/moveToTrash", [][]string{anyOf("Desk.tickets.DELETE")}, "", e.moveToTrash),
+		weighs(6, rt("POST", "tickets/moveToTrash", [][]string{anyOf("Desk.tickets.DELETE")}, "", e.moveToTrash)),
 		rt("GET", "tickets/{id}", [][]string{anyOf("Desk.tickets.READ")}, "include", e.getTicket),
 		rt("PATCH", "tickets/{id}", [][]string{anyOf("Desk.tickets.UPDATE")}, "disableClosureNotification", e.updateTicket),
 		// [I] OAS lists Desk.tickets.UPDATE; the docs may say CREATE: accept either.
@@ -173,8 +179,15 @@ func (e *Emulator) serveDesk(out *resp, r *http.Request, dc DataCenter, fault *F
 	}
 	c := &call{e: e, r: r, out: out, dc: dc, vars: vars, q: r.URL.Query()}
 
-	// 1. Token.
+	// 1. Token. Live Zoho answers a request without an Authorization
+	// header with 401 UNAUTHORIZED and a token it does not know with 401
+	// INVALID_OAUTH (LIVE-PROBE, audit row 16); only the second one is a
+	// reason to refresh.
 	authz := r.Header.Get("Authorization")
+	if authz == "" {
+		writeZohoError(out, http.StatusUnauthorized, "UNAUTHORIZED", "", nil)
+		return
+	}
 	raw, ok := strings.CutPrefix(authz, "Zoho-oauthtoken ")
 	e.mu.Lock()
 	c.now = e.now()
@@ -186,8 +199,8 @@ func (e *Emulator) serveDesk(out *resp, r *http.Request, dc DataCenter, fault *F
 	}
 	t := *tok
 	c.tok = &t
-	// 2. Scope. [GAP] Zoho does not document the status; we send 403 like
-	// the DEX emulator, since the token is valid but insufficient.
+	// 2. Scope: 403 SCOPE_MISMATCH, as live desk.zoho.in answers
+	// (SCOPE-REPORT, audit row 18).
 	for _, group := range rt.scopes {
 		if !hasAnyScope(t.Scopes, group) {
 			e.mu.Unlock()
@@ -219,9 +232,16 @@ func (e *Emulator) serveDesk(out *resp, r *http.Request, dc DataCenter, fault *F
 	if limitOrg == nil {
 		limitOrg = e.st.orgs[t.OrgID]
 	}
-	// 5. Daily credits.
+	// 5. Requests within the time window (off unless Options.WindowRequests
+	// is set). A refused request costs no credits.
+	if !e.windowAdmitLocked(limitOrg, c.now) {
+		e.mu.Unlock()
+		writeZohoError(out, http.StatusTooManyRequests, codeWindow, messageWindow, nil)
+		return
+	}
+	// 6. Daily credits.
 	weight := rt.weight
-	if weight > 1 {
+	if rt.paged {
 		weight = listWeight(c.q.Get("from"))
 	}
 	day := c.now.Format("2006-01-02")
@@ -245,24 +265,24 @@ func (e *Emulator) serveDesk(out *resp, r *http.Request, dc DataCenter, fault *F
 	out.header.Set("X-Rate-Limit-Request-Weight-v3", strconv.Itoa(weight))
 	out.header.Set("X-Rate-Limit-Remaining-v3", strconv.Itoa(remaining))
 
-	// 6. Concurrency (held until the handler returns).
+	// 7. Concurrency (held until the handler returns).
 	sem := e.semaphore(orgKey, edition)
 	select {
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
 	default:
-		writeZohoError(out, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "", nil)
+		writeZohoError(out, http.StatusTooManyRequests, codeConcurrency, messageConcurrency, nil)
 		return
 	}
 	fault.sleep(r) // injected latency holds the concurrency slot
-	// 7. Unknown query parameters.
+	// 8. Unknown query parameters.
 	for k := range c.q {
 		if k != "orgId" && !contains(rt.params, k) {
 			unprocessable(out, fmt.Sprintf("An extra parameter '%s' is found", k))
 			return
 		}
 	}
-	// 8. The body, read without the state lock: only validation and
+	// 9. The body, read without the state lock: only validation and
 	// storage happen under it.
 	c.readRequestBody(rt)
 	func() {

@@ -20,29 +20,56 @@
 // /oauth/v2/auth/consent with button[name=approve] / button[name=deny] and
 // select[name=orgId]), codes valid 2 minutes and single-use, the token
 // endpoint (authorization_code, refresh_token; params in query or form;
-// errors as HTTP 200 {"error":...}), no refresh-token rotation, the
-// 10-requests-per-10-minutes throttle per refresh token, 15 live access
+// grant errors as HTTP 200 {"error":...}), no refresh-token rotation, the
+// 10-requests-per-10-minutes throttle per refresh token (answered as live
+// Zoho does: HTTP 400 {"error":"Access Denied","error_description":"You
+// have made too many requests continuously. Please try again after some
+// time.","status":"failure"}, THROTTLE-DOC, audit row 9), 15 live access
 // tokens per refresh token, 20 refresh tokens per user and client, both
-// revoke forms and /oauth/serverinfo.
+// revoke forms and /oauth/serverinfo. Tokens and codes look like Zoho's,
+// NNNN.<32 hex>.<32 hex>, with a four-digit prefix per DC: 1000 in us,
+// 1005 in in (a live desk.zoho.in token, audit row 15), and for the other
+// DCs prefixes of our choice [GAP] (see tokenPrefixes).
 //
 // Desk: organizations, accessibleOrganizations, departments, teams,
 // products, roles, profiles, myinfo, contacts (list, search, create, get),
 // tickets (create, list, get, update, moveToTrash, search), uploads, ticket
 // attachments (create, list, content) and agents (add, list, get, by email,
 // deactivate, activate). Auth is checked in this order: token (401
-// INVALID_OAUTH), scope (SCOPE_MISMATCH), orgId present (422), orgId bound
-// to the token (OAUTH_ORG_MISMATCH), daily credits (429 THRESHOLD_EXCEEDED
+// UNAUTHORIZED "You are not authenticated to perform this operation." without
+// an Authorization header, 401 INVALID_OAUTH "The OAuth Token you provided
+// is invalid." for a token it does not know: both live answers, LIVE-PROBE,
+// audit row 16), scope (403 SCOPE_MISMATCH, as live desk.zoho.in answers:
+// SCOPE-REPORT, audit row 18), orgId header present (422), orgId bound to
+// the token (OAUTH_ORG_MISMATCH), the time window (429 TOO_MANY_REQUESTS,
+// only with Options.WindowRequests), daily credits (429 THRESHOLD_EXCEEDED
 // with Retry-After), per-org concurrency (429 TOO_MANY_REQUESTS), unknown
-// query parameters (422).
+// query parameters (422). The three 429s are the three causes the Desk
+// docs list (DESKDOC, audit row 7); the codes of the concurrency and
+// time-window ones are [GAP] (see codeConcurrency).
+//
+// orgId is read only from the header: `?orgId=` in the query authorises
+// nothing, as live Zoho (LIVE-PROBE, audit row 8), though Zoho's OAS
+// declares it as a query parameter.
+//
+// Credits per call are the recorded x-rate-limit-request-weight-v3 values
+// (NANGO-REC, audit row 29): get 1, create 1, list 3, search 3 (lists and
+// searches more for a large from, §2.5), moveToTrash 6 [GAP: recorded for
+// one id; the emulator charges 6 per call whatever the number of ids].
+//
+// Object shapes follow live recordings of desk.zoho.com (NANGO-REC, audit
+// rows 23-26): a ticket carries both cf and customFields, description and
+// priority null unless set, and the accountId of its contact; search
+// answers carry count as a JSON number; ticket search rows carry the
+// description and, without include, the contact (with its account),
+// assignee, department, product and team; relationshipType is "None".
 //
 // The seed is described in SEED.md.
 //
 // # Where it knowingly differs from Zoho
 //
-//   - SCOPE_MISMATCH and OAUTH_ORG_MISMATCH are 403 and a missing orgId is
-//     422 UNPROCESSABLE_ENTITY; Zoho documents none of these statuses [GAP].
-//   - The refresh throttle answers HTTP 200 {"error":"Access Denied"}; the
-//     exact Zoho body is undocumented [GAP].
+//   - OAUTH_ORG_MISMATCH is 403 and a missing orgId header is 422
+//     UNPROCESSABLE_ENTITY; Zoho documents neither status [GAP].
 //   - Trashed tickets answer 404 URL_NOT_FOUND on get/update [GAP].
 //   - moveToTrash accepts at most Options.MaxTrashBatch (50) ids and uploads
 //     at most Options.MaxAttachmentBytes (20 MiB); Zoho documents neither.
@@ -53,13 +80,16 @@
 //     = prefix, subject/description/_all = substring; no relevance ranking
 //     (relevance keeps creation order) and no indexing delay. Search does
 //     not support accountId, accountName, tag or custom-field parameters.
-//   - Ticket list: viewId and filters are not supported (422); the default
-//     order is creation order (ascending). Sorting by dueDate,
+//   - Ticket list: viewId and filters are not supported (422). Without
+//     sortBy tickets come newest first (createdTime descending), as a live
+//     recording of desk.zoho.com shows (NANGO-REC list-tickets.test.json,
+//     fidelity audit row 1). Sorting by dueDate,
 //     recentThread (= modifiedTime), responseDueDate or
 //     customerResponseTime sorts the matching ticket pointers per request.
-//   - No accounts, threads, comments, views, layouts, blueprints or
-//     webhooks. accountId in bodies is always invalid.
+//   - No account endpoints, threads, comments, views, layouts, blueprints
+//     or webhooks. Accounts exist only as the seed's (SEED.md): a contact
+//     may belong to one, and accountId in bodies must name one.
 //   - Credits reset at 00:00 UTC, not in the DC's time zone; every request
-//     that passes auth costs credits (1 per get/create, 3+ per list).
+//     that passes auth costs credits.
 //   - Admin endpoints under /__emulator/ are unauthenticated.
 package emulator

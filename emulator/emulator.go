@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -70,6 +71,13 @@ type Options struct {
 	DailyCredits int
 	// MaxConcurrent overrides every org's concurrent-call limit (0 = by edition).
 	MaxConcurrent int
+	// WindowRequests switches on the time-window limit: an org may make
+	// at most this many Desk calls within any Window; more are refused
+	// with 429 (see codeWindow). 0 (the default) is off: Zoho documents
+	// the limit but no figure for it.
+	WindowRequests int
+	// Window is the time window of WindowRequests; default 1 minute.
+	Window time.Duration
 	// Edition overrides every org's Zoho Desk edition (FREE, EXPRESS,
 	// STANDARD, PROFESSIONAL, ENTERPRISE or ZOHOONE), and with it the daily
 	// credits and concurrent-call limit of §2.5 unless DailyCredits or
@@ -97,6 +105,10 @@ type Options struct {
 	Faults []Fault
 	// MaxRequestLog bounds the request log; default 1000.
 	MaxRequestLog int
+	// RequestIDs makes every Desk answer carry an X-Request-Id header. Off
+	// by default, as on Zoho: recorded desk.zoho.com answers carry no
+	// request-id header (audit row 30), so nothing may depend on one.
+	RequestIDs bool
 }
 
 func (o *Options) defaults() {
@@ -124,6 +136,9 @@ func (o *Options) defaults() {
 	if o.SearchMaxFrom <= 0 {
 		o.SearchMaxFrom = 999
 	}
+	if o.Window <= 0 {
+		o.Window = time.Minute
+	}
 	if o.MaxRequestLog <= 0 {
 		o.MaxRequestLog = 1000
 	}
@@ -149,7 +164,7 @@ type RequestRecord struct {
 	Host      string
 	Path      string
 	Query     string
-	OrgID     string // the orgId header (or query) as sent
+	OrgID     string // the orgId header as sent
 	Status    int
 	ErrorCode string // Zoho errorCode or OAuth "error", if any
 }
@@ -160,6 +175,8 @@ type Emulator struct {
 	opts   Options
 	routes []route
 	sems   sync.Map // org id -> chan struct{} (concurrency limit)
+	// requestSeq numbers X-Request-Id values (Options.RequestIDs).
+	requestSeq atomic.Uint64
 
 	mu       sync.Mutex
 	st       *state
@@ -381,11 +398,19 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeZohoError(out, http.StatusNotFound, "URL_NOT_FOUND", "The URL you requested could not be found.", nil)
 	}
+	if isDesk && e.opts.RequestIDs {
+		out.header.Set("X-Request-Id", e.nextRequestID())
+	}
 	if fault != nil {
 		fault.applyAfter(w, out)
 		return
 	}
 	writeResp(w, out)
+}
+
+// nextRequestID returns a new request id for Options.RequestIDs.
+func (e *Emulator) nextRequestID() string {
+	return "emu-" + strconv.FormatUint(e.requestSeq.Add(1), 10)
 }
 
 func writeResp(w http.ResponseWriter, out *resp) {
@@ -415,12 +440,11 @@ func (e *Emulator) record(rec RequestRecord) {
 	e.counters.Requests[rec.Method+" "+rec.Path]++
 }
 
-// orgIDOf reads the orgId header (any case) or, failing that, the query.
+// orgIDOf reads the orgId header (any case). Zoho accepts orgId only as a
+// header: `?orgId=` in the query "does not work" (LIVE-PROBE, audit row 8),
+// so the query is never read, although Zoho's OAS declares it there.
 func orgIDOf(r *http.Request) string {
-	if v := r.Header.Get("orgId"); v != "" {
-		return v
-	}
-	return r.URL.Query().Get("orgId")
+	return r.Header.Get("orgId")
 }
 
 // secretParams are query parameters never written to the request log.

@@ -22,10 +22,12 @@ type zohoError struct {
 	IsTrial          *bool  `json:"isTrial,omitempty"`
 }
 
-// Messages Zoho prints for the common codes (OAS Common, §2.4).
+// Messages Zoho prints for the common codes (OAS Common, §2.4; the live
+// answers of the fidelity audit where it has one).
 var zohoMessages = map[string]string{
 	"INVALID_OAUTH":          "The OAuth Token you provided is invalid.",
-	"SCOPE_MISMATCH":         "The OAuth Token does not have the scope to perform this operation.",
+	"UNAUTHORIZED":           "You are not authenticated to perform this operation.",
+	"SCOPE_MISMATCH":         "The OAuth Token does not contain the scope to perform this operation.", // live desk.zoho.in (SCOPE-REPORT)
 	"OAUTH_ORG_MISMATCH":     "The OAuthToken is not valid for specified organization.",
 	"URL_NOT_FOUND":          "The URL you requested could not be found.",
 	"METHOD_NOT_ALLOWED":     "The requested method is not allowed for this URL.",

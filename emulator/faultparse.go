@@ -13,7 +13,9 @@ import (
 
 // faultKinds lists every FaultKind in documentation order.
 var faultKinds = []FaultKind{FaultLatency, FaultStatus, FaultResetBeforeBody, FaultResetAfterBody, FaultSlowBody,
-	FaultTruncatedJSON, FaultWrongContentType}
+	FaultTruncatedJSON, FaultWrongContentType,
+	FaultHTML401,
+}
 
 func validFaultKind(k FaultKind) bool {
 	for _, known := range faultKinds {

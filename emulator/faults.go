@@ -33,7 +33,17 @@ const (
 	// FaultWrongContentType answers Status (default 200) with an HTML page,
 	// as Zoho's edge does for some 401s and wrong-DC redirects.
 	FaultWrongContentType FaultKind = "wrong_content_type"
+	// FaultHTML401 answers 401 with an HTML page (<!doctype html>,
+	// Content-Type text/html), not a Zoho error body, without running the
+	// handler: what Zoho answers when the token belongs to another data
+	// centre or organisation (n8n's Zoho Desk node handles "401 +
+	// <!doctype html" so; team reference §2.4; audit row 17).
+	FaultHTML401 FaultKind = "html_401"
 )
+
+// html401Page is the page FaultHTML401 answers with.
+const html401Page = `<!doctype html><html><head><meta charset="utf-8"><title>Zoho Desk</title></head>` +
+	`<body><h1>Unauthorized</h1><p>You are not authorized to access this portal.</p></body></html>`
 
 // Fault is an injected failure. It applies to requests whose path starts
 // with PathPrefix ("" = all, admin paths never) and, if Method is set, whose
@@ -130,6 +140,13 @@ func (f *Fault) applyBefore(w http.ResponseWriter, r *http.Request, out *resp, d
 		out.header.Set("Content-Type", "text/html;charset=UTF-8")
 		out.body = []byte("<html><head><title>Zoho Accounts</title></head><body>Sign in to continue</body></html>")
 		out.errorCode = "FAULT_HTML"
+		writeResp(w, out)
+		return false
+	case FaultHTML401:
+		out.status = http.StatusUnauthorized
+		out.header.Set("Content-Type", "text/html;charset=UTF-8")
+		out.body = []byte(html401Page)
+		out.errorCode = "FAULT_HTML_401"
 		writeResp(w, out)
 		return false
 	}

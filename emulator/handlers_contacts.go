@@ -16,6 +16,17 @@ func (c *call) contactJSON(ct *contact) map[string]any {
 	}
 }
 
+// accountRef is the account a contact belongs to, as embedded in a
+// contact (search rows, ticket includes): {id, accountName, website}, or
+// nil (NANGO-REC tickets.test.json).
+func (c *call) accountRef(id string) any {
+	a := c.org.accounts[id]
+	if a == nil {
+		return nil
+	}
+	return map[string]any{"id": a.ID, "accountName": a.Name, "website": ns(a.Website)}
+}
+
 // contactDetailJSON is a contact as get and create answer it: the list
 // shape plus every key Zoho's OAS requires there (null where the emulator
 // keeps no value).
@@ -39,7 +50,7 @@ func (c *call) contactSearchJSON(ct *contact) map[string]any {
 	for k, v := range c.contactExtraJSON(ct) {
 		m[k] = v
 	}
-	m["customFields"], m["account"], m["owner"] = map[string]any{}, nil, nil
+	m["customFields"], m["account"], m["owner"] = map[string]any{}, c.accountRef(ct.AccountID), nil
 	return m
 }
 
@@ -208,7 +219,7 @@ func (e *Emulator) searchContacts(c *call) {
 	for _, ct := range list[lo:hi] {
 		items = append(items, c.contactSearchJSON(ct))
 	}
-	writePage(c.out, items, map[string]any{"count": itoa(len(list))})
+	writePage(c.out, items, map[string]any{"count": len(list)}) // a JSON number, as live (audit row 23)
 }
 
 // containsFold reports whether any of vals contains term (trailing * allowed),
@@ -257,8 +268,8 @@ func (e *Emulator) createContact(c *call) {
 	ct.OwnerID, _, _ = b.id("ownerId")
 	ct.CF, _ = b.anyMap("cf")
 	b.rejectUnknown()
-	if ct.AccountID != "" {
-		b.fail("accountId", "invalid") // no accounts are modelled
+	if ct.AccountID != "" && c.org.accounts[ct.AccountID] == nil {
+		b.fail("accountId", "invalid")
 	}
 	if ct.OwnerID != "" && c.org.agents[ct.OwnerID] == nil {
 		b.fail("ownerId", "invalid")

@@ -165,7 +165,10 @@ func (e *Emulator) listTickets(c *call) {
 		}
 		detail[fl] = true
 	}
-	desc := strings.HasPrefix(sortBy, "-")
+	// Without sortBy Zoho lists newest first: a live recording of
+	// GET /tickets?from=0&limit=50 (NANGO-REC list-tickets.test.json,
+	// audit row 1) returns createdTime descending.
+	desc := sortBy == "" || strings.HasPrefix(sortBy, "-")
 	page := make([]*ticket, 0, min(limit, 100))
 	if key == "" || key == "createdTime" || key == "ticketNumber" {
 		// ticketOrder is already sorted by creation (= number): walk it and
@@ -366,7 +369,7 @@ func (e *Emulator) applyTicketFields(c *call, b *jsonBody, t *ticket, create boo
 	ref("assigneeId", &t.AssigneeID, func(id string) bool { a := c.org.agents[id]; return a != nil && a.Status == "ACTIVE" }, true)
 	ref("teamId", &t.TeamID, func(id string) bool { return c.org.team(id) != nil }, true)
 	ref("productId", &t.ProductID, func(id string) bool { return c.org.product(id) != nil }, true)
-	ref("accountId", &t.AccountID, func(string) bool { return false }, true) // no accounts modelled
+	ref("accountId", &t.AccountID, func(id string) bool { return c.org.accounts[id] != nil }, true)
 	if d, present, null := b.timeField("dueDate"); present {
 		if null {
 			t.DueDate = time.Time{}
@@ -452,6 +455,7 @@ func (e *Emulator) createTicket(c *call) {
 			t.Email = ct.Email
 		}
 	}
+	c.accountFromContact(b, t)
 	c.org.nextNumber++
 	t.Number = c.org.nextNumber
 	t.Created, t.Modified, t.CustomerResponse = c.now, c.now, c.now
@@ -460,6 +464,19 @@ func (e *Emulator) createTicket(c *call) {
 	c.org.addTicket(t)
 	e.counters.TicketsCreated++
 	c.out.json(http.StatusOK, c.ticketDetail(t))
+}
+
+// accountFromContact sets t's accountId to its contact's account unless
+// the body b sets accountId itself: live Zoho fills a new ticket's
+// accountId from the contact (NANGO-REC create-ticket, audit row 26).
+func (c *call) accountFromContact(b *jsonBody, t *ticket) {
+	if b.has("accountId") {
+		return
+	}
+	t.AccountID = ""
+	if ct := c.org.contacts[t.ContactID]; ct != nil {
+		t.AccountID = ct.AccountID
+	}
 }
 
 func (c *call) setStatusTimes(t *ticket) {
@@ -507,6 +524,9 @@ func (e *Emulator) updateTicket(c *call) {
 		newContact.Created, newContact.Modified, newContact.OwnerID = c.now, c.now, c.agentID()
 		c.org.addContact(newContact)
 		cp.ContactID = newContact.ID
+	}
+	if b.has("contactId") || b.has("contact") {
+		c.accountFromContact(b, &cp)
 	}
 	cp.Modified, cp.ModifiedBy = c.now, c.agentID()
 	c.setStatusTimes(&cp)
@@ -629,15 +649,18 @@ func (e *Emulator) searchTickets(c *call) {
 	}
 	items := make([]any, 0, len(page))
 	for _, t := range page {
+		// A live search row (NANGO-REC tickets.test.json, audit row 24)
+		// carries the description and, without any include, the embedded
+		// contact (with its account), assignee, department, product and
+		// team.
 		m := c.ticketDetail(t)
-		m["description"] = nil // search rows carry no description [C DEX]
 		// Keys of the detail that Zoho's OAS search row does not have.
 		for _, k := range []string{"source", "isResponseOverdue", "taskCount", "approvalCount", "isTrashed", "attachmentCount",
 			"layoutDetails", "channelCode", "isDeleted", "timeEntryCount", "channelRelatedInfo"} {
 			delete(m, k)
 		}
 		m["lastThread"] = map[string]any{"channel": strings.ToUpper(t.Channel), "isDraft": false, "isForward": false, "direction": "in"}
-		m["createdBy"], m["relationshipType"], m["isRead"], m["childTicketCount"], m["customFields"] = ns(t.CreatedBy), "NONE", true, "0", map[string]any{}
+		m["createdBy"], m["relationshipType"], m["isRead"], m["childTicketCount"] = ns(t.CreatedBy), "None", true, "0"
 		m["parentTicket"], m["sourceTicket"] = nil, nil
 		c.addIncludes(m, t, map[string]bool{"contacts": true, "departments": true, "team": true, "products": true})
 		var assignee any
@@ -647,7 +670,7 @@ func (e *Emulator) searchTickets(c *call) {
 		m["assignee"] = assignee
 		items = append(items, m)
 	}
-	writePage(c.out, items, map[string]any{"count": itoa(count)})
+	writePage(c.out, items, map[string]any{"count": count}) // a JSON number, as live (audit row 23)
 }
 
 // ticketSearchMatcher returns the filter of GET /tickets/search for c's

@@ -17,6 +17,7 @@ const (
 	DemoDepartmentID  = "1892000000006907"
 	SalesDepartmentID = "1892000000006908"
 	DemoContactID     = "1892000000042032"
+	DemoAccountID     = "1892000000041001" // the demo contact's account
 	DemoAgentID       = "1892000000006907" // Jade Tywin; not the OAuth user
 	AdminAgentID      = "1892000000005001" // admin@zylker.com in the demo org
 	SeedTicketCount   = 300                // tickets of the demo org
@@ -70,7 +71,7 @@ func newOrg(id, name, portal, edition string, nextID int64) *org {
 	return &org{
 		ID: id, Name: name, Portal: portal, Edition: edition, TimeZone: "America/Los_Angeles",
 		nextID: nextID, statuses: defaultStatuses, channels: defaultChannels, classes: defaultClasses,
-		contacts: map[string]*contact{}, agents: map[string]*agent{}, tickets: map[string]*ticket{},
+		contacts: map[string]*contact{}, accounts: map[string]*account{}, agents: map[string]*agent{}, tickets: map[string]*ticket{},
 		attachments: map[string][]*attachment{}, attByID: map[string]*attachment{}, uploads: map[string]*attachment{},
 	}
 }
@@ -129,7 +130,9 @@ func seedZylker(now time.Time, full bool) *org {
 	if !full {
 		return o
 	}
-	o.addContact(&contact{ID: DemoContactID, FirstName: "Lucas", LastName: "Carol", Email: "carol@zylker-customer.com", Phone: "+1 555 0100", Type: "Customer", OwnerID: AdminAgentID, Created: created, Modified: created})
+	o.accounts[DemoAccountID] = &account{ID: DemoAccountID, Name: "Zylker Customer Co", Website: "https://zylker-customer.com"}
+	o.addContact(&contact{ID: DemoContactID, FirstName: "Lucas", LastName: "Carol", Email: "carol@zylker-customer.com", Phone: "+1 555 0100", Type: "Customer", OwnerID: AdminAgentID,
+		AccountID: DemoAccountID, Created: created, Modified: created})
 	first := []string{"Ava", "Ben", "Chloe", "Dev", "Ella", "Finn", "Gia", "Hugo", "Iris", "Jon", "Kai", "Lena", "Milo", "Nora", "Otto", "Pia", "Quinn", "Rita", "Saul", "Tess"}
 	last := []string{"Smith", "Garcia", "Chen", "Patel", "Okafor", "Novak", "Rossi", "Kim", "Silva", "Berg"}
 	for i := range 30 {
@@ -150,6 +153,7 @@ func seedZylker(now time.Time, full bool) *org {
 	}
 	t0 := o.ticketOrder[0]
 	t0.ContactID, t0.DepartmentID, t0.AssigneeID, t0.Status, t0.TeamID = DemoContactID, DemoDepartmentID, DemoAgentID, "Open", "1892000000007001"
+	t0.AccountID = DemoAccountID
 	return o
 }
 
@@ -209,7 +213,7 @@ func addSyntheticTicket(o *org, now time.Time, i int, id string) {
 		t.ProductID = o.products[i%len(o.products)].ID
 	}
 	if c := o.contacts[contactID]; c != nil {
-		t.Email, t.Phone = c.Email, c.Phone
+		t.Email, t.Phone, t.AccountID = c.Email, c.Phone, c.AccountID
 	}
 	o.nextNumber++
 	o.addTicket(t)

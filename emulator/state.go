@@ -45,6 +45,9 @@ type org struct {
 
 	contacts     map[string]*contact
 	contactOrder []*contact
+	// accounts are only what contacts and tickets refer to: there are no
+	// account endpoints.
+	accounts map[string]*account
 
 	agents     map[string]*agent
 	agentOrder []*agent
@@ -60,6 +63,9 @@ type org struct {
 
 	creditDay  string
 	creditUsed int
+	// windowCalls are the times of the Desk calls admitted within the
+	// last Options.Window, oldest first (only with Options.WindowRequests).
+	windowCalls []time.Time
 }
 
 func (o *org) newID() string {
@@ -106,6 +112,12 @@ func (c *contact) fullName() string {
 		return c.LastName
 	}
 	return c.FirstName + " " + c.LastName
+}
+
+// account is a Zoho Desk account (a customer company), as far as a
+// contact's "account" and a ticket's accountId show it.
+type account struct {
+	ID, Name, Website string
 }
 
 type agent struct {

@@ -87,9 +87,14 @@ func (v *ticketView) detail() map[string]any {
 		"isOverDue": v.overdue, "isResponseOverdue": false,
 		"isEscalated": t.Status == "Escalated", "isSpam": false, "isArchived": false, "isDeleted": false, "isTrashed": t.Trashed,
 		"resolution": ns(t.Resolution), "secondaryContacts": strs(t.SecondaryContacts), "entitySkills": strs(t.EntitySkills),
-		"sharedDepartments": []any{}, "source": map[string]any{"appName": nil, "extId": nil, "permalink": nil, "type": "SYSTEM", "appPhotoURL": nil},
+		"sharedDepartments": []any{}, "source": map[string]any{"appName": nil, "extId": nil, "permalink": nil, "type": "SYSTEM", "appPhotoURL": nil, "uuid": nil},
 		"channelRelatedInfo": nil, "layoutId": v.layoutID, "layoutDetails": map[string]any{"id": v.layoutID, "layoutName": "Standard"},
-		"slaId": nil, "webUrl": v.webURL, "modifiedBy": ns(t.ModifiedBy), "cf": mapOrEmpty(t.CF),
+		"slaId": nil, "webUrl": v.webURL, "modifiedBy": ns(t.ModifiedBy),
+		// Live ticket objects carry both cf and customFields (NANGO-REC
+		// get-ticket, create-ticket; audit row 26). [I] Zoho keys
+		// customFields by field label; the emulator has no layouts, so
+		// both carry the cf_ API names.
+		"cf": mapOrEmpty(t.CF), "customFields": mapOrEmpty(copyJSONMap(t.CF)),
 	}
 }
 
@@ -110,7 +115,7 @@ func (c *call) includes(t *ticket, inc map[string]bool) []include {
 		var v any
 		if ct := c.org.contacts[t.ContactID]; ct != nil {
 			v = map[string]any{"id": ct.ID, "firstName": ns(ct.FirstName), "lastName": ct.LastName, "email": ns(ct.Email),
-				"phone": ns(ct.Phone), "mobile": ns(ct.Mobile), "type": ns(ct.Type), "account": nil}
+				"phone": ns(ct.Phone), "mobile": ns(ct.Mobile), "type": ns(ct.Type), "account": c.accountRef(ct.AccountID)}
 		}
 		out = append(out, include{"contact", v})
 	}
@@ -252,7 +257,7 @@ var rowKeys = func() []rowKey {
 			b = appendJSONString(b, strings.ToUpper(v.t.Channel))
 			return append(b, `,"direction":"in","isDraft":false,"isForward":false}`...)
 		}},
-		{name: "relationshipType", write: constJSON(`"NONE"`)},
+		{name: "relationshipType", write: constJSON(`"None"`)}, // live (NANGO-REC list-tickets)
 		{name: "sentiment", write: constJSON("null")},
 		// Include keys (call.includes).
 		{name: "contact"}, {name: "assignee"}, {name: "department"}, {name: "team"}, {name: "product"},

@@ -28,9 +28,9 @@ func oldTicketDetail(c *call, t *ticket) map[string]any {
 		"isOverDue": !t.DueDate.IsZero() && t.DueDate.Before(c.now) && c.statusType(t) != "Closed", "isResponseOverdue": false,
 		"isEscalated": t.Status == "Escalated", "isSpam": false, "isArchived": false, "isDeleted": false, "isTrashed": t.Trashed,
 		"resolution": ns(t.Resolution), "secondaryContacts": strs(t.SecondaryContacts), "entitySkills": strs(t.EntitySkills),
-		"sharedDepartments": []any{}, "source": map[string]any{"appName": nil, "extId": nil, "permalink": nil, "type": "SYSTEM", "appPhotoURL": nil},
+		"sharedDepartments": []any{}, "source": map[string]any{"appName": nil, "extId": nil, "permalink": nil, "type": "SYSTEM", "appPhotoURL": nil, "uuid": nil},
 		"channelRelatedInfo": nil, "layoutId": c.layoutID(), "layoutDetails": map[string]any{"id": c.layoutID(), "layoutName": "Standard"},
-		"slaId": nil, "webUrl": c.webURL(t), "modifiedBy": ns(t.ModifiedBy), "cf": mapOrEmpty(t.CF),
+		"slaId": nil, "webUrl": c.webURL(t), "modifiedBy": ns(t.ModifiedBy), "cf": mapOrEmpty(t.CF), "customFields": mapOrEmpty(t.CF),
 	}
 }
 
@@ -47,8 +47,11 @@ func oldTicketRow(c *call, t *ticket) map[string]any {
 		m[f] = d[f]
 	}
 	m["lastThread"] = map[string]any{"channel": strings.ToUpper(t.Channel), "isDraft": false, "isForward": false, "direction": "in"}
-	m["relationshipType"] = "NONE"
+	m["relationshipType"] = "None"
 	m["sentiment"] = nil
+	// A list row's source has no uuid (NANGO-REC list-tickets), unlike the
+	// full ticket's.
+	m["source"] = map[string]any{"appName": nil, "extId": nil, "permalink": nil, "type": "SYSTEM", "appPhotoURL": nil}
 	return m
 }
 
@@ -57,7 +60,7 @@ func oldAddIncludes(c *call, m map[string]any, t *ticket, inc map[string]bool) {
 		var v any
 		if ct := c.org.contacts[t.ContactID]; ct != nil {
 			v = map[string]any{"id": ct.ID, "firstName": ns(ct.FirstName), "lastName": ct.LastName, "email": ns(ct.Email),
-				"phone": ns(ct.Phone), "mobile": ns(ct.Mobile), "type": ns(ct.Type), "account": nil}
+				"phone": ns(ct.Phone), "mobile": ns(ct.Mobile), "type": ns(ct.Type), "account": c.accountRef(ct.AccountID)}
 		}
 		m["contact"] = v
 	}

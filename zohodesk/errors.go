@@ -283,9 +283,12 @@ func invalidf(format string, args ...any) error {
 
 const maxRawError = 2 << 10
 
-// tokenLike matches Zoho OAuth tokens and codes ("1000.<hex>.<hex>") and
-// JSON or form values of secret-bearing keys.
-var tokenLike = regexp.MustCompile(`1000\.[0-9A-Za-z]+\.[0-9A-Za-z]+|(?i)(\b(?:access_token|refresh_token|client_secret|code|token)"?\s*[:=]\s*"?)[^"&,\s}]+`)
+// tokenLike matches Zoho OAuth tokens and codes and JSON or form values of
+// secret-bearing keys. A token is "NNNN.<hex>.<hex>" where the four digits
+// depend on the data centre ("1000." in us, "1005." in in: a live
+// desk.zoho.in token), so any four digits match; the two parts must be at
+// least 8 characters long, which spares dates and version numbers.
+var tokenLike = regexp.MustCompile(`\b\d{4}\.[0-9A-Za-z]{8,}\.[0-9A-Za-z]{8,}|(?i)(\b(?:access_token|refresh_token|client_secret|code|token)"?\s*[:=]\s*"?)[^"&,\s}]+`)
 
 // redact removes token-like strings from s.
 func redact(s string) string {

@@ -140,3 +140,32 @@ func FuzzDecodeErrorBody(f *testing.F) {
 		_ = errors.Is(e, ErrNotFound)
 	})
 }
+
+// TestRedactAnyDataCentreToken: tokens carry a per-DC four-digit prefix
+// ("1000." in us, "1005." in in), and every one of them is redacted;
+// dates and version numbers are not tokens.
+func TestRedactAnyDataCentreToken(t *testing.T) {
+	t.Parallel()
+	const hex32 = "0123456789abcdef0123456789abcdef"
+	tests := []struct {
+		name, in, want string
+	}{
+		{"us", "token 1000." + hex32 + "." + hex32 + " rejected", "token [REDACTED] rejected"},
+		{"in", "token 1005." + hex32 + "." + hex32 + " rejected", "token [REDACTED] rejected"},
+		{"any four digits", `{"at":"1234.` + hex32 + `.` + hex32 + `"}`, `{"at":"[REDACTED]"}`},
+		{"date", "on 2026.06.11 at 10.00.00", "on 2026.06.11 at 10.00.00"},
+		{"version", "ZGS 1.2.3", "ZGS 1.2.3"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := redact(tc.in); got != tc.want {
+				t.Errorf("redact(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+	e := decodeErrorBody(401, []byte(`{"errorCode":"INVALID_OAUTH","message":"token 1005.`+hex32+`.`+hex32+` is invalid"}`))
+	if strings.Contains(e.Raw, hex32) || strings.Contains(e.Error(), hex32) {
+		t.Errorf("an India-DC token survives: Raw=%s Error=%s", e.Raw, e.Error())
+	}
+}

@@ -16,8 +16,10 @@ import (
 )
 
 // HeaderRequestID is the response header read into RequestID fields.
-// [GAP] Zoho's documentation names no request-id header; X-Request-Id is
-// the common convention and the one our emulator sends.
+// Recorded desk.zoho.com answers carry no request-id header at all
+// (fidelity audit row 30), so RequestID is empty against Zoho and nothing
+// may depend on it; X-Request-Id is read in case a proxy or a future Zoho
+// sends one (the emulator does with Options.RequestIDs).
 const HeaderRequestID = "X-Request-Id"
 
 const maxErrorBody = 1 << 20
@@ -231,7 +233,23 @@ func (c *Client) readError(r *request, resp *http.Response) *APIError {
 		}
 		e.Message = fmt.Sprintf("refused to follow redirect to host %q (wrong data centre?)", host)
 	}
+	if resp.StatusCode == http.StatusUnauthorized && e.Code == "" && isHTML(resp.Header.Get("Content-Type"), body) {
+		// Zoho answers a token of another data centre or organisation with
+		// an HTML page, not an error body (team reference §2.4; fidelity
+		// audit row 17). Refreshing cannot help, so the client does not.
+		e.Message = "Zoho answered with an HTML page instead of an API error: the access token is for another data centre or organisation; reconnect the connection in the right one"
+	}
 	return e
+}
+
+// isHTML reports whether a response is an HTML page, by its Content-Type
+// or, when that is missing or wrong, by how its body starts.
+func isHTML(contentType string, body []byte) bool {
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "text/html") {
+		return true
+	}
+	head := strings.ToLower(strings.TrimSpace(string(body[:min(len(body), 64)])))
+	return strings.HasPrefix(head, "<!doctype html") || strings.HasPrefix(head, "<html")
 }
 
 // sleep waits d or until ctx is done; it reports whether d elapsed.
