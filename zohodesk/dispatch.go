@@ -36,3 +36,13 @@ func dispatchHook(ctx context.Context, method string) DispatchHook {
 	h, _ := ctx.Value(dispatchHookKey{}).(DispatchHook)
 	return h
 }
+
+// BeforeDispatch calls the dispatch hook of ctx (see WithDispatchHook), if
+// any, and returns its error. Code that sends a write to Zoho Desk by other
+// means than a Client calls it first, and does not send when it fails.
+func BeforeDispatch(ctx context.Context) error {
+	if h := dispatchHook(ctx, http.MethodPost); h != nil {
+		return h(ctx)
+	}
+	return nil
+}
