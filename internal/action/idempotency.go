@@ -95,9 +95,14 @@ func (r *Registry) idempotent(ctx context.Context, t Target, a *Action, call *Ca
 				return nil, &deskconn.Error{Code: deskconn.CodeUnavailable, Err: fmt.Errorf("claim idempotency record: %w", err),
 					Message: "the idempotency key could not be recorded, so nothing was sent; try again"}
 			}
-			if rec.State == store.IdemPending && rec.DispatchedAt.IsZero() {
+			switch {
+			case rec.State == store.IdemPending && rec.DispatchedAt.IsZero():
 				// Its request died before sending anything to Zoho.
 				at.settled = "ran again: the first request with this idempotency key ended before sending anything to Zoho Desk"
+				return r.runHeld(ctx, a, call, v, k, owner, at)
+			case a.info.Hints.Idempotent:
+				// Sending it again has no further effect.
+				at.settled = "ran again: the first request with this idempotency key ended without an answer, and the action is idempotent"
 				return r.runHeld(ctx, a, call, v, k, owner, at)
 			}
 			out, again, err := r.settle(ctx, a, call, v, k, owner, rec, at)

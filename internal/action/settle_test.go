@@ -200,3 +200,18 @@ func TestLiveLeaseNotStolen(t *testing.T) {
 		t.Errorf("the old owner changed the record: %+v", rec)
 	}
 }
+
+// TestIdempotentActionRunsAgainAfterCrash: a dispatched record of an
+// idempotent action (an update) whose process died is simply run again.
+func TestIdempotentActionRunsAgainAfterCrash(t *testing.T) {
+	t.Parallel()
+	st, clk := newFakeStore(), newClock()
+	crashedRecord(t, st, clk, true)
+	clk.Advance(time.Minute)
+	ty := &toy{}
+	r := action.NewRegistry(action.Options{Idempotency: st, Now: clk.Now})
+	r.Add(ty.action("toy_create", action.Hints{Idempotent: true}))
+	if out, err := invokeK(t, r); err != nil || ty.sent.Load() != 1 {
+		t.Errorf("retry = %s, %v after %d writes; want a run", out, err, ty.sent.Load())
+	}
+}

@@ -24,9 +24,10 @@ import (
 const settleSkew = 5 * time.Minute
 
 // settleMaxTickets bounds how many of the newest tickets of a department
-// the create_ticket settler reads (10 pages); beyond it the outcome stays
-// unknown rather than spend more list credits.
-const settleMaxTickets = 1000
+// the create_ticket settler reads (50 list calls at most, only when an
+// outcome is unknown); beyond it the outcome stays unknown rather than
+// spend more of the org's API credits.
+const settleMaxTickets = 5000
 
 // settleMaxAttachments bounds how many of a ticket's newest attachments the
 // create_ticket_attachment settler reads.
