@@ -13,6 +13,7 @@ import (
 	"github.com/deskconn/deskconn/internal/action"
 	"github.com/deskconn/deskconn/internal/store"
 	"github.com/deskconn/deskconn/internal/store/sqlite"
+	"github.com/deskconn/deskconn/zohodesk"
 )
 
 // TestSettlers loses Zoho's answer to a create sent under an idempotency
@@ -114,3 +115,27 @@ func TestSettlers(t *testing.T) {
 // liveTickets counts the emulator's live tickets: each subtest has its own
 // emulator, and only its create changes the count.
 func liveTickets(e *emulator.Emulator) int { return e.TicketCount(emulator.DemoOrgID) }
+
+// TestSameContact: a listed ticket is the one a create_ticket made only if
+// it has the contact the input named, by id, else e-mail, else last name.
+func TestSameContact(t *testing.T) {
+	t.Parallel()
+	listed := &zohodesk.Ticket{ContactID: "1", Raw: json.RawMessage(`{"contactId":"1","contact":{"email":"A@example.com","lastName":"Ames"}}`)}
+	tests := []struct {
+		name string
+		p    CreateTicketPayload
+		want bool
+	}{
+		{"same id", CreateTicketPayload{ContactID: "1"}, true},
+		{"other id", CreateTicketPayload{ContactID: "2"}, false},
+		{"same email, any case", CreateTicketPayload{Contact: &ContactInput{Email: "a@example.com", LastName: "Other"}}, true},
+		{"other email", CreateTicketPayload{Contact: &ContactInput{Email: "b@example.com", LastName: "Ames"}}, false},
+		{"same last name", CreateTicketPayload{Contact: &ContactInput{LastName: "Ames"}}, true},
+		{"other last name", CreateTicketPayload{Contact: &ContactInput{LastName: "Bates"}}, false},
+	}
+	for _, tt := range tests {
+		if got := sameContact(listed, tt.p); got != tt.want {
+			t.Errorf("%s: sameContact = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
