@@ -101,9 +101,17 @@ func (r *Registry) idempotent(ctx context.Context, t Target, a *Action, call *Ca
 				at.settled = "ran again: the first request with this idempotency key ended before sending anything to Zoho Desk"
 				return r.runHeld(ctx, a, call, v, k, owner, at)
 			case a.info.Hints.Idempotent:
-				// Sending it again has no further effect.
+				// Sending it again has no further effect: free the key
+				// and run it as a first request.
+				sctx, cancel := bookkeeping(ctx)
+				err := r.opts.Idempotency.DeleteIdempotent(sctx, k, owner)
+				cancel()
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return nil, &deskconn.Error{Code: deskconn.CodeUnavailable, Err: fmt.Errorf("free idempotency record: %w", err),
+						Message: "the idempotency key could not be updated, so nothing was sent; try again"}
+				}
 				at.settled = "ran again: the first request with this idempotency key ended without an answer, and the action is idempotent"
-				return r.runHeld(ctx, a, call, v, k, owner, at)
+				continue
 			}
 			out, again, err := r.settle(ctx, a, call, v, k, owner, rec, at)
 			if !again {

@@ -205,13 +205,22 @@ func TestLiveLeaseNotStolen(t *testing.T) {
 // idempotent action (an update) whose process died is simply run again.
 func TestIdempotentActionRunsAgainAfterCrash(t *testing.T) {
 	t.Parallel()
-	st, clk := newFakeStore(), newClock()
-	crashedRecord(t, st, clk, true)
-	clk.Advance(time.Minute)
-	ty := &toy{}
-	r := action.NewRegistry(action.Options{Idempotency: st, Now: clk.Now})
-	r.Add(ty.action("toy_create", action.Hints{Idempotent: true}))
-	if out, err := invokeK(t, r); err != nil || ty.sent.Load() != 1 {
-		t.Errorf("retry = %s, %v after %d writes; want a run", out, err, ty.sent.Load())
+	for _, state := range []store.IdemState{store.IdemPending, store.IdemUnknown} {
+		st, clk := newFakeStore(), newClock()
+		crashedRecord(t, st, clk, true)
+		if state == store.IdemUnknown {
+			// As a record written before leases existed may be.
+			st.edit(keyOf("k"), func(r *store.IdemRecord) { r.State, r.HeartbeatAt = state, time.Time{} })
+		}
+		clk.Advance(time.Minute)
+		ty := &toy{}
+		r := action.NewRegistry(action.Options{Idempotency: st, Now: clk.Now})
+		r.Add(ty.action("toy_create", action.Hints{Idempotent: true}))
+		if out, err := invokeK(t, r); err != nil || ty.sent.Load() != 1 {
+			t.Errorf("%s: retry = %s, %v after %d writes; want a run", state, out, err, ty.sent.Load())
+		}
+		if rec, _ := st.record(keyOf("k")); rec.State != store.IdemSucceeded {
+			t.Errorf("%s: record %q after the run, want succeeded", state, rec.State)
+		}
 	}
 }
