@@ -21,6 +21,8 @@ type fakeStore struct {
 	begins    int
 	// dispatches counts DispatchIdempotent calls that succeeded.
 	dispatches int
+	// heartbeats, if set, receives the time of every renewed lease.
+	heartbeats chan time.Time
 }
 
 var _ action.IdempotencyStore = (*fakeStore)(nil)
@@ -67,6 +69,12 @@ func (f *fakeStore) HeartbeatIdempotent(_ context.Context, key store.IdemKey, ow
 		return store.ErrNotFound
 	}
 	r.HeartbeatAt = at
+	if f.heartbeats != nil {
+		select {
+		case f.heartbeats <- at:
+		default:
+		}
+	}
 	return nil
 }
 

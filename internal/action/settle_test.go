@@ -165,7 +165,8 @@ func TestSettleUnknownOutcomes(t *testing.T) {
 func TestLiveLeaseNotStolen(t *testing.T) {
 	t.Parallel()
 	st, clk := newFakeStore(), newClock()
-	ty := &toy{block: make(chan struct{})}
+	st.heartbeats = make(chan time.Time, 1)
+	ty := &toy{block: make(chan struct{}), entered: make(chan struct{}, 1)}
 	r := action.NewRegistry(action.Options{Idempotency: st, Now: clk.Now, Lease: 30 * time.Millisecond, PendingWait: time.Millisecond})
 	r.Add(ty.action("toy_create", action.Hints{}))
 	first := make(chan error, 1)
@@ -173,18 +174,13 @@ func TestLiveLeaseNotStolen(t *testing.T) {
 		_, err := invokeK(t, r)
 		first <- err
 	}()
-	for ty.calls.Load() == 0 {
-		// Wait until the handler runs (it blocks on ty.block).
-		time.Sleep(time.Millisecond)
-	}
+	<-ty.entered // the handler runs (and blocks)
 	// Far past the lease by the clock: the renewer must catch up.
 	clk.Advance(time.Hour)
-	for {
-		rec, _ := st.record(keyOf("k"))
-		if rec.HeartbeatAt.Equal(clk.Now()) {
+	for at := range st.heartbeats {
+		if at.Equal(clk.Now()) {
 			break
 		}
-		time.Sleep(time.Millisecond)
 	}
 	if _, err := invokeK(t, r); deskconn.ErrorCode(err) != deskconn.CodeConflict {
 		t.Errorf("second request while the first renews its lease: %v, want conflict", err)

@@ -37,8 +37,10 @@ type toy struct {
 	sent  atomic.Int64 // simulated Zoho writes
 	// fail, if set, decides the handler's error for the n-th call (from 1).
 	fail func(n int64) error
-	// block, if set, is waited on before answering.
-	block chan struct{}
+	// block, if set, is waited on before answering; entered, if set,
+	// receives a value when a call starts waiting on it.
+	block   chan struct{}
+	entered chan struct{}
 	// settle, if set, is the action's settler.
 	settle action.Settler[toyIn, toyOut]
 }
@@ -71,6 +73,9 @@ func (t *toy) define(name string, hints action.Hints) *action.Action {
 		}
 		n := t.calls.Add(1)
 		if t.block != nil {
+			if t.entered != nil {
+				t.entered <- struct{}{}
+			}
 			<-t.block
 		}
 		// What zohodesk.Client does before it sends a write.
