@@ -28,14 +28,20 @@ const (
 	CodeNeedsReauth     Code = "needs_reauth"    // the connection's refresh token is dead: reconnect it
 	CodeForbidden       Code = "forbidden"       // policy, scope, licence or org binding forbids it
 	CodeRateLimited     Code = "rate_limited"    // Zoho (or deskconn) throttled; RetryAfter says when
-	CodeUnavailable     Code = "unavailable"     // Zoho unreachable, 5xx, or an outcome is unknown
+	CodeUnavailable     Code = "unavailable"     // Zoho unreachable or 5xx; retrying later may work
 	CodeInternal        Code = "internal"        // a bug; the message is generic
+	// CodeOutcomeUnknown: a write under an idempotency key may have reached
+	// Zoho Desk, and deskconn could not find out whether it took effect.
+	// It is never retried with that key; the message names what to check
+	// in Zoho Desk before sending it again with a new key.
+	CodeOutcomeUnknown Code = "outcome_unknown"
 )
 
 // Codes lists every code, in a stable order.
 var Codes = []Code{
 	CodeInvalid, CodeAmbiguous, CodeNotFound, CodeConflict, CodeUnauthenticated,
 	CodeNeedsReauth, CodeForbidden, CodeRateLimited, CodeUnavailable, CodeInternal,
+	CodeOutcomeUnknown,
 }
 
 // FieldError is one problem with one field of an action's input.

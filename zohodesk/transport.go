@@ -110,6 +110,15 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, func(), 
 			}
 			return nil, nil, &TransportError{Method: r.method, Path: r.displayPath(c), MaybeSent: anySent, Attempts: n - 1, Err: fmt.Errorf("acquire limiter: %w", err)}
 		}
+		if hook := dispatchHook(ctx, r.method); hook != nil {
+			if err := hook(ctx); err != nil {
+				release()
+				if req.Body != nil {
+					req.Body.Close()
+				}
+				return nil, nil, &TransportError{Method: r.method, Path: r.displayPath(c), MaybeSent: anySent, Attempts: n - 1, Err: fmt.Errorf("before dispatch: %w", err)}
+			}
+		}
 		start := time.Now()
 		resp, err := c.hc.Do(req)
 		anySent = anySent || sent.Load()

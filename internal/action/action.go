@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 )
@@ -98,6 +99,11 @@ type Action struct {
 	describe   func(v any) string
 	run        func(ctx context.Context, call *Call, v any) (json.RawMessage, error)
 	outputType reflect.Type
+	inputType  reflect.Type
+	// settle, if set, looks for the effect of an unknown outcome.
+	settle func(ctx context.Context, call *Call, v any, since time.Time) (json.RawMessage, bool, error)
+	// check names what to check in Zoho Desk when an outcome stays unknown.
+	check string
 }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
@@ -168,6 +174,7 @@ func define[In, Out any](name string, info Info, handler func(ctx context.Contex
 	a := &Action{
 		name: name, info: info, in: in, out: out, inJSON: inJSON, outJSON: outJSON,
 		outputType: reflect.TypeFor[Out](),
+		inputType:  inType,
 		decode: func(raw []byte) (any, error) {
 			// json.Unmarshal reads raw in place (a json.Decoder would copy
 			// it whole into its buffer first). Unknown fields need no
@@ -274,3 +281,47 @@ func (a *Action) ValidateOutput(out json.RawMessage) error {
 	}
 	return nil
 }
+
+// Settler looks in Zoho Desk for the effect of a write whose outcome is
+// unknown: the request may have reached Zoho (it was dispatched at or after
+// since, by the caller's clock) but its answer was lost. It returns the
+// output the write would have returned and true when it finds the object
+// the write made; false when it is certain the write did not take effect
+// (the key may then run the write again); an error when it cannot tell
+// (the outcome stays unknown). It must only read: a dispatch hook refuses
+// any write it tries. Compare Zoho's times with since allowing for clock
+// skew between the caller and Zoho.
+type Settler[In, Out any] func(ctx context.Context, call *Call, in In, since time.Time) (out Out, found bool, err error)
+
+// WithSettler registers s as a's settler and returns a. check says, for a
+// person, what to look for in Zoho Desk when the outcome cannot be settled
+// ("a ticket with this subject and contact"). It panics when a is not a
+// write or its input and output types are not In and Out (a programming
+// error), like Define.
+func WithSettler[In, Out any](a *Action, check string, s Settler[In, Out]) *Action {
+	switch {
+	case !a.info.Write:
+		panic(fmt.Sprintf("action.WithSettler(%q): only a write has outcomes to settle", a.name))
+	case a.inputType != reflect.TypeFor[In]() || a.outputType != reflect.TypeFor[Out]():
+		panic(fmt.Sprintf("action.WithSettler(%q): settler takes %s and returns %s, want %s and %s",
+			a.name, reflect.TypeFor[In](), reflect.TypeFor[Out](), a.inputType, a.outputType))
+	case s == nil || check == "":
+		panic(fmt.Sprintf("action.WithSettler(%q): nil settler or empty check", a.name))
+	}
+	a.check = check
+	a.settle = func(ctx context.Context, call *Call, v any, since time.Time) (json.RawMessage, bool, error) {
+		out, found, err := s(ctx, call, *v.(*In), since)
+		if err != nil || !found {
+			return nil, false, err
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			return nil, false, fmt.Errorf("marshal %s settled output: %w", a.name, err)
+		}
+		return b, true, nil
+	}
+	return a
+}
+
+// Settles reports whether a has a settler (see WithSettler).
+func (a *Action) Settles() bool { return a.settle != nil }

@@ -22,10 +22,14 @@
 //     destructive actions (move_tickets_to_trash, deactivate_agent) default
 //     to confirm, so their input must carry "confirm": true (a dry run needs
 //     no confirmation);
-//  5. for a write with an idempotency key, runs the handler at most once
+//  5. for a write with an idempotency key, sends it to Zoho at most once
 //     per (tenant, connection, action, key) for 24 hours and replays the
-//     result; an outcome that may have reached Zoho without an answer is
-//     recorded as unknown and never re-sent under that key;
+//     result. The record is held by a lease and marked dispatched (through
+//     zohodesk.WithDispatchHook) only when a write may leave the process;
+//     a request that died before that is run again, and an outcome that
+//     may have reached Zoho without an answer is settled on retry by the
+//     action's Settler (WithSettler) or answered outcome_unknown, never
+//     re-sent blindly;
 //  6. runs the handler (in dry-run mode it returns call.Plan(requests...));
 //  7. maps any error exactly once into a *deskconn.Error;
 //  8. appends an audit record for every write attempt;

@@ -17,8 +17,12 @@ type fakeStore struct {
 	mu        sync.Mutex
 	recs      map[store.IdemKey]*store.IdemRecord
 	audit     []store.AuditRecord
-	finishErr error // if set, FinishIdempotent fails
+	finishErr error // if set, FinishIdempotent and DeleteIdempotent fail
 	begins    int
+	// dispatches counts DispatchIdempotent calls that succeeded.
+	dispatches int
+	// heartbeats, if set, receives the time of every renewed lease.
+	heartbeats chan time.Time
 }
 
 var _ action.IdempotencyStore = (*fakeStore)(nil)
@@ -43,23 +47,75 @@ func (f *fakeStore) BeginIdempotent(_ context.Context, rec *store.IdemRecord) (*
 	return rec, true, nil
 }
 
-func (f *fakeStore) FinishIdempotent(_ context.Context, key store.IdemKey, state store.IdemState, result []byte) error {
+func (f *fakeStore) ClaimIdempotent(_ context.Context, key store.IdemKey, prevOwner string, prevHeartbeat time.Time, owner string, at time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.recs[key]
+	switch {
+	case !ok:
+		return store.ErrNotFound
+	case r.State != store.IdemPending && r.State != store.IdemUnknown, r.Owner != prevOwner, !r.HeartbeatAt.Equal(prevHeartbeat):
+		return store.ErrConflict
+	}
+	r.Owner, r.HeartbeatAt = owner, at
+	return nil
+}
+
+func (f *fakeStore) HeartbeatIdempotent(_ context.Context, key store.IdemKey, owner string, at time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.recs[key]
+	if !ok || r.Owner != owner || r.HeartbeatAt.IsZero() {
+		return store.ErrNotFound
+	}
+	r.HeartbeatAt = at
+	if f.heartbeats != nil {
+		select {
+		case f.heartbeats <- at:
+		default:
+		}
+	}
+	return nil
+}
+
+func (f *fakeStore) DispatchIdempotent(_ context.Context, key store.IdemKey, owner string, at time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.recs[key]
+	if !ok || r.Owner != owner || r.HeartbeatAt.IsZero() || r.State != store.IdemPending {
+		return store.ErrNotFound
+	}
+	if r.DispatchedAt.IsZero() {
+		r.DispatchedAt = at
+	}
+	f.dispatches++
+	return nil
+}
+
+func (f *fakeStore) FinishIdempotent(_ context.Context, key store.IdemKey, owner string, state store.IdemState, result []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.finishErr != nil {
 		return f.finishErr
 	}
 	r, ok := f.recs[key]
-	if !ok {
+	if !ok || r.Owner != owner {
 		return store.ErrNotFound
 	}
-	r.State, r.Result = state, slices.Clone(result)
+	r.State, r.Result, r.HeartbeatAt = state, slices.Clone(result), time.Time{}
 	return nil
 }
 
-func (f *fakeStore) DeleteIdempotent(_ context.Context, key store.IdemKey) error {
+func (f *fakeStore) DeleteIdempotent(_ context.Context, key store.IdemKey, owner string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.finishErr != nil {
+		return f.finishErr
+	}
+	r, ok := f.recs[key]
+	if !ok || r.Owner != owner {
+		return store.ErrNotFound
+	}
 	delete(f.recs, key)
 	return nil
 }
@@ -85,6 +141,13 @@ func (f *fakeStore) setRecord(key store.IdemKey, state store.IdemState, result [
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.recs[key].State, f.recs[key].Result = state, result
+}
+
+// edit changes a stored record (to stage what a crashed process left).
+func (f *fakeStore) edit(key store.IdemKey, fn func(*store.IdemRecord)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f.recs[key])
 }
 
 func (f *fakeStore) audits() []store.AuditRecord {

@@ -378,8 +378,8 @@ func TestIdempotencyFailureOutcomes(t *testing.T) {
 				return
 			}
 			de := deskconn.AsError(err)
-			if de.Code != deskconn.CodeUnavailable || !strings.Contains(de.Message, "outcome is unknown") || !strings.Contains(de.Message, "new idempotency key") {
-				t.Errorf("second call: %v, want unavailable saying the outcome is unknown", err)
+			if de.Code != deskconn.CodeOutcomeUnknown || !strings.Contains(de.Message, "outcome is unknown") || !strings.Contains(de.Message, "new idempotency key") {
+				t.Errorf("second call: %v, want outcome_unknown saying the outcome is unknown", err)
 			}
 			if c := ty.calls.Load(); c != 1 || ty.sent.Load() != 0 {
 				t.Errorf("handler calls = %d, want 1: an unknown outcome must never be re-sent", c)
@@ -410,8 +410,8 @@ func TestIdempotencyPendingRecords(t *testing.T) {
 		t.Errorf("pending: %v, want conflict still in progress", err)
 	}
 	clk.Advance(11 * time.Minute)
-	if err := inv(); deskconn.ErrorCode(err) != deskconn.CodeUnavailable || !strings.Contains(err.Error(), "outcome is unknown") {
-		t.Errorf("stale pending: %v, want unavailable unknown outcome", err)
+	if err := inv(); deskconn.ErrorCode(err) != deskconn.CodeOutcomeUnknown || !strings.Contains(err.Error(), "outcome is unknown") {
+		t.Errorf("stale dispatched pending: %v, want outcome_unknown", err)
 	}
 	if c := ty.calls.Load(); c != 1 {
 		t.Errorf("handler calls = %d, want 1", c)
@@ -598,24 +598,44 @@ func TestAuditAndObserver(t *testing.T) {
 	}
 }
 
-func TestHandlerPanicIsInternalAndUnknown(t *testing.T) {
+func TestHandlerPanic(t *testing.T) {
 	t.Parallel()
 	type in struct {
 		action.WriteOptions
 	}
-	var calls atomic.Int64
-	a := action.Define("toy_panic", action.Info{Title: "x", Description: "x", Write: true},
-		func(context.Context, *action.Call, in) (in, error) { calls.Add(1); panic("oops") })
-	st := newFakeStore()
-	r := action.NewRegistry(action.Options{Idempotency: st})
-	r.Add(a)
-	for range 2 {
-		_, err := r.Invoke(t.Context(), target(), "toy_panic", json.RawMessage(`{}`), action.InvokeOptions{IdempotencyKey: "k"})
-		if c := deskconn.ErrorCode(err); c != deskconn.CodeInternal && c != deskconn.CodeUnavailable {
-			t.Errorf("panic: %v", err)
-		}
-	}
-	if calls.Load() != 1 {
-		t.Errorf("a panicking write ran %d times under one key, want 1", calls.Load())
+	for _, tt := range []struct {
+		name      string
+		dispatch  bool // the handler panics after its write was dispatched
+		wantCalls int64
+	}{
+		{name: "before dispatch the key is free again", wantCalls: 2},
+		{name: "after dispatch the outcome is unknown", dispatch: true, wantCalls: 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int64
+			a := action.Define("toy_panic", action.Info{Title: "x", Description: "x", Write: true},
+				func(ctx context.Context, _ *action.Call, _ in) (in, error) {
+					calls.Add(1)
+					if tt.dispatch {
+						if err := zohodesk.BeforeDispatch(ctx); err != nil {
+							return in{}, err
+						}
+					}
+					panic("oops")
+				})
+			st := newFakeStore()
+			r := action.NewRegistry(action.Options{Idempotency: st})
+			r.Add(a)
+			for range 2 {
+				_, err := r.Invoke(t.Context(), target(), "toy_panic", json.RawMessage(`{}`), action.InvokeOptions{IdempotencyKey: "k"})
+				if c := deskconn.ErrorCode(err); c != deskconn.CodeInternal && c != deskconn.CodeOutcomeUnknown {
+					t.Errorf("panic: %v", err)
+				}
+			}
+			if calls.Load() != tt.wantCalls {
+				t.Errorf("a panicking write ran %d times under one key, want %d", calls.Load(), tt.wantCalls)
+			}
+		})
 	}
 }

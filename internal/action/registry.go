@@ -14,12 +14,16 @@ import (
 
 // IdempotencyStore keeps idempotency records. store.Store satisfies it; see
 // its documentation for the contract of each method. The registry polls a
-// pending record by calling BeginIdempotent again: it returns the record
-// while it exists, and inserts a fresh one once it was deleted.
+// record held by a live request by calling BeginIdempotent again: it
+// returns the record while it exists, and inserts a fresh one once it was
+// deleted.
 type IdempotencyStore interface {
 	BeginIdempotent(ctx context.Context, rec *store.IdemRecord) (*store.IdemRecord, bool, error)
-	FinishIdempotent(ctx context.Context, key store.IdemKey, state store.IdemState, result []byte) error
-	DeleteIdempotent(ctx context.Context, key store.IdemKey) error
+	ClaimIdempotent(ctx context.Context, key store.IdemKey, prevOwner string, prevHeartbeat time.Time, owner string, at time.Time) error
+	HeartbeatIdempotent(ctx context.Context, key store.IdemKey, owner string, at time.Time) error
+	DispatchIdempotent(ctx context.Context, key store.IdemKey, owner string, at time.Time) error
+	FinishIdempotent(ctx context.Context, key store.IdemKey, owner string, state store.IdemState, result []byte) error
+	DeleteIdempotent(ctx context.Context, key store.IdemKey, owner string) error
 }
 
 // AuditLog receives one record per write attempt. store.Store satisfies it.
@@ -52,10 +56,17 @@ type Options struct {
 	// PendingWait bounds how long a request waits for a concurrent request
 	// with the same key to finish before answering conflict (default 30s).
 	PendingWait time.Duration
-	// PendingStale is the age after which a record still pending is taken
-	// to belong to a request that died mid-flight: its outcome is then
-	// reported as unknown, never re-run (default 10m).
-	PendingStale time.Duration
+	// Lease is how long the request holding an idempotency record may go
+	// without renewing it (it renews every Lease/3 while it runs) before
+	// the record counts as abandoned, its process having died: a record
+	// never dispatched to Zoho is then run again, a dispatched one settled
+	// (default 30s). Clocks of replicas sharing a store must agree to well
+	// within it.
+	Lease time.Duration
+	// SettleAfter is how long after its dispatch an unknown outcome is
+	// first looked for in Zoho Desk, so that a request Zoho was still
+	// processing has finished (default 30s).
+	SettleAfter time.Duration
 	// Observer, if set, is called after every Invoke (for metrics). It must
 	// be quick and safe for concurrent use.
 	Observer func(Observation)
@@ -114,8 +125,11 @@ func NewRegistry(opts Options) *Registry {
 	if opts.PendingWait <= 0 {
 		opts.PendingWait = 30 * time.Second
 	}
-	if opts.PendingStale <= 0 {
-		opts.PendingStale = 10 * time.Minute
+	if opts.Lease <= 0 {
+		opts.Lease = 30 * time.Second
+	}
+	if opts.SettleAfter <= 0 {
+		opts.SettleAfter = 30 * time.Second
 	}
 	return &Registry{opts: opts, byName: make(map[string]*Action)}
 }
@@ -142,6 +156,7 @@ func (r *Registry) Lookup(name string) *Action { return r.byName[name] }
 type attempt struct {
 	dryRun    bool
 	replayed  bool
+	settled   string // how an unknown outcome was settled, for the audit log
 	requestID string
 	detail    string
 }
@@ -158,14 +173,18 @@ type attempt struct {
 //   - forbidden: the connection's policy denies the action
 //     (ErrDenied), or requires "confirm": true (ErrConfirmationRequired);
 //   - conflict: the idempotency key was used with a different input, or
-//     its first request is still running;
-//   - unavailable: for an idempotency key whose first request had an
-//     unknown outcome (it may have reached Zoho), and for Zoho 5xx and
-//     transport failures;
+//     its first request is still running (or its unknown outcome is too
+//     recent to settle; RetryAfter says when to retry);
+//   - outcome_unknown: for an idempotency key whose first request may have
+//     reached Zoho and whose outcome could not be settled (see Settle);
+//   - unavailable: for Zoho 5xx and transport failures;
 //   - anything the handler or Zoho reports, mapped once (see mapError).
 //
 // Writes with an idempotency key run at most once per (tenant, connection,
 // action, key) within IdempotencyTTL; later calls replay the stored result.
+// A retry of a key whose first request died before dispatching anything to
+// Zoho runs it; a retry of a key whose outcome is unknown settles it first
+// (see WithSettler).
 // Every write attempt is audited.
 func (r *Registry) Invoke(ctx context.Context, t Target, name string, raw json.RawMessage, opts InvokeOptions) (json.RawMessage, error) {
 	start := r.opts.Now()
@@ -216,6 +235,9 @@ func (r *Registry) audit(ctx context.Context, t Target, a *Action, outcome strin
 	}
 	if at.replayed {
 		rec.Detail = "replayed for an idempotency key"
+	}
+	if at.settled != "" {
+		rec.Detail = at.settled
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/deskconn/deskconn/internal/action"
+	"github.com/deskconn/deskconn/zohodesk"
 )
 
 type toyPayload struct {
@@ -36,11 +37,23 @@ type toy struct {
 	sent  atomic.Int64 // simulated Zoho writes
 	// fail, if set, decides the handler's error for the n-th call (from 1).
 	fail func(n int64) error
-	// block, if set, is waited on before answering.
-	block chan struct{}
+	// block, if set, is waited on before answering; entered, if set,
+	// receives a value when a call starts waiting on it.
+	block   chan struct{}
+	entered chan struct{}
+	// settle, if set, is the action's settler.
+	settle action.Settler[toyIn, toyOut]
 }
 
 func (t *toy) action(name string, hints action.Hints) *action.Action {
+	a := t.define(name, hints)
+	if t.settle != nil {
+		a = action.WithSettler(a, "a toy ticket with this subject", t.settle)
+	}
+	return a
+}
+
+func (t *toy) define(name string, hints action.Hints) *action.Action {
 	return action.Define(name, action.Info{
 		Title:           "Toy create",
 		Description:     "Creates a toy ticket. Use it in tests.",
@@ -60,7 +73,14 @@ func (t *toy) action(name string, hints action.Hints) *action.Action {
 		}
 		n := t.calls.Add(1)
 		if t.block != nil {
+			if t.entered != nil {
+				t.entered <- struct{}{}
+			}
 			<-t.block
+		}
+		// What zohodesk.Client does before it sends a write.
+		if err := zohodesk.BeforeDispatch(ctx); err != nil {
+			return toyOut{}, err
 		}
 		if t.fail != nil {
 			if err := t.fail(n); err != nil {

@@ -33,6 +33,8 @@ var exitCodes = map[deskconn.Code]int{
 	deskconn.CodeForbidden:       5,
 	deskconn.CodeRateLimited:     6,
 	deskconn.CodeUnavailable:     6,
+	// The write may have happened: check Zoho Desk before running it again.
+	deskconn.CodeOutcomeUnknown: 7,
 }
 
 // ExitCode returns the exit code of `deskconn run` for a domain error code

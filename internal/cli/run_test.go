@@ -126,6 +126,7 @@ func TestExitCodes(t *testing.T) {
 		deskconn.CodeInvalid: 2, deskconn.CodeNotFound: 3, deskconn.CodeConflict: 4, deskconn.CodeAmbiguous: 4,
 		deskconn.CodeUnauthenticated: 5, deskconn.CodeNeedsReauth: 5, deskconn.CodeForbidden: 5,
 		deskconn.CodeRateLimited: 6, deskconn.CodeUnavailable: 6, deskconn.CodeInternal: 1,
+		deskconn.CodeOutcomeUnknown: 7,
 	}
 	for _, c := range deskconn.Codes {
 		if got := ExitCode(c); got != want[c] {

@@ -52,7 +52,7 @@ func All(deps Deps) []*action.Action {
 	acts = append(acts, agentActions(deps)...)
 	acts = append(acts, lookupActions()...)
 	acts = append(acts, searchActions()...)
-	return acts
+	return withSettlers(acts)
 }
 
 // invalid turns field problems into the domain's invalid error, or nil.

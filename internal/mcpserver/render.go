@@ -122,6 +122,9 @@ func (h *hinter) text(e *deskconn.Error, b *errorBody) string {
 	if errors.Is(e, action.ErrConfirmationRequired) || errors.Is(e, action.ErrDenied) {
 		s.WriteString("\nNothing was changed.")
 	}
+	if e.Code == deskconn.CodeOutcomeUnknown {
+		s.WriteString("\nThe write may already have happened: do not call this tool again for it until Zoho Desk has been checked as said above.")
+	}
 	if len(b.Errors) > 0 {
 		s.WriteString("\nProblems (fix every one, then call again):")
 		for _, f := range b.Errors {

@@ -161,7 +161,7 @@ func toolFor(a *action.Action) (*mcp.Tool, bool) {
 // errorSchemaJSON is the schema of the structured content of an error
 // result: {"error": <the domain error>}.
 var errorSchemaJSON = json.RawMessage(`{"type":"object","properties":{"error":{"type":"object","properties":{` +
-	`"code":{"type":"string","enum":["invalid","ambiguous","not_found","conflict","unauthenticated","needs_reauth","forbidden","rate_limited","unavailable","internal"]},` +
+	`"code":{"type":"string","enum":["invalid","ambiguous","not_found","conflict","unauthenticated","needs_reauth","forbidden","rate_limited","unavailable","internal","outcome_unknown"]},` +
 	`"message":{"type":"string"},` +
 	`"errors":{"type":"array","items":{"type":"object","properties":{"pointer":{"type":"string"},"code":{"type":"string"},"message":{"type":"string"},"lookup":{"type":"array","items":{"type":"string"}}},"required":["pointer","code","message"]}},` +
 	`"candidates":{"type":"array","items":{"type":"object","properties":{"id":{"type":"string"},"label":{"type":"string"},"details":{"type":"string"}},"required":["id","label"]}},` +
@@ -216,7 +216,7 @@ func (h *handler) fail(ctx context.Context, connID string, err error, start time
 	switch de.Code {
 	case deskconn.CodeInternal:
 		level = slog.LevelError
-	case deskconn.CodeUnavailable, deskconn.CodeNeedsReauth:
+	case deskconn.CodeUnavailable, deskconn.CodeNeedsReauth, deskconn.CodeOutcomeUnknown:
 		level = slog.LevelWarn
 	}
 	attrs := []slog.Attr{

@@ -11,12 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/deskconn/deskconn/emulator"
+	"github.com/deskconn/deskconn/internal/cli"
 	"github.com/deskconn/deskconn/internal/connection"
 	"github.com/deskconn/deskconn/internal/store"
 	"github.com/deskconn/deskconn/internal/store/sqlite"
@@ -25,35 +25,47 @@ import (
 // Crash test size: iterations of serve → load → SIGKILL → checks, each
 // killing the server at most crashMaxKillAfter after its load starts.
 const (
-	crashIterations   = 8
-	crashWorkers      = 6
+	crashIterations = 8
+	// crashWorkers is more than cli.OrgConcurrency: most create_ticket
+	// calls of the burst wait on the per-org limiter when the kill comes.
+	crashWorkers      = 12
 	crashMaxKillAfter = 700 * time.Millisecond
-	// crashRetryTimeout bounds a retry of a key whose first request was
-	// killed mid-flight: the server waits up to PendingWait (30s) for it
-	// before answering, and a shorter answer is all the test needs.
-	crashRetryTimeout = 2 * time.Second
+	// crashRetryTimeout bounds a retry of a key of the killed run: it may
+	// settle the key (a few list calls) before it answers.
+	crashRetryTimeout = 30 * time.Second
+	// crashLapse is how far the idempotency leases and dispatch times of
+	// the killed server are moved into the past, as if the restart came
+	// that much later: past action's default Lease and SettleAfter (30s
+	// each).
+	crashLapse = 2 * time.Minute
 )
 
-// TestCrashRestart runs `deskconn serve` on SQLite, fires concurrent
-// create_ticket (each with its own idempotency key, the key as subject)
-// and update_ticket calls, forces a token refresh (the emulator expires
-// every access token) and SIGKILLs the server at a random point (seeded,
-// logged). After every kill:
+// TestCrashRestart runs `deskconn serve` on SQLite, fires a burst of
+// concurrent create_ticket (each with its own idempotency key, the key as
+// subject) and update_ticket calls, more than the per-org limiter lets
+// through, forces a token refresh (the emulator expires every access
+// token) and SIGKILLs the server at a random point (seeded, logged). After
+// every kill:
 //
 //   - the store opens, the connection is still active and keeps the very
 //     refresh token sealed at connect time (Zoho never rotates it);
 //   - every idempotency record agrees with the emulator: succeeded → one
-//     ticket with the recorded id; no record → no ticket; unknown or still
-//     pending (killed mid-flight) → at most one ticket;
+//     ticket with the recorded id; no record, or pending and never
+//     dispatched (it died waiting on the limiter) → no ticket; dispatched
+//     and unfinished, or unknown → at most one ticket;
+//   - the records left unsettled (dispatched, unfinished or unknown) are
+//     at most the writes in flight to Zoho at the kill: the ticket
+//     creations Zoho received in the run and not recorded as succeeded,
+//     plus one limiter-full (cli.OrgConcurrency) sent but not yet received;
 //
-// and after every restart:
+// and after every restart (with the killed server's leases lapsed):
 //
 //   - `deskconn connections show` says active;
 //   - after another forced expiry an action succeeds with exactly one call
 //     to the token endpoint (the refresh token still works);
-//   - each key of the killed run replays its result, reports its outcome
-//     unknown, or (killed mid-flight) is still held; none ever makes a
-//     second ticket.
+//   - every key of the killed run, resent, answers 200 with its one ticket:
+//     replayed, settled (found in Zoho) or run now (it never took effect).
+//     None is left unknown, none ever makes a second ticket.
 func TestCrashRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test skipped in -short mode")
@@ -91,9 +103,10 @@ func TestCrashRestart(t *testing.T) {
 			s.kill()
 			break
 		}
+		posts := p.peak.ticketPosts.Load()
 		keys := p.loadAndKill(s, apiKey, iter, rng)
 		all = append(all, keys...)
-		prev = p.checkAfterCrash(connID, refreshToken, keys, iter)
+		prev = p.checkAfterCrash(connID, refreshToken, keys, iter, int(p.peak.ticketPosts.Load()-posts))
 		leases += p.passTime(connID)
 	}
 	t.Logf("the server was killed %d times while holding the refresh lock", leases)
@@ -109,6 +122,9 @@ func TestCrashRestart(t *testing.T) {
 	t.Logf("%d iterations, %d create keys sent, %d tickets created, %d token requests", crashIterations, len(all), created, p.tokenRequests())
 	if created == 0 {
 		t.Error("no ticket was ever created: the load never reached Zoho")
+	}
+	if created != len(all) {
+		t.Errorf("%d create keys made %d tickets, want one each after the retries", len(all), created)
 	}
 }
 
@@ -131,7 +147,9 @@ func freeLoopbackAddr(t *testing.T) string {
 // iterations stay within deskconn's budget (5 per window) and Zoho's
 // throttle (10 per window); and the refresh-lock lease of the killed
 // server (sqlite.DefaultLockLease), which would otherwise hold up the next
-// refresh for up to 30 seconds. It returns how many leases the killed
+// refresh for up to 30 seconds; and crashLapse for the leases and dispatch
+// times of its idempotency records, so the restarted server may run again
+// or settle them at once. It returns how many refresh leases the killed
 // server left behind (it was killed inside a refresh).
 func (p *procEnv) passTime(connID string) int {
 	p.t.Helper()
@@ -155,6 +173,12 @@ func (p *procEnv) passTime(connID string) int {
 	n, err := res.RowsAffected()
 	if err != nil {
 		p.t.Fatal(err)
+	}
+	// idempotency_records (internal/store/sqlite migration 0003):
+	// heartbeat_at and dispatched_at in Unix microseconds, NULL for never.
+	if _, err := db.ExecContext(p.t.Context(), `UPDATE idempotency_records SET heartbeat_at = heartbeat_at - ?, dispatched_at = dispatched_at - ?`,
+		crashLapse.Microseconds(), crashLapse.Microseconds()); err != nil {
+		p.t.Fatalf("lapse the killed server's idempotency leases: %v", err)
 	}
 	return int(n)
 }
@@ -258,8 +282,9 @@ func (p *procEnv) loadAndKill(s *server, apiKey string, iter int, rng *rand.Rand
 
 // checkAfterCrash opens the store of the killed server and checks the
 // connection and every key's idempotency record against the emulator's
-// tickets. It returns the records (nil: none) by key.
-func (p *procEnv) checkAfterCrash(connID string, refreshToken []byte, keys []string, iter int) map[string]*store.IdemRecord {
+// tickets; posts is how many ticket creations the emulator received during
+// the run. It returns the records (nil: none) by key.
+func (p *procEnv) checkAfterCrash(connID string, refreshToken []byte, keys []string, iter, posts int) map[string]*store.IdemRecord {
 	p.t.Helper()
 	ctx := p.t.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(p.dir, "deskconn.db"))
@@ -317,22 +342,29 @@ func (p *procEnv) checkAfterCrash(connID string, refreshToken []byte, keys []str
 			if len(ids) != 0 {
 				p.t.Errorf("iteration %d: key %s failed (nothing written) but the emulator holds %v", iter, k, ids)
 			}
+		case rec.State == store.IdemPending && rec.DispatchedAt.IsZero():
+			states["pending, never dispatched"]++
+			if len(ids) != 0 {
+				p.t.Errorf("iteration %d: key %s was never dispatched but the emulator holds %v", iter, k, ids)
+			}
 		case rec.State == store.IdemUnknown, rec.State == store.IdemPending:
 			states[rec.State]++
 		default:
 			p.t.Errorf("iteration %d: key %s in state %q", iter, k, rec.State)
 		}
 	}
-	p.t.Logf("iteration %d: idempotency records after SIGKILL %v", iter, states)
+	unsettled := states[store.IdemPending] + states[store.IdemUnknown]
+	inFlight := posts - states[store.IdemSucceeded] + cli.OrgConcurrency
+	p.t.Logf("iteration %d: idempotency records after SIGKILL %v; %d unsettled, %d ticket creations received", iter, states, unsettled, posts)
+	if unsettled > inFlight {
+		p.t.Errorf("iteration %d: %d records left unsettled, more than the %d writes that can have been in flight to Zoho", iter, unsettled, inFlight)
+	}
 	return recs
 }
 
 // retryKeys resends every key of the killed run with its original input to
-// the restarted server and checks the answer against the key's record:
-// succeeded → the same ticket; unknown → 503 "outcome is unknown"; pending
-// (its request died with the server) → not answered within
-// crashRetryTimeout or 409; no record → a first run. Afterwards no key
-// has more than one ticket, and every 200 names that ticket.
+// the restarted server: every answer is 200 with the key's one ticket
+// (replayed, settled, or created now), and no key has a second ticket.
 func (p *procEnv) retryKeys(s *server, apiKey string, iter int, recs map[string]*store.IdemRecord) {
 	p.t.Helper()
 	type answer struct {
@@ -354,29 +386,26 @@ func (p *procEnv) retryKeys(s *server, apiKey string, iter int, recs map[string]
 	wg.Wait()
 	close(answers)
 	tickets := p.ticketsBySubject(fmt.Sprintf("crash-%d-", iter-1))
+	byState := map[string]int{}
 	for a := range answers {
 		rec, ids := recs[a.key], tickets[a.key]
-		if len(ids) > 1 {
-			p.t.Errorf("iteration %d: after the retry key %s has %d tickets %v", iter, a.key, len(ids), ids)
+		state := "none"
+		if rec != nil {
+			state = string(rec.State)
+			if rec.State == store.IdemPending && rec.DispatchedAt.IsZero() {
+				state = "pending, never dispatched"
+			}
 		}
-		if a.r.status == 200 && (len(ids) != 1 || outputID(a.r.body) != ids[0]) {
-			p.t.Errorf("iteration %d: retry of %s answered ticket %q, emulator holds %v", iter, a.key, outputID(a.r.body), ids)
+		byState[state]++
+		if len(ids) != 1 {
+			p.t.Errorf("iteration %d: after the retry key %s (%s before) has %d tickets %v, want 1", iter, a.key, state, len(ids), ids)
 		}
-		switch {
-		case rec == nil:
-			// A first run now: any answer is legitimate, checked above.
-		case rec.State == store.IdemSucceeded:
-			if a.r.status != 200 || outputID(a.r.body) != outputID(string(rec.Result)) {
-				p.t.Errorf("iteration %d: key %s succeeded before the crash but its replay is %d %s", iter, a.key, a.r.status, a.r.body)
-			}
-		case rec.State == store.IdemUnknown:
-			if a.r.status != 503 || !strings.Contains(a.r.body, "outcome is unknown") {
-				p.t.Errorf("iteration %d: key %s is unknown but its retry answered %d %s", iter, a.key, a.r.status, a.r.body)
-			}
-		case rec.State == store.IdemPending:
-			if a.r.status != 409 && !(a.r.status == 0 && errors.Is(a.r.err, context.DeadlineExceeded)) {
-				p.t.Errorf("iteration %d: key %s was pending at the crash but its retry answered %d %v %s", iter, a.key, a.r.status, a.r.err, a.r.body)
-			}
+		if a.r.status != 200 || len(ids) != 1 || outputID(a.r.body) != ids[0] {
+			p.t.Errorf("iteration %d: retry of %s (%s before) answered %d %v %s; emulator holds %v", iter, a.key, state, a.r.status, a.r.err, a.r.body, ids)
+		}
+		if rec != nil && rec.State == store.IdemSucceeded && outputID(a.r.body) != outputID(string(rec.Result)) {
+			p.t.Errorf("iteration %d: key %s succeeded with %s before the crash but its replay is %s", iter, a.key, outputID(string(rec.Result)), a.r.body)
 		}
 	}
+	p.t.Logf("iteration %d: retried the killed run's keys, by their state before: %v", iter, byState)
 }

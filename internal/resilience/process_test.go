@@ -64,13 +64,19 @@ func buildDeskconn(t *testing.T) string {
 }
 
 // peakCounter wraps the emulator and records the most Desk API requests
-// in flight at once.
+// in flight at once, and counts the ticket creations it received.
 type peakCounter struct {
 	h             http.Handler
 	inflight, max atomic.Int64
+	// ticketPosts counts the POST /api/v1/tickets requests received (the
+	// create_ticket writes that reached "Zoho").
+	ticketPosts atomic.Int64
 }
 
 func (p *peakCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && r.URL.Path == "/api/v1/tickets" {
+		p.ticketPosts.Add(1)
+	}
 	if strings.HasPrefix(r.URL.Path, "/api/v1/") {
 		n := p.inflight.Add(1)
 		defer p.inflight.Add(-1)

@@ -328,6 +328,9 @@ func StatusOf(code deskconn.Code) int {
 		return http.StatusBadRequest
 	case deskconn.CodeAmbiguous, deskconn.CodeConflict:
 		return http.StatusConflict
+	case deskconn.CodeOutcomeUnknown:
+		// Not 503: retrying does not help, a person must check Zoho Desk.
+		return http.StatusConflict
 	case deskconn.CodeNotFound:
 		return http.StatusNotFound
 	case deskconn.CodeUnauthenticated:
@@ -347,7 +350,8 @@ func StatusOf(code deskconn.Code) int {
 }
 
 // WriteError renders err once, as application/problem+json with the status
-// of its code (StatusOf) and a Retry-After header for rate_limited. A
+// of its code (StatusOf) and a Retry-After header when the error says when
+// to retry (rate_limited; conflict while an idempotency key settles). A
 // non-domain error becomes a generic internal error and is logged by the
 // caller's access log only as "internal": its text is never sent.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {

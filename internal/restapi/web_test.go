@@ -232,7 +232,7 @@ func TestWebLoginCSRFAndCallbackErrors(t *testing.T) {
 }
 
 func TestStatusOf(t *testing.T) {
-	for code, want := range map[string]int{"invalid": 400, "not_found": 404, "unauthenticated": 401, "needs_reauth": 424, "rate_limited": 429, "unavailable": 503, "internal": 500, "conflict": 409, "forbidden": 403} {
+	for code, want := range map[string]int{"invalid": 400, "not_found": 404, "unauthenticated": 401, "needs_reauth": 424, "rate_limited": 429, "unavailable": 503, "internal": 500, "conflict": 409, "forbidden": 403, "outcome_unknown": 409} {
 		if got := restapi.StatusOf(deskconn.Code(code)); got != want {
 			t.Errorf("StatusOf(%s) = %d, want %d", code, got, want)
 		}

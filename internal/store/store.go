@@ -156,7 +156,7 @@ type IdemState string
 
 // Idempotency record states.
 const (
-	IdemPending   IdemState = "pending"   // the first request is running
+	IdemPending   IdemState = "pending"   // the first request is running (or its process died: see HeartbeatAt)
 	IdemSucceeded IdemState = "succeeded" // Result holds the output to replay
 	IdemFailed    IdemState = "failed"    // Result holds the error to replay; nothing was written at Zoho
 	IdemUnknown   IdemState = "unknown"   // the request was sent and its answer lost
@@ -179,6 +179,17 @@ type IdemRecord struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	ExpiresAt time.Time
+	// Owner identifies the request (one process's one attempt) that holds
+	// the record while it runs or settles it; "" for none.
+	Owner string
+	// HeartbeatAt is the owner's last sign of life: the owner renews it
+	// while it runs. A zero HeartbeatAt (the record is finished, or was
+	// written before leases existed) means nobody holds the record.
+	HeartbeatAt time.Time
+	// DispatchedAt is when the first Zoho write request of the record's
+	// request may have left the process (zero: it never did, so running the
+	// request again cannot write twice).
+	DispatchedAt time.Time
 }
 
 // AuditRecord is one write made (or refused) through an action. It never
@@ -274,17 +285,41 @@ type Store interface {
 
 	// Idempotency.
 	//
-	// BeginIdempotent inserts rec (State IdemPending) if no live record has
-	// its key, and returns (rec, true). Otherwise it returns the existing
-	// record and false. Expired records count as absent.
+	// A record is held by its Owner, a lease the owner renews with
+	// HeartbeatIdempotent; every later change of a held record names the
+	// owner, and a store refuses it (ErrNotFound) once another owner has
+	// claimed the record, so a request whose lease was taken can neither
+	// dispatch nor overwrite the new owner's outcome.
+	//
+	// BeginIdempotent inserts rec (State IdemPending, with rec's Owner and
+	// HeartbeatAt, DispatchedAt zero) if no live record has its key, and
+	// returns (rec, true). Otherwise it returns the existing record and
+	// false. Expired records count as absent.
 	BeginIdempotent(ctx context.Context, rec *IdemRecord) (*IdemRecord, bool, error)
-	// FinishIdempotent sets the state and result of a record.
-	FinishIdempotent(ctx context.Context, key IdemKey, state IdemState, result []byte) error
+	// ClaimIdempotent makes owner the holder of a live pending or unknown
+	// record, with HeartbeatAt at, provided it is still held by prevOwner
+	// with heartbeat prevHeartbeat (as last read): a compare-and-swap, so of
+	// concurrent claimers exactly one wins. State, Result and DispatchedAt
+	// are kept. Otherwise it returns ErrConflict (ErrNotFound if the record
+	// is gone).
+	ClaimIdempotent(ctx context.Context, key IdemKey, prevOwner string, prevHeartbeat time.Time, owner string, at time.Time) error
+	// HeartbeatIdempotent renews owner's lease (HeartbeatAt = at), or
+	// returns ErrNotFound when owner no longer holds the record.
+	HeartbeatIdempotent(ctx context.Context, key IdemKey, owner string, at time.Time) error
+	// DispatchIdempotent records that owner's request is about to send a
+	// write to Zoho: it sets DispatchedAt to at unless already set. It
+	// returns ErrNotFound when owner no longer holds a pending record; the
+	// write must then not be sent.
+	DispatchIdempotent(ctx context.Context, key IdemKey, owner string, at time.Time) error
+	// FinishIdempotent sets the state and result of a record held by owner
+	// and releases the lease (HeartbeatAt zero), or returns ErrNotFound.
+	FinishIdempotent(ctx context.Context, key IdemKey, owner string, state IdemState, result []byte) error
 	// GetIdempotent returns a live record.
 	GetIdempotent(ctx context.Context, key IdemKey) (*IdemRecord, error)
-	// DeleteIdempotent removes a record (used when a failure wrote nothing
-	// and the caller may retry with the same key).
-	DeleteIdempotent(ctx context.Context, key IdemKey) error
+	// DeleteIdempotent removes a record held by owner (used when a failure
+	// wrote nothing and the caller may retry with the same key), or returns
+	// ErrNotFound.
+	DeleteIdempotent(ctx context.Context, key IdemKey, owner string) error
 	// PurgeExpired deletes idempotency records, OAuth states, login links
 	// and sessions that expired at or before now.
 	PurgeExpired(ctx context.Context, now time.Time) error

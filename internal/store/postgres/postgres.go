@@ -622,7 +622,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 
 // ---- Idempotency ----
 
-const idemCols = `tenant_id, connection_id, action, key, input_hash, state, result, created_at, updated_at, expires_at`
+const idemCols = `tenant_id, connection_id, action, key, input_hash, state, result, created_at, updated_at, expires_at, owner, heartbeat_at, dispatched_at`
 const idemWhere = `tenant_id = $1 AND connection_id = $2 AND action = $3 AND key = $4`
 
 func idemKeyArgs(k store.IdemKey, more ...any) []any {
@@ -632,19 +632,21 @@ func idemKeyArgs(k store.IdemKey, more ...any) []any {
 func scanIdem(row pgx.Row) (*store.IdemRecord, error) {
 	var r store.IdemRecord
 	var state string
+	var heartbeat, dispatched *time.Time
 	if err := row.Scan(&r.TenantID, &r.ConnectionID, &r.Action, &r.Key, &r.InputHash, &state, &r.Result,
-		&r.CreatedAt, &r.UpdatedAt, &r.ExpiresAt); err != nil {
+		&r.CreatedAt, &r.UpdatedAt, &r.ExpiresAt, &r.Owner, &heartbeat, &dispatched); err != nil {
 		return nil, mapErr(err)
 	}
 	r.State = store.IdemState(state)
 	r.CreatedAt, r.UpdatedAt, r.ExpiresAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC(), r.ExpiresAt.UTC()
+	r.HeartbeatAt, r.DispatchedAt = fromTS(heartbeat), fromTS(dispatched)
 	r.InputHash, r.Result = nilIfEmpty(r.InputHash), nilIfEmpty(r.Result)
 	return &r, nil
 }
 
 // BeginIdempotent inserts rec as pending (setting State, CreatedAt and
-// UpdatedAt) unless a live record holds its key; see store.Store. rec's
-// ExpiresAt must be set.
+// UpdatedAt, keeping Owner and HeartbeatAt) unless a live record holds its
+// key; see store.Store. rec's ExpiresAt must be set.
 func (s *Store) BeginIdempotent(ctx context.Context, rec *store.IdemRecord) (*store.IdemRecord, bool, error) {
 	if rec.ExpiresAt.IsZero() {
 		return nil, false, errors.New("begin idempotent: ExpiresAt is required")
@@ -661,8 +663,9 @@ func (s *Store) BeginIdempotent(ctx context.Context, rec *store.IdemRecord) (*st
 		// then does nothing; RETURNING yields a row only for the creator.
 		var one int
 		err := tx.QueryRow(ctx, `INSERT INTO idempotency_records (`+idemCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) ON CONFLICT DO NOTHING RETURNING 1`,
-			idemKeyArgs(rec.IdemKey, blob(rec.InputHash), string(store.IdemPending), blob(rec.Result), t, rec.ExpiresAt)...).Scan(&one)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, NULL) ON CONFLICT DO NOTHING RETURNING 1`,
+			idemKeyArgs(rec.IdemKey, blob(rec.InputHash), string(store.IdemPending), blob(rec.Result), t, rec.ExpiresAt,
+				rec.Owner, ts(rec.HeartbeatAt))...).Scan(&one)
 		if err == nil {
 			created = true
 			return nil
@@ -679,17 +682,74 @@ func (s *Store) BeginIdempotent(ctx context.Context, rec *store.IdemRecord) (*st
 	if created {
 		rec.State, rec.CreatedAt, rec.UpdatedAt = store.IdemPending, t, t
 		rec.ExpiresAt = rec.ExpiresAt.UTC().Truncate(time.Microsecond)
+		if !rec.HeartbeatAt.IsZero() {
+			rec.HeartbeatAt = rec.HeartbeatAt.UTC().Truncate(time.Microsecond)
+		}
+		rec.DispatchedAt = time.Time{}
 		return rec, true, nil
 	}
 	return out, false, nil
 }
 
-// FinishIdempotent sets the state and result of a live record, or returns
-// ErrNotFound.
-func (s *Store) FinishIdempotent(ctx context.Context, key store.IdemKey, state store.IdemState, result []byte) error {
+// ClaimIdempotent hands a live pending or unknown record over to owner if
+// it is still held by prevOwner with heartbeat prevHeartbeat; see
+// store.Store.
+func (s *Store) ClaimIdempotent(ctx context.Context, key store.IdemKey, prevOwner string, prevHeartbeat time.Time, owner string, at time.Time) error {
 	t := now()
-	tag, err := s.pool.Exec(ctx, `UPDATE idempotency_records SET state = $5, result = $6, updated_at = $7
-		WHERE `+idemWhere+` AND expires_at > $7`, idemKeyArgs(key, string(state), blob(result), t)...)
+	tag, err := s.pool.Exec(ctx, `UPDATE idempotency_records SET owner = $5, heartbeat_at = $6, updated_at = $7
+		WHERE `+idemWhere+` AND expires_at > $7 AND state IN ('pending', 'unknown') AND owner = $8
+		AND heartbeat_at IS NOT DISTINCT FROM $9::timestamptz`,
+		idemKeyArgs(key, owner, ts(at), t, prevOwner, ts(prevHeartbeat))...)
+	if err == nil {
+		err = expectRow(tag)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		if _, gerr := s.GetIdempotent(ctx, key); gerr == nil {
+			err = store.ErrConflict
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("claim idempotent: %w", err)
+	}
+	return nil
+}
+
+// HeartbeatIdempotent renews owner's lease; see store.Store.
+func (s *Store) HeartbeatIdempotent(ctx context.Context, key store.IdemKey, owner string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE idempotency_records SET heartbeat_at = $5
+		WHERE `+idemWhere+` AND expires_at > $6 AND owner = $7 AND heartbeat_at IS NOT NULL`,
+		idemKeyArgs(key, ts(at), now(), owner)...)
+	if err == nil {
+		err = expectRow(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("heartbeat idempotent: %w", err)
+	}
+	return nil
+}
+
+// DispatchIdempotent records that owner's request is about to write to
+// Zoho; see store.Store.
+func (s *Store) DispatchIdempotent(ctx context.Context, key store.IdemKey, owner string, at time.Time) error {
+	t := now()
+	tag, err := s.pool.Exec(ctx, `UPDATE idempotency_records SET dispatched_at = coalesce(dispatched_at, $5), updated_at = $6
+		WHERE `+idemWhere+` AND expires_at > $6 AND state = 'pending' AND owner = $7 AND heartbeat_at IS NOT NULL`,
+		idemKeyArgs(key, ts(at), t, owner)...)
+	if err == nil {
+		err = expectRow(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("dispatch idempotent: %w", err)
+	}
+	return nil
+}
+
+// FinishIdempotent sets the state and result of a live record held by
+// owner and releases its lease, or returns ErrNotFound.
+func (s *Store) FinishIdempotent(ctx context.Context, key store.IdemKey, owner string, state store.IdemState, result []byte) error {
+	t := now()
+	tag, err := s.pool.Exec(ctx, `UPDATE idempotency_records SET state = $5, result = $6, updated_at = $7, heartbeat_at = NULL
+		WHERE `+idemWhere+` AND expires_at > $7 AND owner = $8`, idemKeyArgs(key, string(state), blob(result), t, owner)...)
 	if err == nil {
 		err = expectRow(tag)
 	}
@@ -709,9 +769,10 @@ func (s *Store) GetIdempotent(ctx context.Context, key store.IdemKey) (*store.Id
 	return r, nil
 }
 
-// DeleteIdempotent removes the record with this key, or returns ErrNotFound.
-func (s *Store) DeleteIdempotent(ctx context.Context, key store.IdemKey) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM idempotency_records WHERE `+idemWhere, idemKeyArgs(key)...)
+// DeleteIdempotent removes the record with this key held by owner, or
+// returns ErrNotFound.
+func (s *Store) DeleteIdempotent(ctx context.Context, key store.IdemKey, owner string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM idempotency_records WHERE `+idemWhere+` AND owner = $5`, idemKeyArgs(key, owner)...)
 	if err == nil {
 		err = expectRow(tag)
 	}

@@ -696,7 +696,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 
 // ---- Idempotency ----
 
-const idemCols = `tenant_id, connection_id, action, key, input_hash, state, result, created_at, updated_at, expires_at`
+const idemCols = `tenant_id, connection_id, action, key, input_hash, state, result, created_at, updated_at, expires_at, owner, heartbeat_at, dispatched_at`
 const idemWhere = `tenant_id = ? AND connection_id = ? AND action = ? AND key = ?`
 
 func idemKeyArgs(k store.IdemKey) []any {
@@ -706,20 +706,21 @@ func idemKeyArgs(k store.IdemKey) []any {
 func scanIdem(sc scanner) (*store.IdemRecord, error) {
 	var r store.IdemRecord
 	var state string
-	var created, updated, expires sql.NullInt64
+	var created, updated, expires, heartbeat, dispatched sql.NullInt64
 	if err := sc.Scan(&r.TenantID, &r.ConnectionID, &r.Action, &r.Key, &r.InputHash, &state, &r.Result,
-		&created, &updated, &expires); err != nil {
+		&created, &updated, &expires, &r.Owner, &heartbeat, &dispatched); err != nil {
 		return nil, mapErr(err)
 	}
 	r.State = store.IdemState(state)
 	r.CreatedAt, r.UpdatedAt, r.ExpiresAt = fromMicros(created), fromMicros(updated), fromMicros(expires)
+	r.HeartbeatAt, r.DispatchedAt = fromMicros(heartbeat), fromMicros(dispatched)
 	r.InputHash, r.Result = nilIfEmpty(r.InputHash), nilIfEmpty(r.Result)
 	return &r, nil
 }
 
 // BeginIdempotent inserts rec as pending (setting State, CreatedAt and
-// UpdatedAt) unless a live record holds its key; see store.Store. rec's
-// ExpiresAt must be set.
+// UpdatedAt, keeping Owner and HeartbeatAt) unless a live record holds its
+// key; see store.Store. rec's ExpiresAt must be set.
 func (s *Store) BeginIdempotent(ctx context.Context, rec *store.IdemRecord) (*store.IdemRecord, bool, error) {
 	if rec.ExpiresAt.IsZero() {
 		return nil, false, errors.New("begin idempotent: ExpiresAt is required")
@@ -737,9 +738,9 @@ func (s *Store) BeginIdempotent(ctx context.Context, rec *store.IdemRecord) (*st
 	// RETURNING yields a row only when the insert happened.
 	var inserted int
 	err = tx.QueryRowContext(ctx, `INSERT INTO idempotency_records (`+idemCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) ON CONFLICT DO NOTHING RETURNING 1`,
 		rec.TenantID, rec.ConnectionID, rec.Action, rec.Key, blob(rec.InputHash), string(store.IdemPending), blob(rec.Result),
-		t.UnixMicro(), t.UnixMicro(), rec.ExpiresAt.UnixMicro()).Scan(&inserted)
+		t.UnixMicro(), t.UnixMicro(), rec.ExpiresAt.UnixMicro(), rec.Owner, micros(rec.HeartbeatAt)).Scan(&inserted)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, false, fmt.Errorf("begin idempotent: %w", err)
 	}
@@ -749,6 +750,8 @@ func (s *Store) BeginIdempotent(ctx context.Context, rec *store.IdemRecord) (*st
 		}
 		rec.State, rec.CreatedAt, rec.UpdatedAt = store.IdemPending, t, t
 		rec.ExpiresAt = rec.ExpiresAt.UTC().Truncate(time.Microsecond)
+		rec.HeartbeatAt = fromMicros(micros(rec.HeartbeatAt))
+		rec.DispatchedAt = time.Time{}
 		return rec, true, nil
 	}
 	existing, err := scanIdem(tx.QueryRowContext(ctx, `SELECT `+idemCols+` FROM idempotency_records WHERE `+idemWhere,
@@ -759,13 +762,64 @@ func (s *Store) BeginIdempotent(ctx context.Context, rec *store.IdemRecord) (*st
 	return existing, false, nil
 }
 
-// FinishIdempotent sets the state and result of a live record, or returns
-// ErrNotFound.
-func (s *Store) FinishIdempotent(ctx context.Context, key store.IdemKey, state store.IdemState, result []byte) error {
+// ClaimIdempotent hands a live pending or unknown record over to owner if
+// it is still held by prevOwner with heartbeat prevHeartbeat; see
+// store.Store.
+func (s *Store) ClaimIdempotent(ctx context.Context, key store.IdemKey, prevOwner string, prevHeartbeat time.Time, owner string, at time.Time) error {
 	t := now().UnixMicro()
-	res, err := s.db.ExecContext(ctx, `UPDATE idempotency_records SET state = ?, result = ?, updated_at = ?
-		WHERE `+idemWhere+` AND expires_at > ?`,
-		append([]any{string(state), blob(result), t}, append(idemKeyArgs(key), t)...)...)
+	res, err := s.db.ExecContext(ctx, `UPDATE idempotency_records SET owner = ?, heartbeat_at = ?, updated_at = ?
+		WHERE `+idemWhere+` AND expires_at > ? AND state IN ('pending', 'unknown') AND owner = ? AND heartbeat_at IS ?`,
+		append(append([]any{owner, micros(at), t}, idemKeyArgs(key)...), t, prevOwner, micros(prevHeartbeat))...)
+	if err != nil {
+		return fmt.Errorf("claim idempotent: %w", err)
+	}
+	if err := expectRow(res); err != nil {
+		if _, gerr := s.GetIdempotent(ctx, key); gerr == nil {
+			err = store.ErrConflict
+		}
+		return fmt.Errorf("claim idempotent: %w", err)
+	}
+	return nil
+}
+
+// HeartbeatIdempotent renews owner's lease; see store.Store.
+func (s *Store) HeartbeatIdempotent(ctx context.Context, key store.IdemKey, owner string, at time.Time) error {
+	t := now().UnixMicro()
+	res, err := s.db.ExecContext(ctx, `UPDATE idempotency_records SET heartbeat_at = ?
+		WHERE `+idemWhere+` AND expires_at > ? AND owner = ? AND heartbeat_at IS NOT NULL`,
+		append(append([]any{micros(at)}, idemKeyArgs(key)...), t, owner)...)
+	if err != nil {
+		return fmt.Errorf("heartbeat idempotent: %w", err)
+	}
+	if err := expectRow(res); err != nil {
+		return fmt.Errorf("heartbeat idempotent: %w", err)
+	}
+	return nil
+}
+
+// DispatchIdempotent records that owner's request is about to write to
+// Zoho; see store.Store.
+func (s *Store) DispatchIdempotent(ctx context.Context, key store.IdemKey, owner string, at time.Time) error {
+	t := now().UnixMicro()
+	res, err := s.db.ExecContext(ctx, `UPDATE idempotency_records SET dispatched_at = coalesce(dispatched_at, ?), updated_at = ?
+		WHERE `+idemWhere+` AND expires_at > ? AND state = 'pending' AND owner = ? AND heartbeat_at IS NOT NULL`,
+		append(append([]any{micros(at), t}, idemKeyArgs(key)...), t, owner)...)
+	if err != nil {
+		return fmt.Errorf("dispatch idempotent: %w", err)
+	}
+	if err := expectRow(res); err != nil {
+		return fmt.Errorf("dispatch idempotent: %w", err)
+	}
+	return nil
+}
+
+// FinishIdempotent sets the state and result of a live record held by
+// owner and releases its lease, or returns ErrNotFound.
+func (s *Store) FinishIdempotent(ctx context.Context, key store.IdemKey, owner string, state store.IdemState, result []byte) error {
+	t := now().UnixMicro()
+	res, err := s.db.ExecContext(ctx, `UPDATE idempotency_records SET state = ?, result = ?, updated_at = ?, heartbeat_at = NULL
+		WHERE `+idemWhere+` AND expires_at > ? AND owner = ?`,
+		append([]any{string(state), blob(result), t}, append(idemKeyArgs(key), t, owner)...)...)
 	if err != nil {
 		return fmt.Errorf("finish idempotent: %w", err)
 	}
@@ -785,9 +839,10 @@ func (s *Store) GetIdempotent(ctx context.Context, key store.IdemKey) (*store.Id
 	return r, nil
 }
 
-// DeleteIdempotent removes the record with this key, or returns ErrNotFound.
-func (s *Store) DeleteIdempotent(ctx context.Context, key store.IdemKey) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM idempotency_records WHERE `+idemWhere, idemKeyArgs(key)...)
+// DeleteIdempotent removes the record with this key held by owner, or
+// returns ErrNotFound.
+func (s *Store) DeleteIdempotent(ctx context.Context, key store.IdemKey, owner string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM idempotency_records WHERE `+idemWhere+` AND owner = ?`, append(idemKeyArgs(key), owner)...)
 	if err != nil {
 		return fmt.Errorf("delete idempotent: %w", err)
 	}

@@ -100,6 +100,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Idempotency", testIdempotency},
 		{"IdempotencyExpiry", testIdempotencyExpiry},
 		{"IdempotencyConcurrentBegin", testIdempotencyConcurrent},
+		{"IdempotencyLease", testIdempotencyLease},
+		{"IdempotencyConcurrentClaim", testIdempotencyConcurrentClaim},
 		{"Audit", testAudit},
 		{"RefreshLockExclusion", testRefreshLockExclusion},
 		{"RefreshLockPerConnection", testRefreshLockPerConnection},
@@ -720,7 +722,7 @@ func testIdempotency(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 
 	result := []byte(`{"id":"123"}`)
-	if err := s.FinishIdempotent(ctx, key, store.IdemSucceeded, result); err != nil {
+	if err := s.FinishIdempotent(ctx, key, "", store.IdemSucceeded, result); err != nil {
 		t.Fatalf("FinishIdempotent = %v", err)
 	}
 	got, err = s.GetIdempotent(ctx, key)
@@ -736,13 +738,13 @@ func testIdempotency(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("BeginIdempotent after finish = %+v, created %v, %v; want the succeeded record", again, created, err)
 	}
 
-	if err := s.DeleteIdempotent(ctx, key); err != nil {
+	if err := s.DeleteIdempotent(ctx, key, ""); err != nil {
 		t.Fatalf("DeleteIdempotent = %v", err)
 	}
 	_, err = s.GetIdempotent(ctx, key)
 	wantErr(t, "GetIdempotent(deleted)", err, store.ErrNotFound)
-	wantErr(t, "DeleteIdempotent(deleted)", s.DeleteIdempotent(ctx, key), store.ErrNotFound)
-	wantErr(t, "FinishIdempotent(deleted)", s.FinishIdempotent(ctx, key, store.IdemFailed, nil), store.ErrNotFound)
+	wantErr(t, "DeleteIdempotent(deleted)", s.DeleteIdempotent(ctx, key, ""), store.ErrNotFound)
+	wantErr(t, "FinishIdempotent(deleted)", s.FinishIdempotent(ctx, key, "", store.IdemFailed, nil), store.ErrNotFound)
 	if _, created, err := s.BeginIdempotent(ctx, &store.IdemRecord{IdemKey: key, ExpiresAt: exp}); err != nil || !created {
 		t.Errorf("BeginIdempotent after delete = created %v, %v; want created", created, err)
 	}
@@ -752,6 +754,125 @@ func testIdempotency(t *testing.T, open func(t *testing.T) store.Store) {
 	foreign.TenantID = newTenant(t, s).ID
 	_, err = s.GetIdempotent(ctx, foreign)
 	wantErr(t, "GetIdempotent(other tenant)", err, store.ErrNotFound)
+}
+
+// testIdempotencyLease checks the owner lease of a record: only the owner
+// renews, dispatches, finishes or deletes it; a claim is a compare-and-swap
+// on (owner, heartbeat) that keeps DispatchedAt, and the old owner loses
+// every right once it is claimed.
+func testIdempotencyLease(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tn := newTenant(t, s)
+	key := idemKey(tn.ID)
+	exp := time.Now().Add(24 * time.Hour)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 678_901_000, time.UTC)
+	rec, created, err := s.BeginIdempotent(ctx, &store.IdemRecord{IdemKey: key, InputHash: hash("in"), ExpiresAt: exp, Owner: "a", HeartbeatAt: t0})
+	if err != nil || !created {
+		t.Fatalf("BeginIdempotent = created %v, %v", created, err)
+	}
+	if rec.Owner != "a" || !rec.HeartbeatAt.Equal(t0) || !rec.DispatchedAt.IsZero() {
+		t.Errorf("BeginIdempotent = owner %q heartbeat %v dispatched %v; want a, %v, zero", rec.Owner, rec.HeartbeatAt, rec.DispatchedAt, t0)
+	}
+	got, err := s.GetIdempotent(ctx, key)
+	if err != nil || got.Owner != "a" || !got.HeartbeatAt.Equal(t0) || !got.DispatchedAt.IsZero() {
+		t.Fatalf("GetIdempotent = %+v, %v; want owner a, heartbeat %v, not dispatched", got, err, t0)
+	}
+
+	t1 := t0.Add(time.Second)
+	if err := s.HeartbeatIdempotent(ctx, key, "a", t1); err != nil {
+		t.Fatalf("HeartbeatIdempotent(owner) = %v", err)
+	}
+	wantErr(t, "HeartbeatIdempotent(not the owner)", s.HeartbeatIdempotent(ctx, key, "b", t1), store.ErrNotFound)
+	wantErr(t, "DispatchIdempotent(not the owner)", s.DispatchIdempotent(ctx, key, "b", t1), store.ErrNotFound)
+	wantErr(t, "FinishIdempotent(not the owner)", s.FinishIdempotent(ctx, key, "b", store.IdemSucceeded, nil), store.ErrNotFound)
+	wantErr(t, "DeleteIdempotent(not the owner)", s.DeleteIdempotent(ctx, key, "b"), store.ErrNotFound)
+	// A claim that read an older heartbeat loses: the owner is alive.
+	wantErr(t, "ClaimIdempotent(stale read)", s.ClaimIdempotent(ctx, key, "a", t0, "b", t1), store.ErrConflict)
+
+	t2 := t1.Add(time.Second)
+	if err := s.DispatchIdempotent(ctx, key, "a", t2); err != nil {
+		t.Fatalf("DispatchIdempotent(owner) = %v", err)
+	}
+	// A second dispatch (a retried attempt) keeps the first time.
+	if err := s.DispatchIdempotent(ctx, key, "a", t2.Add(time.Hour)); err != nil {
+		t.Fatalf("second DispatchIdempotent = %v", err)
+	}
+	got, err = s.GetIdempotent(ctx, key)
+	if err != nil || !got.DispatchedAt.Equal(t2) || !got.HeartbeatAt.Equal(t1) {
+		t.Fatalf("after dispatch = %+v, %v; want dispatched %v, heartbeat %v", got, err, t2, t1)
+	}
+
+	// The lease lapses; b claims it with what it read.
+	t3 := t2.Add(time.Minute)
+	if err := s.ClaimIdempotent(ctx, key, got.Owner, got.HeartbeatAt, "b", t3); err != nil {
+		t.Fatalf("ClaimIdempotent = %v", err)
+	}
+	got, err = s.GetIdempotent(ctx, key)
+	if err != nil || got.Owner != "b" || !got.HeartbeatAt.Equal(t3) || !got.DispatchedAt.Equal(t2) || got.State != store.IdemPending {
+		t.Fatalf("after claim = %+v, %v; want owner b, heartbeat %v, dispatched %v, pending", got, err, t3, t2)
+	}
+	wantErr(t, "HeartbeatIdempotent(old owner)", s.HeartbeatIdempotent(ctx, key, "a", t3), store.ErrNotFound)
+	wantErr(t, "DispatchIdempotent(old owner)", s.DispatchIdempotent(ctx, key, "a", t3), store.ErrNotFound)
+	wantErr(t, "FinishIdempotent(old owner)", s.FinishIdempotent(ctx, key, "a", store.IdemSucceeded, nil), store.ErrNotFound)
+	wantErr(t, "DeleteIdempotent(old owner)", s.DeleteIdempotent(ctx, key, "a"), store.ErrNotFound)
+
+	// Finishing releases the lease; a finished record can no longer be
+	// renewed or dispatched, and unknown can be claimed from its released
+	// lease (zero heartbeat).
+	if err := s.FinishIdempotent(ctx, key, "b", store.IdemUnknown, []byte(`{"code":"unavailable"}`)); err != nil {
+		t.Fatalf("FinishIdempotent(unknown) = %v", err)
+	}
+	got, err = s.GetIdempotent(ctx, key)
+	if err != nil || got.State != store.IdemUnknown || !got.HeartbeatAt.IsZero() || !got.DispatchedAt.Equal(t2) {
+		t.Fatalf("after finish = %+v, %v; want unknown, zero heartbeat, dispatched %v", got, err, t2)
+	}
+	wantErr(t, "HeartbeatIdempotent(finished)", s.HeartbeatIdempotent(ctx, key, "b", t3), store.ErrNotFound)
+	wantErr(t, "DispatchIdempotent(finished)", s.DispatchIdempotent(ctx, key, "b", t3), store.ErrNotFound)
+	if err := s.ClaimIdempotent(ctx, key, "b", time.Time{}, "c", t3); err != nil {
+		t.Fatalf("ClaimIdempotent(unknown) = %v", err)
+	}
+	if err := s.FinishIdempotent(ctx, key, "c", store.IdemSucceeded, []byte(`{"id":"1"}`)); err != nil {
+		t.Fatalf("FinishIdempotent(settled) = %v", err)
+	}
+	// A succeeded record is never claimed.
+	wantErr(t, "ClaimIdempotent(succeeded)", s.ClaimIdempotent(ctx, key, "c", time.Time{}, "d", t3), store.ErrConflict)
+	if err := s.DeleteIdempotent(ctx, key, "c"); err != nil {
+		t.Fatalf("DeleteIdempotent(owner) = %v", err)
+	}
+	wantErr(t, "ClaimIdempotent(gone)", s.ClaimIdempotent(ctx, key, "c", time.Time{}, "d", t3), store.ErrNotFound)
+}
+
+// testIdempotencyConcurrentClaim checks that of two stores claiming the
+// same lapsed lease at once exactly one wins.
+func testIdempotencyConcurrentClaim(t *testing.T, open func(t *testing.T) store.Store) {
+	s1, s2 := open(t), open(t)
+	tn := newTenant(t, s1)
+	t0 := time.Now().Add(-time.Hour)
+	for round := range 5 {
+		key := idemKey(tn.ID)
+		if _, created, err := s1.BeginIdempotent(t.Context(), &store.IdemRecord{IdemKey: key, ExpiresAt: time.Now().Add(time.Hour), Owner: "dead", HeartbeatAt: t0}); err != nil || !created {
+			t.Fatalf("BeginIdempotent = created %v, %v", created, err)
+		}
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 8 {
+			s := []store.Store{s1, s2}[i%2]
+			wg.Go(func() {
+				err := s.ClaimIdempotent(t.Context(), key, "dead", t0, fmt.Sprintf("claimer-%d", i), time.Now())
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, store.ErrConflict):
+					t.Errorf("ClaimIdempotent = %v, want nil or ErrConflict", err)
+				}
+			})
+		}
+		wg.Wait()
+		if n := wins.Load(); n != 1 {
+			t.Errorf("round %d: %d claims won, want exactly 1", round, n)
+		}
+	}
 }
 
 func testIdempotencyExpiry(t *testing.T, open func(t *testing.T) store.Store) {
@@ -765,7 +886,7 @@ func testIdempotencyExpiry(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	_, err := s.GetIdempotent(ctx, key)
 	wantErr(t, "GetIdempotent(expired)", err, store.ErrNotFound)
-	wantErr(t, "FinishIdempotent(expired)", s.FinishIdempotent(ctx, key, store.IdemSucceeded, nil), store.ErrNotFound)
+	wantErr(t, "FinishIdempotent(expired)", s.FinishIdempotent(ctx, key, "", store.IdemSucceeded, nil), store.ErrNotFound)
 	rec, created, err := s.BeginIdempotent(ctx, &store.IdemRecord{IdemKey: key, InputHash: hash("new"), ExpiresAt: time.Now().Add(time.Hour)})
 	if err != nil || !created || !bytes.Equal(rec.InputHash, hash("new")) {
 		t.Errorf("BeginIdempotent over an expired record = created %v, %v; want a new record", created, err)
