@@ -143,7 +143,7 @@ func (s *TicketAttachmentsService) ListAll(ctx context.Context, orgID, ticketID 
 // own Desk API base (same scheme, host and base path); anything else is
 // refused with ErrInvalid before any request, so the token never leaves for
 // another host. The caller must close the returned body; it streams the
-// file as Desk sends it.
+// file as Desk sends it. It sends Accept: */* (the answer is the file).
 //
 //desk:operation GET /api/v1/tickets/{ticketId}/attachments/{attachmentId}/content
 func (s *TicketAttachmentsService) Download(ctx context.Context, orgID, href string) (io.ReadCloser, *Response, error) {
@@ -159,7 +159,7 @@ func (s *TicketAttachmentsService) Download(ctx context.Context, orgID, href str
 		return nil, nil, invalidf("attachment href is outside the Desk API base %s", c.base)
 	}
 	u.Fragment = ""
-	resp, release, err := c.send(ctx, &request{method: http.MethodGet, tmpl: "tickets/{ticketId}/attachments/{attachmentId}/content", abs: u, orgID: orgID, withOrg: true})
+	resp, release, err := c.send(ctx, &request{method: http.MethodGet, tmpl: "tickets/{ticketId}/attachments/{attachmentId}/content", abs: u, orgID: orgID, withOrg: true, accept: "*/*"})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -41,6 +41,11 @@ type request struct {
 	// stream, when set, is called once to produce a body that cannot be
 	// rewound (a streamed multipart upload), with its content type.
 	stream func() (io.ReadCloser, string)
+	// accept is the Accept header; "" means application/json. Content
+	// downloads send "*/*": the answer is the file, not JSON, and Zoho
+	// documents no 406 behaviour for a JSON-only Accept (fidelity audit
+	// row 4) [I].
+	accept string
 }
 
 func (r *request) displayPath(c *Client) string {
@@ -201,7 +206,11 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *request, payload []byte,
 		return nil, fmt.Errorf("zohodesk: %s %s: build request: %w", r.method, r.displayPath(c), err)
 	}
 	req.Header.Set("Authorization", "Zoho-oauthtoken "+token)
-	req.Header.Set("Accept", "application/json")
+	accept := r.accept
+	if accept == "" {
+		accept = "application/json"
+	}
+	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", c.userAgent)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
