@@ -83,7 +83,7 @@ func ticketActions(deps Deps) []*action.Action {
 		}),
 		action.Define("list_tickets", action.Info{
 			Title: "List tickets",
-			Description: "Lists tickets of a Zoho Desk organization, newest or oldest first, with filters: departmentId (list_departments), teamIds (list_teams), " +
+			Description: "Lists tickets of a Zoho Desk organization, oldest first by default (sortOrder desc: newest first), with filters: departmentId (list_departments), teamIds (list_teams), " +
 				"assignee (agent ids from list_agents, or Unassigned), status, priority, channel, receivedInDays (15, 30, 90). " +
 				"Pages with params.from/params.limit (max 100) and returns hasMore and nextFrom; all: true walks every page (up to 5000 tickets). " +
 				"Rows are compact (id, number, subject, status, priority, times, contact, assignee, department) unless view is full. " +
@@ -254,14 +254,11 @@ func listTickets(ctx context.Context, call *action.Call, in ListTicketsInput) (L
 	if err != nil {
 		return ListOutput{}, err
 	}
-	sortBy := p.SortBy
-	if sortBy == "" && (in.SortOrder == "-" || in.SortOrder == "desc") {
-		sortBy = "createdTime" // a direction without a key sorts by creation
-	}
+	sortBy := listSortBy(p.SortBy, in.SortOrder)
 	opts := &zohodesk.TicketListOptions{
 		DepartmentID: p.DepartmentID, TeamIDs: p.TeamIDs.Join(), Assignee: p.Assignee.Join(),
 		Channel: p.Channel.Join(), Status: p.Status.Join(), Priority: p.Priority.Join(),
-		SortBy: sortPrefix(sortBy, in.SortOrder), Include: p.Include.Join(), Fields: p.Fields.Join(),
+		SortBy: sortBy, Include: p.Include.Join(), Fields: p.Fields.Join(),
 	}
 	if p.ReceivedInDays != 0 {
 		opts.ReceivedInDays = itoa(p.ReceivedInDays)
@@ -281,32 +278,103 @@ func listTickets(ctx context.Context, call *action.Call, in ListTicketsInput) (L
 		}
 		return pageOf(items, compact, p.From, limit), nil
 	}
-	// all: walk pages of the maximum size until a short page or the cap.
-	// The first page is fetched alone (most lists fit in it); after a full
-	// page, up to listAllParallel pages are fetched at once and appended in
-	// order. The client's per-org limiter still bounds what is in flight.
-	out := ListOutput{Data: []json.RawMessage{}, From: p.From, Limit: zohodesk.MaxLimitTickets}
-	from := p.From
+	return listAllTickets(ctx, call, org, *opts, p.From, compact)
+}
+
+// listSortBy is the sortBy list_tickets always sends. Zoho lists tickets
+// newest first when no sortBy is sent (fidelity audit row 1: recorded
+// desk.zoho.com answers), while list_tickets documents ascending as its
+// default; an explicit key makes the documented order the one Zoho returns,
+// whatever Zoho's default. Without a key the order is by creation
+// ("createdTime", or "-createdTime" for sortOrder "-"/"desc"). The spec's
+// sortOrder only becomes the "-" prefix: it is never sent as a query
+// parameter, which Zoho refuses with 422 "Extra query parameter 'sortOrder'"
+// (audit row 22).
+func listSortBy(sortBy, sortOrder string) string {
+	if sortBy == "" {
+		sortBy = "createdTime"
+	}
+	return sortPrefix(sortBy, sortOrder)
+}
+
+// ListWalk says how list_tickets with all: true walked the pages.
+type ListWalk struct {
+	Order             string `json:"order" jsonschema:"The sortBy sent to Zoho on every page, e.g. createdTime (oldest first) or -createdTime (newest first)."`
+	Parallel          bool   `json:"parallel" jsonschema:"Whether pages were fetched several at a time: only in an order that tickets created during the walk cannot shift (createdTime or ticketNumber ascending: new tickets come last)."`
+	DuplicatesDropped int    `json:"duplicatesDropped" jsonschema:"Rows dropped because a ticket with the same id was already returned (tickets created or changed during the walk shift later rows)."`
+	Note              string `json:"note" jsonschema:"What the walk guarantees in this order."`
+}
+
+// appendOnly reports whether tickets created during a walk in order sortBy
+// can only come after every ticket that existed when it started, so that
+// offset pages never shift: creation order, ascending.
+func appendOnly(sortBy string) bool {
+	return sortBy == "createdTime" || sortBy == "ticketNumber"
+}
+
+// listAllTickets walks every page of opts from from, in the order of
+// opts.SortBy, up to maxListAll distinct tickets; the cap keeps the start
+// of that order (the oldest tickets ascending, the newest descending).
+//
+// Offset pages shift when tickets are inserted in front of the offset, so:
+//   - in an append-only order (createdTime or ticketNumber ascending) new
+//     tickets come after every existing one and never shift a page; pages
+//     are fetched listAllParallel at a time (the first alone, since most
+//     lists fit in it), and the client's per-org limiter bounds what is in
+//     flight;
+//   - in any other order pages are fetched one after another, so a ticket
+//     created during the walk can only push rows to a later page: they are
+//     seen twice, never skipped, and the second copy is dropped by id.
+//
+// In both, rows are de-duplicated by id and the output's walk says what
+// was done. A ticket trashed during the walk, or one whose sort key
+// changes (dueDate, recentThread...), can still shift rows the other way:
+// no offset walk can prevent that, and the note says so.
+func listAllTickets(ctx context.Context, call *action.Call, org string, opts zohodesk.TicketListOptions, from int, row func(*zohodesk.Ticket) json.RawMessage) (ListOutput, error) {
+	walk := &ListWalk{Order: opts.SortBy, Parallel: appendOnly(opts.SortBy)}
+	switch {
+	case walk.Parallel:
+		walk.Note = "Tickets created during the walk come after all others in this order, so no row was skipped or repeated; they are included when the walk reached them."
+	case strings.TrimPrefix(opts.SortBy, "-") == "createdTime" || strings.TrimPrefix(opts.SortBy, "-") == "ticketNumber":
+		walk.Note = "Pages were read one after another: tickets created during the walk push older rows to later pages, which were de-duplicated by id; no existing ticket was skipped, and tickets created after the walk started may be missing."
+	default:
+		walk.Note = "Pages were read one after another and de-duplicated by id: tickets created during the walk cause no skips, but a ticket whose " + strings.TrimPrefix(opts.SortBy, "-") + " changed during the walk may be missing or out of place; for an exact snapshot sort by createdTime."
+	}
+	out := ListOutput{Data: []json.RawMessage{}, From: from, Limit: zohodesk.MaxLimitTickets, Walk: walk}
+	seen := make(map[string]bool)
 	wave := 1
 	for {
 		// Never ask for a page past the cap.
 		left := (maxListAll - len(out.Data) + zohodesk.MaxLimitTickets - 1) / zohodesk.MaxLimitTickets
-		pages, err := fetchTicketPages(ctx, call, org, *opts, from, min(wave, left))
+		if !walk.Parallel {
+			wave = 1
+		}
+		pages, err := fetchTicketPages(ctx, call, org, opts, from, min(wave, left))
 		if err != nil {
 			return ListOutput{}, err
 		}
 		wave = listAllParallel
 		done := false
 		for _, items := range pages {
+			used := 0 // rows of this page consumed (kept or dropped)
 			for _, t := range items {
-				out.Data = append(out.Data, compact(t))
+				if len(out.Data) == maxListAll {
+					break
+				}
+				used++
+				if seen[t.ID] {
+					walk.DuplicatesDropped++
+					continue
+				}
+				seen[t.ID] = true
+				out.Data = append(out.Data, row(t))
 			}
-			from += len(items)
-			if len(items) < zohodesk.MaxLimitTickets {
-				done = true
+			from += used
+			if used == len(items) && len(items) < zohodesk.MaxLimitTickets {
+				done = true // a short page: the end
 				break
 			}
-			if len(out.Data) >= maxListAll {
+			if len(out.Data) == maxListAll {
 				out.HasMore, out.Truncated = true, true
 				next := from
 				out.NextFrom = &next

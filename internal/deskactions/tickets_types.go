@@ -163,8 +163,8 @@ type TicketListParams struct {
 type ListTicketsInput struct {
 	OrgID     string           `json:"orgId,omitempty" jsonschema:"Zoho Desk organization id (digits, e.g. \"2389290\"). Optional when the connection has a default organization; list them with list_organizations." schema:"pattern=^[0-9]+$,maxLength=32"`
 	Params    TicketListParams `json:"params,omitzero" jsonschema:"Filters, paging and sorting, in Zoho's parameter names."`
-	SortOrder string           `json:"sortOrder,omitempty" jsonschema:"Sort direction of sortBy: \"-\" or \"desc\" for descending, \"\" or \"asc\" for ascending (default)." schema:"enum=-||asc|desc"`
-	All       bool             `json:"all,omitempty" jsonschema:"Walk every page from 'from' until the end (at most 5000 tickets; 'truncated' says when more exist)."`
+	SortOrder string           `json:"sortOrder,omitempty" jsonschema:"Sort direction of sortBy (default createdTime): \"-\" or \"desc\" for descending (newest first), \"\" or \"asc\" for ascending (oldest first, the default)." schema:"enum=-||asc|desc"`
+	All       bool             `json:"all,omitempty" jsonschema:"Walk every page from 'from' until the end (at most 5000 tickets, the first 5000 of the order: oldest ascending, newest descending; 'truncated' says when more exist). Rows are de-duplicated by id and 'walk' says how the walk was done."`
 	View      string           `json:"view,omitempty" jsonschema:"compact (default): the main fields of each ticket; full: every field Zoho returns." schema:"enum=compact|full"`
 }
 
@@ -177,6 +177,7 @@ type ListOutput struct {
 	HasMore   bool              `json:"hasMore" jsonschema:"Whether more objects may exist after these."`
 	NextFrom  *int              `json:"nextFrom,omitempty" jsonschema:"Pass as params.from to get the next page (absent when hasMore is false)."`
 	Truncated bool              `json:"truncated,omitempty" jsonschema:"With all: true, the hard cap was reached and more objects exist."`
+	Walk      *ListWalk         `json:"walk,omitempty" jsonschema:"With all: true (list_tickets), the order walked, whether pages were fetched in parallel, duplicate rows dropped, and what that guarantees."`
 }
 
 // GetTicketParams are the query parameters of get_ticket.
