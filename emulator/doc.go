@@ -43,7 +43,10 @@
 //     422 UNPROCESSABLE_ENTITY; Zoho documents none of these statuses [GAP].
 //   - The refresh throttle answers HTTP 200 {"error":"Access Denied"}; the
 //     exact Zoho body is undocumented [GAP].
-//   - Trashed tickets answer 404 URL_NOT_FOUND on get/update [GAP].
+//   - Trashed tickets answer 404 URL_NOT_FOUND on get/update by default
+//     [GAP]; Options.TrashedTickets = TrashedVisible answers 200 with
+//     "isTrashed": true and lets PATCH apply instead. Which one Zoho does is
+//     unknown (fidelity audit row 6); clients must be safe with both.
 //   - moveToTrash accepts at most Options.MaxTrashBatch (50) ids and uploads
 //     at most Options.MaxAttachmentBytes (20 MiB); Zoho documents neither.
 //   - Unknown JSON body fields are refused with 422 INVALID_DATA (Zoho's

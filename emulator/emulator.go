@@ -97,6 +97,12 @@ type Options struct {
 	Faults []Fault
 	// MaxRequestLog bounds the request log; default 1000.
 	MaxRequestLog int
+	// TrashedTickets says how GET and PATCH /tickets/{id} treat a ticket in
+	// the trash: TrashedNotFound (the default, 404) or TrashedVisible (200
+	// with "isTrashed": true; PATCH applies). Zoho's behaviour is unknown
+	// (fidelity audit row 6), so clients are tested against both. New
+	// panics on any other value.
+	TrashedTickets TrashedMode
 }
 
 func (o *Options) defaults() {
@@ -178,6 +184,11 @@ func New(opts Options) *Emulator {
 		if _, err := ParseEdition(opts.Edition); err != nil || opts.Edition != strings.ToUpper(opts.Edition) {
 			panic(fmt.Sprintf("emulator: Options.Edition %q: use one of %s", opts.Edition, strings.Join(Editions(), ", ")))
 		}
+	}
+	switch opts.TrashedTickets {
+	case TrashedNotFound, TrashedVisible:
+	default:
+		panic(fmt.Sprintf("emulator: Options.TrashedTickets %q: use %q or %q", opts.TrashedTickets, TrashedNotFound, TrashedVisible))
 	}
 	opts.defaults()
 	e := &Emulator{opts: opts}

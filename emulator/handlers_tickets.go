@@ -40,7 +40,7 @@ func (e *Emulator) getTicket(c *call) {
 		return
 	}
 	t := c.org.tickets[c.vars["id"]]
-	if t == nil || t.Trashed { // trashed tickets are gone ([GAP]: documented-most is 404)
+	if t == nil || e.trashedHidden(t) { // Options.TrashedTickets
 		notFound(c.out)
 		return
 	}
@@ -483,7 +483,7 @@ func (e *Emulator) updateTicket(c *call) {
 		return
 	}
 	t := c.org.tickets[c.vars["id"]]
-	if t == nil || t.Trashed {
+	if t == nil || e.trashedHidden(t) { // Options.TrashedTickets
 		notFound(c.out)
 		return
 	}

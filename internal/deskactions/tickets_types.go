@@ -15,6 +15,19 @@ type TicketSelector struct {
 	TicketSubject string `json:"ticketSubject,omitempty" jsonschema:"The ticket's exact subject (case-insensitive), instead of ticketId (at least 3 characters: Zoho's search minimum). If several tickets have this subject the action fails with the candidates; retry with one of their ids." schema:"minLength=3,maxLength=255"`
 }
 
+// pointer is the JSON Pointer of the field that selected the ticket.
+func (s TicketSelector) pointer() string {
+	switch {
+	case s.TicketID != "":
+		return "/ticketId"
+	case s.TicketNumber != "":
+		return "/ticketNumber"
+	case s.TicketSubject != "":
+		return "/ticketSubject"
+	}
+	return "/ticketId"
+}
+
 // check reports a selector that names no ticket or more than one way.
 func (s TicketSelector) check() []deskconn.FieldError {
 	n := 0
