@@ -54,8 +54,14 @@
 //   - Search is a linear scan (allocation-free per ticket, so memory per
 //     request stays bounded at 100k tickets) with simple semantics: comma = OR, trailing *
 //     = prefix, subject/description/_all = substring; no relevance ranking
-//     (relevance keeps creation order) and no indexing delay. Search does
-//     not support accountId, accountName, tag or custom-field parameters.
+//     (relevance keeps creation order). Search does not support accountId,
+//     accountName, tag or custom-field parameters.
+//   - Search indexing delay: Zoho's search sees new and changed tickets
+//     only after a delay of no documented length (fidelity audit row 2).
+//     Options.SearchDelay (deskconn emulator --search-delay) reproduces it
+//     on both search endpoints, tickets and contacts: until SearchDelay
+//     after a write, search sees the version before it (a new ticket or
+//     contact not at all). The default, 0, is instant search.
 //   - Ticket list: viewId and filters are not supported (422); the default
 //     order is creation order (ascending). Sorting by dueDate,
 //     recentThread (= modifiedTime), responseDueDate or

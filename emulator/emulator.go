@@ -97,6 +97,13 @@ type Options struct {
 	Faults []Fault
 	// MaxRequestLog bounds the request log; default 1000.
 	MaxRequestLog int
+	// SearchDelay is how long after a write the search endpoints see it: a
+	// ticket created or updated (and a contact created) is found by search,
+	// with its new values, only SearchDelay after the write, measured on
+	// Now; until then search sees the version before. 0 (the default)
+	// makes search see every write at once. Zoho's search is known to lag
+	// but documents no figure (fidelity audit row 2).
+	SearchDelay time.Duration
 	// TrashedTickets says how GET and PATCH /tickets/{id} treat a ticket in
 	// the trash: TrashedNotFound (the default, 404) or TrashedVisible (200
 	// with "isTrashed": true; PATCH applies). Zoho's behaviour is unknown
@@ -176,6 +183,9 @@ type Emulator struct {
 	// request over 100k tickets allocates no per-ticket memory. Guarded by
 	// mu; empty (but with capacity) between requests.
 	scratch []*ticket
+	// search holds writes the search endpoints do not see yet
+	// (Options.SearchDelay). Guarded by mu.
+	search *searchIndex
 }
 
 // New returns an emulator configured by opts, seeded unless opts.NoSeed.
@@ -207,6 +217,7 @@ func (e *Emulator) Reset() {
 
 func (e *Emulator) resetLocked() {
 	e.st = newState(&e.opts)
+	e.search = newSearchIndex()
 	e.faults = nil
 	for i := range e.opts.Faults {
 		f := e.opts.Faults[i]

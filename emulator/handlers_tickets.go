@@ -445,6 +445,7 @@ func (e *Emulator) createTicket(c *call) {
 		newContact.ID = c.org.newID()
 		newContact.Created, newContact.Modified, newContact.OwnerID = c.now, c.now, c.agentID()
 		c.org.addContact(newContact)
+		e.indexContactCreate(newContact, c.now)
 		t.ContactID = newContact.ID
 	}
 	if t.Email == "" {
@@ -458,6 +459,7 @@ func (e *Emulator) createTicket(c *call) {
 	t.CreatedBy, t.ModifiedBy = c.agentID(), c.agentID()
 	c.setStatusTimes(t)
 	c.org.addTicket(t)
+	e.indexTicketWrite(t, nil, c.now)
 	e.counters.TicketsCreated++
 	c.out.json(http.StatusOK, c.ticketDetail(t))
 }
@@ -506,10 +508,13 @@ func (e *Emulator) updateTicket(c *call) {
 		newContact.ID = c.org.newID()
 		newContact.Created, newContact.Modified, newContact.OwnerID = c.now, c.now, c.agentID()
 		c.org.addContact(newContact)
+		e.indexContactCreate(newContact, c.now)
 		cp.ContactID = newContact.ID
 	}
 	cp.Modified, cp.ModifiedBy = c.now, c.agentID()
 	c.setStatusTimes(&cp)
+	before := *t
+	e.indexTicketWrite(t, &before, c.now)
 	*t = cp
 	c.out.json(http.StatusOK, c.ticketDetail(t))
 }
@@ -590,7 +595,7 @@ func (e *Emulator) searchTickets(c *call) {
 	if key := strings.TrimPrefix(sortBy, "-"); key == "" || key == "relevance" {
 		page = make([]*ticket, 0, min(limit, 100))
 		for _, t := range c.org.ticketOrder {
-			if !match(t) {
+			if t = e.searchedTicket(t, c.now); t == nil || !match(t) { // Options.SearchDelay
 				continue
 			}
 			if count >= from && len(page) < limit {
@@ -601,7 +606,7 @@ func (e *Emulator) searchTickets(c *call) {
 	} else {
 		list := e.scratch[:0]
 		for _, t := range c.org.ticketOrder {
-			if match(t) {
+			if t = e.searchedTicket(t, c.now); t != nil && match(t) { // Options.SearchDelay
 				list = append(list, t)
 			}
 		}
