@@ -500,25 +500,51 @@ func updateTicket(ctx context.Context, call *action.Call, in UpdateTicketInput) 
 
 // resolveTicket returns the id of the ticket a selector names. A ticketId is
 // returned as is (the following call reports a missing ticket); a number or
-// subject is looked up with Zoho's search and matched exactly.
+// subject is looked up with Zoho's search and matched exactly, then, when
+// that finds nothing, among the newest tickets by list (see findTicket).
 func resolveTicket(ctx context.Context, call *action.Call, org string, s TicketSelector) (string, error) {
 	switch {
 	case s.TicketID != "":
 		return s.TicketID, nil
 	case s.TicketNumber != "":
+		// A number never changes, so a search hit needs no check.
 		return findTicket(ctx, call, org, "/ticketNumber", &zohodesk.TicketSearchOptions{TicketNumber: s.TicketNumber},
-			func(t *zohodesk.Ticket) bool { return t.TicketNumber == s.TicketNumber }, "number "+s.TicketNumber)
+			func(t *zohodesk.Ticket) bool { return t.TicketNumber == s.TicketNumber }, false, "number "+s.TicketNumber)
 	default:
 		subject := strings.TrimSpace(s.TicketSubject)
 		return findTicket(ctx, call, org, "/ticketSubject", &zohodesk.TicketSearchOptions{Subject: subject},
-			func(t *zohodesk.Ticket) bool { return strings.EqualFold(strings.TrimSpace(t.Subject), subject) }, "subject "+quote(subject))
+			func(t *zohodesk.Ticket) bool { return strings.EqualFold(strings.TrimSpace(t.Subject), subject) }, true, "subject "+quote(subject))
 	}
 }
 
 // maxSubjectHits bounds how many search hits a subject lookup reads.
 const maxSubjectHits = 500
 
-func findTicket(ctx context.Context, call *action.Call, org, ptr string, opts *zohodesk.TicketSearchOptions, match func(*zohodesk.Ticket) bool, what string) (string, error) {
+// recentFallbackPages is how many pages of the newest tickets (by
+// createdTime, 100 a page) findTicket reads when search finds nothing: the
+// newest 200 tickets, 2 list calls (3 credits each, the recorded weight of
+// a list).
+const recentFallbackPages = 2
+
+// maxVerifiedHits is how many search hits findTicket re-reads to check that
+// their current values still match (1 credit each).
+const maxVerifiedHits = 5
+
+// findTicket returns the one ticket match accepts. Zoho's search index lags
+// behind writes (fidelity audit row 2: new and changed tickets appear in
+// /tickets/search only after a delay of no documented length), so a ticket
+// created or changed a moment ago is missing from search, or found by its
+// old values:
+//   - with recheck (a subject, which can change), up to maxVerifiedHits
+//     search hits are read again with GET, and a hit whose current values no
+//     longer match is dropped;
+//   - when no hit is left, the newest tickets by list (recentFallbackPages
+//     pages by -createdTime, which sees every write at once) are matched
+//     before answering not_found, and the message says what was searched.
+//
+// A ticket renamed a moment ago that is older than the newest 200 is not
+// found until search catches up: the message says so. [I]
+func findTicket(ctx context.Context, call *action.Call, org, ptr string, opts *zohodesk.TicketSearchOptions, match func(*zohodesk.Ticket) bool, recheck bool, what string) (string, error) {
 	var hits []*zohodesk.Ticket
 	n := 0
 	for t, err := range call.Desk.Tickets.SearchAll(ctx, org, opts) {
@@ -532,11 +558,33 @@ func findTicket(ctx context.Context, call *action.Call, org, ptr string, opts *z
 			break
 		}
 	}
+	if recheck && len(hits) <= maxVerifiedHits {
+		var current []*zohodesk.Ticket
+		for _, h := range hits {
+			t, _, err := call.Desk.Tickets.Get(ctx, org, h.ID, nil)
+			switch {
+			case errors.Is(err, zohodesk.ErrNotFound):
+				continue // trashed or deleted since it was indexed
+			case err != nil:
+				return "", err
+			case !t.IsTrashed && match(t):
+				current = append(current, t)
+			}
+		}
+		hits = current
+	}
+	if len(hits) == 0 {
+		var err error
+		if hits, err = recentTickets(ctx, call, org, match); err != nil {
+			return "", err
+		}
+	}
 	switch len(hits) {
 	case 0:
 		return "", &deskconn.Error{Code: deskconn.CodeNotFound,
-			Message: "no ticket has the " + what + " (new tickets can take a moment to become searchable); find tickets with search_tickets or list_tickets",
-			Fields:  []deskconn.FieldError{{Pointer: ptr, Code: "invalid", Message: "matches no ticket"}}}
+			Message: "no ticket has the " + what + ": searched Zoho's ticket search and the newest " + itoa(recentFallbackPages*zohodesk.MaxLimitTickets) +
+				" tickets by creation time (search can lag a few minutes behind new and changed tickets); find tickets with search_tickets or list_tickets, or select the ticket by ticketId",
+			Fields: []deskconn.FieldError{{Pointer: ptr, Code: "invalid", Message: "matches no ticket"}}}
 	case 1:
 		return hits[0].ID, nil
 	}
@@ -547,6 +595,29 @@ func findTicket(ctx context.Context, call *action.Call, org, ptr string, opts *z
 		e.Candidates = append(e.Candidates, deskconn.Candidate{ID: t.ID, Label: "#" + t.TicketNumber + " " + t.Subject, Details: "status: " + t.Status})
 	}
 	return "", e
+}
+
+// recentTickets returns the tickets match accepts among the newest
+// recentFallbackPages pages by creation time.
+func recentTickets(ctx context.Context, call *action.Call, org string, match func(*zohodesk.Ticket) bool) ([]*zohodesk.Ticket, error) {
+	var hits []*zohodesk.Ticket
+	for page := range recentFallbackPages {
+		opts := &zohodesk.TicketListOptions{SortBy: "-createdTime",
+			ListOptions: zohodesk.ListOptions{From: page * zohodesk.MaxLimitTickets, Limit: zohodesk.MaxLimitTickets}}
+		items, _, err := call.Desk.Tickets.List(ctx, org, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range items {
+			if match(t) && !slices.ContainsFunc(hits, func(h *zohodesk.Ticket) bool { return h.ID == t.ID }) {
+				hits = append(hits, t)
+			}
+		}
+		if len(items) < zohodesk.MaxLimitTickets {
+			break
+		}
+	}
+	return hits, nil
 }
 
 // ticketNotFound turns a 404 for a ticket into not_found naming the
