@@ -49,6 +49,11 @@
 //     unknown (fidelity audit row 6); clients must be safe with both.
 //   - moveToTrash accepts at most Options.MaxTrashBatch (50) ids and uploads
 //     at most Options.MaxAttachmentBytes (20 MiB); Zoho documents neither.
+//   - Uploads without a Content-Length (chunked) are accepted unless
+//     Options.RequireUploadLength is set (then 411 LENGTH_REQUIRED [I]).
+//     Whether Zoho's front end accepts them is unknown (fidelity audit row
+//     3; Pipedream's client always sends a length), so deskconn always
+//     sends one and its tests run with the option on.
 //   - Unknown JSON body fields are refused with 422 INVALID_DATA (Zoho's
 //     strictness varies); unknown query parameters with 422 too.
 //   - Search is a linear scan (allocation-free per ticket, so memory per

@@ -104,6 +104,13 @@ type Options struct {
 	// makes search see every write at once. Zoho's search is known to lag
 	// but documents no figure (fidelity audit row 2).
 	SearchDelay time.Duration
+	// RequireUploadLength refuses a multipart upload (POST /uploads and
+	// /tickets/{id}/attachments) that carries no Content-Length (a chunked
+	// HTTP/1.1 body, or HTTP/2 without a length) with 411 LENGTH_REQUIRED,
+	// as an upload gateway that enforces size limits early may. Whether
+	// Zoho's front end does is unknown (fidelity audit row 3); clients
+	// should always send a length.
+	RequireUploadLength bool
 	// TrashedTickets says how GET and PATCH /tickets/{id} treat a ticket in
 	// the trash: TrashedNotFound (the default, 404) or TrashedVisible (200
 	// with "isTrashed": true; PATCH applies). Zoho's behaviour is unknown

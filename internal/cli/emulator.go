@@ -27,6 +27,7 @@ type emulatorFlags struct {
 	maxConcurrent          int
 	searchDelay            time.Duration
 	trashed                string // "404" or "visible"
+	requireUploadLength    bool
 }
 
 // options validates f and returns the emulator's options. Every error names
@@ -42,8 +43,8 @@ func (f *emulatorFlags) options() (emulator.Options, error) {
 		ExtraTickets:  f.tickets,
 		DailyCredits:  f.dailyCredits,
 		MaxConcurrent: f.maxConcurrent,
-		SearchDelay:   f.searchDelay,
 	}
+	opts.SearchDelay, opts.RequireUploadLength = f.searchDelay, f.requireUploadLength
 	switch {
 	case f.clientID == "":
 		return emulator.Options{}, errors.New("invalid --client-id: it is empty; pass the OAuth client id to register or leave the flag out for the demo client")
@@ -165,6 +166,7 @@ func newEmulatorCmd(env *Env) *cobra.Command {
 	f.IntVar(&ef.dailyCredits, "daily-credits", 0, "API credits per org per day (0 = by edition)")
 	f.IntVar(&ef.maxConcurrent, "max-concurrent", 0, "concurrent Desk calls per org before 429 TOO_MANY_REQUESTS (0 = by edition)")
 	f.DurationVar(&ef.searchDelay, "search-delay", 0, "how long after a create or update the search endpoints see it, like Zoho's search index (e.g. 30s; 0 = at once)")
+	f.BoolVar(&ef.requireUploadLength, "require-upload-length", false, "refuse multipart uploads without a Content-Length with 411, as some upload gateways do")
 	f.StringVar(&ef.trashed, "trashed-tickets", "404", "how GET/PATCH of a trashed ticket answer: 404, or visible (200 with isTrashed: true); Zoho's behaviour is unknown")
 	return cmd
 }

@@ -207,13 +207,13 @@ func TestEmulatorFlagOptions(t *testing.T) {
 // emulator's options; bad values name the flag and what to use.
 func TestEmulatorFidelityFlags(t *testing.T) {
 	t.Parallel()
-	ef := emulatorFlags{clientID: "c", searchDelay: 30 * time.Second, trashed: "visible"}
+	ef := emulatorFlags{clientID: "c", searchDelay: 30 * time.Second, trashed: "visible", requireUploadLength: true}
 	opts, err := ef.options()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.SearchDelay != 30*time.Second || opts.TrashedTickets != emulator.TrashedVisible {
-		t.Errorf("search delay %s, trashed %q", opts.SearchDelay, opts.TrashedTickets)
+	if opts.SearchDelay != 30*time.Second || opts.TrashedTickets != emulator.TrashedVisible || !opts.RequireUploadLength {
+		t.Errorf("search delay %s, trashed %q, require upload length %v", opts.SearchDelay, opts.TrashedTickets, opts.RequireUploadLength)
 	}
 	ef = emulatorFlags{clientID: "c", trashed: "404"}
 	if opts, err := ef.options(); err != nil || opts.TrashedTickets != emulator.TrashedNotFound || opts.SearchDelay != 0 {

@@ -54,6 +54,9 @@ func newTestEnvTokens(t testing.TB, deps Deps, opts emulator.Options, tokens fun
 		// get by without search. A negative delay asks for instant search.
 		opts.SearchDelay = testSearchDelay
 	}
+	// Every upload must carry a Content-Length: the emulator refuses one
+	// without (411), so every upload test proves it.
+	opts.RequireUploadLength = true
 	emu := emulator.New(opts)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
