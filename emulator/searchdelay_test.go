@@ -87,3 +87,37 @@ func TestSearchDelayZeroIsInstant(t *testing.T) {
 	wantStatus(t, created, 200, "")
 	wantStatus(t, e.do("GET", "/api/v1/tickets/search?ticketNumber="+created.json(t)["ticketNumber"].(string), nil), 200, "")
 }
+
+// TestSearchDelaySeesEachWriteInTurn: two updates inside the delay become
+// searchable one after the other, each SearchDelay after its own write.
+func TestSearchDelaySeesEachWriteInTurn(t *testing.T) {
+	t.Parallel()
+	const delay = 30 * time.Second
+	e := newEnv(t, emulator.Options{SearchDelay: delay})
+	const id = "1892000000042033"
+	subjectFound := func(subject string) bool {
+		t.Helper()
+		r := e.do("GET", "/api/v1/tickets/search?id="+id+"&subject="+url.QueryEscape(subject), nil)
+		return r.status == 200
+	}
+	before := e.do("GET", "/api/v1/tickets/"+id, nil).json(t)["subject"].(string)
+	wantStatus(t, e.do("PATCH", "/api/v1/tickets/"+id, map[string]any{"subject": "Second subject B"}), 200, "")
+	e.clk.Add(10 * time.Second)
+	wantStatus(t, e.do("PATCH", "/api/v1/tickets/"+id, map[string]any{"subject": "Third subject C"}), 200, "")
+	steps := []struct {
+		advance time.Duration
+		want    string
+	}{
+		{0, before},
+		{20 * time.Second, "Second subject B"}, // 30s after the first write
+		{10 * time.Second, "Third subject C"},  // 30s after the second
+	}
+	for _, s := range steps {
+		e.clk.Add(s.advance)
+		for _, subject := range []string{before, "Second subject B", "Third subject C"} {
+			if got := subjectFound(subject); got != (subject == s.want) {
+				t.Fatalf("after +%s: search by %q found=%v, want only %q found", s.advance, subject, got, s.want)
+			}
+		}
+	}
+}

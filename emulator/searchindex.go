@@ -38,7 +38,15 @@ func (e *Emulator) indexTicketWrite(t, before *ticket, now time.Time) {
 	if e.opts.SearchDelay <= 0 {
 		return
 	}
-	e.search.tickets[t] = append(e.search.tickets[t], pendingWrite{visibleAt: now.Add(e.opts.SearchDelay), before: before})
+	pend := e.search.tickets[t]
+	// Writes already indexed are forgotten here too, so a ticket written
+	// often but never searched keeps only the writes within the delay.
+	i := 0
+	for i < len(pend) && !now.Before(pend[i].visibleAt) {
+		i++
+	}
+	pend = append(pend[i:], pendingWrite{visibleAt: now.Add(e.opts.SearchDelay), before: before})
+	e.search.tickets[t] = pend
 }
 
 // indexContactCreate records the creation of ct at now. Callers hold e.mu.

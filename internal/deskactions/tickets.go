@@ -300,14 +300,6 @@ func listSortBy(sortBy, sortOrder string) string {
 	return sortPrefix(sortBy, sortOrder)
 }
 
-// ListWalk says how list_tickets with all: true walked the pages.
-type ListWalk struct {
-	Order             string `json:"order" jsonschema:"The sortBy sent to Zoho on every page, e.g. createdTime (oldest first) or -createdTime (newest first)."`
-	Parallel          bool   `json:"parallel" jsonschema:"Whether pages were fetched several at a time: only in an order that tickets created during the walk cannot shift (createdTime or ticketNumber ascending: new tickets come last)."`
-	DuplicatesDropped int    `json:"duplicatesDropped" jsonschema:"Rows dropped because a ticket with the same id was already returned (tickets created or changed during the walk shift later rows)."`
-	Note              string `json:"note" jsonschema:"What the walk guarantees in this order."`
-}
-
 // appendOnly reports whether tickets created during a walk in order sortBy
 // can only come after every ticket that existed when it started, so that
 // offset pages never shift: creation order, ascending.

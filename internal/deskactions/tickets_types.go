@@ -193,6 +193,14 @@ type ListOutput struct {
 	Walk      *ListWalk         `json:"walk,omitempty" jsonschema:"With all: true (list_tickets), the order walked, whether pages were fetched in parallel, duplicate rows dropped, and what that guarantees."`
 }
 
+// ListWalk says how list_tickets with all: true walked the pages.
+type ListWalk struct {
+	Order             string `json:"order" jsonschema:"The sortBy sent to Zoho on every page, e.g. createdTime (oldest first) or -createdTime (newest first)."`
+	Parallel          bool   `json:"parallel" jsonschema:"Whether pages were fetched several at a time: only in an order that tickets created during the walk cannot shift (createdTime or ticketNumber ascending: new tickets come last)."`
+	DuplicatesDropped int    `json:"duplicatesDropped" jsonschema:"Rows dropped because a ticket with the same id was already returned (tickets created or changed during the walk shift later rows)."`
+	Note              string `json:"note" jsonschema:"What the walk guarantees in this order."`
+}
+
 // GetTicketParams are the query parameters of get_ticket.
 type GetTicketParams struct {
 	Include StringList `json:"include,omitempty" jsonschema:"Related objects to embed: contacts, products, assignee, departments, contract, isRead, team, skills." schema:"items.enum=contacts|products|assignee|departments|contract|isRead|team|skills"`
