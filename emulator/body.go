@@ -56,6 +56,10 @@ func (c *call) readRequestBody(rt *route) {
 		return
 	}
 	if rt.multipart {
+		if c.e.opts.RequireUploadLength && c.r.ContentLength < 0 {
+			c.file = filePart{err: errLengthRequired} // Options.RequireUploadLength
+			return
+		}
 		c.file = readFilePart(c.r, c.e.opts.MaxAttachmentBytes)
 		return
 	}

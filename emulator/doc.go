@@ -70,16 +70,30 @@
 //
 //   - OAUTH_ORG_MISMATCH is 403 and a missing orgId header is 422
 //     UNPROCESSABLE_ENTITY; Zoho documents neither status [GAP].
-//   - Trashed tickets answer 404 URL_NOT_FOUND on get/update [GAP].
+//   - Trashed tickets answer 404 URL_NOT_FOUND on get/update by default
+//     [GAP]; Options.TrashedTickets = TrashedVisible answers 200 with
+//     "isTrashed": true and lets PATCH apply instead. Which one Zoho does is
+//     unknown (fidelity audit row 6); clients must be safe with both.
 //   - moveToTrash accepts at most Options.MaxTrashBatch (50) ids and uploads
 //     at most Options.MaxAttachmentBytes (20 MiB); Zoho documents neither.
+//   - Uploads without a Content-Length (chunked) are accepted unless
+//     Options.RequireUploadLength is set (then 411 LENGTH_REQUIRED [I]).
+//     Whether Zoho's front end accepts them is unknown (fidelity audit row
+//     3; Pipedream's client always sends a length), so deskconn always
+//     sends one and its tests run with the option on.
 //   - Unknown JSON body fields are refused with 422 INVALID_DATA (Zoho's
 //     strictness varies); unknown query parameters with 422 too.
 //   - Search is a linear scan (allocation-free per ticket, so memory per
 //     request stays bounded at 100k tickets) with simple semantics: comma = OR, trailing *
 //     = prefix, subject/description/_all = substring; no relevance ranking
-//     (relevance keeps creation order) and no indexing delay. Search does
-//     not support accountId, accountName, tag or custom-field parameters.
+//     (relevance keeps creation order). Search does not support accountId,
+//     accountName, tag or custom-field parameters.
+//   - Search indexing delay: Zoho's search sees new and changed tickets
+//     only after a delay of no documented length (fidelity audit row 2).
+//     Options.SearchDelay (deskconn emulator --search-delay) reproduces it
+//     on both search endpoints, tickets and contacts: until SearchDelay
+//     after a write, search sees the version before it (a new ticket or
+//     contact not at all). The default, 0, is instant search.
 //   - Ticket list: viewId and filters are not supported (422). Without
 //     sortBy tickets come newest first (createdTime descending), as a live
 //     recording of desk.zoho.com shows (NANGO-REC list-tickets.test.json,

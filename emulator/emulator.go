@@ -109,6 +109,26 @@ type Options struct {
 	// by default, as on Zoho: recorded desk.zoho.com answers carry no
 	// request-id header (audit row 30), so nothing may depend on one.
 	RequestIDs bool
+	// SearchDelay is how long after a write the search endpoints see it: a
+	// ticket created or updated (and a contact created) is found by search,
+	// with its new values, only SearchDelay after the write, measured on
+	// Now; until then search sees the version before. 0 (the default)
+	// makes search see every write at once. Zoho's search is known to lag
+	// but documents no figure (fidelity audit row 2).
+	SearchDelay time.Duration
+	// RequireUploadLength refuses a multipart upload (POST /uploads and
+	// /tickets/{id}/attachments) that carries no Content-Length (a chunked
+	// HTTP/1.1 body, or HTTP/2 without a length) with 411 LENGTH_REQUIRED,
+	// as an upload gateway that enforces size limits early may. Whether
+	// Zoho's front end does is unknown (fidelity audit row 3); clients
+	// should always send a length.
+	RequireUploadLength bool
+	// TrashedTickets says how GET and PATCH /tickets/{id} treat a ticket in
+	// the trash: TrashedNotFound (the default, 404) or TrashedVisible (200
+	// with "isTrashed": true; PATCH applies). Zoho's behaviour is unknown
+	// (fidelity audit row 6), so clients are tested against both. New
+	// panics on any other value.
+	TrashedTickets TrashedMode
 }
 
 func (o *Options) defaults() {
@@ -187,6 +207,9 @@ type Emulator struct {
 	// request over 100k tickets allocates no per-ticket memory. Guarded by
 	// mu; empty (but with capacity) between requests.
 	scratch []*ticket
+	// search holds writes the search endpoints do not see yet
+	// (Options.SearchDelay). Guarded by mu.
+	search *searchIndex
 }
 
 // New returns an emulator configured by opts, seeded unless opts.NoSeed.
@@ -195,6 +218,11 @@ func New(opts Options) *Emulator {
 		if _, err := ParseEdition(opts.Edition); err != nil || opts.Edition != strings.ToUpper(opts.Edition) {
 			panic(fmt.Sprintf("emulator: Options.Edition %q: use one of %s", opts.Edition, strings.Join(Editions(), ", ")))
 		}
+	}
+	switch opts.TrashedTickets {
+	case TrashedNotFound, TrashedVisible:
+	default:
+		panic(fmt.Sprintf("emulator: Options.TrashedTickets %q: use %q or %q", opts.TrashedTickets, TrashedNotFound, TrashedVisible))
 	}
 	opts.defaults()
 	e := &Emulator{opts: opts}
@@ -213,6 +241,7 @@ func (e *Emulator) Reset() {
 
 func (e *Emulator) resetLocked() {
 	e.st = newState(&e.opts)
+	e.search = newSearchIndex()
 	e.faults = nil
 	for i := range e.opts.Faults {
 		f := e.opts.Faults[i]

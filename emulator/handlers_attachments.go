@@ -34,6 +34,11 @@ func readFilePart(r *http.Request, limit int64) filePart {
 // I/O, so handlers call it under the state lock.
 func (c *call) filePart() (name, contentType string, data []byte, ok bool) {
 	switch err := c.file.err; {
+	case errors.Is(err, errLengthRequired):
+		// [I] Zoho documents no such answer; this is the HTTP status of a
+		// front end that wants a length (Options.RequireUploadLength).
+		writeZohoError(c.out, http.StatusLengthRequired, "LENGTH_REQUIRED", "The request must carry a Content-Length.", nil)
+		return "", "", nil, false
 	case errors.Is(err, errUnsupportedMedia):
 		writeZohoError(c.out, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "", nil)
 		return "", "", nil, false
@@ -54,6 +59,7 @@ var (
 	errTooLarge         = errors.New("body too large")
 	errNoFile           = errors.New("no file part")
 	errUnsupportedMedia = errors.New("not a multipart/form-data body")
+	errLengthRequired   = errors.New("no Content-Length")
 )
 
 // parseFilePart returns the first part named "file" of a multipart body.

@@ -198,7 +198,7 @@ func (e *Emulator) searchContacts(c *call) {
 	all := c.q.Get("_all")
 	var list []*contact
 	for _, ct := range c.org.contactOrder {
-		match := true
+		match := e.contactSearchable(ct, c.now) // Options.SearchDelay
 		for name, get := range fields {
 			if v := c.q.Get(name); v != "" && !searchValue(v, get(ct)) {
 				match = false
@@ -288,5 +288,6 @@ func (e *Emulator) createContact(c *call) {
 		ct.OwnerID = c.agentID()
 	}
 	c.org.addContact(ct)
+	e.indexContactCreate(ct, c.now)
 	c.out.json(http.StatusOK, c.contactDetailJSON(ct))
 }

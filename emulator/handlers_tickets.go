@@ -40,7 +40,7 @@ func (e *Emulator) getTicket(c *call) {
 		return
 	}
 	t := c.org.tickets[c.vars["id"]]
-	if t == nil || t.Trashed { // trashed tickets are gone ([GAP]: documented-most is 404)
+	if t == nil || e.trashedHidden(t) { // Options.TrashedTickets
 		notFound(c.out)
 		return
 	}
@@ -448,6 +448,7 @@ func (e *Emulator) createTicket(c *call) {
 		newContact.ID = c.org.newID()
 		newContact.Created, newContact.Modified, newContact.OwnerID = c.now, c.now, c.agentID()
 		c.org.addContact(newContact)
+		e.indexContactCreate(newContact, c.now)
 		t.ContactID = newContact.ID
 	}
 	if t.Email == "" {
@@ -462,6 +463,7 @@ func (e *Emulator) createTicket(c *call) {
 	t.CreatedBy, t.ModifiedBy = c.agentID(), c.agentID()
 	c.setStatusTimes(t)
 	c.org.addTicket(t)
+	e.indexTicketWrite(t, nil, c.now)
 	e.counters.TicketsCreated++
 	c.out.json(http.StatusOK, c.ticketDetail(t))
 }
@@ -500,7 +502,7 @@ func (e *Emulator) updateTicket(c *call) {
 		return
 	}
 	t := c.org.tickets[c.vars["id"]]
-	if t == nil || t.Trashed {
+	if t == nil || e.trashedHidden(t) { // Options.TrashedTickets
 		notFound(c.out)
 		return
 	}
@@ -523,6 +525,7 @@ func (e *Emulator) updateTicket(c *call) {
 		newContact.ID = c.org.newID()
 		newContact.Created, newContact.Modified, newContact.OwnerID = c.now, c.now, c.agentID()
 		c.org.addContact(newContact)
+		e.indexContactCreate(newContact, c.now)
 		cp.ContactID = newContact.ID
 	}
 	if b.has("contactId") || b.has("contact") {
@@ -530,6 +533,8 @@ func (e *Emulator) updateTicket(c *call) {
 	}
 	cp.Modified, cp.ModifiedBy = c.now, c.agentID()
 	c.setStatusTimes(&cp)
+	before := *t
+	e.indexTicketWrite(t, &before, c.now)
 	*t = cp
 	c.out.json(http.StatusOK, c.ticketDetail(t))
 }
@@ -610,7 +615,7 @@ func (e *Emulator) searchTickets(c *call) {
 	if key := strings.TrimPrefix(sortBy, "-"); key == "" || key == "relevance" {
 		page = make([]*ticket, 0, min(limit, 100))
 		for _, t := range c.org.ticketOrder {
-			if !match(t) {
+			if t = e.searchedTicket(t, c.now); t == nil || !match(t) { // Options.SearchDelay
 				continue
 			}
 			if count >= from && len(page) < limit {
@@ -621,7 +626,7 @@ func (e *Emulator) searchTickets(c *call) {
 	} else {
 		list := e.scratch[:0]
 		for _, t := range c.org.ticketOrder {
-			if match(t) {
+			if t = e.searchedTicket(t, c.now); t != nil && match(t) { // Options.SearchDelay
 				list = append(list, t)
 			}
 		}

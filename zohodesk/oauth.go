@@ -57,11 +57,21 @@ var (
 	// ErrInvalidClient: client id, secret (secrets can differ per data
 	// centre) or redirect URI is wrong ("invalid_client",
 	// "invalid_client_secret", "invalid_redirect_uri"). Fix the configuration.
+	// Zoho also answers "invalid_client" when the user's data centre is not
+	// one the client is enabled for (see MultiDCAdvice): reconnecting alone
+	// cannot fix that.
 	ErrInvalidClient = errors.New("zohodesk: oauth client configuration invalid")
 	// ErrTokenThrottled: Zoho's token limits were hit ("Access Denied" or
 	// "access_denied" on the token endpoint). Back off at least 10 minutes.
 	ErrTokenThrottled = errors.New("zohodesk: oauth token requests throttled")
 )
+
+// MultiDCAdvice is what to tell a person when Zoho answers ErrInvalidClient:
+// a client created in the Zoho API console works only in its own data centre
+// until multi-DC is enabled for it (the client's Settings tab), and until
+// then Zoho answers "invalid_client" from every other data centre (fidelity
+// audit row 13; Zoho's multi-DC guide, zoho-desk-api.md "A-MDC").
+const MultiDCAdvice = "if the client was created in another Zoho data centre, enable multi-DC for it in Zoho's API console (api-console.zoho.com, the client's Settings tab); otherwise check the client id and secret"
 
 // OAuthError is an error answer of the Zoho Accounts token or revoke
 // endpoint. Its text holds the operation, status and error code only: never
@@ -80,7 +90,11 @@ func (e *OAuthError) Error() string {
 	if code == "" {
 		code = "no error code"
 	}
-	return fmt.Sprintf("zohodesk: oauth %s: %d %s", e.Op, e.StatusCode, code)
+	msg := fmt.Sprintf("zohodesk: oauth %s: %d %s", e.Op, e.StatusCode, code)
+	if normalizeOAuthCode(e.Code) == "invalid_client" {
+		msg += " (" + MultiDCAdvice + ")"
+	}
+	return msg
 }
 
 // Is maps the error code onto ErrInvalidGrant, ErrInvalidClient,

@@ -221,3 +221,23 @@ func TestOAuthDoesNotFollowRedirects(t *testing.T) {
 		t.Errorf("a redirect was followed: the secret reached another host")
 	}
 }
+
+// TestOAuthErrorInvalidClientAdvice: "invalid_client" also means the data
+// centre is not enabled for the client, so the error says how to enable it.
+func TestOAuthErrorInvalidClientAdvice(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		code       string
+		wantAdvice bool
+	}{
+		{"invalid_client", true},
+		{"INVALID_CLIENT", true},
+		{"invalid_client_secret", false},
+		{"invalid_code", false},
+	} {
+		err := &OAuthError{Op: "refresh", Code: tt.code, StatusCode: 200}
+		if got := strings.Contains(err.Error(), "enable multi-DC"); got != tt.wantAdvice {
+			t.Errorf("%s: Error() = %q, advice present = %v, want %v", tt.code, err.Error(), got, tt.wantAdvice)
+		}
+	}
+}

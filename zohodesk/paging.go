@@ -8,7 +8,9 @@ import (
 )
 
 // ListOptions are the paging parameters shared by list endpoints. Desk pages
-// by offset: From is the 0-based index of the first item, Limit the page
+// by offset: From is the 0-based index of the first item (recorded
+// desk.zoho.com answers: from=1 skips the first row; fidelity audit row
+// 20), Limit the page
 // size (0 means the endpoint's default). Each endpoint has its own maximum
 // (the MaxLimit... constants); a value out of range is refused locally with
 // ErrInvalid before any request is sent.

@@ -16,10 +16,15 @@ import (
 //   - 429 TOO_MANY_REQUESTS (the per-org concurrency limit): every method,
 //     because Desk refuses such a request before acting on it (facts doc
 //     §2.5: the concurrency guard, not the operation, answers) [I];
-//   - a transport failure after the request may have been sent, other 429s,
+//   - a transport failure after the request may have been sent, every other
+//     429 (THRESHOLD_EXCEEDED, a code we do not know, or no code at all),
 //     and 5xx other than 501: only idempotent methods (GET, HEAD, PUT,
 //     DELETE, OPTIONS). POST and PATCH are never resent once they may have
-//     reached Zoho, because Desk has no idempotency keys;
+//     reached Zoho, because Desk has no idempotency keys. Zoho's error
+//     documentation lists three 429 causes (daily credits, concurrent
+//     requests, requests within a time window) but not every code name
+//     (fidelity audit row 7), so an unknown 429 code is never taken to mean
+//     "refused before acting";
 //   - never: a request whose body cannot be rewound (a streamed upload),
 //     a 429 whose Retry-After exceeds
 //     MaxRetryAfter, or when the context is done.
@@ -100,8 +105,7 @@ func (p RetryPolicy) retryWait(attempt int, o attemptOutcome) (time.Duration, bo
 			return p.Backoff(attempt), true
 		}
 	case o.apiErr != nil:
-		refusedUnprocessed := o.apiErr.StatusCode == http.StatusTooManyRequests && o.apiErr.Code == CodeTooManyRequests
-		if !o.apiErr.Temporary() || !(idempotent(o.method) || refusedUnprocessed) {
+		if !o.apiErr.Temporary() || !(idempotent(o.method) || refusedBeforeActing(o.apiErr)) {
 			return 0, false
 		}
 		if o.apiErr.RetryAfter > 0 {
@@ -113,4 +117,12 @@ func (p RetryPolicy) retryWait(attempt int, o attemptOutcome) (time.Duration, bo
 		return p.Backoff(attempt), true
 	}
 	return 0, false
+}
+
+// refusedBeforeActing reports whether e is known to mean that Zoho refused
+// the request before acting on it, so that even a POST or PATCH may be
+// resent: only 429 TOO_MANY_REQUESTS qualifies. Any other 429 code, and a
+// 429 without a code, may come from a guard we know nothing about.
+func refusedBeforeActing(e *APIError) bool {
+	return e.StatusCode == http.StatusTooManyRequests && e.Code == CodeTooManyRequests
 }

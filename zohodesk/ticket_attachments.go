@@ -50,7 +50,8 @@ type TicketAttachmentCreateOptions struct {
 }
 
 // Create attaches the content of r to a ticket as fileName, streamed as the
-// multipart part "file" (never buffered whole). The request is never
+// multipart part "file" (never buffered whole), with a Content-Length when
+// the size of r is known (see Sized and Uploads.Create). The request is never
 // retried, and not resent after a token refresh, because r can be read only
 // once: after a 401 INVALID_OAUTH followed by a successful refresh the
 // *APIError has Refreshed set, and the caller may call Create again with
@@ -72,7 +73,10 @@ func (s *TicketAttachmentsService) Create(ctx context.Context, orgID, ticketID, 
 	public := opts != nil && opts.IsPublic
 	q := url.Values{"isPublic": {strconv.FormatBool(public)}}
 	a := new(TicketAttachment)
-	open, stop := multipartFile(fileName, r)
+	open, stop, err := multipartFile(fileName, r)
+	if err != nil {
+		return nil, nil, err
+	}
 	defer stop()
 	resp, err := s.client.do(ctx, &request{method: http.MethodPost, tmpl: "tickets/{ticketId}/attachments", path: "tickets/" + id + "/attachments", query: q, orgID: orgID, withOrg: true, stream: open}, a)
 	if err != nil {
@@ -143,7 +147,7 @@ func (s *TicketAttachmentsService) ListAll(ctx context.Context, orgID, ticketID 
 // own Desk API base (same scheme, host and base path); anything else is
 // refused with ErrInvalid before any request, so the token never leaves for
 // another host. The caller must close the returned body; it streams the
-// file as Desk sends it.
+// file as Desk sends it. It sends Accept: */* (the answer is the file).
 //
 //desk:operation GET /api/v1/tickets/{ticketId}/attachments/{attachmentId}/content
 func (s *TicketAttachmentsService) Download(ctx context.Context, orgID, href string) (io.ReadCloser, *Response, error) {
@@ -159,7 +163,7 @@ func (s *TicketAttachmentsService) Download(ctx context.Context, orgID, href str
 		return nil, nil, invalidf("attachment href is outside the Desk API base %s", c.base)
 	}
 	u.Fragment = ""
-	resp, release, err := c.send(ctx, &request{method: http.MethodGet, tmpl: "tickets/{ticketId}/attachments/{attachmentId}/content", abs: u, orgID: orgID, withOrg: true})
+	resp, release, err := c.send(ctx, &request{method: http.MethodGet, tmpl: "tickets/{ticketId}/attachments/{attachmentId}/content", abs: u, orgID: orgID, withOrg: true, accept: "*/*"})
 	if err != nil {
 		return nil, nil, err
 	}

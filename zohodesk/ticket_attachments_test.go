@@ -173,6 +173,36 @@ func TestTicketAttachmentsDownload(t *testing.T) {
 	}
 }
 
+// TestTicketAttachmentsAcceptHeader: a content download asks for any type,
+// the JSON calls around it still ask for JSON.
+func TestTicketAttachmentsAcceptHeader(t *testing.T) {
+	t.Parallel()
+	c, mux, _ := setup(t)
+	accepts := make(chan string, 2)
+	mux.HandleFunc("/api/v1/tickets/7/attachments/9/content", func(w http.ResponseWriter, r *http.Request) {
+		accepts <- r.Header.Get("Accept")
+		io.WriteString(w, "%PDF")
+	})
+	mux.HandleFunc("/api/v1/tickets/7/attachments", func(w http.ResponseWriter, r *http.Request) {
+		accepts <- r.Header.Get("Accept")
+		w.WriteHeader(http.StatusNoContent)
+	})
+	rc, _, err := c.TicketAttachments.Download(t.Context(), testOrg, "tickets/7/attachments/9/content")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	if got := <-accepts; got != "*/*" {
+		t.Errorf("download Accept = %q, want */*", got)
+	}
+	if _, _, err := c.TicketAttachments.List(t.Context(), testOrg, "7", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-accepts; got != "application/json" {
+		t.Errorf("list Accept = %q, want application/json", got)
+	}
+}
+
 func TestTicketAttachmentsDownloadReleasesLimiter(t *testing.T) {
 	t.Parallel()
 	_, mux, srv := setup(t)

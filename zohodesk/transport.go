@@ -41,8 +41,14 @@ type request struct {
 	// jsonBody, when non-nil, is marshalled as the JSON request body.
 	jsonBody any
 	// stream, when set, is called once to produce a body that cannot be
-	// rewound (a streamed multipart upload), with its content type.
-	stream func() (io.ReadCloser, string)
+	// rewound (a streamed multipart upload), with its content type and
+	// length (-1: unknown, sent chunked).
+	stream func() (io.ReadCloser, string, int64)
+	// accept is the Accept header; "" means application/json. Content
+	// downloads send "*/*": the answer is the file, not JSON, and Zoho
+	// documents no 406 behaviour for a JSON-only Accept (fidelity audit
+	// row 4) [I].
+	accept string
 }
 
 func (r *request) displayPath(c *Client) string {
@@ -196,11 +202,12 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *request, payload []byte,
 	var (
 		body        io.Reader
 		contentType string
+		length      int64 = -1
 	)
 	switch {
 	case r.stream != nil:
-		rc, ct := r.stream()
-		body, contentType = rc, ct
+		rc, ct, n := r.stream()
+		body, contentType, length = rc, ct, n
 	case payload != nil:
 		body, contentType = bytes.NewReader(payload), "application/json"
 	}
@@ -211,8 +218,15 @@ func (c *Client) newHTTPRequest(ctx context.Context, r *request, payload []byte,
 		}
 		return nil, fmt.Errorf("zohodesk: %s %s: build request: %w", r.method, r.displayPath(c), err)
 	}
+	if r.stream != nil && length >= 0 {
+		req.ContentLength = length
+	}
 	req.Header.Set("Authorization", "Zoho-oauthtoken "+token)
-	req.Header.Set("Accept", "application/json")
+	accept := r.accept
+	if accept == "" {
+		accept = "application/json"
+	}
+	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", c.userAgent)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)

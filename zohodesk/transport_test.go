@@ -217,6 +217,33 @@ func TestRetryByMethod(t *testing.T) {
 			_, err := c.Agents.Deactivate(ctx, testOrg, "1")
 			return err
 		}, 1},
+		// Issue 10 item 6: only a code known to mean "refused before acting"
+		// lets a POST or PATCH be resent. Zoho documents a concurrency 429
+		// and a time-window 429 whose code names are not all known.
+		{"POST create 429 TOO_MANY_REQUESTS retried", 429, `{"errorCode":"TOO_MANY_REQUESTS","message":"Too many requests in a simultaneous manner."}`, func(ctx context.Context, c *Client) error {
+			_, _, err := c.Tickets.Create(ctx, testOrg, &TicketCreateRequest{Subject: "s", DepartmentID: "1", ContactID: "2"})
+			return err
+		}, 3},
+		{"POST create 429 THRESHOLD_EXCEEDED not retried", 429, `{"errorCode":"THRESHOLD_EXCEEDED"}`, func(ctx context.Context, c *Client) error {
+			_, _, err := c.Tickets.Create(ctx, testOrg, &TicketCreateRequest{Subject: "s", DepartmentID: "1", ContactID: "2"})
+			return err
+		}, 1},
+		{"POST create 429 unknown code not retried", 429, `{"errorCode":"RATE_LIMIT_EXCEEDED","message":"Too many requests within a given amount of time."}`, func(ctx context.Context, c *Client) error {
+			_, _, err := c.Tickets.Create(ctx, testOrg, &TicketCreateRequest{Subject: "s", DepartmentID: "1", ContactID: "2"})
+			return err
+		}, 1},
+		{"POST create 429 without a code not retried", 429, `<html>Too Many Requests</html>`, func(ctx context.Context, c *Client) error {
+			_, _, err := c.Tickets.Create(ctx, testOrg, &TicketCreateRequest{Subject: "s", DepartmentID: "1", ContactID: "2"})
+			return err
+		}, 1},
+		{"PATCH 429 unknown code not retried", 429, `{"errorCode":"TOO_MANY_REQUESTS_IN_WINDOW"}`, func(ctx context.Context, c *Client) error {
+			_, _, err := c.Tickets.Update(ctx, testOrg, "1", &TicketUpdateRequest{Status: Set("Open")}, nil)
+			return err
+		}, 1},
+		{"GET 429 unknown code retried: GET is idempotent", 429, `{"errorCode":"RATE_LIMIT_EXCEEDED"}`, func(ctx context.Context, c *Client) error {
+			_, _, err := c.Tickets.Get(ctx, testOrg, "1", nil)
+			return err
+		}, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,6 +25,9 @@ type emulatorFlags struct {
 	edition                string
 	dailyCredits           int
 	maxConcurrent          int
+	searchDelay            time.Duration
+	trashed                string // "404" or "visible"
+	requireUploadLength    bool
 }
 
 // options validates f and returns the emulator's options. Every error names
@@ -41,6 +44,7 @@ func (f *emulatorFlags) options() (emulator.Options, error) {
 		DailyCredits:  f.dailyCredits,
 		MaxConcurrent: f.maxConcurrent,
 	}
+	opts.SearchDelay, opts.RequireUploadLength = f.searchDelay, f.requireUploadLength
 	switch {
 	case f.clientID == "":
 		return emulator.Options{}, errors.New("invalid --client-id: it is empty; pass the OAuth client id to register or leave the flag out for the demo client")
@@ -52,6 +56,16 @@ func (f *emulatorFlags) options() (emulator.Options, error) {
 		return emulator.Options{}, fmt.Errorf("invalid --daily-credits %d: use 0 (the edition's budget) or a positive number of credits per day", f.dailyCredits)
 	case f.maxConcurrent < 0:
 		return emulator.Options{}, fmt.Errorf("invalid --max-concurrent %d: use 0 (the edition's limit) or a positive number of calls", f.maxConcurrent)
+	case f.searchDelay < 0:
+		return emulator.Options{}, fmt.Errorf("invalid --search-delay %s: use a duration >= 0 such as 30s (0: search sees writes at once)", f.searchDelay)
+	}
+	switch f.trashed {
+	case "", "404":
+		opts.TrashedTickets = emulator.TrashedNotFound
+	case "visible":
+		opts.TrashedTickets = emulator.TrashedVisible
+	default:
+		return emulator.Options{}, fmt.Errorf("invalid --trashed-tickets %q: use 404 (answer a trashed ticket as not found) or visible (answer 200 with isTrashed: true)", f.trashed)
 	}
 	if f.edition != "" {
 		ed, err := emulator.ParseEdition(f.edition)
@@ -151,5 +165,8 @@ func newEmulatorCmd(env *Env) *cobra.Command {
 	f.StringVar(&ef.edition, "edition", "", "Zoho Desk edition of every org, setting its credits and concurrency: FREE, EXPRESS, STANDARD, PROFESSIONAL, ENTERPRISE, ZOHOONE (default: the seed's, ENTERPRISE for the demo org)")
 	f.IntVar(&ef.dailyCredits, "daily-credits", 0, "API credits per org per day (0 = by edition)")
 	f.IntVar(&ef.maxConcurrent, "max-concurrent", 0, "concurrent Desk calls per org before 429 TOO_MANY_REQUESTS (0 = by edition)")
+	f.DurationVar(&ef.searchDelay, "search-delay", 0, "how long after a create or update the search endpoints see it, like Zoho's search index (e.g. 30s; 0 = at once)")
+	f.BoolVar(&ef.requireUploadLength, "require-upload-length", false, "refuse multipart uploads without a Content-Length with 411, as some upload gateways do")
+	f.StringVar(&ef.trashed, "trashed-tickets", "404", "how GET/PATCH of a trashed ticket answer: 404, or visible (200 with isTrashed: true); Zoho's behaviour is unknown")
 	return cmd
 }

@@ -202,3 +202,38 @@ func TestEmulatorFlagOptions(t *testing.T) {
 		t.Errorf("clients = %+v", opts.Clients)
 	}
 }
+
+// TestEmulatorFidelityFlags: --search-delay and --trashed-tickets set the
+// emulator's options; bad values name the flag and what to use.
+func TestEmulatorFidelityFlags(t *testing.T) {
+	t.Parallel()
+	ef := emulatorFlags{clientID: "c", searchDelay: 30 * time.Second, trashed: "visible", requireUploadLength: true}
+	opts, err := ef.options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.SearchDelay != 30*time.Second || opts.TrashedTickets != emulator.TrashedVisible || !opts.RequireUploadLength {
+		t.Errorf("search delay %s, trashed %q, require upload length %v", opts.SearchDelay, opts.TrashedTickets, opts.RequireUploadLength)
+	}
+	ef = emulatorFlags{clientID: "c", trashed: "404"}
+	if opts, err := ef.options(); err != nil || opts.TrashedTickets != emulator.TrashedNotFound || opts.SearchDelay != 0 {
+		t.Errorf("defaults: %q %s %v", opts.TrashedTickets, opts.SearchDelay, err)
+	}
+	for _, tc := range []struct {
+		ef   emulatorFlags
+		want []string
+	}{
+		{emulatorFlags{clientID: "c", searchDelay: -time.Second}, []string{"--search-delay -1s", ">= 0"}},
+		{emulatorFlags{clientID: "c", trashed: "gone"}, []string{"--trashed-tickets", `"gone"`, "404", "visible"}},
+	} {
+		_, err := tc.ef.options()
+		if err == nil {
+			t.Fatalf("%+v: no error", tc.ef)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q lacks %q", err, w)
+			}
+		}
+	}
+}

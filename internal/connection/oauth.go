@@ -109,7 +109,11 @@ func (m *Manager) Callback(ctx context.Context, q url.Values) (*CallbackResult, 
 	}
 	tok, err := m.exchange(ctx, region, c, secret, code)
 	if err != nil {
-		return res, &deskconn.Error{Code: deskconn.CodeForbidden, Message: fmt.Sprintf("Zoho refused the sign-in for %q (%s); check the client id and secret for the %s data centre and connect again", c.Name, zohoReason(err), region.Location), Err: errors.Join(ErrZoho, err)}
+		msg := fmt.Sprintf("Zoho refused the sign-in for %q (%s); check the client id and secret for the %s data centre and connect again", c.Name, zohoReason(err), region.Location)
+		if errors.Is(err, zohodesk.ErrInvalidClient) {
+			msg = fmt.Sprintf("Zoho refused the sign-in for %q (%s) in the %s data centre: %s; then connect again", c.Name, zohoReason(err), region.Location, zohodesk.MultiDCAdvice)
+		}
+		return res, &deskconn.Error{Code: deskconn.CodeForbidden, Message: msg, Err: errors.Join(ErrZoho, err)}
 	}
 	if tok.RefreshToken == "" {
 		return res, &deskconn.Error{Code: deskconn.CodeForbidden, Message: "Zoho issued no refresh token (access_type=offline with prompt=consent is required); connect again", Err: ErrZoho}

@@ -49,6 +49,13 @@ func needsReauth(c *store.Connection) *deskconn.Error {
 	return deskconn.Errorf(deskconn.CodeNeedsReauth, "connection %q must be reconnected (Zoho no longer accepts its refresh token): open the connect page and click Reconnect, or run `deskconn connections connect %s`", c.Name, c.Name)
 }
 
+// invalidClientMessage explains an "invalid_client" answer: Zoho gives it
+// also when the connection's data centre is not enabled for the client, which
+// a reconnect alone does not fix (zohodesk.MultiDCAdvice).
+func invalidClientMessage(c *store.Connection) string {
+	return fmt.Sprintf("Zoho refused the OAuth client of connection %q in the %s data centre: %s; then reconnect it on the connect page, or run `deskconn connections connect %s`", c.Name, c.Location, zohodesk.MultiDCAdvice, c.Name)
+}
+
 // TokenSource is the persisted zohodesk.TokenSource of one connection. All
 // TokenSources of a Manager share its cache and single-flight group, and the
 // store's refresh lock coordinates them with other processes.
@@ -202,7 +209,11 @@ func (m *Manager) refresh(ctx context.Context, c *store.Connection, now time.Tim
 			return "", fmt.Errorf("mark connection needs_reauth: %w", uerr)
 		}
 		m.log.Warn("connection needs re-authorisation", "tenant", c.TenantID, "connection", c.ID, "reason", zohoReason(err))
-		return "", &deskconn.Error{Code: deskconn.CodeNeedsReauth, Message: needsReauth(c).Message, Err: err}
+		msg := needsReauth(c).Message
+		if errors.Is(err, zohodesk.ErrInvalidClient) {
+			msg = invalidClientMessage(c)
+		}
+		return "", &deskconn.Error{Code: deskconn.CodeNeedsReauth, Message: msg, Err: err}
 	case errors.Is(err, zohodesk.ErrTokenThrottled):
 		m.refreshed("throttled")
 		// Zoho's "Access Denied" throttle: fill the budget so that every

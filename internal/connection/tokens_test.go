@@ -1,10 +1,13 @@
 package connection_test
 
 import (
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/deskconn/deskconn/internal/seal"
 	"github.com/deskconn/deskconn/internal/store"
 	"github.com/deskconn/deskconn/internal/store/storetest"
+	"github.com/deskconn/deskconn/zohodesk"
 )
 
 // tokenEndpointCalls counts every POST to the token endpoint (code
@@ -283,5 +287,64 @@ func TestReseal(t *testing.T) {
 	}
 	if n, err := connection.Reseal(t.Context(), e.st, kr2); err != nil || n != 0 {
 		t.Fatalf("second reseal = %d, %v; want 0", n, err)
+	}
+}
+
+// refusingClientTransport answers every token-endpoint call with Zoho's
+// "invalid_client" (HTTP 200, as Zoho sends grant errors) once refuse is
+// set: what Zoho answers from a data centre the client is not enabled for.
+type refusingClientTransport struct {
+	refuse atomic.Bool
+}
+
+func (rt *refusingClientTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if rt.refuse.Load() && r.Method == http.MethodPost && r.URL.Path == "/oauth/v2/token" {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(`{"error":"invalid_client"}`)), Request: r}, nil
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestInvalidClientSaysEnableMultiDC: issue 10 item 7. Both the refresh and
+// the sign-in tell the person to enable multi-DC for the client in Zoho's
+// API console, not only to reconnect.
+func TestInvalidClientSaysEnableMultiDC(t *testing.T) {
+	t.Parallel()
+	rt := &refusingClientTransport{}
+	e := newEnv(t, envOpts{
+		emu:   emulator.Options{DefaultUser: emulator.SingleOrgUser},
+		mopts: func(o *connection.Options) { o.HTTPClient = &http.Client{Transport: rt} },
+	})
+	c := e.connect("mdc")
+	rt.refuse.Store(true)
+	e.clock.Add(2 * time.Hour)
+
+	_, err := e.m.TokenSource(e.tenant.ID, c.ID).Token(t.Context())
+	de := wantCode(t, err, deskconn.CodeNeedsReauth)
+	for _, want := range []string{"enable multi-DC", "API console", "Settings tab", "deskconn connections connect mdc"} {
+		if !strings.Contains(de.Message, want) {
+			t.Errorf("refresh message %q lacks %q", de.Message, want)
+		}
+	}
+	if !errors.Is(err, zohodesk.ErrInvalidClient) {
+		t.Errorf("refresh error %v does not wrap ErrInvalidClient", err)
+	}
+
+	u, err := e.m.AuthorizeURL(t.Context(), e.tenant.ID, "mdc", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.m.Callback(t.Context(), e.authorize(u))
+	de = wantCode(t, err, deskconn.CodeForbidden)
+	for _, want := range []string{"enable multi-DC", "Settings tab", "invalid_client"} {
+		if !strings.Contains(de.Message, want) {
+			t.Errorf("sign-in message %q lacks %q", de.Message, want)
+		}
+	}
+	if strings.Contains(de.Message, testSecret) {
+		t.Errorf("message leaks the client secret: %q", de.Message)
 	}
 }

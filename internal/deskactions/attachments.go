@@ -44,7 +44,7 @@ func attachmentActions(deps Deps) []*action.Action {
 				})
 			}
 			a, err := sendFile(ctx, deps, FileInput{FileName: in.FileName, FileData: in.FileData}, "", f, func(f *filedata.File) (*zohodesk.TicketAttachment, error) {
-				a, resp, err := call.Desk.TicketAttachments.Create(ctx, org, id, f.Name, f.Body, &zohodesk.TicketAttachmentCreateOptions{IsPublic: in.Params.IsPublic})
+				a, resp, err := call.Desk.TicketAttachments.Create(ctx, org, id, f.Name, zohodesk.Sized(f.Body, f.Size), &zohodesk.TicketAttachmentCreateOptions{IsPublic: in.Params.IsPublic})
 				if resp != nil {
 					call.SetRequestID(resp.RequestID)
 				}

@@ -17,7 +17,10 @@ import (
 // openFile opens an inline file (URL through the SSRF guard, or base64) and
 // checks its size against the cap before anything is uploaded. Problems
 // with the file are invalid errors on at+"/fileData". The caller closes the
-// body.
+// body. The returned file's Size is always known (base64: from the encoded
+// length; URL: the server's Content-Length, or the file is spooled to disk),
+// so every upload sends a Content-Length (zohodesk.Sized): Zoho's front end
+// may refuse a body without one (fidelity audit row 3).
 func openFile(ctx context.Context, deps Deps, f FileInput, at string) (*filedata.File, error) {
 	file, err := filedata.Open(ctx, f.FileData, f.FileName, deps.Files)
 	if err != nil {
@@ -109,7 +112,7 @@ func uploadFile(ctx context.Context, deps Deps, call *action.Call, org string, i
 	}
 	defer f.Body.Close()
 	u, err := sendFile(ctx, deps, in, at, f, func(f *filedata.File) (*zohodesk.Upload, error) {
-		u, resp, err := call.Desk.Uploads.Create(ctx, org, f.Name, f.Body)
+		u, resp, err := call.Desk.Uploads.Create(ctx, org, f.Name, zohodesk.Sized(f.Body, f.Size))
 		if resp != nil {
 			call.SetRequestID(resp.RequestID)
 		}

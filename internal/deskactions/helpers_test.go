@@ -24,6 +24,10 @@ var allScopes = []string{
 	"Desk.search.READ", "Desk.products.READ", "Desk.contacts.CREATE",
 }
 
+// testSearchDelay is the emulator's search indexing delay in tests: longer
+// than any test runs, so nothing a test writes is ever searchable.
+const testSearchDelay = time.Hour
+
 // fixedNow is the clock of the actions in tests.
 var fixedNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
@@ -44,6 +48,15 @@ func newTestEnv(t testing.TB, deps Deps, opts emulator.Options) *testEnv {
 // minted refresh and access token.
 func newTestEnvTokens(t testing.TB, deps Deps, opts emulator.Options, tokens func(accountsURL, refresh, access string) zohodesk.TokenSource) *testEnv {
 	t.Helper()
+	if opts.SearchDelay == 0 {
+		// Like Zoho, search lags behind writes: every test that creates or
+		// changes a ticket and then selects it by number or subject must
+		// get by without search. A negative delay asks for instant search.
+		opts.SearchDelay = testSearchDelay
+	}
+	// Every upload must carry a Content-Length: the emulator refuses one
+	// without (411), so every upload test proves it.
+	opts.RequireUploadLength = true
 	emu := emulator.New(opts)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)

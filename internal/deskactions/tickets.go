@@ -83,7 +83,7 @@ func ticketActions(deps Deps) []*action.Action {
 		}),
 		action.Define("list_tickets", action.Info{
 			Title: "List tickets",
-			Description: "Lists tickets of a Zoho Desk organization, newest or oldest first, with filters: departmentId (list_departments), teamIds (list_teams), " +
+			Description: "Lists tickets of a Zoho Desk organization, oldest first by default (sortOrder desc: newest first), with filters: departmentId (list_departments), teamIds (list_teams), " +
 				"assignee (agent ids from list_agents, or Unassigned), status, priority, channel, receivedInDays (15, 30, 90). " +
 				"Pages with params.from/params.limit (max 100) and returns hasMore and nextFrom; all: true walks every page (up to 5000 tickets). " +
 				"Rows are compact (id, number, subject, status, priority, times, contact, assignee, department) unless view is full. " +
@@ -96,7 +96,7 @@ func ticketActions(deps Deps) []*action.Action {
 			Title: "Get ticket",
 			Description: "Returns one ticket of Zoho Desk whole: subject, description (also as plain text), status, priority, contact, assignee, department, product, times, resolution. " +
 				"Select it by ticketId, by ticketNumber, or by its exact ticketSubject (several tickets with that subject give an ambiguous error listing them). " +
-				"params.include embeds related objects (contacts, products, assignee, departments, contract, isRead, team, skills).",
+				"params.include embeds related objects (contacts, products, assignee, departments, contract, isRead, team, skills). A ticket in the trash is reported as not_found.",
 			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in GetTicketInput) (TicketOutput, error) {
 			errs := in.TicketSelector.check()
@@ -116,6 +116,9 @@ func ticketActions(deps Deps) []*action.Action {
 			if err != nil {
 				return TicketOutput{}, ticketNotFound(err, in.TicketSelector, id)
 			}
+			if t.IsTrashed {
+				return TicketOutput{}, ticketTrashed(in.TicketSelector, id)
+			}
 			return ticketOutput(t), nil
 		}),
 		action.Define("update_ticket", action.Info{
@@ -124,7 +127,7 @@ func ticketActions(deps Deps) []*action.Action {
 				"subject, description, resolution, category, subCategory, dueDate, classification, channel, language, productId, contact, email, phone, webUrl, " +
 				"secondaryContacts, entitySkills, cf. Only the fields given in payload are sent; an empty payload is refused. " +
 				"Select the ticket by ticketId, ticketNumber or exact ticketSubject. params.disableClosureNotification stops the closing email to the contact. " +
-				"Returns the updated ticket whole, its web URL and modification time.",
+				"A ticket in the trash is reported as not_found and left unchanged. Returns the updated ticket whole, its web URL and modification time.",
 			Hints: action.Hints{Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in UpdateTicketInput) (UpdateTicketOutput, error) {
 			return updateTicket(ctx, call, in)
@@ -254,14 +257,11 @@ func listTickets(ctx context.Context, call *action.Call, in ListTicketsInput) (L
 	if err != nil {
 		return ListOutput{}, err
 	}
-	sortBy := p.SortBy
-	if sortBy == "" && (in.SortOrder == "-" || in.SortOrder == "desc") {
-		sortBy = "createdTime" // a direction without a key sorts by creation
-	}
+	sortBy := listSortBy(p.SortBy, in.SortOrder)
 	opts := &zohodesk.TicketListOptions{
 		DepartmentID: p.DepartmentID, TeamIDs: p.TeamIDs.Join(), Assignee: p.Assignee.Join(),
 		Channel: p.Channel.Join(), Status: p.Status.Join(), Priority: p.Priority.Join(),
-		SortBy: sortPrefix(sortBy, in.SortOrder), Include: p.Include.Join(), Fields: p.Fields.Join(),
+		SortBy: sortBy, Include: p.Include.Join(), Fields: p.Fields.Join(),
 	}
 	if p.ReceivedInDays != 0 {
 		opts.ReceivedInDays = itoa(p.ReceivedInDays)
@@ -281,32 +281,95 @@ func listTickets(ctx context.Context, call *action.Call, in ListTicketsInput) (L
 		}
 		return pageOf(items, compact, p.From, limit), nil
 	}
-	// all: walk pages of the maximum size until a short page or the cap.
-	// The first page is fetched alone (most lists fit in it); after a full
-	// page, up to listAllParallel pages are fetched at once and appended in
-	// order. The client's per-org limiter still bounds what is in flight.
-	out := ListOutput{Data: []json.RawMessage{}, From: p.From, Limit: zohodesk.MaxLimitTickets}
-	from := p.From
+	return listAllTickets(ctx, call, org, *opts, p.From, compact)
+}
+
+// listSortBy is the sortBy list_tickets always sends. Zoho lists tickets
+// newest first when no sortBy is sent (fidelity audit row 1: recorded
+// desk.zoho.com answers), while list_tickets documents ascending as its
+// default; an explicit key makes the documented order the one Zoho returns,
+// whatever Zoho's default. Without a key the order is by creation
+// ("createdTime", or "-createdTime" for sortOrder "-"/"desc"). The spec's
+// sortOrder only becomes the "-" prefix: it is never sent as a query
+// parameter, which Zoho refuses with 422 "Extra query parameter 'sortOrder'"
+// (audit row 22).
+func listSortBy(sortBy, sortOrder string) string {
+	if sortBy == "" {
+		sortBy = "createdTime"
+	}
+	return sortPrefix(sortBy, sortOrder)
+}
+
+// appendOnly reports whether tickets created during a walk in order sortBy
+// can only come after every ticket that existed when it started, so that
+// offset pages never shift: creation order, ascending.
+func appendOnly(sortBy string) bool {
+	return sortBy == "createdTime" || sortBy == "ticketNumber"
+}
+
+// listAllTickets walks every page of opts from from, in the order of
+// opts.SortBy, up to maxListAll distinct tickets; the cap keeps the start
+// of that order (the oldest tickets ascending, the newest descending).
+//
+// Offset pages shift when tickets are inserted in front of the offset, so:
+//   - in an append-only order (createdTime or ticketNumber ascending) new
+//     tickets come after every existing one and never shift a page; pages
+//     are fetched listAllParallel at a time (the first alone, since most
+//     lists fit in it), and the client's per-org limiter bounds what is in
+//     flight;
+//   - in any other order pages are fetched one after another, so a ticket
+//     created during the walk can only push rows to a later page: they are
+//     seen twice, never skipped, and the second copy is dropped by id.
+//
+// In both, rows are de-duplicated by id and the output's walk says what
+// was done. A ticket trashed during the walk, or one whose sort key
+// changes (dueDate, recentThread...), can still shift rows the other way:
+// no offset walk can prevent that, and the note says so.
+func listAllTickets(ctx context.Context, call *action.Call, org string, opts zohodesk.TicketListOptions, from int, row func(*zohodesk.Ticket) json.RawMessage) (ListOutput, error) {
+	walk := &ListWalk{Order: opts.SortBy, Parallel: appendOnly(opts.SortBy)}
+	switch {
+	case walk.Parallel:
+		walk.Note = "Tickets created during the walk come after all others in this order, so no row was skipped or repeated; they are included when the walk reached them."
+	case strings.TrimPrefix(opts.SortBy, "-") == "createdTime" || strings.TrimPrefix(opts.SortBy, "-") == "ticketNumber":
+		walk.Note = "Pages were read one after another: tickets created during the walk push older rows to later pages, which were de-duplicated by id; no existing ticket was skipped, and tickets created after the walk started may be missing."
+	default:
+		walk.Note = "Pages were read one after another and de-duplicated by id: tickets created during the walk cause no skips, but a ticket whose " + strings.TrimPrefix(opts.SortBy, "-") + " changed during the walk may be missing or out of place; for an exact snapshot sort by createdTime."
+	}
+	out := ListOutput{Data: []json.RawMessage{}, From: from, Limit: zohodesk.MaxLimitTickets, Walk: walk}
+	seen := make(map[string]bool)
 	wave := 1
 	for {
 		// Never ask for a page past the cap.
 		left := (maxListAll - len(out.Data) + zohodesk.MaxLimitTickets - 1) / zohodesk.MaxLimitTickets
-		pages, err := fetchTicketPages(ctx, call, org, *opts, from, min(wave, left))
+		if !walk.Parallel {
+			wave = 1
+		}
+		pages, err := fetchTicketPages(ctx, call, org, opts, from, min(wave, left))
 		if err != nil {
 			return ListOutput{}, err
 		}
 		wave = listAllParallel
 		done := false
 		for _, items := range pages {
+			used := 0 // rows of this page consumed (kept or dropped)
 			for _, t := range items {
-				out.Data = append(out.Data, compact(t))
+				if len(out.Data) == maxListAll {
+					break
+				}
+				used++
+				if seen[t.ID] {
+					walk.DuplicatesDropped++
+					continue
+				}
+				seen[t.ID] = true
+				out.Data = append(out.Data, row(t))
 			}
-			from += len(items)
-			if len(items) < zohodesk.MaxLimitTickets {
-				done = true
+			from += used
+			if used == len(items) && len(items) < zohodesk.MaxLimitTickets {
+				done = true // a short page: the end
 				break
 			}
-			if len(out.Data) >= maxListAll {
+			if len(out.Data) == maxListAll {
 				out.HasMore, out.Truncated = true, true
 				next := from
 				out.NextFrom = &next
@@ -389,6 +452,15 @@ func updateTicket(ctx context.Context, call *action.Call, in UpdateTicketInput) 
 		fields = append(fields, k)
 	}
 	slices.Sort(fields)
+	// Whether Zoho answers a trashed ticket with 404 or with 200 and
+	// "isTrashed": true is unknown (fidelity audit row 6). In the second
+	// case a PATCH would edit the trashed ticket, and its answer tells only
+	// afterwards, so the ticket is read first: one GET, 1 credit (the weight
+	// recorded for a get), before the PATCH. A ticket resolved by search was
+	// live a moment ago, but search may lag (item 2), so it is checked too.
+	if err := checkNotTrashed(ctx, call, org, in.TicketSelector, id); err != nil {
+		return UpdateTicketOutput{}, err
+	}
 	if call.DryRun {
 		plan := action.PlannedRequest{Method: "PATCH", Path: "/tickets/" + id, Header: orgHeader(org), Body: req}
 		if in.Params.DisableClosureNotification {
@@ -403,6 +475,14 @@ func updateTicket(ctx context.Context, call *action.Call, in UpdateTicketInput) 
 	if err != nil {
 		return UpdateTicketOutput{}, ticketNotFound(err, in.TicketSelector, id)
 	}
+	if t.IsTrashed {
+		// Moved to the trash between the check and the PATCH: Zoho applied
+		// the change, but the ticket must not be reported as live.
+		call.SetDetail("ticket " + t.ID + " updated while in the trash")
+		e := ticketTrashed(in.TicketSelector, id)
+		e.Message = "ticket " + id + " was moved to the trash while it was being updated; Zoho applied the change to the trashed ticket. Restore it from the trash in Zoho Desk to use it"
+		return UpdateTicketOutput{}, e
+	}
 	call.SetDetail("ticket " + t.ID + " updated")
 	return UpdateTicketOutput{
 		TicketOutput: ticketOutput(t), UpdatedFields: fields,
@@ -412,25 +492,51 @@ func updateTicket(ctx context.Context, call *action.Call, in UpdateTicketInput) 
 
 // resolveTicket returns the id of the ticket a selector names. A ticketId is
 // returned as is (the following call reports a missing ticket); a number or
-// subject is looked up with Zoho's search and matched exactly.
+// subject is looked up with Zoho's search and matched exactly, then, when
+// that finds nothing, among the newest tickets by list (see findTicket).
 func resolveTicket(ctx context.Context, call *action.Call, org string, s TicketSelector) (string, error) {
 	switch {
 	case s.TicketID != "":
 		return s.TicketID, nil
 	case s.TicketNumber != "":
+		// A number never changes, so a search hit needs no check.
 		return findTicket(ctx, call, org, "/ticketNumber", &zohodesk.TicketSearchOptions{TicketNumber: s.TicketNumber},
-			func(t *zohodesk.Ticket) bool { return t.TicketNumber == s.TicketNumber }, "number "+s.TicketNumber)
+			func(t *zohodesk.Ticket) bool { return t.TicketNumber == s.TicketNumber }, false, "number "+s.TicketNumber)
 	default:
 		subject := strings.TrimSpace(s.TicketSubject)
 		return findTicket(ctx, call, org, "/ticketSubject", &zohodesk.TicketSearchOptions{Subject: subject},
-			func(t *zohodesk.Ticket) bool { return strings.EqualFold(strings.TrimSpace(t.Subject), subject) }, "subject "+quote(subject))
+			func(t *zohodesk.Ticket) bool { return strings.EqualFold(strings.TrimSpace(t.Subject), subject) }, true, "subject "+quote(subject))
 	}
 }
 
 // maxSubjectHits bounds how many search hits a subject lookup reads.
 const maxSubjectHits = 500
 
-func findTicket(ctx context.Context, call *action.Call, org, ptr string, opts *zohodesk.TicketSearchOptions, match func(*zohodesk.Ticket) bool, what string) (string, error) {
+// recentFallbackPages is how many pages of the newest tickets (by
+// createdTime, 100 a page) findTicket reads when search finds nothing: the
+// newest 200 tickets, 2 list calls (3 credits each, the recorded weight of
+// a list).
+const recentFallbackPages = 2
+
+// maxVerifiedHits is how many search hits findTicket re-reads to check that
+// their current values still match (1 credit each).
+const maxVerifiedHits = 5
+
+// findTicket returns the one ticket match accepts. Zoho's search index lags
+// behind writes (fidelity audit row 2: new and changed tickets appear in
+// /tickets/search only after a delay of no documented length), so a ticket
+// created or changed a moment ago is missing from search, or found by its
+// old values:
+//   - with recheck (a subject, which can change), up to maxVerifiedHits
+//     search hits are read again with GET, and a hit whose current values no
+//     longer match is dropped;
+//   - when no hit is left, the newest tickets by list (recentFallbackPages
+//     pages by -createdTime, which sees every write at once) are matched
+//     before answering not_found, and the message says what was searched.
+//
+// A ticket renamed a moment ago that is older than the newest 200 is not
+// found until search catches up: the message says so. [I]
+func findTicket(ctx context.Context, call *action.Call, org, ptr string, opts *zohodesk.TicketSearchOptions, match func(*zohodesk.Ticket) bool, recheck bool, what string) (string, error) {
 	var hits []*zohodesk.Ticket
 	n := 0
 	for t, err := range call.Desk.Tickets.SearchAll(ctx, org, opts) {
@@ -444,11 +550,33 @@ func findTicket(ctx context.Context, call *action.Call, org, ptr string, opts *z
 			break
 		}
 	}
+	if recheck && len(hits) <= maxVerifiedHits {
+		var current []*zohodesk.Ticket
+		for _, h := range hits {
+			t, _, err := call.Desk.Tickets.Get(ctx, org, h.ID, nil)
+			switch {
+			case errors.Is(err, zohodesk.ErrNotFound):
+				continue // trashed or deleted since it was indexed
+			case err != nil:
+				return "", err
+			case !t.IsTrashed && match(t):
+				current = append(current, t)
+			}
+		}
+		hits = current
+	}
+	if len(hits) == 0 {
+		var err error
+		if hits, err = recentTickets(ctx, call, org, match); err != nil {
+			return "", err
+		}
+	}
 	switch len(hits) {
 	case 0:
 		return "", &deskconn.Error{Code: deskconn.CodeNotFound,
-			Message: "no ticket has the " + what + " (new tickets can take a moment to become searchable); find tickets with search_tickets or list_tickets",
-			Fields:  []deskconn.FieldError{{Pointer: ptr, Code: "invalid", Message: "matches no ticket"}}}
+			Message: "no ticket has the " + what + ": searched Zoho's ticket search and the newest " + itoa(recentFallbackPages*zohodesk.MaxLimitTickets) +
+				" tickets by creation time (search can lag a few minutes behind new and changed tickets); find tickets with search_tickets or list_tickets, or select the ticket by ticketId",
+			Fields: []deskconn.FieldError{{Pointer: ptr, Code: "invalid", Message: "matches no ticket"}}}
 	case 1:
 		return hits[0].ID, nil
 	}
@@ -461,15 +589,62 @@ func findTicket(ctx context.Context, call *action.Call, org, ptr string, opts *z
 	return "", e
 }
 
+// recentTickets returns the tickets match accepts among the newest
+// recentFallbackPages pages by creation time.
+func recentTickets(ctx context.Context, call *action.Call, org string, match func(*zohodesk.Ticket) bool) ([]*zohodesk.Ticket, error) {
+	var hits []*zohodesk.Ticket
+	for page := range recentFallbackPages {
+		opts := &zohodesk.TicketListOptions{SortBy: "-createdTime",
+			ListOptions: zohodesk.ListOptions{From: page * zohodesk.MaxLimitTickets, Limit: zohodesk.MaxLimitTickets}}
+		items, _, err := call.Desk.Tickets.List(ctx, org, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range items {
+			if match(t) && !slices.ContainsFunc(hits, func(h *zohodesk.Ticket) bool { return h.ID == t.ID }) {
+				hits = append(hits, t)
+			}
+		}
+		if len(items) < zohodesk.MaxLimitTickets {
+			break
+		}
+	}
+	return hits, nil
+}
+
 // ticketNotFound turns a 404 for a ticket into not_found naming the
-// selector; other errors pass through.
+// selector; other errors pass through. Zoho may answer 404 for a trashed
+// ticket (fidelity audit row 6), so the message says both.
 func ticketNotFound(err error, s TicketSelector, id string) error {
 	if !errors.Is(err, zohodesk.ErrNotFound) {
 		return err
 	}
 	return &deskconn.Error{Code: deskconn.CodeNotFound, Err: err,
-		Message: "no ticket has id " + id + " (or it is in the trash); find tickets with search_tickets or list_tickets",
-		Fields:  []deskconn.FieldError{{Pointer: "/ticketId", Code: "invalid", Message: "no such ticket"}}}
+		Message: "ticket " + id + " does not exist or is in the trash; find tickets with search_tickets or list_tickets",
+		Fields:  []deskconn.FieldError{{Pointer: s.pointer(), Code: "invalid", Message: "no such ticket"}}}
+}
+
+// ticketTrashed is the error for a ticket Zoho returned with "isTrashed":
+// true. It is not_found, the class of the 404 Zoho may send instead, so a
+// trashed ticket reads the same whichever Zoho does: an action on it must
+// not go ahead as if it were live, and the message says where it is.
+func ticketTrashed(s TicketSelector, id string) *deskconn.Error {
+	return &deskconn.Error{Code: deskconn.CodeNotFound,
+		Message: "ticket " + id + " is in the trash; restore it from the trash in Zoho Desk to use it",
+		Fields:  []deskconn.FieldError{{Pointer: s.pointer(), Code: "invalid", Message: "ticket is in the trash"}}}
+}
+
+// checkNotTrashed reads ticket id and fails with not_found when it is
+// missing or in the trash.
+func checkNotTrashed(ctx context.Context, call *action.Call, org string, s TicketSelector, id string) error {
+	t, _, err := call.Desk.Tickets.Get(ctx, org, id, nil)
+	if err != nil {
+		return ticketNotFound(err, s, id)
+	}
+	if t.IsTrashed {
+		return ticketTrashed(s, id)
+	}
+	return nil
 }
 
 func quote(s string) string { return "\"" + s + "\"" }

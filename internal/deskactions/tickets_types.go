@@ -15,6 +15,19 @@ type TicketSelector struct {
 	TicketSubject string `json:"ticketSubject,omitempty" jsonschema:"The ticket's exact subject (case-insensitive), instead of ticketId (at least 3 characters: Zoho's search minimum). If several tickets have this subject the action fails with the candidates; retry with one of their ids." schema:"minLength=3,maxLength=255"`
 }
 
+// pointer is the JSON Pointer of the field that selected the ticket.
+func (s TicketSelector) pointer() string {
+	switch {
+	case s.TicketID != "":
+		return "/ticketId"
+	case s.TicketNumber != "":
+		return "/ticketNumber"
+	case s.TicketSubject != "":
+		return "/ticketSubject"
+	}
+	return "/ticketId"
+}
+
 // check reports a selector that names no ticket or more than one way.
 func (s TicketSelector) check() []deskconn.FieldError {
 	return checkOneOf("the ticket", "find ids with search_tickets or list_tickets",
@@ -152,8 +165,8 @@ type TicketListParams struct {
 type ListTicketsInput struct {
 	OrgRef
 	Params    TicketListParams `json:"params,omitzero" jsonschema:"Filters, paging and sorting, in Zoho's parameter names."`
-	SortOrder string           `json:"sortOrder,omitempty" jsonschema:"Sort direction of sortBy: \"-\" or \"desc\" for descending, \"\" or \"asc\" for ascending (default)." schema:"enum=-||asc|desc"`
-	All       bool             `json:"all,omitempty" jsonschema:"Walk every page from 'from' until the end (at most 5000 tickets; 'truncated' says when more exist)."`
+	SortOrder string           `json:"sortOrder,omitempty" jsonschema:"Sort direction of sortBy (default createdTime): \"-\" or \"desc\" for descending (newest first), \"\" or \"asc\" for ascending (oldest first, the default)." schema:"enum=-||asc|desc"`
+	All       bool             `json:"all,omitempty" jsonschema:"Walk every page from 'from' until the end (at most 5000 tickets, the first 5000 of the order: oldest ascending, newest descending; 'truncated' says when more exist). Rows are de-duplicated by id and 'walk' says how the walk was done."`
 	View      string           `json:"view,omitempty" jsonschema:"compact (default): the main fields of each ticket; full: every field Zoho returns." schema:"enum=compact|full"`
 }
 
@@ -166,6 +179,15 @@ type ListOutput struct {
 	HasMore   bool              `json:"hasMore" jsonschema:"Whether more objects may exist after these."`
 	NextFrom  *int              `json:"nextFrom,omitempty" jsonschema:"Pass as params.from to get the next page (absent when hasMore is false)."`
 	Truncated bool              `json:"truncated,omitempty" jsonschema:"With all: true, the hard cap was reached and more objects exist."`
+	Walk      *ListWalk         `json:"walk,omitempty" jsonschema:"With all: true (list_tickets), the order walked, whether pages were fetched in parallel, duplicate rows dropped, and what that guarantees."`
+}
+
+// ListWalk says how list_tickets with all: true walked the pages.
+type ListWalk struct {
+	Order             string `json:"order" jsonschema:"The sortBy sent to Zoho on every page, e.g. createdTime (oldest first) or -createdTime (newest first)."`
+	Parallel          bool   `json:"parallel" jsonschema:"Whether pages were fetched several at a time: only in an order that tickets created during the walk cannot shift (createdTime or ticketNumber ascending: new tickets come last)."`
+	DuplicatesDropped int    `json:"duplicatesDropped" jsonschema:"Rows dropped because a ticket with the same id was already returned (tickets created or changed during the walk shift later rows)."`
+	Note              string `json:"note" jsonschema:"What the walk guarantees in this order."`
 }
 
 // GetTicketParams are the query parameters of get_ticket.
