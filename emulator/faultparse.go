@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -16,6 +17,9 @@ var faultKinds = []FaultKind{FaultLatency, FaultStatus, FaultResetBeforeBody, Fa
 	FaultTruncatedJSON, FaultWrongContentType,
 	FaultHTML401,
 }
+
+// FaultKinds returns every fault kind, in documentation order.
+func FaultKinds() []FaultKind { return slices.Clone(faultKinds) }
 
 func validFaultKind(k FaultKind) bool {
 	for _, known := range faultKinds {

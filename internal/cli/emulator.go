@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/deskconn/deskconn/emulator"
@@ -107,7 +108,7 @@ func newEmulatorCmd(env *Env) *cobra.Command {
 			"  --fault '{\"kind\":\"status\",\"status\":503,\"pathPrefix\":\"/api/v1/tickets\",\"times\":2}'\n" +
 			"  --fault '{\"kind\":\"latency\",\"latency\":\"250ms\"}'\n" +
 			"  --fault '{\"kind\":\"status\",\"status\":429,\"retryAfter\":5}'\n" +
-			"Kinds: latency, status, reset_before, reset_after, slow_body, truncated_json, wrong_content_type.",
+			"Kinds: " + faultKindList() + ".",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := ef.options()
@@ -169,4 +170,14 @@ func newEmulatorCmd(env *Env) *cobra.Command {
 	f.BoolVar(&ef.requireUploadLength, "require-upload-length", false, "refuse multipart uploads without a Content-Length with 411, as some upload gateways do")
 	f.StringVar(&ef.trashed, "trashed-tickets", "404", "how GET/PATCH of a trashed ticket answer: 404, or visible (200 with isTrashed: true); Zoho's behaviour is unknown")
 	return cmd
+}
+
+// faultKindList is the emulator's fault kinds for the help text.
+func faultKindList() string {
+	kinds := emulator.FaultKinds()
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
 }
