@@ -382,7 +382,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeZohoError(out, http.StatusNotFound, "URL_NOT_FOUND", "The URL you requested could not be found.", nil)
 	}
 	if fault != nil {
-		fault.applyAfter(w, out)
+		fault.applyAfter(w, r, out)
 		return
 	}
 	writeResp(w, out)
