@@ -62,6 +62,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open sqlite store: path %q must be a plain file path", path)
 	}
+	// SQLite gives the -wal and -shm files it creates the main file's
+	// mode: make the main file 0600 before SQLite opens it, and any
+	// -wal/-shm an older version left readable too.
+	if err := restrictFiles(path, true); err != nil {
+		return nil, fmt.Errorf("open sqlite store: %w", err)
+	}
 	q := url.Values{}
 	// busy_timeout first: the pragmas after it (WAL in particular) may
 	// wait for another process that is opening the same file.
@@ -87,11 +93,36 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	if err := restrictFiles(path, false); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite store: %w", err)
 	}
 	return s, nil
+}
+
+// fileMode is the mode of every file of the database: they hold sealed
+// secrets and hashes that only deskconn's user may read.
+const fileMode = 0o600
+
+// restrictFiles makes the database file at path (created empty when create
+// is set and it does not exist; SQLite accepts an empty file as a new
+// database) and its -wal and -shm files, where they exist, fileMode.
+func restrictFiles(path string, create bool) error {
+	if create {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
+		if err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, fileMode); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // migrate applies embedded migrations in name order, each inside its own
