@@ -51,6 +51,10 @@ type Options struct {
 	SessionTTL time.Duration
 	// LoginTTL is how long a login link stays valid; default 24 hours.
 	LoginTTL time.Duration
+	// ConnectPerMinute is how many OAuth flows a tenant may start per
+	// minute (REST and the connect page together); default
+	// DefaultConnectPerMinute. More answer rate_limited (429, Retry-After).
+	ConnectPerMinute int
 	// Metrics, when set, is served at GET /metrics (Prometheus text
 	// format, no API key, like /healthz) and returned by Server.Metrics for
 	// the code that mounts actions and MCP.
@@ -60,11 +64,12 @@ type Options struct {
 // Server is the HTTP server. Build it with New, add routes with Mount
 // before serving, then use it as an http.Handler or call Serve.
 type Server struct {
-	opts   Options
-	log    *slog.Logger
-	mux    *http.ServeMux
-	store  store.Store
-	secure bool
+	opts     Options
+	log      *slog.Logger
+	mux      *http.ServeMux
+	store    store.Store
+	secure   bool
+	connects *connectLimiter
 }
 
 // New returns a Server with its routes registered.
@@ -92,12 +97,16 @@ func New(opts Options) (*Server, error) {
 	if opts.LoginTTL <= 0 {
 		opts.LoginTTL = 24 * time.Hour
 	}
+	if opts.ConnectPerMinute <= 0 {
+		opts.ConnectPerMinute = DefaultConnectPerMinute
+	}
 	s := &Server{
-		opts:   opts,
-		log:    opts.Logger,
-		mux:    http.NewServeMux(),
-		store:  opts.Manager.Store(),
-		secure: u.Scheme == "https",
+		opts:     opts,
+		log:      opts.Logger,
+		mux:      http.NewServeMux(),
+		store:    opts.Manager.Store(),
+		secure:   u.Scheme == "https",
+		connects: newConnectLimiter(opts.ConnectPerMinute),
 	}
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)

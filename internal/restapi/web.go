@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,10 +134,6 @@ func (s *Server) webLogin(w http.ResponseWriter, r *http.Request) {
 			"The link was already used, has expired, or was mistyped.",
 			"Use the newest link printed by `deskconn serve` (restart it to print a new one).")
 		return
-	}
-	// Drop expired links and sessions (of every replica) while we are here.
-	if err := s.store.PurgeExpired(r.Context(), now); err != nil {
-		s.log.Warn("purge expired login links and sessions", "request_id", RequestID(r.Context()), "err", err)
 	}
 	id := randomString(32)
 	sess := &store.Session{Hash: hashToken(id), TenantID: link.TenantID, CSRF: randomString(32), ExpiresAt: now.Add(s.opts.SessionTTL)}
@@ -270,7 +267,11 @@ func (s *Server) webConnect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u, err := s.opts.Manager.AuthorizeURL(r.Context(), sess.TenantID, r.PathValue("connection"), "/")
+	err := s.connects.allow(sess.TenantID, s.opts.Now())
+	var u string
+	if err == nil {
+		u, err = s.opts.Manager.AuthorizeURL(r.Context(), sess.TenantID, r.PathValue("connection"), "/")
+	}
 	if err != nil {
 		s.renderDomainError(w, r, err, "Connecting could not start")
 		return
@@ -359,6 +360,9 @@ func (s *Server) renderDomainError(w http.ResponseWriter, r *http.Request, err e
 	if de.Code == deskconn.CodeInternal {
 		s.log.Error(title, "request_id", RequestID(r.Context()), "err", err)
 		what = "An internal error occurred."
+	}
+	if de.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((de.RetryAfter+time.Second-1)/time.Second)))
 	}
 	s.renderError(w, r, StatusOf(de.Code), title, what, "Go back to the connections page and try again.")
 }

@@ -292,6 +292,10 @@ type Store interface {
 	// Audit.
 	AppendAudit(ctx context.Context, r *AuditRecord) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditRecord, error)
+	// PurgeAudit deletes every tenant's audit records whose Time is before
+	// before, and returns how many it deleted (the retention of the audit
+	// log; see Janitor).
+	PurgeAudit(ctx context.Context, before time.Time) (int64, error)
 
 	// Ping checks the database is reachable (for /readyz).
 	Ping(ctx context.Context) error

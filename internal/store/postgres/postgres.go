@@ -756,6 +756,15 @@ func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 	return nil
 }
 
+// PurgeAudit deletes audit records older than before.
+func (s *Store) PurgeAudit(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM audit_log WHERE time < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("purge audit: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // ListAudit returns a tenant's audit records, newest first.
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditRecord, error) {
 	if f.TenantID == "" {

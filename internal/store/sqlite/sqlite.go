@@ -867,6 +867,19 @@ func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 	return nil
 }
 
+// PurgeAudit deletes audit records older than before.
+func (s *Store) PurgeAudit(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM audit_log WHERE time < ?`, before.UnixMicro())
+	if err != nil {
+		return 0, fmt.Errorf("purge audit: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("purge audit: %w", err)
+	}
+	return n, nil
+}
+
 // ListAudit returns a tenant's audit records, newest first.
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditRecord, error) {
 	if f.TenantID == "" {
