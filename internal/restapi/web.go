@@ -13,7 +13,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -221,7 +220,21 @@ func (s *Server) webIndex(w http.ResponseWriter, r *http.Request) {
 			"Open the login link printed by `deskconn serve` in this browser.")
 		return
 	}
-	s.renderIndex(w, r, sess, http.StatusOK, formValues{Scopes: strings.Join(connection.DefaultScopes, ",")}, nil, r.URL.Query().Get("notice"))
+	s.renderIndex(w, r, sess, http.StatusOK, formValues{Scopes: strings.Join(connection.DefaultScopes, ",")}, nil, notices[r.URL.Query().Get("notice")])
+}
+
+// Keys of the notices the connect page shows after a form (?notice=KEY).
+const (
+	noticeAdded   = "added"
+	noticeDeleted = "deleted"
+)
+
+// notices are the only texts ?notice= can put on the page: a link with
+// any other value shows no notice, so nobody can make the signed-in page
+// say what they want.
+var notices = map[string]string{
+	noticeAdded:   "Connection added: register the redirect URL below in the Zoho API console, then click Connect.",
+	noticeDeleted: "Connection deleted and its refresh token revoked.",
 }
 
 func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, sess *store.Session, status int, form formValues, formErr *deskconn.Error, notice string) {
@@ -259,7 +272,7 @@ func (s *Server) webCreate(w http.ResponseWriter, r *http.Request) {
 		s.renderIndex(w, r, sess, StatusOf(de.Code), form, de, "")
 		return
 	}
-	http.Redirect(w, r, "/?notice="+url.QueryEscape("Connection "+strings.TrimSpace(form.Name)+" added: register the redirect URL, then click Connect."), http.StatusSeeOther)
+	http.Redirect(w, r, "/?notice="+noticeAdded, http.StatusSeeOther)
 }
 
 func (s *Server) webConnect(w http.ResponseWriter, r *http.Request) {
@@ -289,7 +302,7 @@ func (s *Server) webDelete(w http.ResponseWriter, r *http.Request) {
 		s.renderDomainError(w, r, err, "The connection could not be deleted")
 		return
 	}
-	http.Redirect(w, r, "/?notice="+url.QueryEscape("Connection "+name+" deleted and its refresh token revoked."), http.StatusSeeOther)
+	http.Redirect(w, r, "/?notice="+noticeDeleted, http.StatusSeeOther)
 }
 
 func (s *Server) webChooseOrg(w http.ResponseWriter, r *http.Request) {

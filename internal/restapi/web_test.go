@@ -238,3 +238,45 @@ func TestStatusOf(t *testing.T) {
 		}
 	}
 }
+
+// TestWebNoticesFromFixedSet checks that ?notice= only picks one of the
+// page's own notices: text of the caller's choosing never reaches the
+// signed-in page.
+func TestWebNoticesFromFixedSet(t *testing.T) {
+	t.Parallel()
+	d, _ := startDemo(t)
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	get := func(u string) string {
+		t.Helper()
+		resp, err := browser.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", u, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	get(d.LoginURL)
+	for _, tc := range []struct{ notice, want, absent string }{
+		{"added", "Connection added", ""},
+		{"deleted", "refresh token revoked", ""},
+		{"Your account is suspended: call +1 555 0100", "", "suspended"},
+		{"Connection x added: register the redirect URL, then click Connect.", "", "Connection x added"},
+		{"toString", "", `class="notice"`},
+	} {
+		body := get(d.URL + "/?notice=" + url.QueryEscape(tc.notice))
+		if tc.want != "" && !strings.Contains(body, tc.want) {
+			t.Errorf("notice %q: page lacks %q", tc.notice, tc.want)
+		}
+		if tc.want == "" && strings.Contains(body, `class="notice"`) {
+			t.Errorf("notice %q: the page shows a notice", tc.notice)
+		}
+		if tc.absent != "" && strings.Contains(body, tc.absent) {
+			t.Errorf("notice %q: the page shows %q", tc.notice, tc.absent)
+		}
+	}
+}
