@@ -126,6 +126,9 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// BaseURL returns the server's public base URL, without a trailing slash.
+func (s *Server) BaseURL() string { return s.opts.BaseURL }
+
 // Metrics returns Options.Metrics, possibly nil (a nil *metrics.Metrics
 // records nothing). Code that builds the action registry for this server
 // sets action.Options.Observer to Metrics().ObserveAction.
