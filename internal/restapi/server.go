@@ -119,11 +119,44 @@ func New(opts Options) (*Server, error) {
 	s.Mount("DELETE /v1/connections/{connection}", http.HandlerFunc(s.apiDelete))
 	s.Mount("POST /v1/connections/{connection}/connect", http.HandlerFunc(s.apiConnect))
 	s.Mount("POST /v1/connections/{connection}/org", http.HandlerFunc(s.apiChooseOrg))
-	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, r, deskconn.Errorf(deskconn.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
-	})
+	s.mux.HandleFunc("/v1/", s.noRoute)
 	s.registerWeb()
 	return s, nil
+}
+
+// routeMethods are the methods noRoute probes for an Allow header.
+var routeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// noRoute answers what no /v1/ route matched: 405 with Allow when the path
+// is served for other methods (e.g. GET on an action, which is POST only),
+// else 404. The catch-all would otherwise hide the mux's own 405.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range routeMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/v1/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		WriteError(w, r, deskconn.Errorf(deskconn.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	status := http.StatusMethodNotAllowed
+	p := Problem{
+		Type:      "https://deskconn.dev/problems/method_not_allowed",
+		Title:     http.StatusText(status),
+		Status:    status,
+		Detail:    fmt.Sprintf("%s is not served at %s: use %s", r.Method, r.URL.Path, strings.Join(allow, " or ")),
+		Code:      deskconn.CodeInvalid,
+		RequestID: RequestID(r.Context()),
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
 }
 
 // BaseURL returns the server's public base URL, without a trailing slash.

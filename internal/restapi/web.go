@@ -89,7 +89,7 @@ func (s *Server) registerWeb() {
 	s.mux.HandleFunc("POST /connections/{connection}/delete", s.webDelete)
 	s.mux.HandleFunc("POST /connections/{connection}/org", s.webChooseOrg)
 	static, _ := fs.Sub(staticFS, "static")
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", filesOnly(static)))
 }
 
 // currentSession returns the request's live session, or nil when it has
@@ -108,6 +108,23 @@ func (s *Server) currentSession(r *http.Request) (*store.Session, error) {
 		return nil, fmt.Errorf("read session: %w", err)
 	}
 	return sess, nil
+}
+
+// filesOnly serves the files of fsys and answers 404 for a directory, so
+// that no listing of the static assets is ever served.
+func filesOnly(fsys fs.FS) http.Handler {
+	files := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimSuffix(r.URL.Path, "/")
+		if name == "" {
+			name = "."
+		}
+		if fi, err := fs.Stat(fsys, name); err != nil || fi.IsDir() || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) renderStoreError(w http.ResponseWriter, r *http.Request, err error) {
