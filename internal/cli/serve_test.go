@@ -328,3 +328,45 @@ func TestParseDays(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionsShowServerRedirectURL checks that `connections show`
+// without --base-url or DESKCONN_BASE_URL prints the redirect URL of the
+// server that runs on the database (the one its connect page shows), not
+// the built-in default; --base-url still wins.
+func TestConnectionsShowServerRedirectURL(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	h.setenv("DESKCONN_BASE_URL", "")
+	if res := h.run("connections", "add", "support", "--client-id", hClientID); res.code != 0 {
+		t.Fatalf("add: %s", res.stderr)
+	}
+	if res := h.run("connections", "show", "support"); !strings.Contains(res.stdout, "http://127.0.0.1:8080/oauth/callback") {
+		t.Errorf("show before any serve: %q, want the default redirect URL", res.stdout)
+	}
+
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	srv := h.start(ctx, "", "serve", "--addr", "127.0.0.1:0", "--base-url", "https://desk.example.com")
+	srv.waitFor(t, serveURLRE)
+	page := "https://desk.example.com/oauth/callback"
+	if !strings.Contains(srv.stdout.String(), "Register this redirect URL in the Zoho API console: "+page) {
+		t.Fatalf("serve printed %q", srv.stdout.String())
+	}
+	stop()
+	if res := srv.wait(t, 15*time.Second); res.code != 0 {
+		t.Fatalf("serve exited %d: %s", res.code, res.stderr)
+	}
+
+	res := h.run("connections", "show", "support")
+	if res.code != 0 || !regexp.MustCompile(`Redirect URL:\s+` + regexp.QuoteMeta(page) + `\n`).MatchString(res.stdout) {
+		t.Errorf("show after serve: %d %q, want redirect URL %s", res.code, res.stdout, page)
+	}
+	res = h.run("connections", "show", "support", "--json")
+	var v map[string]any
+	if err := json.Unmarshal([]byte(res.stdout), &v); err != nil || v["redirectUrl"] != page {
+		t.Errorf("show --json after serve: %v %v", v["redirectUrl"], err)
+	}
+	if res := h.run("connections", "show", "support", "--base-url", "https://other.example"); !strings.Contains(res.stdout, "https://other.example/oauth/callback") {
+		t.Errorf("show --base-url: %q", res.stdout)
+	}
+}

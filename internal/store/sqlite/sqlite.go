@@ -178,6 +178,30 @@ func (s *Store) applyMigration(ctx context.Context, name string) error {
 	return nil
 }
 
+// PutSetting stores value under name.
+func (s *Store) PutSetting(ctx context.Context, name, value string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		name, value, now().UnixMicro())
+	if err != nil {
+		return fmt.Errorf("put setting %s: %w", name, err)
+	}
+	return nil
+}
+
+// GetSetting returns the value stored under name, or store.ErrNotFound.
+func (s *Store) GetSetting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("get setting %s: %w", name, err)
+	}
+	return v, nil
+}
+
 // Ping checks the database file is usable.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {

@@ -101,6 +101,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IdempotencyExpiry", testIdempotencyExpiry},
 		{"IdempotencyConcurrentBegin", testIdempotencyConcurrent},
 		{"Audit", testAudit},
+		{"Settings", testSettings},
 		{"RefreshLockExclusion", testRefreshLockExclusion},
 		{"RefreshLockPerConnection", testRefreshLockPerConnection},
 		{"RefreshLockContext", testRefreshLockContext},
@@ -872,6 +873,25 @@ func testPurgeExpired(t *testing.T, open func(t *testing.T) store.Store) {
 	wantErr(t, "GetSession(purged)", err, store.ErrNotFound)
 	if _, err := s.GetSession(ctx, ssLater, now); err != nil {
 		t.Errorf("GetSession(live) = %v", err)
+	}
+}
+
+func testSettings(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	name := uniq("setting")
+	_, err := s.GetSetting(ctx, name)
+	wantErr(t, "GetSetting(unset)", err, store.ErrNotFound)
+	for _, v := range []string{"https://one.example", "https://two.example"} {
+		if err := s.PutSetting(ctx, name, v); err != nil {
+			t.Fatalf("PutSetting = %v", err)
+		}
+		if got, err := s.GetSetting(ctx, name); err != nil || got != v {
+			t.Errorf("GetSetting = %q, %v; want %q", got, err, v)
+		}
+	}
+	if got, err := open(t).GetSetting(ctx, name); err != nil || got != "https://two.example" {
+		t.Errorf("GetSetting on another handle = %q, %v", got, err)
 	}
 }
 
