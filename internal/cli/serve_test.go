@@ -358,7 +358,7 @@ func TestConnectionsShowServerRedirectURL(t *testing.T) {
 	}
 
 	res := h.run("connections", "show", "support")
-	if res.code != 0 || !regexp.MustCompile(`Redirect URL:\s+` + regexp.QuoteMeta(page) + `\n`).MatchString(res.stdout) {
+	if res.code != 0 || !regexp.MustCompile(`Redirect URL:\s+`+regexp.QuoteMeta(page)+`\n`).MatchString(res.stdout) {
 		t.Errorf("show after serve: %d %q, want redirect URL %s", res.code, res.stdout, page)
 	}
 	res = h.run("connections", "show", "support", "--json")
