@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -289,6 +290,45 @@ func TestServerInfoAndAutoConsent(t *testing.T) {
 	for _, rec := range e.emu.Requests() {
 		if strings.Contains(rec.Query, emulator.DemoClientSecret) || strings.Contains(rec.Query, loc.Query().Get("code")) {
 			t.Fatalf("secret logged: %+v", rec)
+		}
+	}
+}
+
+// TestAdminCountersHideTokens checks that GET /__emulator/counters counts
+// token requests by a short fingerprint of the refresh token, never the
+// token itself, and that the request log shows no token either.
+func TestAdminCountersHideTokens(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, emulator.Options{})
+	rt, _, err := e.emu.MintToken(emulator.DemoClientID, emulator.SingleOrgUser, emulator.DemoOrgID, []string{"Desk.basic.READ"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if m := e.refresh(rt); m["access_token"] == nil {
+			t.Fatalf("refresh = %v", m)
+		}
+	}
+	for _, path := range []string{"/__emulator/counters", "/__emulator/requests"} {
+		resp, err := http.Get(e.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || strings.Contains(string(body), rt) {
+			t.Errorf("GET %s: %d, shows the refresh token: %t", path, resp.StatusCode, strings.Contains(string(body), rt))
+		}
+		if path != "/__emulator/counters" {
+			continue
+		}
+		var c emulator.Counters
+		if err := json.Unmarshal(body, &c); err != nil {
+			t.Fatal(err)
+		}
+		fp := emulator.TokenFingerprint(rt)
+		if c.TokenRequests[fp] != 2 || len(fp) > 24 || strings.Contains(rt, strings.TrimPrefix(fp, "sha256:")) {
+			t.Errorf("counters by fingerprint %q = %v, want 2 requests", fp, c.TokenRequests)
 		}
 	}
 }

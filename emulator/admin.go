@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -8,10 +10,13 @@ import (
 )
 
 // serveAdmin serves the unauthenticated test controls under /__emulator/.
-// They exist for local use only (bind the emulator to loopback).
+// They exist for local use only (bind the emulator to loopback). They never
+// reveal a token the emulator issued: the counters key token requests by
+// TokenFingerprint, the request log redacts secrets in queries. Only
+// POST /__emulator/tokens answers tokens: the ones it mints for the caller.
 //
 //	GET    /__emulator/requests        request log
-//	GET    /__emulator/counters        counters
+//	GET    /__emulator/counters        counters (token requests by fingerprint)
 //	POST   /__emulator/reset           restore the seed
 //	POST   /__emulator/expire-tokens   expire every access token
 //	POST   /__emulator/faults          add a Fault (JSON body, see ParseFault)
@@ -23,7 +28,13 @@ func (e *Emulator) serveAdmin(out *resp, r *http.Request) {
 	case "GET requests":
 		out.json(http.StatusOK, e.Requests())
 	case "GET counters":
-		out.json(http.StatusOK, e.Counters())
+		c := e.Counters()
+		byPrint := make(map[string]int, len(c.TokenRequests))
+		for tok, n := range c.TokenRequests {
+			byPrint[TokenFingerprint(tok)] += n
+		}
+		c.TokenRequests = byPrint
+		out.json(http.StatusOK, c)
 	case "POST reset":
 		e.Reset()
 		out.noContent(http.StatusNoContent)
@@ -66,4 +77,12 @@ func (e *Emulator) serveAdmin(out *resp, r *http.Request) {
 	default:
 		notFound(out)
 	}
+}
+
+// TokenFingerprint is how the admin endpoints name a token: "sha256:" and
+// the first 12 hex digits of its SHA-256, enough to tell tokens apart and
+// not reversible.
+func TokenFingerprint(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return "sha256:" + hex.EncodeToString(sum[:6])
 }

@@ -618,6 +618,44 @@ func TestFaults(t *testing.T) {
 	}
 }
 
+// TestSlowBodyGate checks that a gated slow body sends one 16-byte chunk per
+// signal and is whole once every chunk was let go: the fault is paced by
+// the test, not by the clock.
+func TestSlowBodyGate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, emulator.Options{})
+	want := e.do("GET", "/api/v1/departments", nil)
+	wantStatus(t, want, 200, "")
+	gate := make(chan struct{})
+	e.emu.AddFault(emulator.Fault{Kind: emulator.FaultSlowBody, PathPrefix: "/api/v1/departments", Times: 1, SlowChunkGate: gate})
+	req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/departments", nil)
+	req.Header.Set("Authorization", "Zoho-oauthtoken "+e.token)
+	req.Header["orgId"] = []string{emulator.DemoOrgID}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got := make([]byte, 0, len(want.body))
+	buf := make([]byte, 16)
+	for chunk := 0; len(got) < len(want.body); chunk++ {
+		if chunk > 0 {
+			gate <- struct{}{} // unbuffered: the server took the signal
+		}
+		n, err := io.ReadFull(resp.Body, buf[:min(16, len(want.body)-len(got))])
+		if err != nil {
+			t.Fatalf("chunk %d: %v", chunk, err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if rest, err := io.ReadAll(resp.Body); err != nil || len(rest) != 0 {
+		t.Fatalf("after the last chunk: %d more bytes, %v", len(rest), err)
+	}
+	if !bytes.Equal(got, want.body) {
+		t.Fatalf("slow body differs from the real one:\n%s\n%s", got, want.body)
+	}
+}
+
 func TestAdminEndpoints(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, emulator.Options{})

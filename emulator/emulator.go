@@ -167,7 +167,9 @@ func (o *Options) defaults() {
 // Counters are cumulative since New or the last Reset.
 type Counters struct {
 	// TokenRequests counts POST /oauth/v2/token refresh calls per refresh
-	// token (including throttled ones). Keys are refresh tokens.
+	// token (including throttled ones). Keys are refresh tokens in
+	// Emulator.Counters, and TokenFingerprint of them from
+	// GET /__emulator/counters.
 	TokenRequests map[string]int
 	// CodeExchanges counts authorization_code grants (successful or not).
 	CodeExchanges  int
@@ -431,7 +433,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out.header.Set("X-Request-Id", e.nextRequestID())
 	}
 	if fault != nil {
-		fault.applyAfter(w, out)
+		fault.applyAfter(w, r, out)
 		return
 	}
 	writeResp(w, out)

@@ -25,7 +25,8 @@ const (
 	// closes the connection without a response.
 	FaultResetAfterBody FaultKind = "reset_after"
 	// FaultSlowBody writes the real response body in small chunks, pausing
-	// SlowChunkDelay (default 50ms) between chunks.
+	// SlowChunkDelay (default 50ms) between chunks, or, when SlowChunkGate
+	// is set, until the gate lets the next chunk go.
 	FaultSlowBody FaultKind = "slow_body"
 	// FaultTruncatedJSON sends only the first half of the real body
 	// (no Content-Length, so the response ends cleanly but the JSON is cut).
@@ -59,6 +60,12 @@ type Fault struct {
 	ErrorCode      string        `json:"errorCode,omitempty"`
 	RetryAfter     int           `json:"retryAfter,omitempty"` // seconds
 	SlowChunkDelay time.Duration `json:"slowChunkDelay,omitempty"`
+	// SlowChunkGate, when set, paces FaultSlowBody by a signal instead of
+	// the clock: each chunk after the first waits for a receive from the
+	// gate (or the client going away). Tests use it so that a slow body
+	// does not depend on how busy the machine is. Not settable over the
+	// admin API.
+	SlowChunkGate <-chan struct{} `json:"-"`
 }
 
 // SetFaults replaces the active faults.
@@ -167,7 +174,7 @@ func (f *Fault) sleep(r *http.Request) {
 }
 
 // applyAfter writes the handler's response as the fault dictates.
-func (f *Fault) applyAfter(w http.ResponseWriter, out *resp) {
+func (f *Fault) applyAfter(w http.ResponseWriter, r *http.Request, out *resp) {
 	switch f.Kind {
 	case FaultResetAfterBody:
 		out.errorCode = "FAULT_RESET"
@@ -198,10 +205,33 @@ func (f *Fault) applyAfter(w http.ResponseWriter, out *resp) {
 				fl.Flush()
 			}
 			b = b[n:]
-			time.Sleep(delay)
+			if len(b) > 0 && !f.pace(r, delay) {
+				return
+			}
 		}
 	default:
 		writeResp(w, out)
+	}
+}
+
+// pace waits before the next chunk of a slow body: for the gate when the
+// fault has one, else delay. It reports false when the client went away.
+func (f *Fault) pace(r *http.Request, delay time.Duration) bool {
+	if f.SlowChunkGate != nil {
+		select {
+		case <-f.SlowChunkGate:
+			return true
+		case <-r.Context().Done():
+			return false
+		}
+	}
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/spf13/cobra"
@@ -31,10 +32,23 @@ import (
 // serve` (or --demo) is about to start. The list is explicit so that a
 // reader of serve finds every route it serves.
 func mountRoutes(s *restapi.Server, m *connection.Manager, st store.Store) error {
-	for _, mount := range []func(*restapi.Server, *connection.Manager, store.Store) error{mountActions, mountMCP} {
+	for _, mount := range []func(*restapi.Server, *connection.Manager, store.Store) error{mountActions, mountMCP, recordBaseURL} {
 		if err := mount(s, m, st); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// recordBaseURL stores the server's base URL (store.SettingBaseURL), so
+// that `deskconn connections` run without --base-url shows the redirect
+// URL this server's connect page shows. serve and the demo both mount
+// through mountRoutes.
+func recordBaseURL(s *restapi.Server, _ *connection.Manager, st store.Store) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := st.PutSetting(ctx, store.SettingBaseURL, s.BaseURL()); err != nil {
+		return fmt.Errorf("record the base URL: %w", err)
 	}
 	return nil
 }

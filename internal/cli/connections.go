@@ -25,15 +25,16 @@ func newConnectionsCmd(env *Env) *cobra.Command {
 	var tenant, baseURL string
 	cmd := &cobra.Command{Use: "connections", Aliases: []string{"conn"}, Short: "Add, connect, inspect and delete Zoho Desk connections"}
 	cmd.PersistentFlags().StringVar(&tenant, "tenant", "default", "tenant that owns the connections (created on first use)")
-	def := env.Getenv("DESKCONN_BASE_URL")
-	if def == "" {
-		def = "http://127.0.0.1:8080"
-	}
-	cmd.PersistentFlags().StringVar(&baseURL, "base-url", def, "public base URL of the server; the OAuth redirect URL is BASE/oauth/callback (env DESKCONN_BASE_URL)")
+	cmd.PersistentFlags().StringVar(&baseURL, "base-url", "", "public base URL of the server; the OAuth redirect URL is BASE/oauth/callback "+
+		"(env DESKCONN_BASE_URL; default: the one the latest `deskconn serve` on this database uses, else http://127.0.0.1:8080)")
 
 	run := func(fn func(ctx context.Context, a *app, m *connection.Manager, t *store.Tenant) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, _ []string) error {
 			return withApp(cmd, env, func(ctx context.Context, a *app) error {
+				var err error
+				if baseURL, err = connectionsBaseURL(ctx, env, a.store, baseURL); err != nil {
+					return err
+				}
 				m, err := a.manager(baseURL)
 				if err != nil {
 					return err
@@ -148,6 +149,28 @@ base URL's address it listens there itself for the OAuth callback; when
 	return cmd
 }
 
+// connectionsBaseURL is the base URL of the connection commands: --base-url,
+// else DESKCONN_BASE_URL, else the one `deskconn serve` recorded in the
+// store (so the redirect URL printed is the one its connect page shows),
+// else http://127.0.0.1:8080.
+func connectionsBaseURL(ctx context.Context, env *Env, st store.Store, flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if u := env.Getenv("DESKCONN_BASE_URL"); u != "" {
+		return u, nil
+	}
+	u, err := st.GetSetting(ctx, store.SettingBaseURL)
+	switch {
+	case err == nil:
+		return u, nil
+	case errors.Is(err, store.ErrNotFound):
+		return "http://127.0.0.1:8080", nil
+	default:
+		return "", fmt.Errorf("read the server's base URL: %w", err)
+	}
+}
+
 func connectCLI(ctx context.Context, env *Env, m *connection.Manager, t *store.Tenant, name, baseURL string, wait time.Duration) error {
 	before, err := m.Get(ctx, t.ID, name)
 	if err != nil {
@@ -170,8 +193,10 @@ func connectCLI(ctx context.Context, env *Env, m *connection.Manager, t *store.T
 	// Listen before printing the URL, so that a callback cannot arrive
 	// before anything is there to receive it.
 	ln, err := net.Listen("tcp", u.Host)
-	if errors.Is(err, syscall.EADDRINUSE) {
-		// A server is there: it handles the callback; watch the store.
+	var dnsErr *net.DNSError
+	if errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, syscall.EADDRNOTAVAIL) || errors.As(err, &dnsErr) {
+		// A server is there, or the base URL is a server's elsewhere (as
+		// recorded by serve): it handles the callback; watch the store.
 		printAuthURL()
 		return waitForServer(ctx, env, m, t, before)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -123,20 +124,26 @@ func newEmulatorCmd(env *Env) *cobra.Command {
 			opts.BaseURL = base
 			emu := emulator.New(opts)
 			srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
-			fmt.Fprintf(env.Stdout, "Zoho emulator listening on %s\n  Accounts: %s/oauth/v2/auth\n  Desk:     %s/api/v1 (orgId %s, user %s)\n  Client:   id %s, secret %s\n",
+			// One write for the whole banner: whoever watches stdout for
+			// "listening on" sees every line of it at once.
+			var banner strings.Builder
+			fmt.Fprintf(&banner, "Zoho emulator listening on %s\n  Accounts: %s/oauth/v2/auth\n  Desk:     %s/api/v1 (orgId %s, user %s)\n  Client:   id %s, secret %s\n",
 				base, base, base, emulator.DemoOrgID, emulator.DemoUser, ef.clientID, ef.secret)
 			for _, r := range opts.Clients[0].RedirectURIs {
-				fmt.Fprintf(env.Stdout, "  Redirect: %s\n", r)
+				fmt.Fprintf(&banner, "  Redirect: %s\n", r)
 			}
 			if lim, ok := emu.Limits(emulator.DemoOrgID); ok {
-				fmt.Fprintf(env.Stdout, "  Limits:   %s edition, %d credits/day, %d concurrent calls\n", lim.Edition, lim.DailyCredits, lim.MaxConcurrent)
+				fmt.Fprintf(&banner, "  Limits:   %s edition, %d credits/day, %d concurrent calls\n", lim.Edition, lim.DailyCredits, lim.MaxConcurrent)
 			}
 			for _, f := range opts.Faults {
 				js, err := json.Marshal(f)
 				if err != nil {
 					return fmt.Errorf("print fault: %w", err)
 				}
-				fmt.Fprintf(env.Stdout, "  Fault:    %s\n", js)
+				fmt.Fprintf(&banner, "  Fault:    %s\n", js)
+			}
+			if _, err := io.WriteString(env.Stdout, banner.String()); err != nil {
+				return fmt.Errorf("print banner: %w", err)
 			}
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(ln) }()

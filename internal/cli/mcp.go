@@ -19,11 +19,13 @@ import (
 
 // mountMCP mounts the streamable HTTP MCP endpoint behind the API-key
 // middleware, with the same registry (idempotency records and audit log in
-// st) as the REST actions.
+// st) as the REST actions. Browsers may call it only from the server's own
+// base URL.
 func mountMCP(s *restapi.Server, m *connection.Manager, st store.Store) error {
 	log := slog.Default()
 	s.Mount(mcpserver.HTTPPattern, mcpserver.HTTPHandler(newActionRegistry(st, log, s.Metrics().ObserveAction), m, &mcpserver.HTTPOptions{
-		Server: mcpserver.Options{Version: Version, Logger: log},
+		Server:         mcpserver.Options{Version: Version, Logger: log},
+		AllowedOrigins: []string{s.BaseURL()},
 	}))
 	return nil
 }
@@ -94,15 +96,9 @@ func runMCP(ctx context.Context, env *Env, tenantName, conn string) error {
 	server := mcpserver.New(newActionRegistry(app.store, app.log, nil), mcpserver.ConnectionResolver(m, tenant.ID, c.ID),
 		&mcpserver.Options{Version: Version, Logger: app.log})
 	app.log.Info("serving MCP over stdio", "tenant", tenant.Name, "connection", c.Name)
-	err = server.Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(env.Stdin), Writer: nopWriteCloser{env.Stdout}})
+	err = server.Run(ctx, mcpserver.StdioTransport(env.Stdin, env.Stdout, app.log))
 	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, mcp.ErrConnectionClosed) || errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return fmt.Errorf("serve MCP over stdio: %w", err)
 }
-
-// nopWriteCloser lets the process's stdout serve as the transport's writer
-// without the transport closing it.
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,10 +18,11 @@ import (
 	"github.com/deskconn/deskconn/internal/deskactions"
 	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/restapi"
+	"github.com/deskconn/deskconn/internal/store"
 )
 
 func newServeCmd(env *Env) *cobra.Command {
-	var addr, baseURL, tenant string
+	var addr, baseURL, tenant, purgeEvery, auditKeep string
 	var demoMode bool
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -47,6 +51,10 @@ connection through the real OAuth flow, and prints an API key and a curl example
 			if demoMode {
 				return runDemo(cmd.Context(), env, addr)
 			}
+			janitor, err := janitorFlags(purgeEvery, auditKeep)
+			if err != nil {
+				return err
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)
@@ -72,6 +80,16 @@ connection through the real OAuth flow, and prints an API key and a curl example
 				if err := mountRoutes(srv, m, a.store); err != nil {
 					return err
 				}
+				// Expired states, idempotency records, login links and
+				// sessions, and audit records past the retention: one pass
+				// now, then on schedule until serve stops.
+				janitor.Store, janitor.Logger = a.store, a.log
+				janitor.Pass(ctx)
+				jctx, stopJanitor := context.WithCancel(ctx)
+				var wg sync.WaitGroup
+				wg.Go(func() { janitor.Run(jctx) })
+				defer wg.Wait()
+				defer stopJanitor()
 				login, err := srv.CreateLoginURL(ctx, t.ID)
 				if err != nil {
 					return fmt.Errorf("create the login link: %w", err)
@@ -86,9 +104,55 @@ connection through the real OAuth flow, and prints an API key and a curl example
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT")
 	cmd.Flags().BoolVar(&demoMode, "demo", false, "run with the Zoho Desk emulator, a demo connection and an API key")
+	cmd.Flags().StringVar(&purgeEvery, "purge-interval", envOr(env, "DESKCONN_PURGE_INTERVAL", store.DefaultPurgeInterval.String()),
+		"how often expired OAuth states, idempotency records, login links and sessions (and old audit records) are deleted (env DESKCONN_PURGE_INTERVAL)")
+	cmd.Flags().StringVar(&auditKeep, "audit-retention", envOr(env, "DESKCONN_AUDIT_RETENTION", "90d"),
+		"how long audit records are kept, e.g. 90d or 720h; 0 keeps them forever (env DESKCONN_AUDIT_RETENTION)")
 	baseURLFlag(cmd, env, &baseURL)
 	tenantFlag(cmd, &tenant)
 	return cmd
+}
+
+// envOr returns the environment variable name, or def when it is unset or
+// empty.
+func envOr(env *Env, name, def string) string {
+	if v := env.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// janitorFlags checks --purge-interval and --audit-retention and returns
+// the janitor they configure (without its store).
+func janitorFlags(purgeEvery, auditKeep string) (*store.Janitor, error) {
+	interval, err := parseDays(purgeEvery)
+	if err != nil || interval < time.Second {
+		return nil, deskconn.Errorf(deskconn.CodeInvalid,
+			"--purge-interval (env DESKCONN_PURGE_INTERVAL) %q is not a duration of at least 1s: use e.g. 10m or 1h", purgeEvery)
+	}
+	keep, err := parseDays(auditKeep)
+	if err != nil || keep < 0 {
+		return nil, deskconn.Errorf(deskconn.CodeInvalid,
+			"--audit-retention (env DESKCONN_AUDIT_RETENTION) %q is not a duration: use e.g. 90d or 720h, or 0 to keep audit records forever", auditKeep)
+	}
+	if keep == 0 {
+		keep = -1 // forever
+	}
+	return &store.Janitor{Interval: interval, AuditRetention: keep}, nil
+}
+
+// parseDays parses a Go duration ("36h", "10m") or a whole number of days
+// ("90d"). "0" is zero.
+func parseDays(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > 100*365 {
+			return 0, fmt.Errorf("bad number of days %q", n)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }
 
 // listenBaseURL is the base URL of a server listening on ln for --addr

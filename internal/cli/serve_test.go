@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +15,8 @@ import (
 	"time"
 
 	"github.com/deskconn/deskconn/internal/apikey"
+	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/store"
 )
 
 var (
@@ -232,5 +236,137 @@ func TestListenBaseURL(t *testing.T) {
 		if got := listenBaseURL(tc.addr, bound); got != tc.want {
 			t.Errorf("listenBaseURL(%q, %s) = %q, want %q", tc.addr, tc.bound, got, tc.want)
 		}
+	}
+}
+
+// TestServePurges checks that serve purges at start: an expired login link
+// and audit records past --audit-retention are gone once it serves, newer
+// ones are kept.
+func TestServePurges(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	st := h.openStore()
+	ctx := t.Context()
+	tn, err := connection.EnsureTenant(ctx, st, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	expired := sha256.Sum256([]byte("expired login link"))
+	if err := st.CreateLoginLink(ctx, &store.LoginLink{Hash: expired[:], TenantID: tn.ID, ExpiresAt: now.Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, age := range []time.Duration{31 * 24 * time.Hour, time.Hour} {
+		if err := st.AppendAudit(ctx, &store.AuditRecord{Time: now.Add(-age), TenantID: tn.ID, ConnectionID: "c",
+			Action: "create_ticket", Outcome: "ok", Detail: age.String()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	srv := h.start(sctx, "", "serve", "--addr", "127.0.0.1:0", "--audit-retention", "30d", "--purge-interval", "1h")
+	srv.waitFor(t, serveURLRE)
+	stop()
+	if res := srv.wait(t, 15*time.Second); res.code != 0 {
+		t.Fatalf("serve exited %d: %s", res.code, res.stderr)
+	}
+
+	if _, err := st.ConsumeLoginLink(ctx, expired[:], now.Add(-time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("expired login link after serve started: %v, want it purged", err)
+	}
+	recs, err := st.ListAudit(ctx, store.AuditFilter{TenantID: tn.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].Detail != time.Hour.String() {
+		t.Errorf("audit after serve started: %+v, want only the 1h-old record", recs)
+	}
+}
+
+func TestServeJanitorFlags(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	for _, tc := range []struct{ args, want []string }{
+		{[]string{"--audit-retention", "ninety days"}, []string{"--audit-retention", "DESKCONN_AUDIT_RETENTION", "90d"}},
+		{[]string{"--audit-retention", "-5d"}, []string{"--audit-retention"}},
+		{[]string{"--purge-interval", "0"}, []string{"--purge-interval", "DESKCONN_PURGE_INTERVAL", "10m"}},
+		{[]string{"--purge-interval", "soon"}, []string{"--purge-interval"}},
+	} {
+		res := h.run(append([]string{"serve", "--addr", "127.0.0.1:0"}, tc.args...)...)
+		if res.code == 0 {
+			t.Errorf("serve %v: exit 0, want an error", tc.args)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(res.stderr, w) {
+				t.Errorf("serve %v: stderr %q lacks %q", tc.args, res.stderr, w)
+			}
+		}
+	}
+}
+
+func TestParseDays(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"90d", 90 * 24 * time.Hour, true},
+		{"0", 0, true},
+		{"0d", 0, true},
+		{"36h", 36 * time.Hour, true},
+		{"10m", 10 * time.Minute, true},
+		{"d", 0, false},
+		{"1.5d", 0, false},
+		{"99999999d", 0, false},
+		{"", 0, false},
+	} {
+		got, err := parseDays(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
+			t.Errorf("parseDays(%q) = %v, %v; want %v (ok %t)", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestConnectionsShowServerRedirectURL checks that `connections show`
+// without --base-url or DESKCONN_BASE_URL prints the redirect URL of the
+// server that runs on the database (the one its connect page shows), not
+// the built-in default; --base-url still wins.
+func TestConnectionsShowServerRedirectURL(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	h.setenv("DESKCONN_BASE_URL", "")
+	if res := h.run("connections", "add", "support", "--client-id", hClientID); res.code != 0 {
+		t.Fatalf("add: %s", res.stderr)
+	}
+	if res := h.run("connections", "show", "support"); !strings.Contains(res.stdout, "http://127.0.0.1:8080/oauth/callback") {
+		t.Errorf("show before any serve: %q, want the default redirect URL", res.stdout)
+	}
+
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	srv := h.start(ctx, "", "serve", "--addr", "127.0.0.1:0", "--base-url", "https://desk.example.com")
+	srv.waitFor(t, serveURLRE)
+	page := "https://desk.example.com/oauth/callback"
+	if !strings.Contains(srv.stdout.String(), "Register this redirect URL in the Zoho API console: "+page) {
+		t.Fatalf("serve printed %q", srv.stdout.String())
+	}
+	stop()
+	if res := srv.wait(t, 15*time.Second); res.code != 0 {
+		t.Fatalf("serve exited %d: %s", res.code, res.stderr)
+	}
+
+	res := h.run("connections", "show", "support")
+	if res.code != 0 || !regexp.MustCompile(`Redirect URL:\s+`+regexp.QuoteMeta(page)+`\n`).MatchString(res.stdout) {
+		t.Errorf("show after serve: %d %q, want redirect URL %s", res.code, res.stdout, page)
+	}
+	res = h.run("connections", "show", "support", "--json")
+	var v map[string]any
+	if err := json.Unmarshal([]byte(res.stdout), &v); err != nil || v["redirectUrl"] != page {
+		t.Errorf("show --json after serve: %v %v", v["redirectUrl"], err)
+	}
+	if res := h.run("connections", "show", "support", "--base-url", "https://other.example"); !strings.Contains(res.stdout, "https://other.example/oauth/callback") {
+		t.Errorf("show --base-url: %q", res.stdout)
 	}
 }

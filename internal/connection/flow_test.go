@@ -261,3 +261,34 @@ func TestCreateValidationAndTenancy(t *testing.T) {
 		t.Fatalf("client of a pending connection: %v", err)
 	}
 }
+
+// TestNamesCannotShadowIDs checks that a name shaped like a connection id is
+// refused, naming the field, and that an id resolves to its own connection
+// even when an older row carries that id as its name.
+func TestNamesCannotShadowIDs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	victim := e.create("victim")
+	for _, name := range []string{victim.ID, "conn_000000000000000000000000", "CONN_x"} {
+		_, err := e.m.Create(t.Context(), e.tenant.ID, connection.CreateInput{Name: name, ClientID: testClientID, ClientSecret: testSecret})
+		de := wantCode(t, err, deskconn.CodeInvalid)
+		if len(de.Fields) != 1 || de.Fields[0].Pointer != "/name" || !strings.Contains(de.Fields[0].Message, "conn_") {
+			t.Fatalf("name %q: fields = %+v", name, de.Fields)
+		}
+	}
+	// A row stored before names were checked: its name is the victim's id.
+	shadow := &store.Connection{TenantID: e.tenant.ID, Name: victim.ID, ClientID: testClientID, Status: store.StatusPending}
+	if err := e.st.CreateConnection(t.Context(), shadow); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.m.Get(t.Context(), e.tenant.ID, victim.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != victim.ID {
+		t.Fatalf("id %s resolved to connection %s (%q)", victim.ID, got.ID, got.Name)
+	}
+	if got, err := e.m.Get(t.Context(), e.tenant.ID, "victim"); err != nil || got.ID != victim.ID {
+		t.Fatalf("by name: %v, %v", got, err)
+	}
+}

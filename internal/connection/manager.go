@@ -204,6 +204,16 @@ var (
 	scopeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._]{0,99}$`)
 )
 
+// idPrefix starts every connection id (store.NewID("conn")).
+const idPrefix = "conn_"
+
+// looksLikeID reports whether s has the shape of a connection id, which
+// names may not have: a name could otherwise shadow another connection's
+// id wherever a connection is chosen by id or name.
+func looksLikeID(s string) bool {
+	return len(s) >= len(idPrefix) && strings.EqualFold(s[:len(idPrefix)], idPrefix)
+}
+
 // ParseScopes splits a comma- or space-separated scope list, dropping
 // empties and duplicates.
 func ParseScopes(s string) []string {
@@ -221,8 +231,11 @@ func ParseScopes(s string) []string {
 // Validate checks in and returns every field problem at once.
 func (in *CreateInput) Validate() error {
 	var fields []deskconn.FieldError
-	if !nameRE.MatchString(in.Name) {
+	switch {
+	case !nameRE.MatchString(in.Name):
 		fields = append(fields, deskconn.FieldError{Pointer: "/name", Code: "invalid", Message: "use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"})
+	case looksLikeID(in.Name):
+		fields = append(fields, deskconn.FieldError{Pointer: "/name", Code: "invalid", Message: "a name must not start with \"" + idPrefix + "\", which is kept for connection ids: choose another name"})
 	}
 	if strings.TrimSpace(in.ClientID) == "" || len(in.ClientID) > 200 || strings.ContainsAny(in.ClientID, " \t\r\n") {
 		fields = append(fields, deskconn.FieldError{Pointer: "/clientId", Code: "missing", Message: "paste the client id from the Zoho API console"})
@@ -282,12 +295,15 @@ func (m *Manager) Create(ctx context.Context, tenantID string, in CreateInput) (
 	return c, nil
 }
 
-// Get returns the tenant's connection by id or name. Another tenant's
-// connection is not_found.
+// Get returns the tenant's connection by id or name. An id always resolves
+// to that connection: it is looked up as an id first, and only then as a
+// name (names shaped like ids are refused at creation, but rows stored
+// before that rule may carry one). Another tenant's connection is
+// not_found.
 func (m *Manager) Get(ctx context.Context, tenantID, idOrName string) (*store.Connection, error) {
-	c, err := m.opts.Store.GetConnectionByName(ctx, tenantID, idOrName)
+	c, err := m.opts.Store.GetConnection(ctx, tenantID, idOrName)
 	if errors.Is(err, store.ErrNotFound) {
-		c, err = m.opts.Store.GetConnection(ctx, tenantID, idOrName)
+		c, err = m.opts.Store.GetConnectionByName(ctx, tenantID, idOrName)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, deskconn.Errorf(deskconn.CodeNotFound, "no connection %q", idOrName)

@@ -73,6 +73,11 @@ var (
 	// ErrStatus: the server answered with a status other than 2xx. See
 	// *StatusError.
 	ErrStatus = errors.New("unexpected HTTP status")
+	// ErrUnreachable: the host name did not resolve, or no resolved
+	// address accepted the connection. The wrapped cause (a resolver or
+	// dial error) names the resolver and the network's answer: log it,
+	// never show it to whoever supplied the URL.
+	ErrUnreachable = errors.New("host not reachable")
 	// ErrTimeout: the fetch's deadline (Config.Timeout) passed. It also
 	// matches context.DeadlineExceeded.
 	ErrTimeout = fmt.Errorf("fetch deadline exceeded: %w", context.DeadlineExceeded)
@@ -141,8 +146,9 @@ type Config struct {
 	UnsafeAllowLoopback []string
 	// UserAgent is sent with every request; "" means DefaultUserAgent.
 	UserAgent string
-	// Logger receives a warning from New when UnsafeAllowLoopback is set;
-	// nil means no logging.
+	// Logger receives a warning from New when UnsafeAllowLoopback is set,
+	// and every failed fetch with its detailed cause (Open's errors are
+	// meant for logs too; callers show users less); nil means no logging.
 	Logger *slog.Logger
 	// TLSClientConfig is used for https (tests set RootCAs to trust an
 	// httptest server); nil means Go's defaults.
@@ -159,6 +165,7 @@ type Fetcher struct {
 	allow        []allowEntry
 	userAgent    string
 	client       *http.Client
+	log          *slog.Logger
 }
 
 type allowEntry struct {
@@ -176,6 +183,10 @@ func New(cfg Config) *Fetcher {
 		timeout:      cfg.Timeout,
 		maxRedirects: cfg.MaxRedirects,
 		userAgent:    cfg.UserAgent,
+		log:          cfg.Logger,
+	}
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
 	}
 	if f.resolver == nil {
 		f.resolver = net.DefaultResolver
@@ -264,15 +275,40 @@ func (f *Fetcher) CheckURL(rawURL string) error {
 }
 
 // Open fetches rawURL with GET and returns the response once its headers
-// have arrived. Errors match ErrForbiddenAddress, ErrTooLarge,
-// ErrTooManyRedirects, ErrScheme, ErrInvalidURL, ErrStatus or ErrTimeout, or
-// are network errors wrapped with the host; none contains the URL's path or
-// query (which may carry a signature).
+// have arrived. Errors match ErrForbiddenAddress, ErrUnreachable,
+// ErrTooLarge, ErrTooManyRedirects, ErrScheme, ErrInvalidURL, ErrStatus or
+// ErrTimeout, or are other network errors wrapped with the host; none
+// contains the URL's path or query (which may carry a signature). Every
+// failure is logged with its cause, at warning level for a refused address.
+// The messages are detailed (a resolver's address, refused versus unknown
+// host): show users a uniform text for ErrForbiddenAddress, ErrUnreachable
+// and other network errors.
 func (f *Fetcher) Open(ctx context.Context, rawURL string) (*Response, error) {
+	resp, host, err := f.open(ctx, rawURL)
+	if err != nil {
+		level := slog.LevelInfo
+		if errors.Is(err, ErrForbiddenAddress) {
+			level = slog.LevelWarn
+		}
+		f.log.LogAttrs(ctx, level, "egress: fetch failed", slog.String("host", host), slog.String("err", err.Error()))
+	}
+	return resp, err
+}
+
+// open is Open without the logging; it also returns the URL's host ("" when
+// the URL does not parse).
+func (f *Fetcher) open(ctx context.Context, rawURL string) (*Response, string, error) {
 	u, err := f.parse(rawURL)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	host := u.Hostname()
+	resp, err := f.do(ctx, u)
+	return resp, host, err
+}
+
+// do fetches the checked URL u.
+func (f *Fetcher) do(ctx context.Context, u *url.URL) (*Response, error) {
 	host := u.Hostname()
 	ctx, cancel := context.WithTimeoutCause(ctx, f.timeout, ErrTimeout)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -405,10 +441,10 @@ func (f *Fetcher) resolve(ctx context.Context, host, port string) ([]netip.Addr,
 	}
 	addrs, err := f.resolver.LookupNetIP(ctx, "ip", name)
 	if err != nil {
-		return nil, fmt.Errorf("resolve host %q: %w", host, err)
+		return nil, fmt.Errorf("resolve host %q: %w: %w", host, ErrUnreachable, err)
 	}
 	if len(addrs) == 0 {
-		return nil, fmt.Errorf("resolve host %q: no addresses", host)
+		return nil, fmt.Errorf("resolve host %q: %w: no addresses", host, ErrUnreachable)
 	}
 	out := make([]netip.Addr, 0, len(addrs))
 	for _, a := range addrs {
@@ -479,7 +515,10 @@ func (f *Fetcher) dialContext(ctx context.Context, network, addr string) (net.Co
 			break
 		}
 	}
-	return nil, fmt.Errorf("connect to host %q: %w", host, first)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("connect to host %q: %w", host, first)
+	}
+	return nil, fmt.Errorf("connect to host %q: %w: %w", host, ErrUnreachable, first)
 }
 
 // approvedKey carries the one "ip:port" a dial may connect to.

@@ -52,7 +52,8 @@ var (
 	// data URL that is not ;base64, or a URL where no Fetcher is set).
 	ErrUnsupported = errors.New("unsupported file data")
 	// ErrFetch: the URL could not be fetched (refused address, HTTP error,
-	// timeout, network error). The egress error is wrapped too.
+	// timeout, network error). The egress error is wrapped too. A refused,
+	// unknown or unreachable host has one message whatever the cause.
 	ErrFetch = errors.New("cannot fetch file URL")
 )
 
@@ -273,20 +274,31 @@ func (b *urlBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// unreachable is what callers see for every URL whose host is refused by
+// the SSRF guard, does not resolve, or does not accept the connection. One
+// text for all, so that fileData cannot be used to map the internal
+// network or tell a refused host from an unknown one; the egress Fetcher
+// logs the cause.
+const unreachable = "fileData URL could not be fetched: its host is not allowed or not reachable; use a publicly reachable http(s) URL, or send the file as base64"
+
 func fetchError(err error, maxBytes int64) *Error {
 	if errors.Is(err, egress.ErrTooLarge) {
 		e := tooLarge(-1, maxBytes)
 		e.Err = err
 		return e
 	}
-	advice := "use a URL that answers with the file, or send the file as base64"
+	var advice string
 	switch {
-	case errors.Is(err, egress.ErrForbiddenAddress):
-		advice = "use a publicly reachable URL, or send the file as base64"
+	case errors.Is(err, egress.ErrStatus), errors.Is(err, egress.ErrTooManyRedirects):
+		advice = "use a URL that answers with the file, or send the file as base64"
 	case errors.Is(err, egress.ErrTimeout):
 		advice = "use a faster host, or send the file as base64"
 	case errors.Is(err, egress.ErrScheme), errors.Is(err, egress.ErrInvalidURL):
 		advice = "use a plain http or https URL without credentials, or send the file as base64"
+	default:
+		// A refused address, an unreachable host, or any other network
+		// failure (TLS, reset): the details stay in the fetcher's log.
+		return &Error{Kind: ErrFetch, Offset: -1, Err: err, Message: unreachable}
 	}
 	return &Error{Kind: ErrFetch, Offset: -1, Err: err,
 		Message: fmt.Sprintf("fileData URL could not be fetched: %v; %s", err, advice)}

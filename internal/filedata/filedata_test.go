@@ -7,14 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/deskconn/deskconn/internal/egress"
@@ -444,4 +448,81 @@ func TestSpecSampleURL(t *testing.T) {
 	if got := readAll(t, f); !bytes.Equal(got, png) {
 		t.Errorf("body differs")
 	}
+}
+
+// fakeNet resolves and dials without the network: unknown.example is not
+// found by a resolver at a private address, refused.example resolves to a
+// public address whose port refuses, private.example resolves to a private
+// address.
+type fakeNet struct{}
+
+func (fakeNet) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	switch host {
+	case "refused.example":
+		return []netip.Addr{netip.MustParseAddr("93.184.216.9")}, nil
+	case "private.example":
+		return []netip.Addr{netip.MustParseAddr("10.1.2.3")}, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, Server: "10.53.0.1:53", IsNotFound: true}
+}
+
+func (fakeNet) dial(_ context.Context, network, address string) (net.Conn, error) {
+	return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+}
+
+// TestOpenURLUnreachableIsUniform checks that a refused address, an unknown
+// host and a host that refuses the connection read the same to the caller
+// (nothing that maps the internal network or the resolver), while the
+// fetcher's log keeps the details.
+func TestOpenURLUnreachableIsUniform(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	fetcher := egress.New(egress.Config{Resolver: fakeNet{}, Dialer: fakeNet{}.dial,
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))})
+	opts := Options{Fetcher: fetcher}
+	var first string
+	for _, u := range []string{"http://unknown.example/a.pdf", "http://refused.example/a.pdf",
+		"http://private.example/a.pdf", "http://10.0.0.1/a.pdf", "http://169.254.169.254/latest/"} {
+		_, err := Open(t.Context(), u, "a.pdf", opts)
+		if !errors.Is(err, ErrFetch) {
+			t.Fatalf("%s: %v; want ErrFetch", u, err)
+		}
+		fe, ok := FieldError("/fileData", err)
+		if !ok {
+			t.Fatalf("%s: %v is not a field error", u, err)
+		}
+		for _, leak := range []string{"10.53.0.1", "no such host", "refused", "private", "10.1.2.3", "link-local", "example"} {
+			if strings.Contains(fe.Message, leak) {
+				t.Errorf("%s: message %q shows %q", u, fe.Message, leak)
+			}
+		}
+		if !strings.Contains(fe.Message, "not allowed or not reachable") {
+			t.Errorf("%s: message %q", u, fe.Message)
+		}
+		if first == "" {
+			first = fe.Message
+		} else if fe.Message != first {
+			t.Errorf("%s: message %q differs from %q", u, fe.Message, first)
+		}
+	}
+	mu.Lock()
+	got := logs.String()
+	mu.Unlock()
+	for _, detail := range []string{"no such host", "connection refused", "private"} {
+		if !strings.Contains(got, detail) {
+			t.Errorf("log lacks %q:\n%s", detail, got)
+		}
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -51,6 +52,12 @@ type HTTPOptions struct {
 	// SessionTimeout closes MCP sessions idle this long (default 30
 	// minutes).
 	SessionTimeout time.Duration
+	// AllowedOrigins are the origins ("https://host[:port]") browsers may
+	// call from, normally the server's own base URL. A request whose Origin
+	// header is any other (including "null") is refused with 403 before
+	// anything else, the DNS-rebinding protection the MCP specification
+	// asks of HTTP servers; a request without Origin (not a browser) passes.
+	AllowedOrigins []string
 }
 
 // identity is what the HTTP handler attaches to each request for the tool
@@ -107,9 +114,16 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 	}
 	server := New(reg, resolve, &o.Server)
 	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{
-		Logger:         log,
-		SessionTimeout: o.SessionTimeout,
+		Logger:              log,
+		SessionTimeout:      o.SessionTimeout,
+		MaxRequestBodyBytes: MaxMessageBytes,
 	})
+	allowed := map[string]bool{}
+	for _, o := range o.AllowedOrigins {
+		if n, ok := normalOrigin(o); ok {
+			allowed[n] = true
+		}
+	}
 	// The SDK binds a session to TokenInfo.UserID and reads the identity of
 	// each call from TokenInfo: RequireBearerToken is the SDK's way to
 	// attach it. The bearer token itself was checked by the API-key
@@ -126,6 +140,14 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 	}
 	withToken := auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(sdk)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if origin := r.Header.Get("Origin"); origin != "" {
+			if n, ok := normalOrigin(origin); !ok || !allowed[n] {
+				log.Warn("mcp: refused a request from a browser origin that is not allowed", "origin", truncate(origin, 100))
+				restapi.WriteError(w, r, deskconn.Errorf(deskconn.CodeForbidden,
+					"requests from origin %q are not allowed: MCP over HTTP accepts browser requests only from the server's own base URL", truncate(origin, 100)))
+				return
+			}
+		}
 		tenant, keyID := o.Identity(r)
 		if tenant == "" {
 			restapi.WriteError(w, r, deskconn.Errorf(deskconn.CodeUnauthenticated, "send an API key as \"Authorization: Bearer dk_...\""))
@@ -140,6 +162,34 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 		id := identity{tenant: tenant, apiKey: keyID, conn: c.ID}
 		withToken.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 	})
+}
+
+// normalOrigin returns origin as "scheme://host[:port]" in lower case,
+// without a default port, or false when it is not an http(s) origin
+// (e.g. "null").
+func normalOrigin(origin string) (string, bool) {
+	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(origin), "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Path != "" {
+		return "", false
+	}
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host, true
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }
 
 // identityOf reads the identity HTTPHandler put in a call's TokenInfo.

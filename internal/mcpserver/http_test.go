@@ -185,3 +185,92 @@ func rawPost(t *testing.T, url, key, session, body string) *http.Response {
 	}
 	return resp
 }
+
+// postMCP posts body to the MCP endpoint with key and extra headers.
+func postMCP(t *testing.T, url, key string, body io.Reader, header map[string]string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), "POST", url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+// TestHTTPOrigin checks the DNS-rebinding protection: a browser Origin
+// other than the allowed ones is refused with 403; the allowed origin (in
+// any spelling of it) and requests without Origin pass.
+func TestHTTPOrigin(t *testing.T) {
+	t.Parallel()
+	env := newDeskEnv(t)
+	mux := http.NewServeMux()
+	mux.Handle(HTTPPattern, HTTPHandler(realRegistry(), env.conns(), &HTTPOptions{Identity: testIdentity,
+		AllowedOrigins: []string{"https://deskconn.example/"}}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		origin string
+		status int
+	}{
+		{"", http.StatusOK},
+		{"https://deskconn.example", http.StatusOK},
+		{"HTTPS://DeskConn.Example:443", http.StatusOK},
+		{"https://evil.example", http.StatusForbidden},
+		{"http://deskconn.example", http.StatusForbidden},
+		{"https://deskconn.example:8443", http.StatusForbidden},
+		{"null", http.StatusForbidden},
+		{srv.URL, http.StatusForbidden}, // the listener is not the public base URL
+	} {
+		h := map[string]string{}
+		if tc.origin != "" {
+			h["Origin"] = tc.origin
+		}
+		if resp := postMCP(t, srv.URL+"/mcp/demo", "key-a", strings.NewReader(initializeBody), h); resp.StatusCode != tc.status {
+			t.Errorf("Origin %q: %d, want %d", tc.origin, resp.StatusCode, tc.status)
+		}
+	}
+}
+
+// TestHTTPBodyLimit checks that MCP over HTTP takes a message as large as a
+// 20 MiB attachment in base64 needs, and refuses a larger one with 413.
+func TestHTTPBodyLimit(t *testing.T) {
+	t.Parallel()
+	_, base := newHTTPServer(t)
+	if MaxMessageBytes < 27_962_028+512 {
+		t.Fatalf("MaxMessageBytes = %d: smaller than 20 MiB in base64 plus an envelope", MaxMessageBytes)
+	}
+	body := func(n int64) io.Reader {
+		head := `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"`
+		tail := `"}}`
+		return io.MultiReader(strings.NewReader(head), io.LimitReader(repeatA{}, n-int64(len(head)+len(tail))), strings.NewReader(tail))
+	}
+	// 27 MiB: over the SDK's default 4 MiB, within the limit; the SDK then
+	// answers for the message itself (no session yet), never 413.
+	if resp := postMCP(t, base+"/mcp/demo", "key-a", body(27<<20), nil); resp.StatusCode == http.StatusRequestEntityTooLarge {
+		t.Errorf("27 MiB message: 413, want it read")
+	}
+	if resp := postMCP(t, base+"/mcp/demo", "key-a", body(MaxMessageBytes+1), nil); resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("message over MaxMessageBytes: %d, want 413", resp.StatusCode)
+	}
+}
+
+// repeatA reads as an endless run of 'a'.
+type repeatA struct{}
+
+func (repeatA) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	return len(p), nil
+}

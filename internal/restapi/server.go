@@ -51,6 +51,10 @@ type Options struct {
 	SessionTTL time.Duration
 	// LoginTTL is how long a login link stays valid; default 24 hours.
 	LoginTTL time.Duration
+	// ConnectPerMinute is how many OAuth flows a tenant may start per
+	// minute (REST and the connect page together); default
+	// DefaultConnectPerMinute. More answer rate_limited (429, Retry-After).
+	ConnectPerMinute int
 	// Metrics, when set, is served at GET /metrics (Prometheus text
 	// format, no API key, like /healthz) and returned by Server.Metrics for
 	// the code that mounts actions and MCP.
@@ -60,11 +64,12 @@ type Options struct {
 // Server is the HTTP server. Build it with New, add routes with Mount
 // before serving, then use it as an http.Handler or call Serve.
 type Server struct {
-	opts   Options
-	log    *slog.Logger
-	mux    *http.ServeMux
-	store  store.Store
-	secure bool
+	opts     Options
+	log      *slog.Logger
+	mux      *http.ServeMux
+	store    store.Store
+	secure   bool
+	connects *connectLimiter
 }
 
 // New returns a Server with its routes registered.
@@ -92,12 +97,16 @@ func New(opts Options) (*Server, error) {
 	if opts.LoginTTL <= 0 {
 		opts.LoginTTL = 24 * time.Hour
 	}
+	if opts.ConnectPerMinute <= 0 {
+		opts.ConnectPerMinute = DefaultConnectPerMinute
+	}
 	s := &Server{
-		opts:   opts,
-		log:    opts.Logger,
-		mux:    http.NewServeMux(),
-		store:  opts.Manager.Store(),
-		secure: u.Scheme == "https",
+		opts:     opts,
+		log:      opts.Logger,
+		mux:      http.NewServeMux(),
+		store:    opts.Manager.Store(),
+		secure:   u.Scheme == "https",
+		connects: newConnectLimiter(opts.ConnectPerMinute),
 	}
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
@@ -110,12 +119,48 @@ func New(opts Options) (*Server, error) {
 	s.Mount("DELETE /v1/connections/{connection}", http.HandlerFunc(s.apiDelete))
 	s.Mount("POST /v1/connections/{connection}/connect", http.HandlerFunc(s.apiConnect))
 	s.Mount("POST /v1/connections/{connection}/org", http.HandlerFunc(s.apiChooseOrg))
-	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
-		WriteError(w, r, deskconn.Errorf(deskconn.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
-	})
+	s.mux.HandleFunc("/v1/", s.noRoute)
 	s.registerWeb()
 	return s, nil
 }
+
+// routeMethods are the methods noRoute probes for an Allow header.
+var routeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// noRoute answers what no /v1/ route matched: 405 with Allow when the path
+// is served for other methods (e.g. GET on an action, which is POST only),
+// else 404. The catch-all would otherwise hide the mux's own 405.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range routeMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/v1/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		WriteError(w, r, deskconn.Errorf(deskconn.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	status := http.StatusMethodNotAllowed
+	p := Problem{
+		Type:      "https://deskconn.dev/problems/method_not_allowed",
+		Title:     http.StatusText(status),
+		Status:    status,
+		Detail:    fmt.Sprintf("%s is not served at %s: use %s", r.Method, r.URL.Path, strings.Join(allow, " or ")),
+		Code:      deskconn.CodeInvalid,
+		RequestID: RequestID(r.Context()),
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// BaseURL returns the server's public base URL, without a trailing slash.
+func (s *Server) BaseURL() string { return s.opts.BaseURL }
 
 // Metrics returns Options.Metrics, possibly nil (a nil *metrics.Metrics
 // records nothing). Code that builds the action registry for this server

@@ -13,7 +13,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,7 +89,7 @@ func (s *Server) registerWeb() {
 	s.mux.HandleFunc("POST /connections/{connection}/delete", s.webDelete)
 	s.mux.HandleFunc("POST /connections/{connection}/org", s.webChooseOrg)
 	static, _ := fs.Sub(staticFS, "static")
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", filesOnly(static)))
 }
 
 // currentSession returns the request's live session, or nil when it has
@@ -108,6 +108,23 @@ func (s *Server) currentSession(r *http.Request) (*store.Session, error) {
 		return nil, fmt.Errorf("read session: %w", err)
 	}
 	return sess, nil
+}
+
+// filesOnly serves the files of fsys and answers 404 for a directory, so
+// that no listing of the static assets is ever served.
+func filesOnly(fsys fs.FS) http.Handler {
+	files := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimSuffix(r.URL.Path, "/")
+		if name == "" {
+			name = "."
+		}
+		if fi, err := fs.Stat(fsys, name); err != nil || fi.IsDir() || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) renderStoreError(w http.ResponseWriter, r *http.Request, err error) {
@@ -133,10 +150,6 @@ func (s *Server) webLogin(w http.ResponseWriter, r *http.Request) {
 			"The link was already used, has expired, or was mistyped.",
 			"Use the newest link printed by `deskconn serve` (restart it to print a new one).")
 		return
-	}
-	// Drop expired links and sessions (of every replica) while we are here.
-	if err := s.store.PurgeExpired(r.Context(), now); err != nil {
-		s.log.Warn("purge expired login links and sessions", "request_id", RequestID(r.Context()), "err", err)
 	}
 	id := randomString(32)
 	sess := &store.Session{Hash: hashToken(id), TenantID: link.TenantID, CSRF: randomString(32), ExpiresAt: now.Add(s.opts.SessionTTL)}
@@ -224,7 +237,21 @@ func (s *Server) webIndex(w http.ResponseWriter, r *http.Request) {
 			"Open the login link printed by `deskconn serve` in this browser.")
 		return
 	}
-	s.renderIndex(w, r, sess, http.StatusOK, formValues{Scopes: strings.Join(connection.DefaultScopes, ",")}, nil, r.URL.Query().Get("notice"))
+	s.renderIndex(w, r, sess, http.StatusOK, formValues{Scopes: strings.Join(connection.DefaultScopes, ",")}, nil, notices[r.URL.Query().Get("notice")])
+}
+
+// Keys of the notices the connect page shows after a form (?notice=KEY).
+const (
+	noticeAdded   = "added"
+	noticeDeleted = "deleted"
+)
+
+// notices are the only texts ?notice= can put on the page: a link with
+// any other value shows no notice, so nobody can make the signed-in page
+// say what they want.
+var notices = map[string]string{
+	noticeAdded:   "Connection added: register the redirect URL below in the Zoho API console, then click Connect.",
+	noticeDeleted: "Connection deleted and its refresh token revoked.",
 }
 
 func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, sess *store.Session, status int, form formValues, formErr *deskconn.Error, notice string) {
@@ -262,7 +289,7 @@ func (s *Server) webCreate(w http.ResponseWriter, r *http.Request) {
 		s.renderIndex(w, r, sess, StatusOf(de.Code), form, de, "")
 		return
 	}
-	http.Redirect(w, r, "/?notice="+url.QueryEscape("Connection "+strings.TrimSpace(form.Name)+" added: register the redirect URL, then click Connect."), http.StatusSeeOther)
+	http.Redirect(w, r, "/?notice="+noticeAdded, http.StatusSeeOther)
 }
 
 func (s *Server) webConnect(w http.ResponseWriter, r *http.Request) {
@@ -270,7 +297,11 @@ func (s *Server) webConnect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u, err := s.opts.Manager.AuthorizeURL(r.Context(), sess.TenantID, r.PathValue("connection"), "/")
+	err := s.connects.allow(sess.TenantID, s.opts.Now())
+	var u string
+	if err == nil {
+		u, err = s.opts.Manager.AuthorizeURL(r.Context(), sess.TenantID, r.PathValue("connection"), "/")
+	}
 	if err != nil {
 		s.renderDomainError(w, r, err, "Connecting could not start")
 		return
@@ -288,7 +319,7 @@ func (s *Server) webDelete(w http.ResponseWriter, r *http.Request) {
 		s.renderDomainError(w, r, err, "The connection could not be deleted")
 		return
 	}
-	http.Redirect(w, r, "/?notice="+url.QueryEscape("Connection "+name+" deleted and its refresh token revoked."), http.StatusSeeOther)
+	http.Redirect(w, r, "/?notice="+noticeDeleted, http.StatusSeeOther)
 }
 
 func (s *Server) webChooseOrg(w http.ResponseWriter, r *http.Request) {
@@ -359,6 +390,9 @@ func (s *Server) renderDomainError(w http.ResponseWriter, r *http.Request, err e
 	if de.Code == deskconn.CodeInternal {
 		s.log.Error(title, "request_id", RequestID(r.Context()), "err", err)
 		what = "An internal error occurred."
+	}
+	if de.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((de.RetryAfter+time.Second-1)/time.Second)))
 	}
 	s.renderError(w, r, StatusOf(de.Code), title, what, "Go back to the connections page and try again.")
 }

@@ -111,6 +111,10 @@ func (s *Server) apiDelete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiConnect(w http.ResponseWriter, r *http.Request) {
+	if err := s.connects.allow(TenantID(r.Context()), s.opts.Now()); err != nil {
+		WriteError(w, r, err)
+		return
+	}
 	u, err := s.opts.Manager.AuthorizeURL(r.Context(), TenantID(r.Context()), r.PathValue("connection"), "")
 	if err != nil {
 		WriteError(w, r, err)

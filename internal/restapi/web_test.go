@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -235,6 +236,103 @@ func TestStatusOf(t *testing.T) {
 	for code, want := range map[string]int{"invalid": 400, "not_found": 404, "unauthenticated": 401, "needs_reauth": 424, "rate_limited": 429, "unavailable": 503, "internal": 500, "conflict": 409, "forbidden": 403, "outcome_unknown": 409} {
 		if got := restapi.StatusOf(deskconn.Code(code)); got != want {
 			t.Errorf("StatusOf(%s) = %d, want %d", code, got, want)
+		}
+	}
+}
+
+// TestWebNoticesFromFixedSet checks that ?notice= only picks one of the
+// page's own notices: text of the caller's choosing never reaches the
+// signed-in page.
+func TestWebNoticesFromFixedSet(t *testing.T) {
+	t.Parallel()
+	d, _ := startDemo(t)
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	get := func(u string) string {
+		t.Helper()
+		resp, err := browser.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", u, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	get(d.LoginURL)
+	for _, tc := range []struct{ notice, want, absent string }{
+		{"added", "Connection added", ""},
+		{"deleted", "refresh token revoked", ""},
+		{"Your account is suspended: call +1 555 0100", "", "suspended"},
+		{"Connection x added: register the redirect URL, then click Connect.", "", "Connection x added"},
+		{"toString", "", `class="notice"`},
+	} {
+		body := get(d.URL + "/?notice=" + url.QueryEscape(tc.notice))
+		if tc.want != "" && !strings.Contains(body, tc.want) {
+			t.Errorf("notice %q: page lacks %q", tc.notice, tc.want)
+		}
+		if tc.want == "" && strings.Contains(body, `class="notice"`) {
+			t.Errorf("notice %q: the page shows a notice", tc.notice)
+		}
+		if tc.absent != "" && strings.Contains(body, tc.absent) {
+			t.Errorf("notice %q: the page shows %q", tc.notice, tc.absent)
+		}
+	}
+}
+
+// TestMethodNotAllowedAndStatic checks that a GET on a POST-only endpoint
+// answers 405 with Allow (not 404), that unknown paths stay 404, and that
+// /static/ serves its files but never a directory listing.
+func TestMethodNotAllowedAndStatic(t *testing.T) {
+	t.Parallel()
+	d, _ := startDemo(t)
+	ts := httptest.NewUnstartedServer(nil)
+	base := "http://" + ts.Listener.Addr().String()
+	srv, err := restapi.New(restapi.Options{Manager: d.Manager, APIKeys: apikey.New(d.Store), BaseURL: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Mount("POST /v1/connections/{connection}/actions/{action}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		restapi.WriteJSON(w, 200, map[string]string{"ok": "yes"})
+	}))
+	ts.Config.Handler = srv
+	ts.Start()
+	t.Cleanup(ts.Close)
+	key := d.APIKey.Reveal()
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"GET", "/v1/connections/demo/actions/get_ticket", 405, "POST"},
+		{"PUT", "/v1/connections/demo/actions/get_ticket", 405, "POST"},
+		{"POST", "/v1/connections/demo/actions/get_ticket", 200, ""},
+		{"GET", "/v1/connections/demo/connect", 405, "POST"},
+		{"PUT", "/v1/connections/demo", 405, "GET, DELETE"},
+		{"GET", "/v1/nothing/here", 404, ""},
+	} {
+		resp, p := do(t, tc.method, base+tc.path, key, "")
+		if resp.StatusCode != tc.status || resp.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d Allow %q, want %d Allow %q (%v)", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), tc.status, tc.allow, p)
+		}
+		if tc.status == 405 && (resp.Header.Get("Content-Type") != "application/problem+json" || p["status"] != float64(405)) {
+			t.Errorf("%s %s: 405 body %v (%s)", tc.method, tc.path, p, resp.Header.Get("Content-Type"))
+		}
+	}
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{{"/static/style.css", 200}, {"/static/", 404}, {"/static", 404}, {"/static/nope.css", 404}, {"/static//", 404}} {
+		resp, err := http.Get(base + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || strings.Contains(string(body), `<a href="style.css">`) {
+			t.Errorf("GET %s: %d, want %d; body %.80q", tc.path, resp.StatusCode, tc.status, body)
 		}
 	}
 }

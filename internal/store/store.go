@@ -36,6 +36,12 @@ func NewID(prefix string) string {
 	return prefix + "_" + hex.EncodeToString(b[:])
 }
 
+// SettingBaseURL names the setting that holds the public base URL the
+// latest `deskconn serve` on this database answers on, so that commands
+// run without --base-url show the same OAuth redirect URL as its connect
+// page.
+const SettingBaseURL = "base_url"
+
 // Sentinel errors, matched with errors.Is.
 var (
 	ErrNotFound = errors.New("store: not found")
@@ -327,6 +333,17 @@ type Store interface {
 	// Audit.
 	AppendAudit(ctx context.Context, r *AuditRecord) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditRecord, error)
+	// PurgeAudit deletes every tenant's audit records whose Time is before
+	// before, and returns how many it deleted (the retention of the audit
+	// log; see Janitor).
+	PurgeAudit(ctx context.Context, before time.Time) (int64, error)
+
+	// Settings: deployment-wide values by name (see SettingBaseURL).
+	//
+	// PutSetting stores value under name, replacing any earlier value.
+	PutSetting(ctx context.Context, name, value string) error
+	// GetSetting returns the value stored under name, or ErrNotFound.
+	GetSetting(ctx context.Context, name string) (string, error)
 
 	// Ping checks the database is reachable (for /readyz).
 	Ping(ctx context.Context) error

@@ -28,7 +28,7 @@ import (
 var migrations embed.FS
 
 // tables lists every table, for Dump.
-var tables = []string{"tenants", "api_keys", "connections", "oauth_states", "login_links", "web_sessions", "idempotency_records", "audit_log", "schema_migrations"}
+var tables = []string{"tenants", "api_keys", "connections", "oauth_states", "login_links", "web_sessions", "idempotency_records", "audit_log", "settings", "schema_migrations"}
 
 // Store is the Postgres implementation of store.Store. It is safe for
 // concurrent use, also from several processes; build it with Open.
@@ -141,6 +141,30 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// PutSetting stores value under name.
+func (s *Store) PutSetting(ctx context.Context, name, value string) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		name, value, now())
+	if err != nil {
+		return fmt.Errorf("put setting %s: %w", name, err)
+	}
+	return nil
+}
+
+// GetSetting returns the value stored under name, or store.ErrNotFound.
+func (s *Store) GetSetting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.pool.QueryRow(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("get setting %s: %w", name, err)
+	}
+	return v, nil
 }
 
 // Ping checks the database is reachable.
@@ -815,6 +839,15 @@ func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 		return fmt.Errorf("append audit: %w", err)
 	}
 	return nil
+}
+
+// PurgeAudit deletes audit records older than before.
+func (s *Store) PurgeAudit(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM audit_log WHERE time < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("purge audit: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // ListAudit returns a tenant's audit records, newest first.

@@ -62,6 +62,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open sqlite store: path %q must be a plain file path", path)
 	}
+	// SQLite gives the -wal and -shm files it creates the main file's
+	// mode: make the main file 0600 before SQLite opens it, and any
+	// -wal/-shm an older version left readable too.
+	if err := restrictFiles(path, true); err != nil {
+		return nil, fmt.Errorf("open sqlite store: %w", err)
+	}
 	q := url.Values{}
 	// busy_timeout first: the pragmas after it (WAL in particular) may
 	// wait for another process that is opening the same file.
@@ -87,11 +93,36 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	if err := restrictFiles(path, false); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite store: %w", err)
 	}
 	return s, nil
+}
+
+// fileMode is the mode of every file of the database: they hold sealed
+// secrets and hashes that only deskconn's user may read.
+const fileMode = 0o600
+
+// restrictFiles makes the database file at path (created empty when create
+// is set and it does not exist; SQLite accepts an empty file as a new
+// database) and its -wal and -shm files, where they exist, fileMode.
+func restrictFiles(path string, create bool) error {
+	if create {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
+		if err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, fileMode); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // migrate applies embedded migrations in name order, each inside its own
@@ -145,6 +176,30 @@ func (s *Store) applyMigration(ctx context.Context, name string) error {
 		return fmt.Errorf("migration %s: commit: %w", version, err)
 	}
 	return nil
+}
+
+// PutSetting stores value under name.
+func (s *Store) PutSetting(ctx context.Context, name, value string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO settings (name, value, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		name, value, now().UnixMicro())
+	if err != nil {
+		return fmt.Errorf("put setting %s: %w", name, err)
+	}
+	return nil
+}
+
+// GetSetting returns the value stored under name, or store.ErrNotFound.
+func (s *Store) GetSetting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("get setting %s: %w", name, err)
+	}
+	return v, nil
 }
 
 // Ping checks the database file is usable.
@@ -889,6 +944,19 @@ func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 		return fmt.Errorf("append audit: %w", err)
 	}
 	return nil
+}
+
+// PurgeAudit deletes audit records older than before.
+func (s *Store) PurgeAudit(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM audit_log WHERE time < ?`, before.UnixMicro())
+	if err != nil {
+		return 0, fmt.Errorf("purge audit: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("purge audit: %w", err)
+	}
+	return n, nil
 }
 
 // ListAudit returns a tenant's audit records, newest first.

@@ -245,3 +245,34 @@ func TestDeleteConnectionErasesSecrets(t *testing.T) {
 	}
 	storetest.AssertNoPlaintext(t, dump, marker)
 }
+
+// TestFileModes checks that the database and its -wal and -shm files are
+// 0600 after writes, for a new database and for one whose main file an
+// older version left 0644.
+func TestFileModes(t *testing.T) {
+	t.Parallel()
+	for _, existing := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "deskconn.db")
+		if existing {
+			if err := os.WriteFile(path, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := openAt(t, path)
+		if err := s.CreateTenant(t.Context(), &store.Tenant{Name: "modes"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatalf("existing=%v: %v", existing, err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("existing=%v: %s mode = %v; want 0600", existing, filepath.Base(p), fi.Mode().Perm())
+			}
+		}
+	}
+}

@@ -103,6 +103,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IdempotencyLease", testIdempotencyLease},
 		{"IdempotencyConcurrentClaim", testIdempotencyConcurrentClaim},
 		{"Audit", testAudit},
+		{"Settings", testSettings},
 		{"RefreshLockExclusion", testRefreshLockExclusion},
 		{"RefreshLockPerConnection", testRefreshLockPerConnection},
 		{"RefreshLockContext", testRefreshLockContext},
@@ -124,6 +125,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	// PurgeExpired deletes every tenant's expired rows at a future instant,
 	// so it runs alone.
 	t.Run("PurgeExpired", func(t *testing.T) { testPurgeExpired(t, open) })
+	// PurgeAudit deletes every tenant's old audit records: alone too.
+	t.Run("PurgeAudit", func(t *testing.T) { testPurgeAudit(t, open) })
 }
 
 func uniq(prefix string) string { return store.NewID(prefix) }
@@ -991,6 +994,69 @@ func testPurgeExpired(t *testing.T, open func(t *testing.T) store.Store) {
 	wantErr(t, "GetSession(purged)", err, store.ErrNotFound)
 	if _, err := s.GetSession(ctx, ssLater, now); err != nil {
 		t.Errorf("GetSession(live) = %v", err)
+	}
+}
+
+func testSettings(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	name := uniq("setting")
+	_, err := s.GetSetting(ctx, name)
+	wantErr(t, "GetSetting(unset)", err, store.ErrNotFound)
+	for _, v := range []string{"https://one.example", "https://two.example"} {
+		if err := s.PutSetting(ctx, name, v); err != nil {
+			t.Fatalf("PutSetting = %v", err)
+		}
+		if got, err := s.GetSetting(ctx, name); err != nil || got != v {
+			t.Errorf("GetSetting = %q, %v; want %q", got, err, v)
+		}
+	}
+	if got, err := open(t).GetSetting(ctx, name); err != nil || got != "https://two.example" {
+		t.Errorf("GetSetting on another handle = %q, %v", got, err)
+	}
+}
+
+func testPurgeAudit(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tn, other := newTenant(t, s), newTenant(t, s)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	cutoff := now.Add(-90 * 24 * time.Hour)
+	add := func(tenantID string, at time.Time) {
+		if err := s.AppendAudit(ctx, &store.AuditRecord{Time: at, TenantID: tenantID, ConnectionID: "c",
+			Action: "create_ticket", Outcome: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(tn.ID, cutoff.Add(-time.Hour))
+	add(other.ID, cutoff.Add(-24*time.Hour))
+	add(tn.ID, cutoff) // exactly at the cutoff: kept
+	add(tn.ID, now)
+	n, err := s.PurgeAudit(ctx, cutoff)
+	if err != nil {
+		t.Fatalf("PurgeAudit = %v", err)
+	}
+	if n != 2 {
+		t.Errorf("PurgeAudit deleted %d records, want 2 (one per tenant)", n)
+	}
+	for _, tc := range []struct {
+		tenant string
+		want   []time.Time
+	}{{tn.ID, []time.Time{now, cutoff}}, {other.ID, nil}} {
+		got, err := s.ListAudit(ctx, store.AuditFilter{TenantID: tc.tenant})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var times []time.Time
+		for _, r := range got {
+			times = append(times, r.Time)
+		}
+		if diff := cmp.Diff(tc.want, times); diff != "" {
+			t.Errorf("audit left after the purge (-want +got):\n%s", diff)
+		}
+	}
+	if n, err := s.PurgeAudit(ctx, cutoff); err != nil || n != 0 {
+		t.Errorf("second PurgeAudit = %d, %v; want 0, nil", n, err)
 	}
 }
 
