@@ -215,6 +215,10 @@ func (s *TicketsService) List(ctx context.Context, orgID string, opts *TicketLis
 }
 
 // ListAll iterates over every ticket matching opts, page by page.
+//
+// Without SortBy Zoho lists newest first, so tickets created during the walk
+// shift later pages and rows repeat; SortBy "createdTime" (oldest first) is
+// the order new tickets cannot shift.
 func (s *TicketsService) ListAll(ctx context.Context, orgID string, opts *TicketListOptions) iter.Seq2[*Ticket, error] {
 	o := TicketListOptions{}
 	if opts != nil {

@@ -392,7 +392,7 @@ func (p *procEnv) ticketsBySubject(prefix string) map[string][]string {
 		p.t.Fatal(err)
 	}
 	out := map[string][]string{}
-	for tk, err := range desk.Tickets.ListAll(p.t.Context(), emulator.DemoOrgID, &zohodesk.TicketListOptions{ListOptions: zohodesk.ListOptions{Limit: 100}}) {
+	for tk, err := range desk.Tickets.ListAll(p.t.Context(), emulator.DemoOrgID, &zohodesk.TicketListOptions{ListOptions: zohodesk.ListOptions{Limit: 100}, SortBy: "createdTime"}) {
 		if err != nil {
 			p.t.Fatalf("list the emulator's tickets: %v", err)
 		}

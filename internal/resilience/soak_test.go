@@ -118,7 +118,7 @@ func TestSoakIdempotentCreates(t *testing.T) {
 		t.Fatal(err)
 	}
 	bySubject := map[string][]string{}
-	for tk, err := range desk.Tickets.ListAll(t.Context(), org, &zohodesk.TicketListOptions{ListOptions: zohodesk.ListOptions{Limit: 100}}) {
+	for tk, err := range desk.Tickets.ListAll(t.Context(), org, &zohodesk.TicketListOptions{ListOptions: zohodesk.ListOptions{Limit: 100}, SortBy: "createdTime"}) {
 		if err != nil {
 			t.Fatal(err)
 		}
