@@ -60,6 +60,8 @@ type org struct {
 
 	creditDay  string
 	creditUsed int
+
+	work *orgWork // threads, comments, tags, time, history (conversations.go)
 }
 
 func (o *org) newID() string {
