@@ -232,3 +232,24 @@ func FuzzConversationItem(f *testing.F) {
 		}
 	})
 }
+
+func TestThreadsListAllCountsFromOne(t *testing.T) {
+	t.Parallel()
+	c, mux, _ := setup(t)
+	var froms []string
+	mux.HandleFunc("GET /api/v1/tickets/7/threads", func(w http.ResponseWriter, r *http.Request) {
+		froms = append(froms, r.URL.Query().Get("from"))
+		if len(froms) == 1 {
+			w.Write([]byte(`{"data":[{"id":"1"},{"id":"2"}]}`))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	n, err := drain(c.Threads.ListAll(t.Context(), testOrg, "7", &ThreadListOptions{ListOptions: ListOptions{Limit: 2}}))
+	if err != nil || n != 2 {
+		t.Fatalf("ListAll = %d, %v", n, err)
+	}
+	if strings.Join(froms, ",") != "1,3" {
+		t.Errorf("from values = %v, want 1 then 3", froms)
+	}
+}

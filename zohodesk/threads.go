@@ -143,11 +143,17 @@ func (s *ThreadsService) List(ctx context.Context, orgID, ticketID string, opts 
 	return getList[Thread](ctx, s.client, orgID, "tickets/{ticketId}/threads", "tickets/"+id+"/threads", q)
 }
 
-// ListAll iterates over every thread of a ticket, page by page.
+// ListAll iterates over every thread of a ticket, page by page. Zoho's
+// /threads counts "from" from 1 ([C NREC]: from=1 returned the first
+// thread), so a zero From starts at 1 and pages advance from there; paging
+// from 0 would repeat one thread per page.
 func (s *ThreadsService) ListAll(ctx context.Context, orgID, ticketID string, opts *ThreadListOptions) iter.Seq2[*Thread, error] {
 	o := ThreadListOptions{}
 	if opts != nil {
 		o = *opts
+	}
+	if o.From == 0 {
+		o.From = 1
 	}
 	return pages(ctx, o.ListOptions, MaxLimitThreads, -1, func(lo ListOptions) ([]*Thread, error) {
 		o.ListOptions = lo
