@@ -211,8 +211,8 @@ func sourceOf(channel string) string {
 }
 
 // seedDemoConversation writes the hand-made conversation of the demo
-// ticket: 4 threads and 2 comments (t.ThreadCount and t.CommentCount are
-// set to match in seedZylker).
+// ticket: 4 threads, a draft and 2 comments (t.ThreadCount and
+// t.CommentCount are set to match in seedZylker).
 func (o *org) seedDemoConversation(t *ticket, w *ticketWork) {
 	cid, cname, cemail := o.customerOf(t)
 	jade := o.agents[DemoAgentID]
@@ -236,6 +236,11 @@ func (o *org) seedDemoConversation(t *ticket, w *ticketWork) {
 			From: addr, To: "engineering@zylker.com", IsForward: true, AuthorID: jade.ID, AuthorType: "AGENT", AuthorName: jade.name(), AuthorEmail: jade.Email, Created: at(100),
 			Content: `<div>Engineering, can you check dashboard error E-17 for this customer?</div><div>---------- Forwarded message ----------</div><div>Thanks, the reset worked but now I see error E-17.</div>`},
 	}
+	// A reply draft waiting for review (drafts are listed by /threads but
+	// not counted in threadCount nor shown in /conversations).
+	w.threads = append(w.threads, &thread{ID: "1892000000090005", TicketID: t.ID, Channel: "EMAIL", Status: "DRAFT", Direction: "out", Visibility: "public",
+		ContentType: "text/html", From: `"Zylker Support"<` + addr + `>`, To: cemail, AuthorID: jade.ID, AuthorType: "AGENT", AuthorName: jade.name(),
+		AuthorEmail: jade.Email, Created: at(97), Content: `<div>Hi Lucas, engineering is looking at E-17.</div>`})
 	w.comments = []*comment{
 		{ID: "1892000000092001", TicketID: t.ID, ContentType: "plainText", CommenterID: jade.ID, Commented: at(95),
 			Content: "zsu[@user:60000001]zsu E-17 looks like the dashboard cache bug, can you confirm?"},

@@ -26,8 +26,8 @@ func TestThreadsAndConversations(t *testing.T) {
 	r := e.do("GET", demoTicket+"/threads", nil)
 	wantStatus(t, r, 200, "")
 	ths := dataOf(t, r)
-	if len(ths) != 4 {
-		t.Fatalf("threads = %d, want the 4 seeded", len(ths))
+	if len(ths) != 5 {
+		t.Fatalf("threads = %d, want the 4 seeded and the draft", len(ths))
 	}
 	if ths[0]["id"] != "1892000000090004" || ths[0]["visibility"] != "private" || ths[0]["isForward"] != true {
 		t.Errorf("newest thread = %v, want the private forward first", ths[0])

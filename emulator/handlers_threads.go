@@ -123,6 +123,7 @@ func (e *Emulator) listThreads(c *call) {
 		return
 	}
 	ths := slices.Clone(c.org.ticketWork(t).threads)
+	slices.SortStableFunc(ths, func(a, b *thread) int { return a.Created.Compare(b.Created) })
 	if sortBy != "sendDateTime" { // newest first by default [C OAS-Thread]
 		slices.Reverse(ths)
 	}
