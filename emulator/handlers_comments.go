@@ -361,7 +361,7 @@ func (c *call) timeEntryJSON(t *ticket, te *timeEntry, owner bool) map[string]an
 	if owner {
 		var o any
 		if a := c.org.agents[te.OwnerID]; a != nil {
-			o = map[string]any{"id": a.ID, "firstName": ns(a.FirstName), "lastName": a.LastName, "email": a.Email, "photoURL": nil}
+			o = map[string]any{"id": a.ID, "name": a.name(), "firstName": ns(a.FirstName), "lastName": a.LastName, "photoURL": nil}
 		}
 		m["owner"] = o
 	}
@@ -405,7 +405,9 @@ func (e *Emulator) listTimeEntries(c *call) {
 	lo, hi := window(len(list), from, limit)
 	items := make([]any, 0, hi-lo)
 	for _, te := range list[lo:hi] {
-		items = append(items, c.timeEntryJSON(t, te, inc["owner"]))
+		m := c.timeEntryJSON(t, te, inc["owner"])
+		m["billingType"] = nil // list rows add billingType [C OAS]
+		items = append(items, m)
 	}
 	writePage(c.out, items, nil)
 }
