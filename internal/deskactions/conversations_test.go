@@ -155,6 +155,11 @@ func TestDraftsCommentsTagsTimeHistory(t *testing.T) {
 		t.Errorf("updated draft = %v", u)
 	}
 
+	_, err := e.invoke(t, "update_ticket_draft", `{`+demoTicketIn+`,"draftId":"999","content":"x"}`)
+	if de := domainErr(t, err, deskconn.CodeNotFound); !slicesEqual(pointers(de), []string{"/draftId"}) {
+		t.Errorf("missing draft: %v", de)
+	}
+
 	c := e.mustInvoke(t, "add_ticket_comment", `{`+demoTicketIn+`,"content":"please check","mentions":["jade.tywin@zylker.com"]}`)
 	if c["isPublic"] != false || !strings.HasPrefix(str(c, "comment", "content"), "zsu[@user:60000011]zsu please check") {
 		t.Errorf("comment = %v", c)
@@ -164,7 +169,7 @@ func TestDraftsCommentsTagsTimeHistory(t *testing.T) {
 		t.Errorf("comments = %v", list["items"])
 	}
 	e.mustInvoke(t, "update_ticket_comment", `{`+demoTicketIn+`,"commentId":"`+c["id"].(string)+`","content":"checked","isPublic":true}`)
-	_, err := e.invoke(t, "delete_ticket_comment", `{`+demoTicketIn+`,"commentId":"`+c["id"].(string)+`"}`)
+	_, err = e.invoke(t, "delete_ticket_comment", `{`+demoTicketIn+`,"commentId":"`+c["id"].(string)+`"}`)
 	if !errors.Is(err, action.ErrConfirmationRequired) {
 		t.Errorf("delete without confirm: %v", err)
 	}

@@ -3,6 +3,7 @@ package deskactions
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/mail"
 	"strings"
 
@@ -250,6 +251,11 @@ func draftReply(ctx context.Context, deps Deps, call *action.Call, orgRef OrgRef
 	}
 	if resp != nil {
 		call.SetRequestID(resp.RequestID)
+	}
+	if draftID != "" && errors.Is(err, zohodesk.ErrNotFound) {
+		return ReplyOutput{}, &deskconn.Error{Code: deskconn.CodeNotFound, Err: err,
+			Message: "ticket " + id + " has no draft " + draftID + " (or the ticket does not exist); make one with draft_ticket_reply",
+			Fields:  []deskconn.FieldError{{Pointer: "/draftId", Code: "invalid", Message: "no such draft on this ticket"}}}
 	}
 	if err != nil {
 		return ReplyOutput{}, scopeError(ticketNotFound(err, sel, id), "Desk.tickets.UPDATE")
