@@ -332,6 +332,7 @@ func (e *Emulator) AddCustomerReply(orgID, ticketID, content string) (string, er
 		From: cemail, To: to, AuthorID: cid, AuthorType: "END_USER", AuthorName: cname, AuthorEmail: cemail, Created: now, Content: content}
 	w.threads = append(w.threads, th)
 	t.ThreadCount++
+	t.lastOut = false
 	t.CustomerResponse, t.Modified = now, now
 	if typ, _ := o.statusType(t.Status); typ == "Closed" {
 		w.history = append(w.history, &historyEvent{Name: "TicketUpdated", Source: "IncomingResponse", ActorID: cid, ActorName: cname, ActorType: "Contact", Time: now,

@@ -88,6 +88,19 @@ func TestSendReplySideEffects(t *testing.T) {
 	if tk["threadCount"] != "5" {
 		t.Errorf("threadCount = %v, want 5", tk["threadCount"])
 	}
+	rows := dataOf(t, e.do("GET", "/api/v1/tickets?limit=100&sortBy=createdTime", nil))
+	found := false
+	for _, row := range rows {
+		if row["id"] == emulator.DemoThreadTicketID {
+			found = true
+			if lt, _ := row["lastThread"].(map[string]any); lt["direction"] != "out" {
+				t.Errorf("lastThread after the reply = %v, want direction out", row["lastThread"])
+			}
+		}
+	}
+	if !found {
+		t.Error("the demo ticket is not in the first 100 tickets by creation")
+	}
 	again := e.do("GET", demoTicket+"/threads/"+th["id"].(string), nil).json(t)
 	if again["status"] != "SUCCESS" {
 		t.Errorf("status after send = %v, want SUCCESS", again["status"])

@@ -377,6 +377,7 @@ func (e *Emulator) sendReply(c *call) {
 	}
 	w.threads = append(w.threads, th)
 	t.ThreadCount++
+	t.lastOut = true
 	t.Modified, t.ModifiedBy = c.now, th.AuthorID
 	t.ResponseDueDate = time.Time{} // the customer got an answer
 	ev := &historyEvent{Name: "ThreadAdded", ActorID: th.AuthorID, ActorName: th.AuthorName, ActorType: "Agent", Time: c.now}

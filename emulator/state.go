@@ -141,6 +141,18 @@ type ticket struct {
 	Trashed                                                bool
 
 	numStr string // Number in decimal, set by org.addTicket
+
+	// lastOut: the latest thread is outgoing (an agent's reply), for
+	// lastThread.direction; set by sendReply, cleared by a customer reply.
+	lastOut bool
+}
+
+// lastDirection is lastThread.direction: "out" after an agent's reply.
+func (t *ticket) lastDirection() string {
+	if t.lastOut {
+		return "out"
+	}
+	return "in"
 }
 
 // number is the ticket number as Zoho prints it (a decimal string). It is
