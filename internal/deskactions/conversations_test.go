@@ -250,3 +250,36 @@ func TestMissingScopeIsNamed(t *testing.T) {
 		t.Errorf("message = %q, want the missing scope and how to add it", de.Message)
 	}
 }
+
+// TestReplyAttachments: inline files go through the same checked upload
+// path as ticket attachments (planned in a dry run, uploaded first when
+// sent); a bad file fails before anything is sent.
+func TestReplyAttachments(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, Deps{}, emulator.Options{})
+	in := `{` + demoTicketIn + `,"content":"Log attached","confirm":true,"attachments":[{"fileName":"log.txt","fileData":"aGVsbG8gd29ybGQ="}]`
+	dry := e.mustInvoke(t, "reply_to_ticket", in+`,"dryRun":true}`)
+	reqs := dry["requests"].([]any)
+	if len(reqs) != 2 || reqs[0].(map[string]any)["path"] != "/uploads" {
+		t.Fatalf("dry run = %v, want the upload then the reply", dry)
+	}
+	if ids := reqs[1].(map[string]any)["body"].(map[string]any)["attachmentIds"].([]any); len(ids) != 1 || ids[0] != "<id of upload 0>" {
+		t.Errorf("planned attachmentIds = %v", ids)
+	}
+	out := e.mustInvoke(t, "reply_to_ticket", in+`}`)
+	if ids, _ := out["uploadIds"].([]any); len(ids) != 1 {
+		t.Errorf("uploadIds = %v", out["uploadIds"])
+	}
+	th := e.mustInvoke(t, "get_ticket_thread", `{`+demoTicketIn+`,"threadId":"`+out["id"].(string)+`"}`)
+	if atts := th["attachments"].([]any); len(atts) != 1 || atts[0].(map[string]any)["name"] != "log.txt" {
+		t.Errorf("attachments of the sent reply = %v", th["attachments"])
+	}
+	before := len(e.writes())
+	_, err := e.invoke(t, "reply_to_ticket", `{`+demoTicketIn+`,"content":"x","confirm":true,"attachments":[{"fileName":"a.txt","fileData":"not base64!"}]}`)
+	if de := domainErr(t, err, deskconn.CodeInvalid); !slicesEqual(pointers(de), []string{"/attachments/0/fileData"}) {
+		t.Errorf("bad file: %v", pointers(de))
+	}
+	if len(e.writes()) != before {
+		t.Errorf("a bad file still sent %v", e.writes()[before:])
+	}
+}
