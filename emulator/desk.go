@@ -121,6 +121,7 @@ func (e *Emulator) deskRoutes() []route {
 		// Working a ticket (handlers_threads.go, handlers_comments.go).
 		list(rt("GET", "tickets/{id}/threads", [][]string{anyOf("Desk.tickets.READ")}, "from,limit,sortBy", e.listThreads)),
 		rt("GET", "tickets/{id}/threads/{thread}", [][]string{anyOf("Desk.tickets.READ")}, "include", e.getThread),
+		rt("GET", "tickets/{id}/threads/{thread}/fullContent", [][]string{anyOf("Desk.tickets.READ")}, "", e.getThreadFullContent),
 		list(rt("GET", "tickets/{id}/conversations", [][]string{anyOf("Desk.tickets.READ")}, "from,limit", e.listConversations)),
 		rt("POST", "tickets/{id}/sendReply", [][]string{anyOf("Desk.tickets.UPDATE")}, "isPrivate,sendImmediately", e.sendReply),
 		rt("POST", "tickets/{id}/draftReply", [][]string{anyOf("Desk.tickets.UPDATE")}, "", e.draftReply),

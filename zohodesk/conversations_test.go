@@ -33,6 +33,20 @@ func TestThreadsListAndGet(t *testing.T) {
 	}
 }
 
+func TestThreadsFullContent(t *testing.T) {
+	t.Parallel()
+	c, mux, _ := setup(t)
+	serve(t, mux, "GET /api/v1/tickets/7/threads/11/fullContent", wantReq{method: "GET", path: "/api/v1/tickets/7/threads/11/fullContent", org: true}, 200,
+		`{"id":"11","content":"<p>all of it</p>","isContentTruncated":false}`)
+	th, _, err := c.Threads.FullContent(t.Context(), testOrg, "7", "11")
+	if err != nil || th.Content != "<p>all of it</p>" {
+		t.Errorf("FullContent = %+v, %v", th, err)
+	}
+	if _, _, err := c.Threads.FullContent(t.Context(), testOrg, "7", ""); !errors.Is(err, ErrInvalid) {
+		t.Errorf("empty thread id: err = %v, want ErrInvalid", err)
+	}
+}
+
 func TestConversationsList(t *testing.T) {
 	t.Parallel()
 	c, mux, _ := setup(t)

@@ -194,3 +194,27 @@ func (s *ThreadsService) Get(ctx context.Context, orgID, ticketID, threadID stri
 	}
 	return th, resp, nil
 }
+
+// FullContent returns one thread with its whole content, for a thread whose
+// Get answer has IsContentTruncated set (its FullContentURL points here).
+//
+//desk:operation GET /api/v1/tickets/{ticketId}/threads/{threadId}/fullContent
+func (s *ThreadsService) FullContent(ctx context.Context, orgID, ticketID, threadID string) (*Thread, *Response, error) {
+	if err := needOrg(orgID); err != nil {
+		return nil, nil, err
+	}
+	tid, err := segment("ticketID", ticketID)
+	if err != nil {
+		return nil, nil, err
+	}
+	thid, err := segment("threadID", threadID)
+	if err != nil {
+		return nil, nil, err
+	}
+	th := new(Thread)
+	resp, err := s.client.do(ctx, &request{method: http.MethodGet, tmpl: "tickets/{ticketId}/threads/{threadId}/fullContent", path: "tickets/" + tid + "/threads/" + thid + "/fullContent", orgID: orgID, withOrg: true}, th)
+	if err != nil {
+		return nil, resp, err
+	}
+	return th, resp, nil
+}

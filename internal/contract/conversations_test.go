@@ -3,6 +3,7 @@ package contract_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/deskconn/deskconn/emulator"
@@ -18,6 +19,7 @@ var conversationExpected = []struct {
 }{
 	{"GET /api/v1/tickets/{ticketId}/threads", true, []int{200}},
 	{"GET /api/v1/tickets/{ticketId}/threads/{threadId}", true, []int{200, 404}},
+	{"GET /api/v1/tickets/{ticketId}/threads/{threadId}/fullContent", true, []int{200}},
 	{"GET /api/v1/tickets/{ticketId}/conversations", true, []int{200, 422}},
 	{"POST /api/v1/tickets/{ticketId}/sendReply", true, []int{200, 422}},
 	{"POST /api/v1/tickets/{ticketId}/draftReply", true, []int{200}},
@@ -56,6 +58,10 @@ func TestContractConversations(t *testing.T) {
 		must("threads list", err)
 		_, _, err = c.Threads.Get(ctx, org, tid, "1892000000090001", &zohodesk.ThreadGetOptions{IncludePlainText: true})
 		must("threads get", err)
+		long, err := h.emu.AddCustomerReply(org, tid, "<div>"+strings.Repeat("long ", 11_000)+"</div>")
+		must("grow a long thread", err)
+		_, _, err = c.Threads.FullContent(ctx, org, tid, long)
+		must("threads fullContent", err)
 		_, _, err = c.Conversations.List(ctx, org, tid, &zohodesk.ConversationListOptions{ListOptions: zohodesk.ListOptions{Limit: 50}})
 		must("conversations", err)
 		reply := &zohodesk.ReplyRequest{Channel: "EMAIL", Content: "Contract reply", ContentType: "plainText", FromEmailAddress: "support@zylker.zohodesk.com", To: "carol@zylker-customer.com"}

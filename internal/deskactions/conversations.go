@@ -287,6 +287,13 @@ func getTicketThread(ctx context.Context, call *action.Call, in GetTicketThreadI
 	if err != nil {
 		return ThreadOutput{}, scopeError(err, "Desk.tickets.READ")
 	}
+	if th.IsContentTruncated {
+		full, _, err := call.Desk.Threads.FullContent(ctx, org, id, in.ThreadID)
+		if err != nil {
+			return ThreadOutput{}, scopeError(err, "Desk.tickets.READ")
+		}
+		th = full
+	}
 	maxChars := in.MaxChars
 	if maxChars == 0 {
 		maxChars = defaultThreadChars

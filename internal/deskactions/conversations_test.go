@@ -283,3 +283,19 @@ func TestReplyAttachments(t *testing.T) {
 		t.Errorf("a bad file still sent %v", e.writes()[before:])
 	}
 }
+
+// TestGetTicketThreadFullContent: a thread Zoho answers truncated is read
+// whole from fullContent.
+func TestGetTicketThreadFullContent(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, Deps{}, emulator.Options{})
+	long := "<div>" + strings.Repeat("word ", 12_000) + "END</div>" // over the emulator's 50,000-character cut
+	id, err := e.emu.AddCustomerReply(emulator.DemoOrgID, emulator.DemoThreadTicketID, long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := e.mustInvoke(t, "get_ticket_thread", `{`+demoTicketIn+`,"threadId":"`+id+`"}`)
+	if !strings.HasSuffix(out["text"].(string), "END") || out["contentHtml"] != long || out["textCut"] == true {
+		t.Errorf("text ends %q, html %d bytes (want %d), cut %v", out["text"].(string)[len(out["text"].(string))-10:], len(out["contentHtml"].(string)), len(long), out["textCut"])
+	}
+}
