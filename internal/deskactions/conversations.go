@@ -167,6 +167,8 @@ func conversationEntries(ctx context.Context, call *action.Call, org, ticketID s
 					return err
 				}
 				out[i].Content, out[i].ContentCut = plainText(th.Content, th.ContentType, maxChars)
+				// Zoho cut a very long thread itself: say so (get_ticket_thread reads it whole).
+				out[i].ContentCut = out[i].ContentCut || th.IsContentTruncated
 				out[i].SummaryOnly = false
 				if len(th.Attachments) > 0 {
 					out[i].Attachments = fileRefs(th.Attachments)
