@@ -1,6 +1,7 @@
 package emulator_test
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -194,4 +195,29 @@ func TestCommentsTagsTimeHistory(t *testing.T) {
 		t.Errorf("history (newest first) = %v", hist)
 	}
 	wantStatus(t, e.do("GET", demoTicket+"/History?limit=51", nil), 422, "")
+}
+
+func TestAdminCustomerReply(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, emulator.Options{})
+	body := `{"orgId":"` + emulator.DemoOrgID + `","ticketId":"` + emulator.DemoThreadTicketID + `","content":"<div>Any news?</div>"}`
+	resp, err := http.Post(e.srv.URL+"/__emulator/customer-reply", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d", resp.StatusCode)
+	}
+	if n := len(dataOf(t, e.do("GET", demoTicket+"/conversations", nil))); n != 7 {
+		t.Errorf("conversation has %d items after the customer replied, want 7", n)
+	}
+	resp, err = http.Post(e.srv.URL+"/__emulator/customer-reply", "application/json", strings.NewReader(`{"orgId":"`+emulator.DemoOrgID+`","ticketId":"1","content":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown ticket: status = %d, want 404", resp.StatusCode)
+	}
 }
