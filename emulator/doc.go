@@ -28,8 +28,12 @@
 // Desk: organizations, accessibleOrganizations, departments, teams,
 // products, roles, profiles, myinfo, contacts (list, search, create, get),
 // tickets (create, list, get, update, moveToTrash, search), uploads, ticket
-// attachments (create, list, content) and agents (add, list, get, by email,
-// deactivate, activate). Auth is checked in this order: token (401
+// attachments (create, list, content), agents (add, list, get, by email,
+// deactivate, activate), and working a ticket: threads (list, get,
+// fullContent), conversations, sendReply, draftReply (create, update),
+// comments (list, create, update, delete), tags (list, associate,
+// dissociate), time entries (list, create), History and
+// supportEmailAddress. Auth is checked in this order: token (401
 // INVALID_OAUTH), scope (SCOPE_MISMATCH), orgId present (422), orgId bound
 // to the token (OAUTH_ORG_MISMATCH), daily credits (429 THRESHOLD_EXCEEDED
 // with Retry-After), per-org concurrency (429 TOO_MANY_REQUESTS), unknown
