@@ -22,6 +22,7 @@ import (
 //	POST   /__emulator/faults          add a Fault (JSON body, see ParseFault)
 //	DELETE /__emulator/faults          clear faults
 //	POST   /__emulator/tokens          mint {"clientId","user","orgId","scopes":[...]} -> {"refresh_token","access_token"}
+//	POST   /__emulator/customer-reply  {"orgId","ticketId","content"}: the customer answers by e-mail (AddCustomerReply) -> {"threadId"}
 func (e *Emulator) serveAdmin(out *resp, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/__emulator/")
 	switch r.Method + " " + path {
@@ -74,6 +75,22 @@ func (e *Emulator) serveAdmin(out *resp, r *http.Request) {
 			return
 		}
 		out.json(http.StatusOK, map[string]string{"refresh_token": refresh, "access_token": access})
+	case "POST customer-reply":
+		var req struct {
+			OrgID    string `json:"orgId"`
+			TicketID string `json:"ticketId"`
+			Content  string `json:"content"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20)).Decode(&req); err != nil || req.Content == "" {
+			writeZohoError(out, http.StatusBadRequest, "BAD_REQUEST", "The body must be JSON with orgId, ticketId and a non-empty content (at most 1 MiB).", nil)
+			return
+		}
+		id, err := e.AddCustomerReply(req.OrgID, req.TicketID, req.Content)
+		if err != nil {
+			notFound(out)
+			return
+		}
+		out.json(http.StatusOK, map[string]string{"threadId": id})
 	default:
 		notFound(out)
 	}

@@ -124,6 +124,27 @@ func (e *Emulator) deskRoutes() []route {
 		rt("POST", "agents/activate", [][]string{anyOf("Desk.settings.UPDATE", "Desk.basic.UPDATE", "Desk.agents.UPDATE")}, "", e.activateAgents),
 		rt("GET", "agents/email/{email}", agentR, "include", e.agentByEmail),
 		rt("GET", "agents/{id}", agentR, "include", e.getAgent),
+		// Working a ticket (handlers_threads.go, handlers_comments.go).
+		list(rt("GET", "tickets/{id}/threads", [][]string{anyOf("Desk.tickets.READ")}, "from,limit,sortBy", e.listThreads)),
+		rt("GET", "tickets/{id}/threads/{thread}", [][]string{anyOf("Desk.tickets.READ")}, "include", e.getThread),
+		rt("GET", "tickets/{id}/threads/{thread}/fullContent", [][]string{anyOf("Desk.tickets.READ")}, "", e.getThreadFullContent),
+		list(rt("GET", "tickets/{id}/conversations", [][]string{anyOf("Desk.tickets.READ")}, "from,limit", e.listConversations)),
+		rt("POST", "tickets/{id}/sendReply", [][]string{anyOf("Desk.tickets.UPDATE")}, "isPrivate,sendImmediately", e.sendReply),
+		rt("POST", "tickets/{id}/draftReply", [][]string{anyOf("Desk.tickets.UPDATE")}, "", e.draftReply),
+		rt("PATCH", "tickets/{id}/draftReply/{thread}", [][]string{anyOf("Desk.tickets.UPDATE")}, "", e.updateDraft),
+		list(rt("GET", "tickets/{id}/comments", [][]string{anyOf("Desk.tickets.READ")}, "from,limit,sortBy,include", e.listComments)),
+		rt("POST", "tickets/{id}/comments", [][]string{anyOf("Desk.tickets.UPDATE")}, "", e.createComment),
+		rt("PATCH", "tickets/{id}/comments/{comment}", [][]string{anyOf("Desk.tickets.UPDATE")}, "", e.updateComment),
+		rt("DELETE", "tickets/{id}/comments/{comment}", [][]string{anyOf("Desk.tickets.UPDATE")}, "", e.deleteComment),
+		rt("GET", "tickets/{id}/tags", [][]string{anyOf("Desk.tickets.READ")}, "", e.listTicketTags),
+		rt("POST", "tickets/{id}/associateTag", [][]string{anyOf("Desk.tickets.CREATE")}, "", e.associateTags),
+		rt("POST", "tickets/{id}/dissociateTag", [][]string{anyOf("Desk.tickets.CREATE")}, "", e.dissociateTags),
+		list(rt("GET", "tickets/{id}/timeEntry", [][]string{anyOf("Desk.tickets.READ")}, "from,limit,billStatus,orderBy,module,include,createdTimeRange,modifiedTimeRange", e.listTimeEntries)),
+		rt("POST", "tickets/{id}/timeEntry", [][]string{anyOf("Desk.tickets.UPDATE")}, "", e.createTimeEntry),
+		// [GAP] not in Zoho's OAS; path and parameters per N-D29 [D].
+		list(rt("GET", "tickets/{id}/History", [][]string{anyOf("Desk.tickets.READ")}, "from,limit,fieldName,eventFilter", e.listHistory)),
+		// [D] PD; not in Zoho's OAS.
+		rt("GET", "supportEmailAddress", [][]string{anyOf("Desk.settings.READ", "Desk.basic.READ")}, "departmentId,from,limit", e.listSupportAddresses),
 		rt("POST", "agents/{id}/deactivate", [][]string{anyOf("Desk.settings.UPDATE", "Desk.basic.UPDATE", "Desk.agents.UPDATE")}, "", e.deactivateAgent),
 	}
 }

@@ -34,8 +34,12 @@
 // Desk: organizations, accessibleOrganizations, departments, teams,
 // products, roles, profiles, myinfo, contacts (list, search, create, get),
 // tickets (create, list, get, update, moveToTrash, search), uploads, ticket
-// attachments (create, list, content) and agents (add, list, get, by email,
-// deactivate, activate). Auth is checked in this order: token (401
+// attachments (create, list, content), agents (add, list, get, by email,
+// deactivate, activate), and working a ticket: threads (list, get,
+// fullContent), conversations, sendReply, draftReply (create, update),
+// comments (list, create, update, delete), tags (list, associate,
+// dissociate), time entries (list, create), History and
+// supportEmailAddress. Auth is checked in this order: token (401
 // UNAUTHORIZED "You are not authenticated to perform this operation." without
 // an Authorization header, 401 INVALID_OAUTH "The OAuth Token you provided
 // is invalid." for a token it does not know: both live answers, LIVE-PROBE,

@@ -664,7 +664,7 @@ func (e *Emulator) searchTickets(c *call) {
 			"layoutDetails", "channelCode", "isDeleted", "timeEntryCount", "channelRelatedInfo"} {
 			delete(m, k)
 		}
-		m["lastThread"] = map[string]any{"channel": strings.ToUpper(t.Channel), "isDraft": false, "isForward": false, "direction": "in"}
+		m["lastThread"] = map[string]any{"channel": strings.ToUpper(t.Channel), "isDraft": false, "isForward": false, "direction": t.lastDirection()}
 		m["createdBy"], m["relationshipType"], m["isRead"], m["childTicketCount"] = ns(t.CreatedBy), "None", true, "0"
 		m["parentTicket"], m["sourceTicket"] = nil, nil
 		c.addIncludes(m, t, map[string]bool{"contacts": true, "departments": true, "team": true, "products": true})

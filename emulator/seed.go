@@ -154,6 +154,8 @@ func seedZylker(now time.Time, full bool) *org {
 	t0 := o.ticketOrder[0]
 	t0.ContactID, t0.DepartmentID, t0.AssigneeID, t0.Status, t0.TeamID = DemoContactID, DemoDepartmentID, DemoAgentID, "Open", "1892000000007001"
 	t0.AccountID = DemoAccountID
+	t0.Channel, t0.ThreadCount, t0.CommentCount = "Email", 4, 2 // seedDemoConversation
+	t0.Email = "carol@zylker-customer.com"
 	return o
 }
 

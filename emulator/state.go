@@ -66,6 +66,8 @@ type org struct {
 	// windowCalls are the times of the Desk calls admitted within the
 	// last Options.Window, oldest first (only with Options.WindowRequests).
 	windowCalls []time.Time
+
+	work *orgWork // threads, comments, tags, time, history (conversations.go)
 }
 
 func (o *org) newID() string {
@@ -151,6 +153,18 @@ type ticket struct {
 	Trashed                                                bool
 
 	numStr string // Number in decimal, set by org.addTicket
+
+	// lastOut: the latest thread is outgoing (an agent's reply), for
+	// lastThread.direction; set by sendReply, cleared by a customer reply.
+	lastOut bool
+}
+
+// lastDirection is lastThread.direction: "out" after an agent's reply.
+func (t *ticket) lastDirection() string {
+	if t.lastOut {
+		return "out"
+	}
+	return "in"
 }
 
 // number is the ticket number as Zoho prints it (a decimal string). It is

@@ -255,7 +255,9 @@ var rowKeys = func() []rowKey {
 		{name: "lastThread", write: func(b []byte, v *ticketView) []byte {
 			b = append(b, `{"channel":`...)
 			b = appendJSONString(b, strings.ToUpper(v.t.Channel))
-			return append(b, `,"direction":"in","isDraft":false,"isForward":false}`...)
+			b = append(b, `,"direction":`...)
+			b = appendJSONString(b, v.t.lastDirection())
+			return append(b, `,"isDraft":false,"isForward":false}`...)
 		}},
 		{name: "relationshipType", write: constJSON(`"None"`)}, // live (NANGO-REC list-tickets)
 		{name: "sentiment", write: constJSON("null")},

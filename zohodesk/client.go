@@ -144,6 +144,16 @@ type Client struct {
 	Tickets           *TicketsService
 	Uploads           *UploadsService
 	TicketAttachments *TicketAttachmentsService
+
+	Threads               *ThreadsService
+	Conversations         *ConversationsService
+	Replies               *RepliesService
+	Drafts                *DraftsService
+	Comments              *CommentsService
+	Tags                  *TagsService
+	TimeEntries           *TimeEntriesService
+	History               *HistoryService
+	SupportEmailAddresses *SupportEmailAddressesService
 }
 
 type service struct{ client *Client }
@@ -198,6 +208,15 @@ func New(cfg Config) (*Client, error) {
 	c.Tickets = (*TicketsService)(&c.common)
 	c.Uploads = (*UploadsService)(&c.common)
 	c.TicketAttachments = (*TicketAttachmentsService)(&c.common)
+	c.Threads = (*ThreadsService)(&c.common)
+	c.Conversations = (*ConversationsService)(&c.common)
+	c.Replies = (*RepliesService)(&c.common)
+	c.Drafts = (*DraftsService)(&c.common)
+	c.Comments = (*CommentsService)(&c.common)
+	c.Tags = (*TagsService)(&c.common)
+	c.TimeEntries = (*TimeEntriesService)(&c.common)
+	c.History = (*HistoryService)(&c.common)
+	c.SupportEmailAddresses = (*SupportEmailAddressesService)(&c.common)
 	return c, nil
 }
 

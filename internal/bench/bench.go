@@ -2,9 +2,11 @@
 // connector adds to each call (overhead), how many token-endpoint calls a
 // burst of actions on an expired token causes (refresh-storm), the memory
 // and throughput of large attachments (attachment), listing every ticket
-// page by page against list_tickets all: true (export), and how many
+// page by page against list_tickets all: true (export), how many
 // TOO_MANY_REQUESTS deskconn causes when many actions share an
-// organisation's concurrency limit (fan-in).
+// organisation's concurrency limit (fan-in), and reading a 500-item ticket
+// conversation through list_ticket_conversations against direct paging
+// (conversation).
 //
 // It measures and never asserts: Run returns a Report, which prints as an
 // aligned table (WriteTable) or one JSON object. Every scenario runs on
@@ -34,10 +36,11 @@ const (
 	ScenarioAttachment   = "attachment"
 	ScenarioExport       = "export"
 	ScenarioFanIn        = "fan-in"
+	ScenarioConversation = "conversation"
 )
 
 // Scenarios lists every scenario in run order.
-var Scenarios = []string{ScenarioOverhead, ScenarioRefreshStorm, ScenarioAttachment, ScenarioExport, ScenarioFanIn}
+var Scenarios = []string{ScenarioOverhead, ScenarioRefreshStorm, ScenarioAttachment, ScenarioExport, ScenarioFanIn, ScenarioConversation}
 
 // Config configures Run. Zero fields take the defaults of DefaultConfig.
 type Config struct {
@@ -126,6 +129,7 @@ type Report struct {
 	Attachment   *AttachmentReport   `json:"attachment,omitempty"`
 	Export       *ExportReport       `json:"export,omitempty"`
 	FanIn        *FanInReport        `json:"fanIn,omitempty"`
+	Conversation *ConversationReport `json:"conversation,omitempty"`
 }
 
 // Machine describes where the run happened.
@@ -186,6 +190,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			r.Export, err = runExport(ctx, cfg)
 		case ScenarioFanIn:
 			r.FanIn, err = runFanIn(ctx, cfg)
+		case ScenarioConversation:
+			r.Conversation, err = runConversation(ctx, cfg)
 		}
 		if err != nil {
 			return r, fmt.Errorf("scenario %s: %w", s, err)
@@ -253,6 +259,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "fan-in: %d concurrent actions, emulator limit %s concurrent calls per org (goal: 0 TOO_MANY_REQUESTS)\n", f.Actions, limitText(f.EmulatorLimit))
 		p("actions\tok\terrors\tTOO_MANY_REQUESTS\tduration ms\tactions/s\t\n")
 		p("%d\t%d\t%d\t%d\t%.1f\t%.1f\t\n", f.Actions, f.OK, f.Errors, f.TooManyRequests, f.DurationMs, f.Throughput)
+		flush()
+	}
+	if c := r.Conversation; c != nil {
+		fmt.Fprintf(w, "conversation: every item of a %d-item ticket conversation\n", c.Items)
+		p("method\titems\tactions\tDesk calls\tduration ms\tpeak heap growth MiB\tresult\t\n")
+		for _, row := range c.Rows {
+			p("%s\t%d\t%d\t%d\t%.1f\t%.1f\t%s\t\n", row.Method, row.Items, row.Actions, row.DeskCalls, row.DurationMs, row.PeakHeapGrowthMiB, row.Result)
+		}
 		flush()
 	}
 	return nil

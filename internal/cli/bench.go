@@ -17,7 +17,7 @@ func newBenchCmd(env *Env) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure deskconn against the Zoho Desk emulator (overhead, refresh storm, attachments, export, fan-in)",
+		Short: "Measure deskconn against the Zoho Desk emulator (overhead, refresh storm, attachments, export, fan-in, conversation)",
 		Long: `bench measures what deskconn adds to Zoho Desk calls and how it behaves under load, against
 an emulator it starts in process (or one already running on loopback, --emulator URL, started
 with --auto-consent). It measures and never asserts: it prints an aligned table, or with --json
@@ -31,6 +31,8 @@ one JSON object. Scenarios (--scenario):
   export         every ticket of an org with --tickets extra tickets, page by page vs all: true
   fan-in         --fan-in concurrent actions against a per-org limit of --fan-in-limit:
                  TOO_MANY_REQUESTS caused by deskconn and throughput
+  conversation   a 500-item ticket conversation read through list_ticket_conversations (pages,
+                 all: true, full text) vs direct paging: Desk calls, time, peak heap growth
 
 Everything runs on loopback; see docs/benchmarks.md for how to read the figures.`,
 		Args: cobra.NoArgs,

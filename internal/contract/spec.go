@@ -23,6 +23,8 @@ var PathFiles = []string{
 	"Organization.json", "Department.json", "Team.json", "Product.json",
 	"Contact.json", "Search.json", "Role.json", "Profile.json", "Agent.json",
 	"Ticket.json", "TicketAttachment.json", "Upload.json",
+	// Working a ticket (issue 11); Conversation.json has only components.
+	"Thread.json", "TicketComment.json", "TicketTag.json", "TicketTimeEntry.json",
 }
 
 // DefaultDir returns the directory holding Zoho's v1.0 OpenAPI files

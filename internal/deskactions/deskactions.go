@@ -52,6 +52,12 @@ func All(deps Deps) []*action.Action {
 	acts = append(acts, agentActions(deps)...)
 	acts = append(acts, lookupActions()...)
 	acts = append(acts, searchActions()...)
+	acts = append(acts, conversationActions()...)
+	acts = append(acts, replyActions(deps)...)
+	acts = append(acts, commentActions()...)
+	acts = append(acts, tagActions()...)
+	acts = append(acts, timeActions(deps)...)
+	acts = append(acts, historyActions()...)
 	return withSettlers(acts)
 }
 

@@ -15,6 +15,11 @@ func TestAllNames(t *testing.T) {
 		"create_ticket_attachment", "list_ticket_attachments", "add_agent", "list_agents", "deactivate_agent",
 		"find_agent_by_email", "list_organizations", "list_departments", "list_teams", "list_products",
 		"list_roles", "list_profiles", "search_tickets", "search_contacts",
+		// Working a ticket (issue 11).
+		"list_ticket_conversations", "get_ticket_thread", "list_support_addresses", "reply_to_ticket",
+		"draft_ticket_reply", "update_ticket_draft", "add_ticket_comment", "list_ticket_comments",
+		"update_ticket_comment", "delete_ticket_comment", "list_ticket_tags", "add_ticket_tags",
+		"remove_ticket_tags", "add_ticket_time_entry", "list_ticket_time_entries", "get_ticket_history",
 	}
 	var got []string
 	for _, a := range All(Deps{}) {

@@ -96,30 +96,37 @@ func ticketActions(deps Deps) []*action.Action {
 			Title: "Get ticket",
 			Description: "Returns one ticket of Zoho Desk whole: subject, description (also as plain text), status, priority, contact, assignee, department, product, times, resolution. " +
 				"Select it by ticketId, by ticketNumber, or by its exact ticketSubject (several tickets with that subject give an ambiguous error listing them). " +
-				"params.include embeds related objects (contacts, products, assignee, departments, contract, isRead, team, skills). A ticket in the trash is reported as not_found.",
+				"params.include embeds related objects (contacts, products, assignee, departments, contract, isRead, team, skills); " +
+				"latestConversations: N adds the newest N messages and comments as plain text in the same call. A ticket in the trash is reported as not_found.",
 			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
-		}, func(ctx context.Context, call *action.Call, in GetTicketInput) (TicketOutput, error) {
+		}, func(ctx context.Context, call *action.Call, in GetTicketInput) (GetTicketOutput, error) {
 			errs := in.TicketSelector.check()
 			errs = append(errs, checkEnumList("/params/include", in.Params.Include, ticketIncludeGet, 0)...)
 			if err := invalid(errs); err != nil {
-				return TicketOutput{}, err
+				return GetTicketOutput{}, err
 			}
 			org, err := call.OrgID(in.OrgID)
 			if err != nil {
-				return TicketOutput{}, err
+				return GetTicketOutput{}, err
 			}
 			id, err := resolveTicket(ctx, call, org, in.TicketSelector)
 			if err != nil {
-				return TicketOutput{}, err
+				return GetTicketOutput{}, err
 			}
 			t, _, err := call.Desk.Tickets.Get(ctx, org, id, &zohodesk.TicketGetOptions{Include: in.Params.Include.Join()})
 			if err != nil {
-				return TicketOutput{}, ticketNotFound(err, in.TicketSelector, id)
+				return GetTicketOutput{}, ticketNotFound(err, in.TicketSelector, id)
 			}
 			if t.IsTrashed {
-				return TicketOutput{}, ticketTrashed(in.TicketSelector, id)
+				return GetTicketOutput{}, ticketTrashed(in.TicketSelector, id)
 			}
-			return ticketOutput(t), nil
+			out := GetTicketOutput{TicketOutput: ticketOutput(t)}
+			if in.LatestConversations > 0 {
+				if out.Conversation, err = latestConversation(ctx, call, org, id, in.LatestConversations); err != nil {
+					return GetTicketOutput{}, err
+				}
+			}
+			return out, nil
 		}),
 		action.Define("update_ticket", action.Info{
 			Title: "Update ticket",

@@ -200,6 +200,16 @@ type GetTicketInput struct {
 	OrgRef
 	TicketSelector
 	Params GetTicketParams `json:"params,omitzero" jsonschema:"Optional query parameters."`
+	// LatestConversations adds the newest items of the conversation
+	// (conversations.go), so one call answers "what is this ticket about".
+	LatestConversations int `json:"latestConversations,omitempty" jsonschema:"Also return this many of the newest conversation items (messages and comments as plain text, see list_ticket_conversations), 1-20." schema:"minimum=0,maximum=20"`
+}
+
+// GetTicketOutput is get_ticket's answer: the ticket and, when asked, the
+// newest items of its conversation.
+type GetTicketOutput struct {
+	TicketOutput
+	Conversation []ConversationEntry `json:"conversation,omitempty" jsonschema:"With latestConversations: the newest messages and comments, newest first."`
 }
 
 // TicketOutput is one ticket: promised fields at the top and Zoho's ticket

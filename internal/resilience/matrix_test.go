@@ -18,8 +18,9 @@ const (
 	ticketID = "1892000000042032"
 )
 
-// matrixActions are the spec's ten actions and the lookups, each with an
-// input that succeeds against the seeded emulator.
+// matrixActions are the spec's ten actions, the lookups and the main
+// ticket-work actions, each with an input that succeeds against the seeded
+// emulator.
 var matrixActions = []struct {
 	name, input string
 	read        bool
@@ -43,6 +44,10 @@ var matrixActions = []struct {
 	{"list_profiles", `{"orgId":"` + org + `"}`, true},
 	{"search_tickets", `{"orgId":"` + org + `","params":{"departmentId":"1892000000006907"}}`, true},
 	{"search_contacts", `{"orgId":"` + org + `","params":{"email":"carol*"}}`, true},
+	// Working a ticket (issue 11): the customer-visible write and a note.
+	{"reply_to_ticket", `{"orgId":"` + org + `","ticketId":"` + ticketID + `","content":"Matrix reply","confirm":true}`, false},
+	{"add_ticket_comment", `{"orgId":"` + org + `","ticketId":"` + ticketID + `","content":"Matrix note"}`, false},
+	{"list_ticket_conversations", `{"orgId":"` + org + `","ticketId":"` + ticketID + `","limit":5}`, true},
 }
 
 // desk limits faults to Zoho Desk calls (the token endpoint stays healthy
