@@ -239,7 +239,7 @@ func readInput(env *Env, path string) (json.RawMessage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read input: %w", err)
 	}
-	if len(b) > max {
+	if int64(len(b)) > max {
 		return nil, deskconn.Errorf(deskconn.CodeInvalid, "--input is larger than %d bytes; send large files as an http(s) URL in fileData", max)
 	}
 	return b, nil
