@@ -247,8 +247,8 @@ func (h *actionHandlers) run(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
-// fail renders err once: 400 for a malformed body, 413 for one too large,
-// 415 for another media type, otherwise the problem of its domain code (ActionStatus).
+// fail renders err once: 400 for a malformed body, 408 for one that
+// stalled, 413 for one too large, 415 for another media type, otherwise the problem of its domain code (ActionStatus).
 // It logs internal errors with their cause, the only place they are
 // logged.
 func (h *actionHandlers) fail(w http.ResponseWriter, r *http.Request, name, connID string, err error) {
@@ -264,8 +264,8 @@ func (h *actionHandlers) fail(w http.ResponseWriter, r *http.Request, name, conn
 	writeStatusProblem(w, r, ActionStatus(de.Code), de)
 }
 
-// bodyError is a body that cannot be an action input: not JSON (400), too
-// large (413) or of another media type (415).
+// bodyError is a body that cannot be an action input: not JSON (400),
+// stalled (408), too large (413) or of another media type (415).
 type bodyError struct {
 	status int
 	err    *deskconn.Error
@@ -312,6 +312,9 @@ func readActionBody(w http.ResponseWriter, r *http.Request, max int64, sp *filed
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return nil, &bodyError{http.StatusBadRequest, deskconn.Errorf(deskconn.CodeInvalid,
 			"the body is not valid JSON: it ends in the middle of a value; send one JSON object")}
+	case isBodyTimeout(err):
+		return nil, &bodyError{http.StatusRequestTimeout, deskconn.Errorf(deskconn.CodeInvalid,
+			"the request body stalled: nothing arrived for a while, so the server stopped waiting; send the body without pauses")}
 	case errors.Is(err, errTrailing):
 		return nil, &bodyError{http.StatusBadRequest, deskconn.Errorf(deskconn.CodeInvalid,
 			"the body has data after the JSON value (%s); send exactly one JSON object", err.Error())}

@@ -93,13 +93,17 @@ type actEnv struct {
 	writes  atomic.Int64
 	// attaches counts the attach action's runs.
 	attaches atomic.Int64
-	keyA     deskconn.Secret // tenant A
-	keyB     deskconn.Secret // tenant B
-	tenantA  *store.Tenant
-	tenantB  *store.Tenant
-	connA    *store.Connection // tenant A's "main"
-	connB    *store.Connection // tenant B's "other"
-	reg      *action.Registry
+	// held receives a value when the hold action starts; it then waits
+	// for release to be closed (or its request to end).
+	held    chan struct{}
+	release chan struct{}
+	keyA    deskconn.Secret // tenant A
+	keyB    deskconn.Secret // tenant B
+	tenantA *store.Tenant
+	tenantB *store.Tenant
+	connA   *store.Connection // tenant A's "main"
+	connB   *store.Connection // tenant B's "other"
+	reg     *action.Registry
 }
 
 func toyActions(e *actEnv) []*action.Action {
@@ -155,6 +159,17 @@ func toyActions(e *actEnv) []*action.Action {
 			}
 			return attachOut{Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Seq: e.attaches.Add(1)}, nil
 		}),
+		action.Define("hold", action.Info{
+			Title: "Hold", Description: "Signals that it started, then waits until the test releases it.",
+			Hints: action.Hints{ReadOnly: true},
+		}, func(ctx context.Context, call *action.Call, in blobIn) (blobOut, error) {
+			e.held <- struct{}{}
+			select {
+			case <-e.release:
+			case <-ctx.Done():
+			}
+			return blobOut{Size: len(in.Data)}, nil
+		}),
 		action.Define("blob", action.Info{
 			Title: "Blob", Description: "Reports the size of its data field.",
 			Hints: action.Hints{ReadOnly: true},
@@ -189,6 +204,8 @@ type actOpts struct {
 	maxBody  int64
 	maxFile  int64
 	spoolDir string
+	limits   restapi.Limits
+	now      func() time.Time
 }
 
 func newActEnv(t testing.TB, o actOpts) *actEnv {
@@ -212,11 +229,11 @@ func newActEnv(t testing.TB, o actOpts) *actEnv {
 		t.Fatal(err)
 	}
 	keys := apikey.New(st)
-	s, err := restapi.New(restapi.Options{Manager: m, APIKeys: keys, BaseURL: actBase})
+	s, err := restapi.New(restapi.Options{Manager: m, APIKeys: keys, BaseURL: actBase, Limits: o.limits, Now: o.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &actEnv{st: st}
+	e := &actEnv{st: st, held: make(chan struct{}, 8), release: make(chan struct{})}
 	e.reg = action.NewRegistry(action.Options{Idempotency: st, Audit: st})
 	e.reg.Add(toyActions(e)...)
 	if err := s.MountActions(restapi.ActionsOptions{Registry: e.reg, MaxBodyBytes: o.maxBody, MaxFileBytes: o.maxFile, SpoolDir: o.spoolDir}); err != nil {

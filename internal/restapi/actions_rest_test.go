@@ -39,7 +39,7 @@ func TestActionCatalogue(t *testing.T) {
 			t.Errorf("%s: view differs from the registry (-want +got):\n%s", v.Name, diff)
 		}
 	}
-	if want := []string{"echo", "make_note", "burn_note", "fail", "blob"}; !cmp.Equal(names, want) {
+	if want := []string{"echo", "make_note", "burn_note", "fail", "attach", "hold", "blob"}; !cmp.Equal(names, want) {
 		t.Errorf("names = %v, want %v (registry order)", names, want)
 	}
 	kinds := map[string]string{}
