@@ -25,7 +25,7 @@ import (
 // translates offsets in the returned JSON to offsets in the body with the
 // returned shifts. A malformed diverted string is a *jsonSyntaxError.
 func spoolBody(r io.Reader, sp *filedata.Spooler) ([]byte, shifts, error) {
-	s := &bodyScanner{br: bufio.NewReaderSize(r, 64<<10), sp: sp}
+	s := &bodyScanner{br: bufio.NewReaderSize(r, 64<<10), sp: sp, threshold: filedata.SpoolThreshold}
 	err := s.scan()
 	return s.out.Bytes(), s.shifts, err
 }
@@ -69,6 +69,7 @@ type bodyScanner struct {
 	valuePos  bool   // after ':': the next value is a member's
 	fileData  bool   // the last key was "fileData"
 	passthru  bool   // something unexpected: copy the rest as it is
+	threshold int    // filedata.SpoolThreshold (smaller in tests)
 }
 
 const maxScanDepth = 1000
@@ -199,9 +200,9 @@ func (s *bodyScanner) key() error {
 
 // candidate handles a fileData string value (after its opening quote): it
 // is unescaped as it streams; once SpoolThreshold characters are in, the
-// Spooler decides whether to spool it. A short value, one the Spooler
-// keeps inline, and one with a syntax error before the decision are
-// copied as they are.
+// Spooler decides from them whether to spool it. A shorter value, one the
+// Spooler keeps inline, and one with a syntax error before the decision
+// are copied as they are.
 func (s *bodyScanner) candidate() error {
 	start := s.in - 1 // the opening quote
 	var (
@@ -227,14 +228,16 @@ func (s *bodyScanner) candidate() error {
 			return err
 		}
 		tmp, n, done, serr = u.feed(tmp[:0], b, s.in)
-		if serr != nil && w == nil {
+		if serr != nil && w == nil && (raw == nil || len(head)+len(tmp) < s.threshold) {
 			// Let the JSON validator find and word the first error.
 			inline()
 			s.passthru = true
 			return nil
 		}
 		if serr != nil {
-			w.Abort()
+			if w != nil {
+				w.Abort()
+			}
 			return serr
 		}
 		switch {
@@ -246,8 +249,11 @@ func (s *bodyScanner) candidate() error {
 		case raw != nil:
 			raw = append(raw, b[:n]...)
 			head = append(head, tmp...)
-			if len(head) >= filedata.SpoolThreshold && !done {
-				if w, err = s.sp.Begin(head); err != nil {
+			// The decision depends on the value alone, never on how the
+			// body was cut into reads: the same input must always come
+			// out the same, for its idempotency hash.
+			if len(head) >= s.threshold {
+				if w, err = s.sp.Begin(head[:s.threshold]); err != nil {
 					return err
 				}
 				if w == nil {
