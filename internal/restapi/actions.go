@@ -285,7 +285,12 @@ func readActionBody(w http.ResponseWriter, r *http.Request, max int64, sp *filed
 			return nil, &bodyError{http.StatusUnsupportedMediaType, deskconn.Errorf(deskconn.CodeInvalid, "send the action input as JSON with the header Content-Type: application/json")}
 		}
 	}
-	body, sh, err := spoolBody(http.MaxBytesReader(w, r.Body, max), sp)
+	var body []byte
+	var sh shifts
+	err := error(&http.MaxBytesError{Limit: max}) // a declared length over the cap: refused unread
+	if r.ContentLength <= max {
+		body, sh, err = spoolBody(http.MaxBytesReader(w, r.Body, max), sp)
+	}
 	if err == nil {
 		trimmed := bytes.TrimSpace(body)
 		if len(trimmed) == 0 {

@@ -3,6 +3,7 @@ package restapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -380,6 +381,11 @@ func TestRunActionBodyCap(t *testing.T) {
 	r = e.run(t, "main", "blob", `{"data":"a"}`+strings.Repeat(" ", max), nil)
 	if r.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("padding over the cap: %d %s", r.status, r.body)
+	}
+	// Without a declared length (chunked), the cap applies as it streams.
+	r = e.do(t, http.MethodPost, "/v1/connections/main/actions/blob", e.keyA, io.MultiReader(strings.NewReader(over)), nil)
+	if r.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("chunked body over the cap: %d %s", r.status, r.body)
 	}
 }
 

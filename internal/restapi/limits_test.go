@@ -156,3 +156,29 @@ func TestStalledBodyIsCutOff(t *testing.T) {
 		t.Errorf("after the answer the connection is still open (read %d, %v)", n, err)
 	}
 }
+
+// TestOversizedBodyRefusedUnread: a body declared larger than the cap is
+// answered 413 at once, without waiting for (or reading) any of it.
+func TestOversizedBodyRefusedUnread(t *testing.T) {
+	t.Parallel()
+	e := newActEnv(t, actOpts{})
+	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A guard against a hang, not a synchronisation.
+	if err := conn.SetDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "POST /v1/connections/main/actions/blob HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n", e.keyA.Reveal(), restapi.DefaultMaxActionBodyBytes+1)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer before the body: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("status %d, want 413", resp.StatusCode)
+	}
+}
