@@ -248,9 +248,9 @@ func (h *actionHandlers) run(w http.ResponseWriter, r *http.Request) {
 }
 
 // fail renders err once: 400 for a malformed body, 408 for one that
-// stalled, 413 for one too large, 415 for another media type, otherwise the problem of its domain code (ActionStatus).
-// It logs internal errors with their cause, the only place they are
-// logged.
+// stalled, 413 for one too large, 415 for another media type, otherwise
+// the problem of its domain code (ActionStatus). It logs internal errors
+// with their cause, the only place they are logged.
 func (h *actionHandlers) fail(w http.ResponseWriter, r *http.Request, name, connID string, err error) {
 	var bad *bodyError
 	if errors.As(err, &bad) {
