@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/filedata"
 )
 
@@ -401,4 +403,26 @@ func quoteChar(c byte) string {
 	}
 	q := strconv.Quote(string(c))
 	return "'" + q[1:len(q)-1] + "'"
+}
+
+// SpoolFileData reads an action input from r as the REST API reads an
+// action body (without its cap, which the caller applies to r): every
+// base64 fileData value of filedata.SpoolThreshold characters or more is
+// decoded into a temporary file of sp as it streams in and replaced by its
+// reference, which filedata.Open resolves through
+// filedata.WithSpooler(ctx, sp). The rest of the input is returned as it
+// came; the registry validates it. A malformed spooled value is an invalid
+// error naming its byte offset; read errors are returned as they are.
+func SpoolFileData(r io.Reader, sp *filedata.Spooler) (json.RawMessage, error) {
+	out, _, err := spoolBody(r, sp)
+	var jse *jsonSyntaxError
+	switch {
+	case errors.As(err, &jse):
+		return nil, deskconn.Errorf(deskconn.CodeInvalid, "the input is not valid JSON (%s, at byte %d); send one JSON object", jse.Error(), jse.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, deskconn.Errorf(deskconn.CodeInvalid, "the input is not valid JSON: it ends in the middle of a value; send one JSON object")
+	case err != nil:
+		return nil, err
+	}
+	return out, nil
 }
