@@ -55,12 +55,12 @@ func TestRunAllTiny(t *testing.T) {
 	}
 
 	a := r.Attachment
-	if a == nil || a.SizeMiB != 1 || len(a.Rows) != 2 {
+	if a == nil || a.SizeMiB != 1 || len(a.Rows) != 2 || a.Path != PathREST || a.GoalMiB != AttachmentGoalMiB {
 		t.Fatalf("attachment = %+v", a)
 	}
 	for i, row := range a.Rows {
 		if row.Source != []string{"url", "base64"}[i] || row.Result != "ok" || row.UploadedBytes != 1<<20 ||
-			row.MBPerSec <= 0 || row.DurationMs <= 0 || row.AllocatedMiB <= 0 || row.PeakHeapGrowthMiB < 0 {
+			row.MBPerSec <= 0 || row.DurationMs <= 0 || row.AllocatedMiB <= 0 || row.PeakHeapGrowthMiB < 0 || !row.GoalMet {
 			t.Errorf("attachment row %d = %+v", i, row)
 		}
 	}
@@ -173,5 +173,27 @@ func TestRunAgainstExternalEmulator(t *testing.T) {
 	// The bench talked to this emulator, not one of its own.
 	if emu.RefreshTokenCount(emulator.DemoClientID, emulator.DemoUser) == 0 {
 		t.Error("no refresh token was issued by the external emulator")
+	}
+}
+
+// TestAttachmentMemoryGoal runs the attachment scenario with a 64 MiB file
+// (85 MiB of base64 sent to the REST API): both uploads must reach the
+// Desk upload endpoint whole with the memory goal met. It bounds what the
+// process allocated during each upload, which bounds the peak heap growth
+// whatever the garbage collector's timing.
+func TestAttachmentMemoryGoal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("uploads 64 MiB twice")
+	}
+	// Not parallel: the measure is process-wide.
+	r, err := Run(t.Context(), Config{Scenarios: []string{ScenarioAttachment}, ZeroLatency: true, SizeMB: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range r.Attachment.Rows {
+		t.Logf("%s: allocated %.1f MiB, peak heap growth %.1f MiB", row.Source, row.AllocatedMiB, row.PeakHeapGrowthMiB)
+		if row.Result != "ok" || row.UploadedBytes != 64<<20 || row.AllocatedMiB >= AttachmentGoalMiB || !row.GoalMet {
+			t.Errorf("%s upload of 64 MiB: %+v, want it whole with under %d MiB allocated", row.Source, row, AttachmentGoalMiB)
+		}
 	}
 }

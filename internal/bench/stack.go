@@ -159,7 +159,8 @@ func NewStack(ctx context.Context, opts StackOptions) (_ *Stack, err error) {
 	if s.Server, err = restapi.New(restapi.Options{Manager: s.Manager, APIKeys: keys, BaseURL: nominalBase, Logger: opts.Logger, Metrics: opts.Metrics}); err != nil {
 		return nil, fmt.Errorf("start stack: %w", err)
 	}
-	if err := s.Server.MountActions(restapi.ActionsOptions{Registry: s.Registry, MaxBodyBytes: max(restapi.DefaultMaxActionBodyBytes, 2*opts.MaxAttachmentBytes)}); err != nil {
+	if err := s.Server.MountActions(restapi.ActionsOptions{Registry: s.Registry,
+		MaxBodyBytes: max(restapi.DefaultMaxActionBodyBytes, 2*opts.MaxAttachmentBytes), MaxFileBytes: opts.MaxAttachmentBytes}); err != nil {
 		return nil, fmt.Errorf("start stack: %w", err)
 	}
 	s.Server.Mount(mcpserver.HTTPPattern, mcpserver.HTTPHandler(s.Registry, s.Manager, &mcpserver.HTTPOptions{Server: mcpserver.Options{Logger: opts.Logger}}))

@@ -27,7 +27,8 @@ one JSON object. Scenarios (--scenario):
                  client, registry.Invoke, the REST server and MCP over streamable HTTP: p50, p99,
                  throughput and the ratio to the bare call
   refresh-storm  --storm concurrent actions on a connection whose token just expired: token calls
-  attachment     a --size MiB file by URL and by base64: peak heap growth and MB/s
+  attachment     a --size MiB file (default 100) by URL and by base64 through the REST API:
+                 peak heap growth against the 16 MiB goal, and MB/s
   export         every ticket of an org with --tickets extra tickets, page by page vs all: true
   fan-in         --fan-in concurrent actions against a per-org limit of --fan-in-limit:
                  TOO_MANY_REQUESTS caused by deskconn and throughput

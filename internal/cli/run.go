@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/action"
+	"github.com/deskconn/deskconn/internal/filedata"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
 )
@@ -153,7 +155,12 @@ func runAction(ctx context.Context, env *Env, name string, f runFlags) error {
 	if a == nil {
 		return failRun(deskconn.Errorf(deskconn.CodeNotFound, "there is no action named %q; list them with `deskconn actions`", name))
 	}
-	raw, err := readInput(env, f.input)
+	// Large base64 files in the input are decoded to temporary files as
+	// it is read, as the REST API does, and removed when the run ends.
+	sp := filedata.NewSpooler(0, "")
+	defer sp.Close()
+	ctx = filedata.WithSpooler(ctx, sp)
+	raw, err := readInput(env, f.input, sp)
 	if err != nil {
 		return failRun(err)
 	}
@@ -220,8 +227,9 @@ func defaultBaseURL(env *Env) string {
 }
 
 // readInput reads the action input from path ("-" is stdin, "" is {}),
-// capped like a REST body.
-func readInput(env *Env, path string) (json.RawMessage, error) {
+// capped like a REST body, with its large base64 files spooled to sp
+// (restapi.SpoolFileData).
+func readInput(env *Env, path string, sp *filedata.Spooler) (json.RawMessage, error) {
 	var r io.Reader
 	switch path {
 	case "":
@@ -237,12 +245,15 @@ func readInput(env *Env, path string) (json.RawMessage, error) {
 		r = fh
 	}
 	const max = restapi.DefaultMaxActionBodyBytes
-	b, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("read input: %w", err)
-	}
-	if len(b) > max {
+	b, err := restapi.SpoolFileData(http.MaxBytesReader(nil, io.NopCloser(r), max), sp)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
 		return nil, deskconn.Errorf(deskconn.CodeInvalid, "--input is larger than %d bytes; send large files as an http(s) URL in fileData", max)
+	case deskconn.ErrorCode(err) == deskconn.CodeInvalid:
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("read input: %w", err)
 	}
 	return b, nil
 }

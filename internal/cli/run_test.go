@@ -321,3 +321,29 @@ func TestRunCommand(t *testing.T) {
 		}
 	})
 }
+
+// TestRunSpoolsLargeBase64: `deskconn run` reads a large base64 fileData
+// as the REST API does (decoded to a temporary file as it streams in):
+// the file is uploaded whole, with --dry-run as without, and bad base64 is
+// still invalid on /fileData with its byte offset.
+func TestRunSpoolsLargeBase64(t *testing.T) {
+	t.Parallel()
+	cd := startCLIDemo(t)
+	data := bytes.Repeat([]byte("a large file, "), 20_000) // 280,000 bytes
+	b64 := base64.StdEncoding.EncodeToString(data)
+	input := func(extra, fileData string) string {
+		return `{` + extra + `"orgId":"2389290","ticketId":"1892000000042032","fileName":"big.txt","fileData":"` + fileData + `"}`
+	}
+	code, stdout, stderr := cd.run(t, input("", b64), "run", "create_ticket_attachment", "--tenant", "demo", "--input", "-")
+	if code != 0 || !strings.Contains(stdout, `"size": "280000"`) && !strings.Contains(stdout, `"size":"280000"`) {
+		t.Fatalf("exit %d, stdout %s, stderr %s", code, stdout, stderr)
+	}
+	code, stdout, stderr = cd.run(t, input("", b64), "run", "create_ticket_attachment", "--tenant", "demo", "--input", "-", "--dry-run")
+	if code != 0 || !strings.Contains(stdout, "280000") || strings.Contains(stdout, "deskconn-spooled") {
+		t.Errorf("dry run: exit %d, stdout %s, stderr %s", code, stdout, stderr)
+	}
+	code, _, stderr = cd.run(t, input("", b64[:100000]+"!"+b64[100001:]), "run", "create_ticket_attachment", "--tenant", "demo", "--input", "-")
+	if code != 2 || !strings.Contains(stderr, "/fileData") || !strings.Contains(stderr, "byte offset 100000") {
+		t.Errorf("bad base64: exit %d, stderr %s", code, stderr)
+	}
+}

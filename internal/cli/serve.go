@@ -24,6 +24,7 @@ import (
 func newServeCmd(env *Env) *cobra.Command {
 	var addr, baseURL, tenant, purgeEvery, auditKeep string
 	var demoMode bool
+	var limits restapi.Limits
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the HTTP server: the connect page, the OAuth callback and the REST API",
@@ -48,6 +49,9 @@ With --demo it also runs the Zoho Desk emulator in process, connects a "demo"
 connection through the real OAuth flow, and prints an API key and a curl example.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := limitsFromEnv(cmd, env); err != nil {
+				return err
+			}
 			if demoMode {
 				return runDemo(cmd.Context(), env, addr)
 			}
@@ -73,7 +77,7 @@ connection through the real OAuth flow, and prints an API key and a curl example
 				if err != nil {
 					return err
 				}
-				srv, err := restapi.New(restapi.Options{Manager: m, APIKeys: a.apikeys(), BaseURL: baseURL, Logger: a.log, Metrics: a.metrics})
+				srv, err := restapi.New(restapi.Options{Manager: m, APIKeys: a.apikeys(), BaseURL: baseURL, Logger: a.log, Metrics: a.metrics, Limits: limits})
 				if err != nil {
 					return err
 				}
@@ -110,6 +114,7 @@ connection through the real OAuth flow, and prints an API key and a curl example
 		"how long audit records are kept, e.g. 90d or 720h; 0 keeps them forever (env DESKCONN_AUDIT_RETENTION)")
 	baseURLFlag(cmd, env, &baseURL)
 	tenantFlag(cmd, &tenant)
+	limitFlags(cmd, &limits)
 	return cmd
 }
 
@@ -153,6 +158,46 @@ func parseDays(s string) (time.Duration, error) {
 		return time.Duration(days) * 24 * time.Hour, nil
 	}
 	return time.ParseDuration(s)
+}
+
+// limitEnv maps serve's limit flags to the environment variables that set
+// them when the flag is not given.
+var limitEnv = []struct{ flag, env string }{
+	{"body-read-timeout", "DESKCONN_BODY_READ_TIMEOUT"},
+	{"body-bytes-in-flight", "DESKCONN_BODY_BYTES_IN_FLIGHT"},
+	{"key-concurrency", "DESKCONN_KEY_CONCURRENCY"},
+	{"key-rate", "DESKCONN_KEY_RATE"},
+	{"key-burst", "DESKCONN_KEY_BURST"},
+}
+
+// limitFlags adds the flags of restapi.Limits to cmd.
+func limitFlags(cmd *cobra.Command, l *restapi.Limits) {
+	f := cmd.Flags()
+	f.DurationVar(&l.BodyReadTimeout, "body-read-timeout", restapi.DefaultBodyReadTimeout,
+		"longest pause allowed while a request body streams in; a silent client is cut off (-1s: none) (env DESKCONN_BODY_READ_TIMEOUT)")
+	f.Int64Var(&l.BodyBytesInFlight, "body-bytes-in-flight", restapi.DefaultBodyBytesInFlight,
+		"budget of request body bytes served at once; beyond it 503 with Retry-After (-1: none) (env DESKCONN_BODY_BYTES_IN_FLIGHT)")
+	f.IntVar(&l.KeyConcurrency, "key-concurrency", restapi.DefaultKeyConcurrency,
+		"requests in flight per API key; beyond it 429 with Retry-After (-1: none) (env DESKCONN_KEY_CONCURRENCY)")
+	f.Float64Var(&l.KeyRate, "key-rate", restapi.DefaultKeyRate,
+		"requests per second per API key on average; beyond it 429 with Retry-After (-1: none) (env DESKCONN_KEY_RATE)")
+	f.IntVar(&l.KeyBurst, "key-burst", restapi.DefaultKeyBurst,
+		"requests an API key may send at once above --key-rate (env DESKCONN_KEY_BURST)")
+}
+
+// limitsFromEnv sets each limit flag not given on the command line from
+// its environment variable, if set; a bad value names the variable.
+func limitsFromEnv(cmd *cobra.Command, env *Env) error {
+	for _, l := range limitEnv {
+		v := env.Getenv(l.env)
+		if v == "" || cmd.Flags().Changed(l.flag) {
+			continue
+		}
+		if err := cmd.Flags().Set(l.flag, v); err != nil {
+			return fmt.Errorf("%s=%q is not a valid value for --%s: %w", l.env, v, l.flag, err)
+		}
+	}
+	return nil
 }
 
 // listenBaseURL is the base URL of a server listening on ln for --addr

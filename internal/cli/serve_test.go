@@ -370,3 +370,33 @@ func TestConnectionsShowServerRedirectURL(t *testing.T) {
 		t.Errorf("show --base-url: %q", res.stdout)
 	}
 }
+
+// TestServeLimits: serve's per-key limits come from flags and the
+// environment; a bad value names its variable.
+func TestServeLimits(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	h.setenv("DESKCONN_BASE_URL", "")
+	h.setenv("DESKCONN_KEY_RATE", "fast")
+	if res := h.run("serve", "--addr", "127.0.0.1:0"); res.code == 0 || !strings.Contains(res.stderr, "DESKCONN_KEY_RATE") {
+		t.Fatalf("serve with DESKCONN_KEY_RATE=fast: exit %d: %s", res.code, res.stderr)
+	}
+	h.setenv("DESKCONN_KEY_RATE", "")
+	h.setenv("DESKCONN_KEY_BURST", "1")
+	key, _ := h.createKey("robot")
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	// One request per 1000 s after a burst of 1: the second is refused
+	// however slow the machine.
+	srv := h.start(ctx, "", "serve", "--addr", "127.0.0.1:0", "--key-rate", "0.001")
+	base := srv.waitFor(t, serveURLRE)[1]
+	if status, body := call(t, "GET", base+"/v1/actions", key, ""); status != http.StatusOK {
+		t.Fatalf("first request: %d %s", status, body)
+	}
+	status, body := call(t, "GET", base+"/v1/actions", key, "")
+	if status != http.StatusTooManyRequests || !strings.Contains(body, `"rate_limited"`) {
+		t.Errorf("second request: %d %s, want 429 rate_limited", status, body)
+	}
+	stop()
+	srv.wait(t, time.Minute)
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/emulator"
+	"github.com/deskconn/deskconn/internal/action"
 	"github.com/deskconn/deskconn/internal/egress"
 	"github.com/deskconn/deskconn/internal/filedata"
 )
@@ -191,5 +194,53 @@ func TestAttachmentFromChunkedURLIsSpooled(t *testing.T) {
 		`","fileName":"shot.png","fileData":"https://example.com/shot.png?chunked=1","params":{"isPublic":true}}`)
 	if str(out, "size") != "1008" || str(out, "ticketId") != "1892000000042034" {
 		t.Fatalf("output = %v", out)
+	}
+}
+
+// TestSpooledFileData: a fileData that the REST server spooled while the
+// body streamed in (a filedata reference, resolved through the request's
+// Spooler) is uploaded like the base64 it replaced, by
+// create_ticket_attachment and by create_ticket's uploads.
+func TestSpooledFileData(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t, Deps{}, emulator.Options{})
+	sp := filedata.NewSpooler(0, t.TempDir())
+	defer sp.Close()
+	content := []byte(strings.Repeat("spooled file, ", 1000))
+	b64 := base64.StdEncoding.EncodeToString(content)
+	w, err := sp.Begin([]byte(b64[:min(len(b64), filedata.SpoolThreshold)]))
+	if err != nil || w == nil {
+		t.Fatalf("Begin: %v %v", w, err)
+	}
+	if _, err := w.Write([]byte(b64)); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := w.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := filedata.WithSpooler(t.Context(), sp)
+	out, err := env.reg.Invoke(ctx, env.target, "create_ticket_attachment",
+		json.RawMessage(`{"orgId":"2389290","ticketId":"1892000000042032","fileName":"notes.txt","fileData":"`+ref+`"}`), action.InvokeOptions{})
+	if err != nil {
+		t.Fatalf("create_ticket_attachment: %v", err)
+	}
+	var att map[string]any
+	if err := json.Unmarshal(out, &att); err != nil || att["size"] != fmt.Sprint(len(content)) || att["name"] != "notes.txt" {
+		t.Fatalf("attachment = %s (%v)", out, err)
+	}
+	_, err = env.reg.Invoke(ctx, env.target, "create_ticket", json.RawMessage(`{"orgId":"2389290","payload":{"subject":"spooled","departmentId":"1892000000006907",`+
+		`"contactId":"1892000000042032","uploads":[{"fileName":"notes.txt","fileData":"`+ref+`"}]}}`), action.InvokeOptions{})
+	if err != nil {
+		t.Fatalf("create_ticket with a spooled upload: %v", err)
+	}
+	if w := env.writes(); !slices.Equal(w, []string{"POST /tickets/1892000000042032/attachments", "POST /uploads", "POST /tickets"}) {
+		t.Errorf("writes = %v", w)
+	}
+	// Outside its request (no Spooler in the context) a reference is only
+	// invalid base64 on /fileData.
+	_, err = env.invoke(t, "create_ticket_attachment", `{"orgId":"2389290","ticketId":"1892000000042032","fileName":"notes.txt","fileData":"`+ref+`"}`)
+	if e := domainErr(t, err, deskconn.CodeInvalid); !slices.Equal(pointers(e), []string{"/fileData"}) {
+		t.Errorf("reference without its spooler: %v", e)
 	}
 }

@@ -112,10 +112,15 @@ func (r *b64Reader) Read(p []byte) (int, error) {
 }
 
 func (r *b64Reader) fail(i int, what string) error {
-	off := r.base + int64(i)
-	r.err = &Error{Kind: ErrInvalidBase64, Offset: off,
-		Message: fmt.Sprintf("fileData is not valid base64: %s at byte offset %d; send the file as standard or URL-safe base64 (a data:<type>;base64, prefix is optional), or as an http(s) URL", what, off)}
+	r.err = invalidBase64(r.base+int64(i), what)
 	return r.err
+}
+
+// invalidBase64 is the ErrInvalidBase64 error for a problem at byte offset
+// off of fileData.
+func invalidBase64(off int64, what string) *Error {
+	return &Error{Kind: ErrInvalidBase64, Offset: off,
+		Message: fmt.Sprintf("fileData is not valid base64: %s at byte offset %d; send the file as standard or URL-safe base64 (a data:<type>;base64, prefix is optional), or as an http(s) URL", what, off)}
 }
 
 // describe names a byte without echoing arbitrary input.

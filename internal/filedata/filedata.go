@@ -120,10 +120,22 @@ type File struct {
 // upload (bad base64 anywhere in the text, size over the cap, a refused or
 // failing URL) is returned here as an *Error; a URL body can still fail
 // while it streams (see File.Body).
+//
+// A spool reference (see Spooler) is resolved through the Spooler in ctx
+// (WithSpooler) to the file decoded while the request streamed in, with
+// the same errors as the base64 it replaced; without that Spooler it is
+// invalid base64.
 func Open(ctx context.Context, fileData, fileName string, opts Options) (*File, error) {
 	maxBytes := opts.MaxBytes
 	if maxBytes <= 0 {
 		maxBytes = egress.DefaultMaxBytes
+	}
+	if IsRef(fileData) {
+		if sp, _ := ctx.Value(spoolerKey{}).(*Spooler); sp != nil {
+			if f, ok, err := sp.open(fileData, fileName, maxBytes); ok {
+				return f, err
+			}
+		}
 	}
 	lead := len(fileData) - len(strings.TrimLeft(fileData, whitespace))
 	s := strings.TrimRight(fileData[lead:], whitespace)

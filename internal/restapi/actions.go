@@ -12,17 +12,26 @@ import (
 
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/action"
+	"github.com/deskconn/deskconn/internal/egress"
+	"github.com/deskconn/deskconn/internal/filedata"
 	"github.com/deskconn/deskconn/internal/store"
 	"github.com/deskconn/deskconn/zohodesk"
 )
 
-// DefaultMaxActionBodyBytes caps the body of an action call. File uploads
-// travel inside the JSON as base64 (or as URLs), so the cap leaves room for
-// the largest attachment deskconn sends (egress.DefaultMaxBytes, 20 MiB:
-// Zoho's exact limit is a [GAP] in the API reference, 20 MB being common in
-// Zoho products) in base64 (4/3 of it, about 26.7 MiB) plus the rest of
-// the input.
-const DefaultMaxActionBodyBytes = 32 << 20
+// DefaultMaxActionBodyBytes caps the body of an action call: what the
+// largest valid input needs. File uploads travel inside the JSON as base64
+// (or as URLs), so the cap is the largest attachment deskconn sends
+// (egress.DefaultMaxBytes, 20 MiB: Zoho's exact limit is a [GAP] in the API
+// reference, 20 MB being common in Zoho products) in base64, wrapped at 76
+// characters a line with CRLF as MIME encoders do (about 27.4 MiB), plus
+// 1 MiB for the rest of the input. The base64 is decoded to a temporary
+// file as it streams in (spoolBody), so the cap bounds disk and time, not
+// memory.
+const DefaultMaxActionBodyBytes = maxBase64Bytes + 1<<20
+
+// maxBase64Bytes is the length of egress.DefaultMaxBytes in base64 wrapped
+// at 76 characters a line with CRLF.
+const maxBase64Bytes = (egress.DefaultMaxBytes + 2) / 3 * 4 * 78 / 76
 
 // IdempotencyKeyHeader is the request header that carries an idempotency
 // key for a write action (same meaning as the input's "idempotencyKey").
@@ -42,6 +51,14 @@ type ActionsOptions struct {
 	// MaxBodyBytes caps an action call's body; default
 	// DefaultMaxActionBodyBytes. A larger body is refused with 413.
 	MaxBodyBytes int64
+	// MaxFileBytes caps each base64 file spooled from a body (default
+	// egress.DefaultMaxBytes); the action's own cap applies too. Beyond it
+	// the file's bytes are counted, not kept, and the action reports it
+	// as too large on its fileData.
+	MaxFileBytes int64
+	// SpoolDir is where base64 files are decoded to while a body streams
+	// in ("": os.TempDir()). Each file lives as long as its request.
+	SpoolDir string
 }
 
 // MountActions registers, behind the API-key middleware:
@@ -64,7 +81,10 @@ func (s *Server) MountActions(opts ActionsOptions) error {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxActionBodyBytes
 	}
-	h := &actionHandlers{s: s, reg: opts.Registry, max: opts.MaxBodyBytes}
+	if opts.MaxFileBytes <= 0 {
+		opts.MaxFileBytes = egress.DefaultMaxBytes
+	}
+	h := &actionHandlers{s: s, reg: opts.Registry, max: opts.MaxBodyBytes, maxFile: opts.MaxFileBytes, spoolDir: opts.SpoolDir}
 	s.Mount(RouteListActions, http.HandlerFunc(h.list))
 	s.Mount(RouteGetAction, http.HandlerFunc(h.get))
 	s.Mount(RouteRunAction, http.HandlerFunc(h.run))
@@ -160,9 +180,11 @@ func ActionStatus(code deskconn.Code) int {
 }
 
 type actionHandlers struct {
-	s   *Server
-	reg *action.Registry
-	max int64
+	s        *Server
+	reg      *action.Registry
+	max      int64
+	maxFile  int64
+	spoolDir string
 }
 
 func (h *actionHandlers) list(w http.ResponseWriter, r *http.Request) {
@@ -199,11 +221,20 @@ func (h *actionHandlers) run(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, name, "", err)
 		return
 	}
-	raw, err := readActionBody(w, r, h.max)
+	// Large base64 files are decoded to temporary files as the body
+	// streams in; they are removed when the call is over.
+	sp := filedata.NewSpooler(h.maxFile, h.spoolDir)
+	defer func() {
+		if err := sp.Close(); err != nil {
+			h.s.log.Warn("remove spooled files", "request_id", RequestID(ctx), "err", err)
+		}
+	}()
+	raw, err := readActionBody(w, r, h.max, sp)
 	if err != nil {
 		h.fail(w, r, name, conn.ID, err)
 		return
 	}
+	ctx = filedata.WithSpooler(ctx, sp)
 	t := ActionTarget(tenantID, APIKeyID(ctx), conn, desk)
 	out, err := h.reg.Invoke(ctx, t, name, raw, action.InvokeOptions{IdempotencyKey: r.Header.Get(IdempotencyKeyHeader)})
 	if err != nil {
@@ -216,10 +247,10 @@ func (h *actionHandlers) run(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
-// fail renders err once: 400 for a malformed body, 413 for one too large,
-// 415 for another media type, otherwise the problem of its domain code (ActionStatus).
-// It logs internal errors with their cause, the only place they are
-// logged.
+// fail renders err once: 400 for a malformed body, 408 for one that
+// stalled, 413 for one too large, 415 for another media type, otherwise
+// the problem of its domain code (ActionStatus). It logs internal errors
+// with their cause, the only place they are logged.
 func (h *actionHandlers) fail(w http.ResponseWriter, r *http.Request, name, connID string, err error) {
 	var bad *bodyError
 	if errors.As(err, &bad) {
@@ -233,8 +264,8 @@ func (h *actionHandlers) fail(w http.ResponseWriter, r *http.Request, name, conn
 	writeStatusProblem(w, r, ActionStatus(de.Code), de)
 }
 
-// bodyError is a body that cannot be an action input: not JSON (400), too
-// large (413) or of another media type (415).
+// bodyError is a body that cannot be an action input: not JSON (400),
+// stalled (408), too large (413) or of another media type (415).
 type bodyError struct {
 	status int
 	err    *deskconn.Error
@@ -242,20 +273,24 @@ type bodyError struct {
 
 func (e *bodyError) Error() string { return e.err.Error() }
 
-// readActionBody reads the body once, through a cap of max bytes, checking
-// while it streams that it is exactly one JSON value; it returns the
-// value's bytes. An empty body is the empty input {}.
-func readActionBody(w http.ResponseWriter, r *http.Request, max int64) (json.RawMessage, error) {
+// readActionBody reads the body once, through a cap of max bytes, and
+// returns it as one JSON value with every large base64 fileData value
+// spooled to sp as it streams in (see spoolBody), checking that the body is
+// exactly one JSON value. An empty body is the empty input {}. Offsets in
+// its syntax errors are offsets in the body as sent.
+func readActionBody(w http.ResponseWriter, r *http.Request, max int64, sp *filedata.Spooler) (json.RawMessage, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return nil, &bodyError{http.StatusUnsupportedMediaType, deskconn.Errorf(deskconn.CodeInvalid, "send the action input as JSON with the header Content-Type: application/json")}
 		}
 	}
-	// Read the body once into a buffer sized from Content-Length: a large
-	// base64 file then costs one copy here, not the decoder's doubling
-	// buffer plus a RawMessage copy.
-	body, err := readCapped(http.MaxBytesReader(w, r.Body, max), r.ContentLength, max)
+	var body []byte
+	var sh shifts
+	err := error(&http.MaxBytesError{Limit: max}) // a declared length over the cap: refused unread
+	if r.ContentLength <= max {
+		body, sh, err = spoolBody(http.MaxBytesReader(w, r.Body, max), sp)
+	}
 	if err == nil {
 		trimmed := bytes.TrimSpace(body)
 		if len(trimmed) == 0 {
@@ -264,10 +299,11 @@ func readActionBody(w http.ResponseWriter, r *http.Request, max int64) (json.Raw
 		if json.Valid(trimmed) { // exactly one value, white space around it
 			return json.RawMessage(trimmed), nil
 		}
-		err = describeInvalidJSON(body)
+		err = describeInvalidJSON(body, sh)
 	}
 	var mbe *http.MaxBytesError
 	var se *json.SyntaxError
+	var jse *jsonSyntaxError
 	switch {
 	case errors.As(err, &mbe):
 		return nil, &bodyError{http.StatusRequestEntityTooLarge, deskconn.Errorf(deskconn.CodeInvalid,
@@ -275,15 +311,21 @@ func readActionBody(w http.ResponseWriter, r *http.Request, max int64) (json.Raw
 	case errors.As(err, &se):
 		return nil, &bodyError{http.StatusBadRequest, deskconn.Errorf(deskconn.CodeInvalid,
 			"the body is not valid JSON (%s, at byte %d); send one JSON object", se.Error(), se.Offset)}
+	case errors.As(err, &jse):
+		return nil, &bodyError{http.StatusBadRequest, deskconn.Errorf(deskconn.CodeInvalid,
+			"the body is not valid JSON (%s, at byte %d); send one JSON object", jse.Error(), jse.Offset)}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return nil, &bodyError{http.StatusBadRequest, deskconn.Errorf(deskconn.CodeInvalid,
 			"the body is not valid JSON: it ends in the middle of a value; send one JSON object")}
+	case isBodyTimeout(err):
+		return nil, &bodyError{http.StatusRequestTimeout, deskconn.Errorf(deskconn.CodeInvalid,
+			"the request body stalled: nothing arrived for a while, so the server stopped waiting; send the body without pauses")}
 	case errors.Is(err, errTrailing):
 		return nil, &bodyError{http.StatusBadRequest, deskconn.Errorf(deskconn.CodeInvalid,
 			"the body has data after the JSON value (%s); send exactly one JSON object", err.Error())}
 	default:
 		// The connection broke or the request was cancelled while the
-		// body streamed in.
+		// body streamed in, or a spooled file could not be written.
 		return nil, fmt.Errorf("read action body: %w", err)
 	}
 }
@@ -296,33 +338,26 @@ type trailingError struct{ offset int64 }
 func (e *trailingError) Error() string        { return fmt.Sprintf("at byte %d", e.offset) }
 func (e *trailingError) Is(target error) bool { return target == errTrailing }
 
-// readCapped reads all of r (already capped by http.MaxBytesReader),
-// allocating once when the declared length is known and within the cap.
-func readCapped(r io.Reader, declared, max int64) ([]byte, error) {
-	if declared < 0 || declared > max {
-		declared = 0
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, declared+bytes.MinRead))
-	_, err := buf.ReadFrom(r)
-	return buf.Bytes(), err
-}
-
 // describeInvalidJSON returns the error a streaming decoder gives for body,
 // known not to be exactly one JSON value: a *json.SyntaxError,
-// io.ErrUnexpectedEOF, or a *trailingError.
-func describeInvalidJSON(body []byte) error {
+// io.ErrUnexpectedEOF, or a *trailingError, with offsets mapped to the
+// body as sent through sh.
+func describeInvalidJSON(body []byte, sh shifts) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var v json.RawMessage
 	if err := dec.Decode(&v); err != nil {
 		if errors.Is(err, io.EOF) {
 			return io.ErrUnexpectedEOF
 		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			se.Offset = sh.bodyOffset(se.Offset)
+		}
 		return err
 	}
 	// The first value decoded but the whole body is not valid JSON, so
 	// something follows it.
-	off := dec.InputOffset()
-	return &trailingError{offset: off}
+	return &trailingError{offset: sh.bodyOffset(dec.InputOffset())}
 }
 
 // writeStatusProblem renders de as WriteError does, with the given status

@@ -2,6 +2,8 @@ package restapi_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 	"github.com/deskconn/deskconn/internal/action"
 	"github.com/deskconn/deskconn/internal/apikey"
 	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/filedata"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/seal"
 	"github.com/deskconn/deskconn/internal/store"
@@ -64,6 +67,23 @@ type blobOut struct {
 	Size int `json:"size"`
 }
 
+// attachIn / attachOut: a write action that reads an inline file through
+// filedata, as create_ticket_attachment does, and reports what it read.
+type attachIn struct {
+	action.WriteOptions
+	FileName string `json:"fileName" schema:"minLength=1"`
+	FileData string `json:"fileData" schema:"minLength=1"`
+}
+
+type attachOut struct {
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	Seq    int64  `json:"seq"`
+}
+
+// attachMaxBytes is the toy attach action's own file cap.
+const attachMaxBytes = 128 << 20
+
 // actEnv is a server with toy actions, two tenants (each with an API key
 // and active connections) and the store behind it.
 type actEnv struct {
@@ -71,6 +91,12 @@ type actEnv struct {
 	handler http.Handler // the server, for in-process requests
 	st      store.Store
 	writes  atomic.Int64
+	// attaches counts the attach action's runs.
+	attaches atomic.Int64
+	// held receives a value when the hold action starts; it then waits
+	// for release to be closed (or its request to end).
+	held    chan struct{}
+	release chan struct{}
 	keyA    deskconn.Secret // tenant A
 	keyB    deskconn.Secret // tenant B
 	tenantA *store.Tenant
@@ -111,6 +137,39 @@ func toyActions(e *actEnv) []*action.Action {
 		}, func(ctx context.Context, call *action.Call, in failIn) (echoOut, error) {
 			return echoOut{}, failure(deskconn.Code(in.Code))
 		}),
+		action.Define("attach", action.Info{
+			Title: "Attach", Description: "Reads an inline file (URL refused, base64) and reports its size and SHA-256.", Write: true,
+		}, func(ctx context.Context, call *action.Call, in attachIn) (attachOut, error) {
+			f, err := filedata.Open(ctx, in.FileData, in.FileName, filedata.Options{MaxBytes: attachMaxBytes})
+			if err != nil {
+				if fe, ok := filedata.FieldError("/fileData", err); ok {
+					return attachOut{}, deskconn.Invalid(fe.Message, fe)
+				}
+				return attachOut{}, err
+			}
+			defer f.Body.Close()
+			if call.DryRun {
+				return attachOut{}, call.Plan(action.PlannedRequest{Method: "POST", Path: "/uploads",
+					Body: map[string]any{"fileName": f.Name, "size": f.Size, "contentType": f.ContentType}})
+			}
+			h := sha256.New()
+			n, err := io.Copy(h, f.Body)
+			if err != nil {
+				return attachOut{}, err
+			}
+			return attachOut{Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Seq: e.attaches.Add(1)}, nil
+		}),
+		action.Define("hold", action.Info{
+			Title: "Hold", Description: "Signals that it started, then waits until the test releases it.",
+			Hints: action.Hints{ReadOnly: true},
+		}, func(ctx context.Context, call *action.Call, in blobIn) (blobOut, error) {
+			e.held <- struct{}{}
+			select {
+			case <-e.release:
+			case <-ctx.Done():
+			}
+			return blobOut{Size: len(in.Data)}, nil
+		}),
 		action.Define("blob", action.Info{
 			Title: "Blob", Description: "Reports the size of its data field.",
 			Hints: action.Hints{ReadOnly: true},
@@ -142,7 +201,11 @@ func failure(code deskconn.Code) error {
 }
 
 type actOpts struct {
-	maxBody int64
+	maxBody  int64
+	maxFile  int64
+	spoolDir string
+	limits   restapi.Limits
+	now      func() time.Time
 }
 
 func newActEnv(t testing.TB, o actOpts) *actEnv {
@@ -166,14 +229,14 @@ func newActEnv(t testing.TB, o actOpts) *actEnv {
 		t.Fatal(err)
 	}
 	keys := apikey.New(st)
-	s, err := restapi.New(restapi.Options{Manager: m, APIKeys: keys, BaseURL: actBase})
+	s, err := restapi.New(restapi.Options{Manager: m, APIKeys: keys, BaseURL: actBase, Limits: o.limits, Now: o.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &actEnv{st: st}
+	e := &actEnv{st: st, held: make(chan struct{}, 8), release: make(chan struct{})}
 	e.reg = action.NewRegistry(action.Options{Idempotency: st, Audit: st})
 	e.reg.Add(toyActions(e)...)
-	if err := s.MountActions(restapi.ActionsOptions{Registry: e.reg, MaxBodyBytes: o.maxBody}); err != nil {
+	if err := s.MountActions(restapi.ActionsOptions{Registry: e.reg, MaxBodyBytes: o.maxBody, MaxFileBytes: o.maxFile, SpoolDir: o.spoolDir}); err != nil {
 		t.Fatal(err)
 	}
 	e.tenantA, e.keyA, e.connA = actTenant(t, st, keys, "tenant-a", "main", "111")

@@ -47,7 +47,7 @@ var webRoutes = []string{
 const actionPathPrefix = "/v1/connections/{connection}/actions/"
 
 // problemStatuses are the error statuses every action operation documents.
-var problemStatuses = []string{"400", "401", "403", "404", "409", "413", "415", "422", "424", "429", "500", "503"}
+var problemStatuses = []string{"400", "401", "403", "404", "408", "409", "413", "415", "422", "424", "429", "500", "503"}
 
 func generatedOperations(acts []*action.Action) string {
 	var b strings.Builder

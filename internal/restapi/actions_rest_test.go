@@ -3,6 +3,7 @@ package restapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -39,7 +40,7 @@ func TestActionCatalogue(t *testing.T) {
 			t.Errorf("%s: view differs from the registry (-want +got):\n%s", v.Name, diff)
 		}
 	}
-	if want := []string{"echo", "make_note", "burn_note", "fail", "blob"}; !cmp.Equal(names, want) {
+	if want := []string{"echo", "make_note", "burn_note", "fail", "attach", "hold", "blob"}; !cmp.Equal(names, want) {
 		t.Errorf("names = %v, want %v (registry order)", names, want)
 	}
 	kinds := map[string]string{}
@@ -380,6 +381,11 @@ func TestRunActionBodyCap(t *testing.T) {
 	r = e.run(t, "main", "blob", `{"data":"a"}`+strings.Repeat(" ", max), nil)
 	if r.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("padding over the cap: %d %s", r.status, r.body)
+	}
+	// Without a declared length (chunked), the cap applies as it streams.
+	r = e.do(t, http.MethodPost, "/v1/connections/main/actions/blob", e.keyA, io.MultiReader(strings.NewReader(over)), nil)
+	if r.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("chunked body over the cap: %d %s", r.status, r.body)
 	}
 }
 

@@ -59,6 +59,10 @@ type Options struct {
 	// format, no API key, like /healthz) and returned by Server.Metrics for
 	// the code that mounts actions and MCP.
 	Metrics *metrics.Metrics
+	// Limits bound what clients can make the server hold: a read timeout
+	// for bodies, a budget of body bytes in flight, and per-API-key
+	// concurrency and rate limits (see Limits for the defaults).
+	Limits Limits
 }
 
 // Server is the HTTP server. Build it with New, add routes with Mount
@@ -70,6 +74,7 @@ type Server struct {
 	store    store.Store
 	secure   bool
 	connects *connectLimiter
+	adm      *admission
 }
 
 // New returns a Server with its routes registered.
@@ -100,6 +105,7 @@ func New(opts Options) (*Server, error) {
 	if opts.ConnectPerMinute <= 0 {
 		opts.ConnectPerMinute = DefaultConnectPerMinute
 	}
+	opts.Limits = opts.Limits.withDefaults()
 	s := &Server{
 		opts:     opts,
 		log:      opts.Logger,
@@ -107,6 +113,7 @@ func New(opts Options) (*Server, error) {
 		store:    opts.Manager.Store(),
 		secure:   u.Scheme == "https",
 		connects: newConnectLimiter(opts.ConnectPerMinute),
+		adm:      newAdmission(opts.Limits, opts.Now),
 	}
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
@@ -171,7 +178,10 @@ func (s *Server) Metrics() *metrics.Metrics { return s.opts.Metrics }
 // "POST /v1/connections/{connection}/actions/{action}") behind the API-key
 // middleware: h runs only for a valid "Authorization: Bearer <key>", and
 // finds the caller with TenantID and APIKeyID. A bad or missing key gets a
-// 401 problem. Call Mount before the server starts serving.
+// 401 problem; a key over its rate or concurrency limit a 429, and a
+// request whose body does not fit the budget of bodies in flight a 503
+// (Options.Limits), both with Retry-After. Call Mount before the server
+// starts serving.
 func (s *Server) Mount(pattern string, h http.Handler) {
 	s.mux.Handle(pattern, s.authenticate(h))
 }
@@ -263,6 +273,12 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 		if note, ok := r.Context().Value(keyAccessLog).(*accessLogAuth); ok {
 			note.tenantID, note.apiKeyID = tenantID, keyID
 		}
+		release, err := s.adm.admit(r, keyID)
+		if err != nil {
+			WriteError(w, r, err)
+			return
+		}
+		defer release()
 		h.ServeHTTP(w, r.WithContext(WithAuth(r.Context(), tenantID, keyID)))
 	})
 }
@@ -310,6 +326,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		note := &accessLogAuth{}
 		r = r.WithContext(context.WithValue(context.WithValue(r.Context(), keyRequestID, id), keyAccessLog, note))
 		sw := &statusWriter{ResponseWriter: w}
+		if idle := s.opts.Limits.BodyReadTimeout; idle > 0 && r.Body != nil && r.Body != http.NoBody {
+			r.Body = &deadlineBody{ReadCloser: r.Body, rc: http.NewResponseController(sw), idle: idle}
+		}
 		h := sw.Header()
 		h.Set("X-Request-Id", id)
 		h.Set("X-Content-Type-Options", "nosniff")
