@@ -144,6 +144,9 @@ type Client struct {
 	Tickets           *TicketsService
 	Uploads           *UploadsService
 	TicketAttachments *TicketAttachmentsService
+	Accounts          *AccountsService
+	Articles          *ArticlesService
+	KB                *KBService
 }
 
 type service struct{ client *Client }
@@ -198,6 +201,9 @@ func New(cfg Config) (*Client, error) {
 	c.Tickets = (*TicketsService)(&c.common)
 	c.Uploads = (*UploadsService)(&c.common)
 	c.TicketAttachments = (*TicketAttachmentsService)(&c.common)
+	c.Accounts = (*AccountsService)(&c.common)
+	c.Articles = (*ArticlesService)(&c.common)
+	c.KB = (*KBService)(&c.common)
 	return c, nil
 }
 
