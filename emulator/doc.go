@@ -26,8 +26,10 @@
 // revoke forms and /oauth/serverinfo.
 //
 // Desk: organizations, accessibleOrganizations, departments, teams,
-// products, roles, profiles, myinfo, contacts (list, search, create, get),
-// tickets (create, list, get, update, moveToTrash, search), uploads, ticket
+// products, roles, profiles, myinfo, contacts (list, search, create, get,
+// update, moveToTrash, tickets), accounts (create, get, update, list,
+// search, contacts), the knowledge base (articles list, search and get;
+// root categories and category trees), tickets (create, list, get, update, moveToTrash, search), uploads, ticket
 // attachments (create, list, content) and agents (add, list, get, by email,
 // deactivate, activate). Auth is checked in this order: token (401
 // INVALID_OAUTH), scope (SCOPE_MISMATCH), orgId present (422), orgId bound
@@ -57,8 +59,15 @@
 //     order is creation order (ascending). Sorting by dueDate,
 //     recentThread (= modifiedTime), responseDueDate or
 //     customerResponseTime sorts the matching ticket pointers per request.
-//   - No accounts, threads, comments, views, layouts, blueprints or
-//     webhooks. accountId in bodies is always invalid.
+//   - No threads, comments, views, layouts, blueprints or webhooks.
+//   - Contacts accept duplicate e-mails, as Zoho does [C NREC]; accounts
+//     accept duplicate names [I]. Trashed contacts and accounts answer 404
+//     and leave lists and search [GAP]. /accounts, /articles and
+//     /kbRootCategories page from 1 (from=0 also means the first row
+//     [C NREC]); searches page from 0.
+//   - Article search matches every word of _all in the title, summary,
+//     answer text or tags, ranks title matches first and then the newest,
+//     and sees drafts and agents-only articles [I]; see searchArticles.
 //   - Credits reset at 00:00 UTC, not in the DC's time zone; every request
 //     that passes auth costs credits (1 per get/create, 3+ per list).
 //   - Admin endpoints under /__emulator/ are unauthenticated.

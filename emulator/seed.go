@@ -70,7 +70,7 @@ func newOrg(id, name, portal, edition string, nextID int64) *org {
 	return &org{
 		ID: id, Name: name, Portal: portal, Edition: edition, TimeZone: "America/Los_Angeles",
 		nextID: nextID, statuses: defaultStatuses, channels: defaultChannels, classes: defaultClasses,
-		contacts: map[string]*contact{}, agents: map[string]*agent{}, tickets: map[string]*ticket{},
+		contacts: map[string]*contact{}, accounts: map[string]*account{}, agents: map[string]*agent{}, tickets: map[string]*ticket{},
 		attachments: map[string][]*attachment{}, attByID: map[string]*attachment{}, uploads: map[string]*attachment{},
 	}
 }
@@ -150,6 +150,7 @@ func seedZylker(now time.Time, full bool) *org {
 	}
 	t0 := o.ticketOrder[0]
 	t0.ContactID, t0.DepartmentID, t0.AssigneeID, t0.Status, t0.TeamID = DemoContactID, DemoDepartmentID, DemoAgentID, "Open", "1892000000007001"
+	seedCustomers(o, now)
 	return o
 }
 

@@ -46,6 +46,10 @@ type org struct {
 	contacts     map[string]*contact
 	contactOrder []*contact
 
+	accounts     map[string]*account // see state_customers.go
+	accountOrder []*account
+	kb           knowledgeBase
+
 	agents     map[string]*agent
 	agentOrder []*agent
 
@@ -99,6 +103,7 @@ type contact struct {
 	ID, FirstName, LastName, Email, SecondaryEmail, Phone, Mobile, Type, OwnerID, AccountID, Title, Description string
 	Created, Modified                                                                                           time.Time
 	CF                                                                                                          map[string]any
+	Trashed                                                                                                     bool
 }
 
 func (c *contact) fullName() string {
@@ -235,7 +240,7 @@ func (o *org) agentByEmail(email string) *agent {
 
 func (o *org) contactByEmail(email string) *contact {
 	for _, c := range o.contactOrder {
-		if c.Email != "" && equalFold(c.Email, email) {
+		if c.Email != "" && !c.Trashed && equalFold(c.Email, email) {
 			return c
 		}
 	}
