@@ -176,9 +176,9 @@ func (s *AccountsService) Update(ctx context.Context, orgID, accountID string, r
 	return a, resp, nil
 }
 
-// AccountListOptions are the query parameters of Accounts.List. [C NREC]
-// From is 0-based here like the other lists (the OAS says default 1, but a
-// recorded from=0 returned the first row).
+// AccountListOptions are the query parameters of Accounts.List. From is
+// 1-based on this endpoint (OAS default 1; [C NREC] from=0 also returned
+// the first row); 0 sends no from.
 type AccountListOptions struct {
 	ListOptions
 	ViewID string
@@ -211,6 +211,9 @@ func (s *AccountsService) ListAll(ctx context.Context, orgID string, opts *Accou
 	o := AccountListOptions{}
 	if opts != nil {
 		o = *opts
+	}
+	if o.From == 0 {
+		o.From = 1 // 1-based
 	}
 	return pages(ctx, o.ListOptions, MaxLimitAccounts, -1, func(lo ListOptions) ([]*Account, error) {
 		o.ListOptions = lo

@@ -85,7 +85,7 @@ func TestAccountsCRUD(t *testing.T) {
 			wantReq{method: "POST", path: "/api/v1/accounts", org: true, body: `{"accountName":"Zylker Corp","website":"https://zylker.example"}`}.check(t, r)
 			w.Write([]byte(row))
 		default:
-			wantReq{method: "GET", path: "/api/v1/accounts", org: true, query: q("limit", "2", "sortBy", "accountName")}.check(t, r)
+			wantReq{method: "GET", path: "/api/v1/accounts", org: true, query: q("from", "1", "limit", "2", "sortBy", "accountName")}.check(t, r)
 			w.Write([]byte(`{"data":[` + row + `]}`))
 		}
 	})
