@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/mail"
@@ -47,12 +48,14 @@ func (c *call) accountDetailJSON(a *account) map[string]any {
 func (c *call) accountSearchJSON(a *account) map[string]any {
 	m := c.accountJSON(a)
 	delete(m, "customerHappiness")
+	delete(m, "zohoCRMAccount")
 	for k, v := range c.accountFieldsJSON(a) {
 		m[k] = v
 	}
-	m["owner"] = nil
+	m["cf"], m["customFields"], m["owner"] = mapOrEmpty(a.CF), map[string]any{}, nil
 	if ag := c.org.agents[a.OwnerID]; ag != nil {
-		m["owner"] = map[string]any{"id": ag.ID, "firstName": ns(ag.FirstName), "lastName": ag.LastName}
+		m["owner"] = map[string]any{"id": ag.ID, "firstName": ns(ag.FirstName), "lastName": ag.LastName,
+			"emailId": ag.Email, "photoURL": nil, "zuid": ns(ag.ZUID)}
 	}
 	return m
 }
@@ -312,7 +315,7 @@ func (e *Emulator) listAccountContacts(c *call) {
 	items := make([]any, 0, hi-lo)
 	for _, ct := range list[lo:hi] {
 		m := c.contactJSON(ct)
-		m["mappingInfo"] = map[string]any{"isAccountTicketsViewable": false, "mappingType": "PRIMARY"}
+		m["mappingInfo"] = map[string]any{"isAccountTicketsViewable": false, "mappingType": "PRIMARY", "mappingId": ct.ID + a.ID[len(a.ID)-4:]}
 		items = append(items, m)
 	}
 	writePage(c.out, items, nil)
@@ -464,13 +467,27 @@ func (e *Emulator) listContactTickets(c *call) {
 		c.out.noContent(http.StatusNoContent)
 		return
 	}
-	items := make([]any, 0, hi-lo)
+	// Rows have the ticket list's shape less the keys OAS
+	// listviewCommonJson lacks here (category, subCategory, layoutId);
+	// they are built after the state lock is released, like GET /tickets.
+	views := make([]ticketView, 0, hi-lo)
 	for _, t := range list[lo:hi] {
 		v := c.view(t, false)
 		v.inc = c.includes(t, inc)
-		m := v.detail()
-		v.addIncludes(m)
-		items = append(items, m)
+		views = append(views, v)
 	}
-	writePage(c.out, items, nil)
+	c.out.afterUnlock(func(out *resp) {
+		items := make([]any, 0, len(views))
+		for i := range views {
+			var m map[string]any
+			if err := json.Unmarshal(appendRow(nil, &views[i]), &m); err != nil {
+				panic("emulator: ticket row is not JSON: " + err.Error())
+			}
+			delete(m, "category")
+			delete(m, "subCategory")
+			delete(m, "layoutId")
+			items = append(items, m)
+		}
+		writePage(out, items, nil)
+	})
 }
