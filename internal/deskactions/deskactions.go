@@ -52,6 +52,9 @@ func All(deps Deps) []*action.Action {
 	acts = append(acts, agentActions(deps)...)
 	acts = append(acts, lookupActions()...)
 	acts = append(acts, searchActions()...)
+	acts = append(acts, contactActions(deps)...)
+	acts = append(acts, accountActions()...)
+	acts = append(acts, knowledgeActions()...)
 	return acts
 }
 

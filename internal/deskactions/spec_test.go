@@ -15,6 +15,9 @@ func TestAllNames(t *testing.T) {
 		"create_ticket_attachment", "list_ticket_attachments", "add_agent", "list_agents", "deactivate_agent",
 		"find_agent_by_email", "list_organizations", "list_departments", "list_teams", "list_products",
 		"list_roles", "list_profiles", "search_tickets", "search_contacts",
+		"create_contact", "get_contact", "update_contact", "list_contacts", "move_contacts_to_trash", "list_contact_tickets",
+		"create_account", "get_account", "update_account", "list_accounts", "search_accounts", "list_account_contacts",
+		"search_articles", "get_article", "list_article_categories",
 	}
 	var got []string
 	for _, a := range All(Deps{}) {
