@@ -43,6 +43,14 @@ var matrixActions = []struct {
 	{"list_profiles", `{"orgId":"` + org + `"}`, true},
 	{"search_tickets", `{"orgId":"` + org + `","params":{"departmentId":"1892000000006907"}}`, true},
 	{"search_contacts", `{"orgId":"` + org + `","params":{"email":"carol*"}}`, true},
+	{"create_contact", `{"orgId":"` + org + `","payload":{"lastName":"Matrix","email":"matrix@example.net","accountName":"Initech"}}`, false},
+	{"update_contact", `{"orgId":"` + org + `","email":"carol@zylker-customer.com","payload":{"title":"Buyer"}}`, false},
+	{"move_contacts_to_trash", `{"orgId":"` + org + `","confirm":true,"payload":{"contactIds":["1892000000043001"]}}`, false},
+	{"get_contact", `{"orgId":"` + org + `","email":"carol@zylker-customer.com"}`, true},
+	{"create_account", `{"orgId":"` + org + `","payload":{"accountName":"Matrix Ltd"}}`, false},
+	{"update_account", `{"orgId":"` + org + `","accountName":"Initech","payload":{"phone":"+1 555 0100"}}`, false},
+	{"list_accounts", `{"orgId":"` + org + `"}`, true},
+	{"search_articles", `{"orgId":"` + org + `","text":"printer"}`, true},
 }
 
 // desk limits faults to Zoho Desk calls (the token endpoint stays healthy
