@@ -3,6 +3,7 @@ package zohodesk
 import (
 	"context"
 	"encoding/json"
+	"iter"
 	"net/http"
 	"net/url"
 )
@@ -199,6 +200,23 @@ func (s *ArticlesService) List(ctx context.Context, orgID string, opts *ArticleL
 		setStr(q, "sortBy", opts.SortBy)
 	}
 	return getList[Article](ctx, s.client, orgID, "articles", "articles", q)
+}
+
+// ListAll iterates over every article, page by page (from 1, as the
+// endpoint counts).
+func (s *ArticlesService) ListAll(ctx context.Context, orgID string, opts *ArticleListOptions) iter.Seq2[*Article, error] {
+	o := ArticleListOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	if o.From == 0 {
+		o.From = 1
+	}
+	return pages(ctx, o.ListOptions, MaxLimitArticles, -1, func(lo ListOptions) ([]*Article, error) {
+		o.ListOptions = lo
+		items, _, err := s.List(ctx, orgID, &o)
+		return items, err
+	})
 }
 
 // KBService reads the knowledge base's category tree (scope

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -190,4 +191,22 @@ func FuzzLooseDecoders(f *testing.F) {
 			t.Errorf("Account accepted %q without keeping Raw", b)
 		}
 	})
+}
+
+func TestArticlesListAllPagesFromOne(t *testing.T) {
+	t.Parallel()
+	c, mux, _ := setup(t)
+	var froms []string
+	mux.HandleFunc("/api/v1/articles", func(w http.ResponseWriter, r *http.Request) {
+		froms = append(froms, r.URL.Query().Get("from"))
+		if r.URL.Query().Get("from") == "1" {
+			w.Write([]byte(`{"data":[{"id":"1","title":"a"},{"id":"2","title":"b"}]}`))
+			return
+		}
+		w.Write([]byte(`{"data":[{"id":"3","title":"c"}]}`))
+	})
+	n, err := drain(c.Articles.ListAll(t.Context(), testOrg, &ArticleListOptions{ListOptions: ListOptions{Limit: 2}, Status: ArticlePublished}))
+	if err != nil || n != 3 || strings.Join(froms, ",") != "1,3" {
+		t.Errorf("ListAll = %d, %v; froms %v, want 3 articles from 1 then 3", n, err, froms)
+	}
 }
