@@ -132,6 +132,7 @@ type ListContactsParams struct {
 type ListContactsInput struct {
 	OrgRef
 	Params ListContactsParams `json:"params,omitzero" jsonschema:"Paging, sorting and an optional view."`
+	All    bool               `json:"all,omitempty" jsonschema:"Walk every page from params.from until the end (at most 5000 contacts; 'truncated' says when more exist)."`
 }
 
 // TrashContactsPayload names the contacts to move to the trash.
@@ -229,7 +230,7 @@ func contactActions(deps Deps) []*action.Action {
 		}),
 		action.Define("list_contacts", action.Info{
 			Title: "List contacts",
-			Description: "Lists the contacts (customers) of a Zoho Desk organization, a page at a time (params.from/params.limit, max 100; hasMore and nextFrom tell how to go on), " +
+			Description: "Lists the contacts (customers) of a Zoho Desk organization, a page at a time (params.from/params.limit, max 100; hasMore and nextFrom tell how to go on; all: true walks every page, up to 5000), " +
 				"sorted by params.sortBy (e.g. -createdTime for the newest first) and optionally limited to a saved view (viewId). " +
 				"To find a contact by e-mail, name or phone use search_contacts or get_contact.",
 			Hints: ro, Scopes: []string{"Desk.contacts.READ"}, TypeSchemas: typeSchemas(),
@@ -240,9 +241,13 @@ func contactActions(deps Deps) []*action.Action {
 			}
 			p := in.Params
 			limit := pageLimit(p.Limit, zohodesk.MaxLimitContacts)
-			items, _, err := call.Desk.Contacts.List(ctx, org, &zohodesk.ContactListOptions{
+			opts := &zohodesk.ContactListOptions{
 				ListOptions: zohodesk.ListOptions{From: p.From, Limit: limit}, SortBy: p.SortBy, ViewID: p.ViewID, Include: p.Include,
-			})
+			}
+			if in.All {
+				return listAllContacts(ctx, call, org, opts)
+			}
+			items, _, err := call.Desk.Contacts.List(ctx, org, opts)
 			if err != nil {
 				return ListOutput{}, err
 			}
@@ -288,6 +293,27 @@ func contactActions(deps Deps) []*action.Action {
 			return pageOf(items, func(t *zohodesk.Ticket) json.RawMessage { return project(t.Raw, compactKeys) }, p.From, limit), nil
 		}),
 	}
+}
+
+// listAllContacts walks pages of the maximum size from opts.From until a
+// short page or maxListAll contacts.
+func listAllContacts(ctx context.Context, call *action.Call, org string, opts *zohodesk.ContactListOptions) (ListOutput, error) {
+	out := ListOutput{Data: []json.RawMessage{}, From: opts.From, Limit: zohodesk.MaxLimitContacts}
+	opts.Limit = zohodesk.MaxLimitContacts
+	for c, err := range call.Desk.Contacts.ListAll(ctx, org, opts) {
+		if err != nil {
+			return ListOutput{}, err
+		}
+		if len(out.Data) == maxListAll {
+			out.HasMore, out.Truncated = true, true
+			next := opts.From + maxListAll
+			out.NextFrom = &next
+			break
+		}
+		out.Data = append(out.Data, c.Raw)
+	}
+	out.Count = len(out.Data)
+	return out, nil
 }
 
 // newestContactsRead is how many of the newest contacts a by-e-mail lookup

@@ -171,6 +171,10 @@ func TestListContactsAndTickets(t *testing.T) {
 	if page["count"] != float64(10) || page["hasMore"] != true || page["nextFrom"] != float64(10) {
 		t.Errorf("list_contacts = %v", page)
 	}
+	all := env.mustInvoke(t, "list_contacts", `{"all":true,"params":{"from":3}}`)
+	if all["count"] != float64(30) || all["hasMore"] != false { // 33 seeded contacts
+		t.Errorf("list_contacts all from 3: count %v, hasMore %v", all["count"], all["hasMore"])
+	}
 	tickets := env.mustInvoke(t, "list_contact_tickets", `{"email":"carol@zylker-customer.com","params":{"limit":5}}`)
 	if tickets["count"].(float64) < 1 {
 		t.Fatalf("list_contact_tickets = %v", tickets)
