@@ -76,8 +76,8 @@ type ContactSelector struct {
 
 func (s ContactSelector) check() []deskconn.FieldError {
 	errs := checkOneOf("the contact", "search_contacts or list_contacts return ids", selectorField{"contactId", s.ContactID}, selectorField{"email", s.Email})
-	if s.Email != "" && !looksLikeEmail(s.Email) {
-		errs = append(errs, deskconn.FieldError{Pointer: "/email", Code: "invalid", Message: "must be an e-mail address like name@example.com"})
+	if s.Email != "" && !plainEmail(s.Email) {
+		errs = append(errs, deskconn.FieldError{Pointer: "/email", Code: "invalid", Message: "must be one e-mail address like name@example.com (no wildcards or lists)"})
 	}
 	return errs
 }
@@ -316,6 +316,12 @@ func listAllContacts(ctx context.Context, call *action.Call, org string, opts *z
 	return out, nil
 }
 
+// plainEmail reports whether s is one e-mail address without Zoho's search
+// operators (*, a comma, ${...}), so that it can be looked up exactly.
+func plainEmail(s string) bool {
+	return looksLikeEmail(s) && !strings.ContainsAny(s, "*,") && !strings.Contains(s, "${")
+}
+
 // newestContactsRead is how many of the newest contacts a by-e-mail lookup
 // reads besides searching: Zoho's search index lags behind writes, so a
 // contact created moments ago (a retried create, say) is found only by the
@@ -395,8 +401,8 @@ func createContact(ctx context.Context, call *action.Call, in CreateContactInput
 	if strings.TrimSpace(p.LastName) == "" {
 		errs = append(errs, deskconn.FieldError{Pointer: "/payload/lastName", Code: "missing", Message: "give the contact's last name"})
 	}
-	if p.Email != "" && !looksLikeEmail(p.Email) {
-		errs = append(errs, deskconn.FieldError{Pointer: "/payload/email", Code: "invalid", Message: "must be an e-mail address like name@example.com"})
+	if p.Email != "" && !plainEmail(p.Email) {
+		errs = append(errs, deskconn.FieldError{Pointer: "/payload/email", Code: "invalid", Message: "must be one e-mail address like name@example.com (no wildcards or lists)"})
 	}
 	if p.AccountID != "" && p.AccountName != "" {
 		errs = append(errs, deskconn.FieldError{Pointer: "/payload/accountId", Code: "invalid", Message: "give only one of accountId and accountName"})
@@ -534,7 +540,7 @@ func moveContactsToTrash(ctx context.Context, deps Deps, call *action.Call, in M
 	}
 	errs = append(errs, checkIDs("/payload/contactIds", p.ContactIDs)...)
 	for i, e := range p.Emails {
-		if !looksLikeEmail(e) {
+		if !plainEmail(e) {
 			errs = append(errs, deskconn.FieldError{Pointer: "/payload/emails/" + itoa(i), Code: "invalid", Message: "must be an e-mail address like name@example.com"})
 		}
 	}

@@ -141,6 +141,10 @@ func TestGetAndUpdateContact(t *testing.T) {
 	domainErr(t, err, deskconn.CodeNotFound)
 	_, err = env.invoke(t, "get_contact", `{}`)
 	domainErr(t, err, deskconn.CodeInvalid)
+	_, err = env.invoke(t, "get_contact", `{"email":"carol*@zylker-customer.com"}`)
+	if de := domainErr(t, err, deskconn.CodeInvalid); !slices.Equal(pointers(de), []string{"/email"}) {
+		t.Errorf("wildcard e-mail: pointers %v", pointers(de))
+	}
 
 	up := env.mustInvoke(t, "update_contact", `{"email":"carol@zylker-customer.com","payload":{"title":"CTO","accountName":"initech"}}`)
 	if str(up, "accountId") != "1892000000060005" || !slices.Equal(anyStrings(up["updatedFields"]), []string{"accountId", "title"}) {
