@@ -61,15 +61,3 @@ func (o *org) liveContact(id string) *contact {
 	}
 	return nil
 }
-
-// categoryPath returns the names from the root category down to id.
-func (kb *knowledgeBase) categoryPath(id string) []*kbCategory {
-	var path []*kbCategory
-	for c := kb.categories[id]; c != nil; c = kb.categories[c.ParentID] {
-		path = append([]*kbCategory{c}, path...)
-		if c.ParentID == "" {
-			break
-		}
-	}
-	return path
-}
