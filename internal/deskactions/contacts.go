@@ -171,7 +171,7 @@ type MoveContactsToTrashOutput struct {
 // ContactTicketsParams are the paging and filters of list_contact_tickets.
 type ContactTicketsParams struct {
 	Page
-	SortBy       string `json:"sortBy,omitempty" jsonschema:"Sort key; prefix - for descending. Default: newest first." schema:"enum=createdTime|modifiedTime|-createdTime|-modifiedTime"`
+	SortBy       string `json:"sortBy,omitempty" jsonschema:"Sort key; prefix - for descending. Default: Zoho's order (newest first)." schema:"enum=createdTime|modifiedTime|-createdTime|-modifiedTime"`
 	DepartmentID string `json:"departmentId,omitempty" jsonschema:"Only tickets of this department (list_departments)." schema:"pattern=^[0-9]+$,maxLength=32"`
 }
 
@@ -280,12 +280,11 @@ func contactActions(deps Deps) []*action.Action {
 			}
 			p := in.Params
 			limit := pageLimit(p.Limit, zohodesk.MaxLimitContactTickets)
-			sortBy := p.SortBy
-			if sortBy == "" {
-				sortBy = "-createdTime"
-			}
+			// No sortBy by default: Zoho's enum for this endpoint lists only
+			// ascending keys (OAS-Ticket); its default order is [GAP],
+			// newest first in the emulator.
 			items, _, err := call.Desk.Contacts.ListTickets(ctx, org, id, &zohodesk.ContactTicketsOptions{
-				ListOptions: zohodesk.ListOptions{From: p.From, Limit: limit}, SortBy: sortBy, DepartmentID: p.DepartmentID,
+				ListOptions: zohodesk.ListOptions{From: p.From, Limit: limit}, SortBy: p.SortBy, DepartmentID: p.DepartmentID,
 			})
 			if err != nil {
 				return ListOutput{}, contactNotFound(err, id)
