@@ -34,7 +34,8 @@ type AccountPayload struct {
 // CreateAccountInput is the input of create_account.
 type CreateAccountInput struct {
 	OrgRef
-	Payload AccountPayload `json:"payload" jsonschema:"The new account."`
+	Payload  AccountPayload `json:"payload" jsonschema:"The new account."`
+	IfExists string         `json:"ifExists,omitempty" jsonschema:"What to do when an account with payload.accountName exists (same name, any case): conflict (default) answers a conflict error naming it; return returns the existing account unchanged (existing: true); create creates another account with the same name." schema:"enum=conflict|return|create"`
 	action.WriteOptions
 }
 
@@ -46,6 +47,7 @@ type AccountOutput struct {
 	Email       string          `json:"email,omitempty" jsonschema:"E-mail address."`
 	Phone       string          `json:"phone,omitempty" jsonschema:"Phone number."`
 	WebURL      string          `json:"webUrl,omitempty" jsonschema:"Link to the account in Zoho Desk."`
+	Existing    bool            `json:"existing,omitempty" jsonschema:"create_account only: true when an existing account with the name was returned (ifExists: return) instead of creating one."`
 	Account     json.RawMessage `json:"account" jsonschema:"The whole account as Zoho Desk returned it."`
 }
 
@@ -149,6 +151,7 @@ func accountActions() []*action.Action {
 		action.Define("create_account", action.Info{
 			Title: "Create account",
 			Description: "Creates an account (a customer company) in Zoho Desk. Required: payload.accountName. Optional: website, email, phone, fax, industry, description, code, address fields, ownerId, cf. " +
+				"When an account with that name exists the call answers conflict naming it (ifExists: return gives it back, ifExists: create makes a second one). " +
 				"Link contacts to it with create_contact or update_contact (accountId or accountName). Returns the account id, name and the whole account.",
 			Hints: action.Hints{OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", Scopes: []string{"Desk.contacts.CREATE"}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in CreateAccountInput) (AccountOutput, error) {
@@ -160,6 +163,25 @@ func accountActions() []*action.Action {
 				return AccountOutput{}, err
 			}
 			p := in.Payload
+			if in.IfExists != "create" {
+				existing, err := accountsNamed(ctx, call, org, strings.TrimSpace(p.AccountName), zohodesk.MaxLimitAccounts)
+				if err != nil {
+					return AccountOutput{}, err
+				}
+				if len(existing) > 0 {
+					if in.IfExists == "return" {
+						out := accountOutput(existing[0])
+						out.Existing = true
+						call.SetDetail("account " + existing[0].ID + " exists with that name; returned it")
+						return out, nil
+					}
+					e := &deskconn.Error{Code: deskconn.CodeConflict,
+						Message: "an account named " + quote(p.AccountName) + " already exists (id " + existing[0].ID + "); use it, or send ifExists: return to get it back, or ifExists: create to add another account with this name",
+						Fields:  []deskconn.FieldError{{Pointer: "/payload/accountName", Code: "duplicate", Message: "is the name of account " + existing[0].ID}}}
+					e.Candidates = accountCandidates(existing)
+					return AccountOutput{}, e
+				}
+			}
 			req := &zohodesk.AccountCreateRequest{
 				AccountName: p.AccountName, Email: p.Email, Website: p.Website, Phone: p.Phone, Fax: p.Fax, Industry: p.Industry,
 				Description: p.Description, Code: p.Code, Street: p.Street, City: p.City, State: p.State, Country: p.Country,
@@ -284,21 +306,18 @@ func accountActions() []*action.Action {
 	}
 }
 
-// maxAccountScan bounds how many accounts a by-name lookup lists when
+// maxAccountScan bounds how many accounts a by-name selector lists when
 // search cannot be used or finds nothing (names with * or , are search
-// operators; fresh accounts may not be indexed yet).
+// operators; fresh accounts may not be indexed yet). create_account's
+// duplicate check reads one page of the newest instead.
 const maxAccountScan = 1000
 
-// resolveAccount returns the id an account selector names. A name must
-// match exactly one live account (ignoring case and surrounding spaces):
-// it is searched, and when search finds no exact match the newest accounts
-// are listed too (Zoho's search lags behind writes). ptr is where a name
-// problem points.
-func resolveAccount(ctx context.Context, call *action.Call, org string, s AccountSelector, ptr string) (string, error) {
-	if s.AccountID != "" {
-		return s.AccountID, nil
-	}
-	name := strings.TrimSpace(s.AccountName)
+// accountsNamed returns the live accounts named name (ignoring case and
+// surrounding spaces): search hits, and when search finds no exact match
+// up to scan of the newest accounts too (Zoho's search lags behind writes).
+// A name with * or , (search operators) is not searched: up to
+// maxAccountScan accounts are listed instead.
+func accountsNamed(ctx context.Context, call *action.Call, org, name string, scan int) ([]*zohodesk.Account, error) {
 	match := func(a *zohodesk.Account) bool { return strings.EqualFold(strings.TrimSpace(a.AccountName), name) }
 	var hits []*zohodesk.Account
 	add := func(a *zohodesk.Account) {
@@ -306,10 +325,12 @@ func resolveAccount(ctx context.Context, call *action.Call, org string, s Accoun
 			hits = append(hits, a)
 		}
 	}
-	if !strings.ContainsAny(name, "*,") && !strings.Contains(name, "${") {
+	if strings.ContainsAny(name, "*,") || strings.Contains(name, "${") {
+		scan = maxAccountScan
+	} else {
 		res, _, err := call.Desk.Accounts.Search(ctx, org, &zohodesk.AccountSearchOptions{AccountName: name, ListOptions: zohodesk.ListOptions{Limit: zohodesk.MaxLimitAccountSearch}})
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		for _, a := range res.Accounts {
 			add(a)
@@ -317,15 +338,38 @@ func resolveAccount(ctx context.Context, call *action.Call, org string, s Accoun
 	}
 	if len(hits) == 0 {
 		n := 0
-		for a, err := range call.Desk.Accounts.ListAll(ctx, org, &zohodesk.AccountListOptions{SortBy: "-createdTime"}) {
+		opts := &zohodesk.AccountListOptions{SortBy: "-createdTime", ListOptions: zohodesk.ListOptions{Limit: min(scan, zohodesk.MaxLimitAccounts)}}
+		for a, err := range call.Desk.Accounts.ListAll(ctx, org, opts) {
 			if err != nil {
-				return "", err
+				return nil, err
 			}
 			add(a)
-			if n++; n >= maxAccountScan {
+			if n++; n >= scan {
 				break
 			}
 		}
+	}
+	return hits, nil
+}
+
+func accountCandidates(as []*zohodesk.Account) []deskconn.Candidate {
+	out := make([]deskconn.Candidate, 0, len(as))
+	for _, a := range as {
+		out = append(out, deskconn.Candidate{ID: a.ID, Label: a.AccountName, Details: strings.TrimSpace(a.Website + " created " + a.CreatedTime)})
+	}
+	return out
+}
+
+// resolveAccount returns the id an account selector names; a name must
+// match exactly one live account. ptr is where a name problem points.
+func resolveAccount(ctx context.Context, call *action.Call, org string, s AccountSelector, ptr string) (string, error) {
+	if s.AccountID != "" {
+		return s.AccountID, nil
+	}
+	name := strings.TrimSpace(s.AccountName)
+	hits, err := accountsNamed(ctx, call, org, name, maxAccountScan)
+	if err != nil {
+		return "", err
 	}
 	switch len(hits) {
 	case 0:
@@ -335,13 +379,10 @@ func resolveAccount(ctx context.Context, call *action.Call, org string, s Accoun
 	case 1:
 		return hits[0].ID, nil
 	}
-	e := &deskconn.Error{Code: deskconn.CodeAmbiguous,
-		Message: itoa(len(hits)) + " accounts are named " + quote(name) + "; choose one and send its accountId",
-		Fields:  []deskconn.FieldError{{Pointer: ptr, Code: "invalid", Message: "matches several accounts"}}}
-	for _, a := range hits {
-		e.Candidates = append(e.Candidates, deskconn.Candidate{ID: a.ID, Label: a.AccountName, Details: strings.TrimSpace(a.Website + " created " + a.CreatedTime)})
-	}
-	return "", e
+	return "", &deskconn.Error{Code: deskconn.CodeAmbiguous,
+		Message:    itoa(len(hits)) + " accounts are named " + quote(name) + "; choose one and send its accountId",
+		Fields:     []deskconn.FieldError{{Pointer: ptr, Code: "invalid", Message: "matches several accounts"}},
+		Candidates: accountCandidates(hits)}
 }
 
 // accountNotFound turns a 404 for an account into not_found naming it.

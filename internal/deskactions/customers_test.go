@@ -240,8 +240,16 @@ func TestAccountActions(t *testing.T) {
 	if hits["total"] != float64(1) {
 		t.Errorf("search_accounts = %v", hits)
 	}
-	env.mustInvoke(t, "create_account", `{"payload":{"accountName":"Stark Industries"}}`)
-	_, err := env.invoke(t, "get_account", `{"accountName":"Stark Industries"}`)
+	_, err := env.invoke(t, "create_account", `{"payload":{"accountName":"STARK industries "}}`)
+	if de := domainErr(t, err, deskconn.CodeConflict); len(de.Candidates) != 1 || de.Candidates[0].ID != id {
+		t.Errorf("duplicate name: %+v", de)
+	}
+	back := env.mustInvoke(t, "create_account", `{"ifExists":"return","payload":{"accountName":"Stark Industries"}}`)
+	if str(back, "id") != id || back["existing"] != true {
+		t.Errorf("ifExists return = %v", back)
+	}
+	env.mustInvoke(t, "create_account", `{"ifExists":"create","payload":{"accountName":"Stark Industries"}}`)
+	_, err = env.invoke(t, "get_account", `{"accountName":"Stark Industries"}`)
 	if de := domainErr(t, err, deskconn.CodeAmbiguous); len(de.Candidates) != 2 {
 		t.Errorf("candidates = %v", de.Candidates)
 	}
