@@ -12,7 +12,7 @@ func (c *call) contactJSON(ct *contact) map[string]any {
 		"phone": ns(ct.Phone), "mobile": ns(ct.Mobile), "accountId": ns(ct.AccountID), "ownerId": ns(ct.OwnerID), "type": ns(ct.Type),
 		"photoURL": nil, "webUrl": c.deskBase() + "/support/" + c.org.Portal + "/ShowHomePage.do#Contacts/dv/" + ct.ID,
 		"createdTime": ts(ct.Created), "isAnonymous": false, "isEndUser": false, "isSpam": false, "zohoCRMContact": nil,
-		"accountCount": "0", "customerHappiness": map[string]any{"badPercentage": "0", "okPercentage": "0", "goodPercentage": "0"},
+		"accountCount": accountCount(ct), "customerHappiness": map[string]any{"badPercentage": "0", "okPercentage": "0", "goodPercentage": "0"},
 	}
 }
 
@@ -297,4 +297,13 @@ func (c *call) contactAccountJSON(ct *contact) any {
 		return nil
 	}
 	return map[string]any{"id": a.ID, "accountName": a.Name, "website": ns(a.Website)}
+}
+
+// accountCount is the number of accounts a contact is linked to, as Zoho's
+// decimal string: the emulator models the primary account only.
+func accountCount(ct *contact) string {
+	if ct.AccountID != "" {
+		return "1"
+	}
+	return "0"
 }

@@ -362,7 +362,9 @@ func getArticle(ctx context.Context, call *action.Call, in GetArticleInput) (Art
 	out := ArticleOutput{ID: a.ID, Title: a.Title, Status: a.Status, Permission: a.Permission, Text: text, TextCut: cut,
 		HTML: a.Answer, ModifiedTime: a.ModifiedTime, WebURL: a.WebURL, PortalURL: a.PortalURL, Article: a.Raw, CategoryPath: []string{}}
 	if cut && len(out.HTML) > maxChars*16 {
-		out.HTML = out.HTML[:maxChars*16]
+		// Bounded like the text (markup is longer than its text); cut on
+		// a character boundary.
+		out.HTML = strings.ToValidUTF8(out.HTML[:maxChars*16], "")
 	}
 	if a.RootCategoryID != "" && a.CategoryID != "" {
 		cats, err := flatCategories(ctx, call, org, a.RootCategoryID)
