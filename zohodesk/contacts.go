@@ -218,8 +218,11 @@ func (r ContactCreateRequest) MarshalJSON() ([]byte, error) {
 	return marshalWithExtra(plain(r), r.Extra)
 }
 
-// Create creates a contact. A duplicate email is 422 INVALID_DATA with
-// errorType "duplicate" (ErrInvalid).
+// Create creates a contact. Zoho does not refuse an e-mail that another
+// contact has ([C NREC]: three contacts with one address, all 200): look
+// it up first (FindByEmail, and List for contacts search has not indexed
+// yet) when a duplicate must be avoided. A 422 INVALID_DATA answer is
+// ErrInvalid.
 //
 //desk:operation POST /api/v1/contacts
 func (s *ContactsService) Create(ctx context.Context, orgID string, req *ContactCreateRequest) (*Contact, *Response, error) {
