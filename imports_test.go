@@ -18,6 +18,7 @@ func TestImportDirection(t *testing.T) {
 		{pkg: mod + "/zohodesk", forbidden: []string{mod + "/"}},
 		{pkg: mod + "/emulator", forbidden: []string{mod + "/", mod}},
 		{pkg: mod, forbidden: []string{mod + "/"}},
+		{pkg: mod + "/internal/htmltext", forbidden: []string{mod + "/", mod}},
 		{pkg: mod + "/internal/action", forbidden: []string{mod + "/internal/restapi", mod + "/internal/mcpserver", mod + "/internal/cli", mod + "/internal/deskactions"}},
 	}
 	for _, r := range rules {

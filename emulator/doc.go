@@ -32,14 +32,16 @@
 // DCs prefixes of our choice [GAP] (see tokenPrefixes).
 //
 // Desk: organizations, accessibleOrganizations, departments, teams,
-// products, roles, profiles, myinfo, contacts (list, search, create, get),
-// tickets (create, list, get, update, moveToTrash, search), uploads, ticket
-// attachments (create, list, content), agents (add, list, get, by email,
-// deactivate, activate), and working a ticket: threads (list, get,
-// fullContent), conversations, sendReply, draftReply (create, update),
-// comments (list, create, update, delete), tags (list, associate,
-// dissociate), time entries (list, create), History and
-// supportEmailAddress. Auth is checked in this order: token (401
+// products, roles, profiles, myinfo, contacts (list, search, create, get,
+// update, moveToTrash, tickets), accounts (create, get, update, list,
+// search, contacts), the knowledge base (articles list, search and get;
+// root categories and category trees), tickets (create, list, get, update,
+// moveToTrash, search), uploads, ticket attachments (create, list,
+// content), agents (add, list, get, by email, deactivate, activate), and
+// working a ticket: threads (list, get, fullContent), conversations,
+// sendReply, draftReply (create, update), comments (list, create, update,
+// delete), tags (list, associate, dissociate), time entries (list,
+// create), History and supportEmailAddress. Auth is checked in this order: token (401
 // UNAUTHORIZED "You are not authenticated to perform this operation." without
 // an Authorization header, 401 INVALID_OAUTH "The OAuth Token you provided
 // is invalid." for a token it does not know: both live answers, LIVE-PROBE,
@@ -104,9 +106,15 @@
 //     fidelity audit row 1). Sorting by dueDate,
 //     recentThread (= modifiedTime), responseDueDate or
 //     customerResponseTime sorts the matching ticket pointers per request.
-//   - No account endpoints, threads, comments, views, layouts, blueprints
-//     or webhooks. Accounts exist only as the seed's (SEED.md): a contact
-//     may belong to one, and accountId in bodies must name one.
+//   - No views, layouts, blueprints or webhooks.
+//   - Contacts accept duplicate e-mails, as Zoho does [C NREC]; accounts
+//     accept duplicate names [I]. Trashed contacts and accounts answer 404
+//     and leave lists and search [GAP]. /accounts, /articles and
+//     /kbRootCategories page from 1 (from=0 also means the first row
+//     [C NREC]); searches page from 0.
+//   - Article search matches every word of _all in the title, summary,
+//     answer text or tags, ranks title matches first and then the newest,
+//     and sees drafts and agents-only articles [I]; see searchArticles.
 //   - Credits reset at 00:00 UTC, not in the DC's time zone; every request
 //     that passes auth costs credits.
 //   - Admin endpoints under /__emulator/ are unauthenticated.

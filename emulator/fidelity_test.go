@@ -376,7 +376,7 @@ func TestSearchAnswerShape(t *testing.T) {
 func TestTicketObjectShape(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, emulator.Options{})
-	const noAccountContact = "1892000000043001"
+	const noAccountContact = "1892000000043002" // every third seeded contact has no account (seed_customers.go)
 	created := e.do("POST", "/api/v1/tickets", map[string]any{"subject": "Shape", "departmentId": emulator.DemoDepartmentID, "contactId": emulator.DemoContactID})
 	wantStatus(t, created, 200, "")
 	id := created.json(t)["id"].(string)

@@ -60,9 +60,14 @@ func FuzzDeskQuery(f *testing.F) {
 	f.Add("agents", "searchStr=*jade*&fieldName=emailId&sortOrder=desc")
 	f.Add("tickets/search", "createdTimeRange=2020-01-01T00:00:00.000Z,2030-01-01T00:00:00.000Z")
 	f.Add("contacts/search", "email=${notempty}&sortBy=-createdTime")
+	f.Add("accounts", "from=1&limit=5&sortBy=-accountName")
+	f.Add("accounts/search", "accountName=Zylker*&_all=retail")
+	f.Add("contacts/"+DemoContactID+"/tickets", "sortBy=-createdTime&include=assignee")
+	f.Add("articles/search", "_all=printer e-42&categoryId="+DemoRootCategoryID+"&sortBy=-modifiedTime")
+	f.Add("kbRootCategories/"+DemoRootCategoryID+"/categoryTree", "sortBy=name")
 	clock := func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 	e := New(Options{Now: clock, DailyCredits: 1 << 30})
-	_, access, err := e.MintToken(DemoClientID, DemoUser, DemoOrgID, []string{"Desk.tickets.ALL", "Desk.search.READ", "Desk.basic.READ", "Desk.contacts.READ"})
+	_, access, err := e.MintToken(DemoClientID, DemoUser, DemoOrgID, []string{"Desk.tickets.ALL", "Desk.search.READ", "Desk.basic.READ", "Desk.contacts.READ", "Desk.articles.READ"})
 	if err != nil {
 		f.Fatal(err)
 	}

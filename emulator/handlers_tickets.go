@@ -369,7 +369,7 @@ func (e *Emulator) applyTicketFields(c *call, b *jsonBody, t *ticket, create boo
 	ref("assigneeId", &t.AssigneeID, func(id string) bool { a := c.org.agents[id]; return a != nil && a.Status == "ACTIVE" }, true)
 	ref("teamId", &t.TeamID, func(id string) bool { return c.org.team(id) != nil }, true)
 	ref("productId", &t.ProductID, func(id string) bool { return c.org.product(id) != nil }, true)
-	ref("accountId", &t.AccountID, func(id string) bool { return c.org.accounts[id] != nil }, true)
+	ref("accountId", &t.AccountID, func(id string) bool { return c.org.liveAccount(id) != nil }, true)
 	if d, present, null := b.timeField("dueDate"); present {
 		if null {
 			t.DueDate = time.Time{}

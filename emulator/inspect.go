@@ -78,3 +78,19 @@ func (e *Emulator) RefreshTokenCount(clientID, user string) int {
 	}
 	return n
 }
+
+// ContactsWithEmail returns how many live (not trashed) contacts of orgID
+// have the primary e-mail email, ignoring case. Zoho allows several.
+func (e *Emulator) ContactsWithEmail(orgID, email string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	if o := e.st.orgs[orgID]; o != nil {
+		for _, c := range o.contactOrder {
+			if !c.Trashed && equalFold(c.Email, email) {
+				n++
+			}
+		}
+	}
+	return n
+}

@@ -17,7 +17,6 @@ const (
 	DemoDepartmentID  = "1892000000006907"
 	SalesDepartmentID = "1892000000006908"
 	DemoContactID     = "1892000000042032"
-	DemoAccountID     = "1892000000041001" // the demo contact's account
 	DemoAgentID       = "1892000000006907" // Jade Tywin; not the OAuth user
 	AdminAgentID      = "1892000000005001" // admin@zylker.com in the demo org
 	SeedTicketCount   = 300                // tickets of the demo org
@@ -130,7 +129,6 @@ func seedZylker(now time.Time, full bool) *org {
 	if !full {
 		return o
 	}
-	o.accounts[DemoAccountID] = &account{ID: DemoAccountID, Name: "Zylker Customer Co", Website: "https://zylker-customer.com"}
 	o.addContact(&contact{ID: DemoContactID, FirstName: "Lucas", LastName: "Carol", Email: "carol@zylker-customer.com", Phone: "+1 555 0100", Type: "Customer", OwnerID: AdminAgentID,
 		AccountID: DemoAccountID, Created: created, Modified: created})
 	first := []string{"Ava", "Ben", "Chloe", "Dev", "Ella", "Finn", "Gia", "Hugo", "Iris", "Jon", "Kai", "Lena", "Milo", "Nora", "Otto", "Pia", "Quinn", "Rita", "Saul", "Tess"}
@@ -156,6 +154,7 @@ func seedZylker(now time.Time, full bool) *org {
 	t0.AccountID = DemoAccountID
 	t0.Channel, t0.ThreadCount, t0.CommentCount = "Email", 4, 2 // seedDemoConversation
 	t0.Email = "carol@zylker-customer.com"
+	seedCustomers(o, now)
 	return o
 }
 

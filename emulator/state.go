@@ -45,9 +45,9 @@ type org struct {
 
 	contacts     map[string]*contact
 	contactOrder []*contact
-	// accounts are only what contacts and tickets refer to: there are no
-	// account endpoints.
-	accounts map[string]*account
+	accounts     map[string]*account // see state_customers.go
+	accountOrder []*account
+	kb           knowledgeBase
 
 	agents     map[string]*agent
 	agentOrder []*agent
@@ -107,6 +107,7 @@ type contact struct {
 	ID, FirstName, LastName, Email, SecondaryEmail, Phone, Mobile, Type, OwnerID, AccountID, Title, Description string
 	Created, Modified                                                                                           time.Time
 	CF                                                                                                          map[string]any
+	Trashed                                                                                                     bool
 }
 
 func (c *contact) fullName() string {
@@ -114,12 +115,6 @@ func (c *contact) fullName() string {
 		return c.LastName
 	}
 	return c.FirstName + " " + c.LastName
-}
-
-// account is a Zoho Desk account (a customer company), as far as a
-// contact's "account" and a ticket's accountId show it.
-type account struct {
-	ID, Name, Website string
 }
 
 type agent struct {
@@ -261,7 +256,7 @@ func (o *org) agentByEmail(email string) *agent {
 
 func (o *org) contactByEmail(email string) *contact {
 	for _, c := range o.contactOrder {
-		if c.Email != "" && equalFold(c.Email, email) {
+		if c.Email != "" && !c.Trashed && equalFold(c.Email, email) {
 			return c
 		}
 	}

@@ -154,6 +154,10 @@ type Client struct {
 	TimeEntries           *TimeEntriesService
 	History               *HistoryService
 	SupportEmailAddresses *SupportEmailAddressesService
+
+	Accounts *AccountsService
+	Articles *ArticlesService
+	KB       *KBService
 }
 
 type service struct{ client *Client }
@@ -217,6 +221,9 @@ func New(cfg Config) (*Client, error) {
 	c.TimeEntries = (*TimeEntriesService)(&c.common)
 	c.History = (*HistoryService)(&c.common)
 	c.SupportEmailAddresses = (*SupportEmailAddressesService)(&c.common)
+	c.Accounts = (*AccountsService)(&c.common)
+	c.Articles = (*ArticlesService)(&c.common)
+	c.KB = (*KBService)(&c.common)
 	return c, nil
 }
 

@@ -50,6 +50,11 @@ type Info struct {
 	// Examples are sample inputs, shown to clients. Each must be valid for
 	// the input schema: Define panics otherwise.
 	Examples []json.RawMessage
+	// Scopes are the Zoho OAuth scopes the action needs (any one of the
+	// alternatives Zoho accepts is not expressed: list the ones deskconn's
+	// default scopes grant). When Zoho answers SCOPE_MISMATCH the error
+	// names them and says to reconnect with them.
+	Scopes []string
 	// TypeSchemas overrides the inferred schema of named Go types (enums
 	// shared by several fields, ID formats); they take precedence over the
 	// package defaults (json.RawMessage is any value, time.Time a

@@ -142,6 +142,11 @@ func mapAPIError(a *Action, ae *zohodesk.APIError) *deskconn.Error {
 		return set(deskconn.CodeUnauthenticated,
 			"Zoho Desk refused the connection's access token; try again, and if this persists reconnect the connection")
 	case zohodesk.CodeScopeMismatch:
+		if len(a.info.Scopes) > 0 {
+			return set(deskconn.CodeForbidden,
+				"the connection was not granted the Zoho OAuth scopes %s needs (%s); add them to the connection's scopes and reconnect it, approving all requested scopes%s",
+				a.name, strings.Join(a.info.Scopes, ", "), zohoSays)
+		}
 		return set(deskconn.CodeForbidden,
 			"the connection was not granted the Zoho OAuth scope this action needs; reconnect it and approve all requested scopes%s", zohoSays)
 	case zohodesk.CodeOAuthOrgMismatch:

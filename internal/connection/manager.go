@@ -38,11 +38,15 @@ import (
 // spec's "Add connection" pre-fills, plus Desk.search.READ, without which
 // Zoho refuses the search endpoints that get_ticket, update_ticket and
 // move_tickets_to_trash use to select tickets by subject or number, and
-// the search_tickets and search_contacts lookups (facts §3.3, §3.9.7).
+// the search_tickets and search_contacts lookups (facts §3.3, §3.9.7);
+// plus Desk.contacts.CREATE/UPDATE/DELETE, which the contact and account
+// actions need (accounts use the contacts scopes), and Desk.articles.READ
+// for the knowledge-base actions (facts part 2 §7).
 var DefaultScopes = []string{
 	"Desk.tickets.ALL", "Desk.settings.READ", "Desk.basic.READ", "Desk.contacts.READ",
 	"Desk.settings.CREATE", "Desk.basic.CREATE", "Desk.settings.UPDATE", "Desk.basic.UPDATE",
-	"Desk.search.READ",
+	"Desk.search.READ", "Desk.contacts.CREATE", "Desk.contacts.UPDATE", "Desk.contacts.DELETE",
+	"Desk.articles.READ",
 }
 
 // Defaults of Options.

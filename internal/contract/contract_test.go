@@ -32,7 +32,7 @@ func loadSpec(t *testing.T) *contract.Spec {
 
 var allScopes = []string{
 	"Desk.tickets.ALL", "Desk.contacts.ALL", "Desk.basic.ALL", "Desk.settings.ALL",
-	"Desk.search.READ", "Desk.products.READ", "Desk.agents.ALL",
+	"Desk.search.READ", "Desk.products.READ", "Desk.agents.ALL", "Desk.articles.READ",
 }
 
 // harness is one emulator behind two validating servers: client traffic
@@ -131,6 +131,8 @@ func clientCalls(t *testing.T, h *harness) {
 	_, _, err = c.Contacts.Get(ctx, org, contact.ID, nil)
 	must("contacts get", err)
 
+	customerCalls(t, h, contact.ID)
+
 	ticket, _, err := c.Tickets.Create(ctx, org, &zohodesk.TicketCreateRequest{
 		Subject: "Contract test", DepartmentID: emulator.DemoDepartmentID,
 		Contact:     &zohodesk.TicketContact{LastName: "Inline", Email: "inline.contract@example.com"},
@@ -205,6 +207,10 @@ func rawCalls(t *testing.T, h *harness) {
 		{"PATCH", "/api/v1/tickets/1892000000042033", `{"status":7}`, auth, http.StatusUnprocessableEntity},
 		{"POST", "/api/v1/contacts", `{"firstName":"no last name"}`, auth, http.StatusUnprocessableEntity},
 		{"GET", "/api/v1/agents?limit=500", "", auth, http.StatusUnprocessableEntity},
+		{"PATCH", "/api/v1/contacts/" + emulator.DemoContactID, `{"lastName":null}`, auth, http.StatusUnprocessableEntity},
+		{"POST", "/api/v1/contacts/moveToTrash", `{"contactIds":["1"]}`, auth, http.StatusUnprocessableEntity},
+		{"POST", "/api/v1/accounts", `{"website":"https://no-name.example"}`, auth, http.StatusUnprocessableEntity},
+		{"GET", "/api/v1/accounts/1892000000069999", "", auth, http.StatusNotFound},
 	}
 	for _, c := range cases {
 		if got := h.raw(t, c.method, c.path, c.header, c.body); got != c.want {
@@ -232,6 +238,20 @@ var expected = []struct {
 	{"GET /api/v1/contacts/search", true, []int{200, 204}},
 	{"POST /api/v1/contacts", true, []int{200, 422}},
 	{"GET /api/v1/contacts/{contactId}", true, []int{200}},
+	{"PATCH /api/v1/contacts/{contactId}", true, []int{200, 422}},
+	{"POST /api/v1/contacts/moveToTrash", true, []int{204, 422}},
+	{"GET /api/v1/contacts/{contactId}/tickets", true, []int{200, 204}},
+	{"POST /api/v1/accounts", true, []int{200, 422}},
+	{"GET /api/v1/accounts", true, []int{200}},
+	{"GET /api/v1/accounts/{accountId}", true, []int{200, 404}},
+	{"PATCH /api/v1/accounts/{accountId}", true, []int{200}},
+	{"GET /api/v1/accounts/search", true, []int{200, 204}},
+	{"GET /api/v1/accounts/{accountId}/contacts", true, []int{200, 204}},
+	{"GET /api/v1/articles", true, []int{200}},
+	{"GET /api/v1/articles/search", true, []int{200, 204}},
+	{"GET /api/v1/articles/{id}", true, []int{200}},
+	{"GET /api/v1/kbRootCategories", true, []int{200}},
+	{"GET /api/v1/kbRootCategories/{rootCategoryId}/categoryTree", true, []int{200}},
 	{"POST /api/v1/tickets", true, []int{200, 422}},
 	{"GET /api/v1/tickets", true, []int{200, 204, 422}},
 	{"GET /api/v1/tickets/{ticketId}", true, []int{200, 404}},

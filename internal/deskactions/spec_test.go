@@ -20,6 +20,9 @@ func TestAllNames(t *testing.T) {
 		"draft_ticket_reply", "update_ticket_draft", "add_ticket_comment", "list_ticket_comments",
 		"update_ticket_comment", "delete_ticket_comment", "list_ticket_tags", "add_ticket_tags",
 		"remove_ticket_tags", "add_ticket_time_entry", "list_ticket_time_entries", "get_ticket_history",
+		"create_contact", "get_contact", "update_contact", "list_contacts", "move_contacts_to_trash", "list_contact_tickets",
+		"create_account", "get_account", "update_account", "list_accounts", "search_accounts", "list_account_contacts",
+		"search_articles", "get_article", "list_article_categories",
 	}
 	var got []string
 	for _, a := range All(Deps{}) {

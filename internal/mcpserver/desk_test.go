@@ -146,6 +146,21 @@ var validCalls = []struct{ tool, args string }{
 	{"list_agents", `{"params":{"limit":5}}`},
 	{"add_agent", `{"payload":{"emailId":"new.agent@zylker.com","lastName":"Agent","associatedDepartmentIds":["1892000000006907"],"rolePermissionType":"AgentPublic"}}`},
 	{"deactivate_agent", `{"agentEmail":"jade.tywin@zylker.com","confirm":true}`},
+	{"list_accounts", `{"params":{"limit":3}}`},
+	{"search_accounts", `{"params":{"accountName":"Zylker*"}}`},
+	{"create_account", `{"payload":{"accountName":"Wayne Enterprises","website":"https://wayne.example"}}`},
+	{"get_account", `{"accountName":"Wayne Enterprises"}`},
+	{"update_account", `{"accountName":"Wayne Enterprises","payload":{"phone":"+1 555 0007"}}`},
+	{"create_contact", `{"payload":{"lastName":"Pennyworth","firstName":"Alfred","email":"alfred@wayne.example","accountName":"Wayne Enterprises"}}`},
+	{"get_contact", `{"email":"alfred@wayne.example"}`},
+	{"update_contact", `{"email":"alfred@wayne.example","payload":{"title":"Butler"}}`},
+	{"list_account_contacts", `{"accountName":"Wayne Enterprises"}`},
+	{"list_contacts", `{"params":{"limit":5,"sortBy":"-createdTime"}}`},
+	{"list_contact_tickets", `{"email":"carol@zylker-customer.com","params":{"limit":3}}`},
+	{"move_contacts_to_trash", `{"payload":{"emails":["alfred@wayne.example"]},"confirm":true}`},
+	{"list_article_categories", `{}`},
+	{"search_articles", `{"text":"printer wi-fi"}`},
+	{"get_article", `{"articleId":"1892000000071003"}`},
 }
 
 // TestEveryToolCallable calls every tool with a valid input against the

@@ -171,6 +171,12 @@ func exerciseGo(t *testing.T, cs *mcp.ClientSession) {
 	if !strings.Contains(string(out), `"ticketNumber"`) {
 		t.Errorf("create_ticket: %s", out)
 	}
+	if out := mustSucceed(t, call(t, cs, "search_articles", `{"text":"wi-fi"}`)); !strings.Contains(string(out), "Connect the Printer F3 to Wi-Fi") {
+		t.Errorf("search_articles: %s", out)
+	}
+	if out := mustSucceed(t, call(t, cs, "get_contact", `{"email":"carol@zylker-customer.com"}`)); !strings.Contains(string(out), `"1892000000042032"`) {
+		t.Errorf("get_contact: %s", out)
+	}
 	body, txt := errorOf(t, call(t, cs, "create_ticket", `{"payload":{}}`))
 	if body.Code != "invalid" || !strings.Contains(txt, "/payload/subject") {
 		t.Errorf("bad input: %s\n%s", body.Code, txt)

@@ -24,7 +24,8 @@ import (
 var allScopes = []string{
 	"Desk.tickets.ALL", "Desk.settings.READ", "Desk.basic.READ", "Desk.contacts.READ",
 	"Desk.settings.CREATE", "Desk.basic.CREATE", "Desk.settings.UPDATE", "Desk.basic.UPDATE",
-	"Desk.search.READ", "Desk.products.READ", "Desk.contacts.CREATE",
+	"Desk.search.READ", "Desk.products.READ", "Desk.contacts.CREATE", "Desk.contacts.UPDATE", "Desk.contacts.DELETE",
+	"Desk.articles.READ",
 }
 
 // fixedNow is the actions' clock in tests.

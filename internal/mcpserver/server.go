@@ -70,9 +70,9 @@ type Options struct {
 const DefaultInstructions = "These tools act on one Zoho Desk connection. " +
 	"IDs come from the lookup tools: list_organizations (orgId, optional when the connection has a default organization), " +
 	"list_departments, list_teams, list_agents / find_agent_by_email, list_products, list_roles, list_profiles, " +
-	"search_contacts and search_tickets. " +
+	"search_contacts, search_accounts, search_tickets, search_articles and list_article_categories. " +
 	"Every write accepts dryRun: true (returns the exact Zoho requests, changes nothing) and an idempotencyKey (safe retries). " +
-	"Destructive tools (move_tickets_to_trash, deactivate_agent) may require \"confirm\": true; the error says so. " +
+	"Destructive tools (move_tickets_to_trash, move_contacts_to_trash, deactivate_agent) may require \"confirm\": true; the error says so. " +
 	"A failed call returns isError with what to change: fix every listed field and call again."
 
 // New returns an MCP server with one tool per action of reg, in registry

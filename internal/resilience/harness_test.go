@@ -35,7 +35,8 @@ func TestMain(m *testing.M) {
 var scopes = []string{
 	"Desk.tickets.ALL", "Desk.settings.READ", "Desk.basic.READ", "Desk.contacts.READ",
 	"Desk.settings.CREATE", "Desk.basic.CREATE", "Desk.settings.UPDATE", "Desk.basic.UPDATE",
-	"Desk.search.READ", "Desk.products.READ", "Desk.contacts.CREATE",
+	"Desk.search.READ", "Desk.products.READ", "Desk.contacts.CREATE", "Desk.contacts.UPDATE", "Desk.contacts.DELETE",
+	"Desk.articles.READ",
 }
 
 // callbackBase is the deskconn base URL the manager believes it serves. It

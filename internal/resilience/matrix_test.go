@@ -48,6 +48,14 @@ var matrixActions = []struct {
 	{"reply_to_ticket", `{"orgId":"` + org + `","ticketId":"` + ticketID + `","content":"Matrix reply","confirm":true}`, false},
 	{"add_ticket_comment", `{"orgId":"` + org + `","ticketId":"` + ticketID + `","content":"Matrix note"}`, false},
 	{"list_ticket_conversations", `{"orgId":"` + org + `","ticketId":"` + ticketID + `","limit":5}`, true},
+	{"create_contact", `{"orgId":"` + org + `","payload":{"lastName":"Matrix","email":"matrix@example.net","accountName":"Initech"}}`, false},
+	{"update_contact", `{"orgId":"` + org + `","email":"carol@zylker-customer.com","payload":{"title":"Buyer"}}`, false},
+	{"move_contacts_to_trash", `{"orgId":"` + org + `","confirm":true,"payload":{"contactIds":["1892000000043001"]}}`, false},
+	{"get_contact", `{"orgId":"` + org + `","email":"carol@zylker-customer.com"}`, true},
+	{"create_account", `{"orgId":"` + org + `","payload":{"accountName":"Matrix Ltd"}}`, false},
+	{"update_account", `{"orgId":"` + org + `","accountName":"Initech","payload":{"phone":"+1 555 0100"}}`, false},
+	{"list_accounts", `{"orgId":"` + org + `"}`, true},
+	{"search_articles", `{"orgId":"` + org + `","text":"printer"}`, true},
 }
 
 // desk limits faults to Zoho Desk calls (the token endpoint stays healthy

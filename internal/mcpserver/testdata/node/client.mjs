@@ -43,6 +43,9 @@ const expectedTools = [
   'create_ticket_attachment', 'list_ticket_attachments', 'add_agent', 'list_agents', 'deactivate_agent',
   'list_organizations', 'list_departments', 'list_teams', 'list_products', 'search_contacts',
   'list_roles', 'list_profiles', 'search_tickets', 'find_agent_by_email',
+  'create_contact', 'get_contact', 'update_contact', 'list_contacts', 'move_contacts_to_trash', 'list_contact_tickets',
+  'create_account', 'get_account', 'update_account', 'list_accounts', 'search_accounts', 'list_account_contacts',
+  'search_articles', 'get_article', 'list_article_categories',
 ];
 
 async function exercise(label, transport) {
@@ -77,6 +80,15 @@ async function exercise(label, transport) {
     check(typeof created.id === 'string' && created.id !== '' && created.ticketNumber, `${label}: create_ticket result`, created);
     const again = await ok(client, 'get_ticket', { ticketId: created.id });
     check(again.subject === subject, `${label}: the created ticket reads back with another subject`, again);
+
+    // A second contact with one e-mail is refused as a conflict naming the first.
+    const email = `node.${label}.${Date.now()}@example.net`;
+    const contact = await ok(client, 'create_contact', { payload: { lastName: 'Node', email } });
+    const dup = await client.callTool({ name: 'create_contact', arguments: { payload: { lastName: 'Node', email } } });
+    check(dup.isError === true && dup.structuredContent?.error?.code === 'conflict' && textOf(dup).includes(contact.id),
+      `${label}: a duplicate contact was not refused as a conflict`, dup);
+    const articles = await ok(client, 'search_articles', { text: 'wi-fi' });
+    check(articles.count >= 1 && typeof articles.data[0].snippet === 'string', `${label}: search_articles`, articles);
 
     // A bad input is a tool error (not a protocol error) that names every
     // problem and where to find a department id.
