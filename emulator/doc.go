@@ -97,9 +97,11 @@
 //   - Search indexing delay: Zoho's search sees new and changed tickets
 //     only after a delay of no documented length (fidelity audit row 2).
 //     Options.SearchDelay (deskconn emulator --search-delay) reproduces it
-//     on both search endpoints, tickets and contacts: until SearchDelay
-//     after a write, search sees the version before it (a new ticket or
-//     contact not at all). The default, 0, is instant search.
+//     on the ticket, contact and account search endpoints: until
+//     SearchDelay after a write, search sees the version before it (a new
+//     ticket, contact or account not at all). Articles are only seeded, so
+//     article search has nothing to lag behind. The default, 0, is instant
+//     search.
 //   - Ticket list: viewId and filters are not supported (422). Without
 //     sortBy tickets come newest first (createdTime descending), as a live
 //     recording of desk.zoho.com shows (NANGO-REC list-tickets.test.json,

@@ -135,6 +135,7 @@ func (e *Emulator) createAccount(c *call) {
 		a.OwnerID = c.agentID()
 	}
 	c.org.addAccount(a)
+	e.indexAccountCreate(a, c.now)
 	c.out.json(http.StatusOK, c.accountDetailJSON(a))
 }
 
@@ -255,7 +256,7 @@ func (e *Emulator) searchAccounts(c *call) {
 	var list []*account
 	for _, a := range c.org.accountOrder {
 		switch {
-		case a.Trashed,
+		case a.Trashed, !e.accountSearchable(a, c.now), // Options.SearchDelay
 			name != "" && !searchValue(name, a.Name),
 			id != "" && !searchValue(id, a.ID),
 			all != "" && !containsFold(all, a.Name, a.Email, a.Website, a.Phone):

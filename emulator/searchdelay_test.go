@@ -77,6 +77,14 @@ func TestSearchDelay(t *testing.T) {
 	}
 	e.clk.Add(delay)
 	wantStatus(t, e.do("GET", "/api/v1/contacts/search?email=delayed@example.com", nil), 200, "")
+
+	// And accounts search.
+	wantStatus(t, e.do("POST", "/api/v1/accounts", map[string]any{"accountName": "Delayed Holdings"}), 200, "")
+	if r := e.do("GET", "/api/v1/accounts/search?accountName="+url.QueryEscape("Delayed Holdings"), nil); r.status != 204 {
+		t.Fatalf("account found before the delay: %d", r.status)
+	}
+	e.clk.Add(delay)
+	wantStatus(t, e.do("GET", "/api/v1/accounts/search?accountName="+url.QueryEscape("Delayed Holdings"), nil), 200, "")
 }
 
 // TestSearchDelayZeroIsInstant: the default sees every write at once.

@@ -3,7 +3,7 @@ package emulator
 import "time"
 
 // searchIndex models Zoho's search indexing delay (Options.SearchDelay): a
-// ticket's create or update, and a contact's create, reach the search
+// ticket's create or update, and a contact's or account's create, reach the search
 // endpoints only SearchDelay after the write. Until then search sees the
 // version indexed before, so a changed subject is still found by its old
 // value and a new ticket or contact not at all. GET and list see every
@@ -17,8 +17,10 @@ type searchIndex struct {
 	// tickets holds, per ticket, the writes search does not see yet,
 	// oldest first.
 	tickets map[*ticket][]pendingWrite
-	// contacts holds when search starts to see a new contact.
+	// contacts and accounts hold when search starts to see a new contact
+	// or account.
 	contacts map[*contact]time.Time
+	accounts map[*account]time.Time
 }
 
 // pendingWrite is one write of a ticket not yet visible to search: before
@@ -29,7 +31,7 @@ type pendingWrite struct {
 }
 
 func newSearchIndex() *searchIndex {
-	return &searchIndex{tickets: map[*ticket][]pendingWrite{}, contacts: map[*contact]time.Time{}}
+	return &searchIndex{tickets: map[*ticket][]pendingWrite{}, contacts: map[*contact]time.Time{}, accounts: map[*account]time.Time{}}
 }
 
 // indexTicketWrite records a write of t at now; before is a copy of t as it
@@ -93,5 +95,27 @@ func (e *Emulator) contactSearchable(ct *contact, now time.Time) bool {
 		return false
 	}
 	delete(e.search.contacts, ct)
+	return true
+}
+
+// indexAccountCreate records the creation of a at now. Callers hold e.mu.
+func (e *Emulator) indexAccountCreate(a *account, now time.Time) {
+	if e.opts.SearchDelay <= 0 {
+		return
+	}
+	e.search.accounts[a] = now.Add(e.opts.SearchDelay)
+}
+
+// accountSearchable reports whether search sees a at now. Callers hold
+// e.mu.
+func (e *Emulator) accountSearchable(a *account, now time.Time) bool {
+	at, ok := e.search.accounts[a]
+	if !ok {
+		return true
+	}
+	if now.Before(at) {
+		return false
+	}
+	delete(e.search.accounts, a)
 	return true
 }
