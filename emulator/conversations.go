@@ -3,7 +3,7 @@ package emulator
 import (
 	"fmt"
 	"regexp"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -277,15 +277,14 @@ func (o *org) ensureTag(deptID, name string) *tagDef {
 	return tg
 }
 
-// tagTicketCount counts the tickets carrying tag id.
-func (o *org) tagTicketCount(id string) int {
-	n := 0
-	for _, w := range o.workState().tickets {
-		if slices.Contains(w.tagIDs, id) {
-			n++
-		}
+// ticketTagCount is the number of tags on t, as the ticket's tagCount
+// string says. A ticket whose work was never read has the tags of its
+// seeded conversation only once that is synthesised; until then 0.
+func (o *org) ticketTagCount(t *ticket) string {
+	if o.work == nil || o.work.tickets[t.ID] == nil {
+		return "0"
 	}
-	return n
+	return strconv.Itoa(len(o.work.tickets[t.ID].tagIDs))
 }
 
 func htmlEscape(s string) string {

@@ -178,6 +178,9 @@ func TestCommentsTagsTimeHistory(t *testing.T) {
 	if tags := e.do("GET", demoTicket+"/tags", nil).json(t)["tags"].([]any); len(tags) != 2 {
 		t.Errorf("after associate: %v (Login is the existing login tag)", tags)
 	}
+	if n := e.do("GET", demoTicket, nil).json(t)["tagCount"]; n != "2" {
+		t.Errorf("ticket tagCount after associate = %v, want \"2\"", n)
+	}
 	wantStatus(t, e.do("POST", demoTicket+"/associateTag", map[string]any{"tags": []string{"x"}}), 422, "INVALID_DATA")
 	wantStatus(t, e.do("POST", demoTicket+"/dissociateTag", map[string]any{"tags": []string{"vip"}}), 200, "")
 

@@ -47,7 +47,7 @@ func (e *Emulator) getTicket(c *call) {
 	v := c.view(t, true)
 	v.inc = c.includes(t, inc)
 	m := v.detail()
-	m["createdBy"], m["tagCount"], m["followerCount"], m["isFollowing"], m["sentiment"] = ns(t.CreatedBy), "0", "0", false, nil
+	m["createdBy"], m["tagCount"], m["followerCount"], m["isFollowing"], m["sentiment"] = ns(t.CreatedBy), c.org.ticketTagCount(t), "0", false, nil
 	v.addIncludes(m)
 	c.out.json(http.StatusOK, m)
 }
