@@ -293,6 +293,9 @@ type Store interface {
 	AppendAudit(ctx context.Context, r *AuditRecord) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditRecord, error)
 
+	// Events: the event log, subscriptions and deliveries (events.go).
+	EventStore
+
 	// Ping checks the database is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error
