@@ -116,6 +116,7 @@ const (
 // the Zoho webhook behind it, and its health.
 type EventSource struct {
 	ConnectionID string
+	TenantID     string // the connection's tenant
 	Mode         EventSourceMode
 	TokenHash    []byte // sha256 of the receiving URL's token; unique; nil when none
 	WebhookID    string // Zoho's webhook id, "" when none

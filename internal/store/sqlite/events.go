@@ -402,13 +402,13 @@ func (s *Store) SetCursor(ctx context.Context, connectionID, name, value string)
 
 // ---- Event sources ----
 
-const sourceCols = `connection_id, mode, token_hash, webhook_id, last_event_at, last_error, updated_at`
+const sourceCols = `connection_id, tenant_id, mode, token_hash, webhook_id, last_event_at, last_error, updated_at`
 
 func scanSource(sc scanner) (*store.EventSource, error) {
 	var src store.EventSource
 	var last sql.NullInt64
 	var updated int64
-	if err := sc.Scan(&src.ConnectionID, &src.Mode, &src.TokenHash, &src.WebhookID, &last, &src.LastError, &updated); err != nil {
+	if err := sc.Scan(&src.ConnectionID, &src.TenantID, &src.Mode, &src.TokenHash, &src.WebhookID, &last, &src.LastError, &updated); err != nil {
 		return nil, mapErr(err)
 	}
 	src.TokenHash = nilIfEmpty(src.TokenHash)
@@ -419,11 +419,11 @@ func scanSource(sc scanner) (*store.EventSource, error) {
 // PutEventSource inserts or replaces the connection's event source.
 func (s *Store) PutEventSource(ctx context.Context, src *store.EventSource) error {
 	src.UpdatedAt = now()
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO event_sources (`+sourceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO event_sources (`+sourceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (connection_id) DO UPDATE SET mode = excluded.mode, token_hash = excluded.token_hash,
 		webhook_id = excluded.webhook_id, last_event_at = excluded.last_event_at, last_error = excluded.last_error,
 		updated_at = excluded.updated_at`,
-		src.ConnectionID, string(src.Mode), blob(src.TokenHash), src.WebhookID, micros(src.LastEventAt), src.LastError,
+		src.ConnectionID, src.TenantID, string(src.Mode), blob(src.TokenHash), src.WebhookID, micros(src.LastEventAt), src.LastError,
 		src.UpdatedAt.UnixMicro()); err != nil {
 		return fmt.Errorf("put event source: %w", mapErr(err))
 	}

@@ -487,7 +487,7 @@ func testEventSources(t *testing.T, open func(t *testing.T) store.Store) {
 	c, c2 := newConnection(t, s, tn.ID), newConnection(t, s, tn.ID)
 	_, err := s.GetEventSource(ctx, c.ID)
 	wantErr(t, "GetEventSource(none)", err, store.ErrNotFound)
-	src := &store.EventSource{ConnectionID: c.ID, Mode: store.SourceWebhook, TokenHash: hash(uniq("tok")), WebhookID: "4000000012345",
+	src := &store.EventSource{ConnectionID: c.ID, TenantID: tn.ID, Mode: store.SourceWebhook, TokenHash: hash(uniq("tok")), WebhookID: "4000000012345",
 		LastEventAt: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
 	if err := s.PutEventSource(ctx, src); err != nil {
 		t.Fatalf("PutEventSource = %v", err)
@@ -507,18 +507,18 @@ func testEventSources(t *testing.T, open func(t *testing.T) store.Store) {
 	_, err = s.GetEventSourceByToken(ctx, nil)
 	wantErr(t, "GetEventSourceByToken(nil)", err, store.ErrNotFound)
 	wantErr(t, "PutEventSource(token of another connection)",
-		s.PutEventSource(ctx, &store.EventSource{ConnectionID: c2.ID, Mode: store.SourceWebhook, TokenHash: src.TokenHash}), store.ErrConflict)
+		s.PutEventSource(ctx, &store.EventSource{ConnectionID: c2.ID, TenantID: tn.ID, Mode: store.SourceWebhook, TokenHash: src.TokenHash}), store.ErrConflict)
 	wantErr(t, "PutEventSource(unknown connection)",
-		s.PutEventSource(ctx, &store.EventSource{ConnectionID: uniq("conn"), Mode: store.SourcePolling}), store.ErrNotFound)
+		s.PutEventSource(ctx, &store.EventSource{ConnectionID: uniq("conn"), TenantID: tn.ID, Mode: store.SourcePolling}), store.ErrNotFound)
 	// Replace: switch to polling, drop the token.
-	poll := &store.EventSource{ConnectionID: c.ID, Mode: store.SourcePolling, LastError: "edition has no webhooks"}
+	poll := &store.EventSource{ConnectionID: c.ID, TenantID: tn.ID, Mode: store.SourcePolling, LastError: "edition has no webhooks"}
 	if err := s.PutEventSource(ctx, poll); err != nil {
 		t.Fatalf("PutEventSource(replace) = %v", err)
 	}
 	if got, err := s.GetEventSource(ctx, c.ID); err != nil || got.Mode != store.SourcePolling || got.TokenHash != nil || got.LastError != poll.LastError {
 		t.Errorf("GetEventSource(replaced) = %+v, %v", got, err)
 	}
-	if err := s.PutEventSource(ctx, &store.EventSource{ConnectionID: c2.ID, Mode: store.SourceOff}); err != nil {
+	if err := s.PutEventSource(ctx, &store.EventSource{ConnectionID: c2.ID, TenantID: tn.ID, Mode: store.SourceOff}); err != nil {
 		t.Fatalf("PutEventSource = %v", err)
 	}
 	polling, err := s.ListEventSources(ctx, store.SourcePolling)
@@ -603,7 +603,7 @@ func testEventCascade(t *testing.T, open func(t *testing.T) store.Store) {
 	if err := s.SetCursor(ctx, c.ID, "tickets", "v"); err != nil {
 		t.Fatalf("SetCursor = %v", err)
 	}
-	if err := s.PutEventSource(ctx, &store.EventSource{ConnectionID: c.ID, Mode: store.SourcePolling}); err != nil {
+	if err := s.PutEventSource(ctx, &store.EventSource{ConnectionID: c.ID, TenantID: tn.ID, Mode: store.SourcePolling}); err != nil {
 		t.Fatalf("PutEventSource = %v", err)
 	}
 	if err := s.DeleteConnection(ctx, tn.ID, c.ID); err != nil {

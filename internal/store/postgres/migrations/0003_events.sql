@@ -61,6 +61,7 @@ CREATE TABLE event_cursors (
 
 CREATE TABLE event_sources (
     connection_id text PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+    tenant_id     text NOT NULL,
     mode          text NOT NULL,
     token_hash    bytea UNIQUE,
     webhook_id    text NOT NULL,

@@ -61,6 +61,7 @@ CREATE TABLE event_cursors (
 
 CREATE TABLE event_sources (
     connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+    tenant_id     TEXT NOT NULL,
     mode          TEXT NOT NULL,
     token_hash    BLOB UNIQUE,
     webhook_id    TEXT NOT NULL,
