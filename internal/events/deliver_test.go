@@ -1,0 +1,211 @@
+package events
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deskconn/deskconn/internal/egress"
+	"github.com/deskconn/deskconn/internal/egress/egresstest"
+	"github.com/deskconn/deskconn/internal/seal"
+	"github.com/deskconn/deskconn/internal/store"
+)
+
+func TestSignVerify(t *testing.T) {
+	t.Parallel()
+	secret := []byte("whsec_test")
+	at := time.Unix(1781180000, 0)
+	body := []byte(`{"id":"evt_1"}`)
+	h := Sign(secret, at, body)
+	if !strings.HasPrefix(h, "t=1781180000,v1=") {
+		t.Fatalf("Sign = %q", h)
+	}
+	tests := []struct {
+		name   string
+		secret []byte
+		header string
+		body   []byte
+		now    time.Time
+		ok     bool
+	}{
+		{"valid", secret, h, body, at.Add(time.Minute), true},
+		{"other body", secret, h, []byte(`{"id":"evt_2"}`), at, false},
+		{"other secret", []byte("x"), h, body, at, false},
+		{"too old (replay)", secret, h, body, at.Add(10 * time.Minute), false},
+		{"no v1", secret, "t=1781180000", body, at, false},
+		{"no t", secret, strings.TrimPrefix(h, "t=1781180000,"), body, at, false},
+	}
+	for _, tt := range tests {
+		err := VerifySignature(tt.secret, tt.header, tt.body, tt.now, 5*time.Minute)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: VerifySignature = %v, want ok=%v", tt.name, err, tt.ok)
+		}
+	}
+}
+
+// subscriber is a webhook subscriber on the fake internet that checks
+// signatures and answers with a scripted status.
+type subscriber struct {
+	t      *testing.T
+	secret []byte
+	mu     sync.Mutex
+	status []int // answers in order; 200 after the last
+	got    []string
+}
+
+func (s *subscriber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := VerifySignature(s.secret, r.Header.Get(SignatureHeader), body, time.Now(), time.Hour); err != nil {
+		s.t.Errorf("subscriber: %v", err)
+	}
+	var env Envelope
+	if err := json.Unmarshal(body, &env); err != nil || env.ID != r.Header.Get("Deskconn-Event-Id") {
+		s.t.Errorf("subscriber got %s with event id header %q", body, r.Header.Get("Deskconn-Event-Id"))
+	}
+	code := http.StatusOK
+	if len(s.status) > 0 {
+		code, s.status = s.status[0], s.status[1:]
+	}
+	if code == http.StatusOK {
+		s.got = append(s.got, env.ID)
+	}
+	w.WriteHeader(code)
+}
+
+func (s *subscriber) received() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.got...)
+}
+
+func testKeyring(t *testing.T) *seal.Keyring {
+	t.Helper()
+	k, err := seal.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := seal.NewKeyring(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
+func TestWorkerDeliversRetriesAndFails(t *testing.T) {
+	t.Parallel()
+	st := newTestStore(t, "https://desk.zoho.com/api/v1")
+	kr := testKeyring(t)
+	inet := egresstest.New(t)
+	fetcher := egress.New(inet.Config(egress.Config{}))
+	sub := &subscriber{t: t, status: []int{http.StatusServiceUnavailable, http.StatusInternalServerError}}
+	inet.Handle("hooks.example.com", sub)
+
+	s, secret, err := NewSubscription(t.Context(), st, kr, fetcher, st.tenant.ID, st.conn.ID, "https://hooks.example.com/deskconn", []string{TicketCreated})
+	if err != nil {
+		t.Fatalf("NewSubscription = %v", err)
+	}
+	sub.secret = []byte(secret)
+	if strings.Contains(string(s.SealedSecret), secret) {
+		t.Fatalf("the secret is stored in the clear")
+	}
+
+	clock := time.Now()
+	l := &Log{Store: st, Now: func() time.Time { return clock }}
+	w := &Worker{Store: st, Keyring: kr, Poster: fetcher, Owner: "w1", Now: func() time.Time { return clock },
+		BackoffMin: time.Minute, BackoffMax: time.Hour, RetryFor: 3 * time.Minute, Logger: slog.New(slog.DiscardHandler)}
+	add := func(id string, typ string) {
+		t.Helper()
+		ev := ZohoEvent{EventType: map[string]string{TicketCreated: "Ticket_Add", ContactCreated: "Contact_Add"}[typ], Payload: json.RawMessage(`{"id":"` + id + `"}`)}
+		n, err := Normalise(st.conn.ID, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Append(t.Context(), st.conn.ID, []*Normalised{n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("1", TicketCreated)
+	add("2", ContactCreated) // not a type the subscription wants
+
+	// First attempt: 503, retried after backoff (between 30 s and 60 s).
+	if n, err := w.RunOnce(t.Context()); err != nil || n != 1 {
+		t.Fatalf("RunOnce = %d, %v; want 1 claimed", n, err)
+	}
+	if n, _ := w.RunOnce(t.Context()); n != 0 {
+		t.Fatalf("a retry was due before its backoff")
+	}
+	clock = clock.Add(61 * time.Second)
+	if n, err := w.RunOnce(t.Context()); err != nil || n != 1 {
+		t.Fatalf("RunOnce(retry) = %d, %v", n, err)
+	}
+	// The next backoff (1-2 min) ends past RetryFor (3 min): failed.
+	clock = clock.Add(2*time.Minute + time.Second)
+	if n, _ := w.RunOnce(t.Context()); n != 1 {
+		t.Fatalf("third attempt not claimed")
+	}
+	ds, err := st.ListDeliveries(t.Context(), s.ID, 0)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("ListDeliveries = %v, %v", ds, err)
+	}
+	if len(sub.received()) != 1 || ds[0].State != store.DeliveryDelivered || ds[0].Attempts != 3 {
+		t.Fatalf("after 503, 500, 200: received %v, delivery %+v; want delivered on the third attempt", sub.received(), ds[0])
+	}
+
+	// A subscriber that keeps failing: failed after RetryFor, then redelivered.
+	sub.mu.Lock()
+	sub.status = []int{500, 500, 500, 500, 500, 500}
+	sub.mu.Unlock()
+	add("3", TicketCreated)
+	for range 6 {
+		if _, err := w.RunOnce(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(2 * time.Minute)
+	}
+	ds, _ = st.ListDeliveries(t.Context(), s.ID, 0)
+	if ds[0].State != store.DeliveryFailed || !strings.Contains(ds[0].LastError, "500") {
+		t.Fatalf("delivery after RetryFor of failures = %+v, want failed with the last status", ds[0])
+	}
+	sub.mu.Lock()
+	sub.status = nil
+	sub.mu.Unlock()
+	if n, err := st.RedeliverFailed(t.Context(), s.ID, clock); err != nil || n != 1 {
+		t.Fatalf("RedeliverFailed = %d, %v", n, err)
+	}
+	if n, err := w.RunOnce(t.Context()); err != nil || n != 1 {
+		t.Fatalf("RunOnce(redeliver) = %d, %v", n, err)
+	}
+	if got := sub.received(); len(got) != 2 || got[0] == got[1] {
+		t.Errorf("subscriber received %v, want two distinct events", got)
+	}
+}
+
+func TestNewSubscriptionRefuses(t *testing.T) {
+	t.Parallel()
+	st := newTestStore(t, "https://desk.zoho.com/api/v1")
+	fetcher := egress.New(egress.Config{})
+	kr := testKeyring(t)
+	tests := []struct {
+		name  string
+		url   string
+		types []string
+		want  string
+	}{
+		{"loopback", "http://127.0.0.1:9/hook", nil, "url"},
+		{"credentials", "https://user:pw@hooks.example.com/", nil, "url"},
+		{"unknown type", "https://hooks.example.com/", []string{"ticket.deleted"}, "types/0"},
+	}
+	for _, tt := range tests {
+		_, _, err := NewSubscription(t.Context(), st, kr, fetcher, st.tenant.ID, st.conn.ID, tt.url, tt.types)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%s: NewSubscription = %v, want an error on %s", tt.name, err, tt.want)
+		}
+	}
+}
