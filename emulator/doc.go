@@ -29,7 +29,8 @@
 // products, roles, profiles, myinfo, contacts (list, search, create, get),
 // tickets (create, list, get, update, moveToTrash, search), uploads, ticket
 // attachments (create, list, content) and agents (add, list, get, by email,
-// deactivate, activate). Auth is checked in this order: token (401
+// deactivate, activate), webhooks (create, list, get, update, delete, with
+// URL validation, edition limits, JWKS and JWT-signed delivery). Auth is checked in this order: token (401
 // INVALID_OAUTH), scope (SCOPE_MISMATCH), orgId present (422), orgId bound
 // to the token (OAUTH_ORG_MISMATCH), daily credits (429 THRESHOLD_EXCEEDED
 // with Retry-After), per-org concurrency (429 TOO_MANY_REQUESTS), unknown
@@ -57,8 +58,12 @@
 //     order is creation order (ascending). Sorting by dueDate,
 //     recentThread (= modifiedTime), responseDueDate or
 //     customerResponseTime sorts the matching ticket pointers per request.
-//   - No accounts, threads, comments, views, layouts, blueprints or
-//     webhooks. accountId in bodies is always invalid.
+//   - No accounts, threads, comments, views, layouts or blueprints.
+//     accountId in bodies is always invalid.
+//   - Webhooks (webhooks.go) fire Ticket_Add, Ticket_Update and
+//     Contact_Add for changes made through this API; failed deliveries are
+//     not retried (Zoho's policy is undocumented [GAP]). WebhookFaults
+//     inject delay, duplicates, reordering and drops.
 //   - Credits reset at 00:00 UTC, not in the DC's time zone; every request
 //     that passes auth costs credits (1 per get/create, 3+ per list).
 //   - Admin endpoints under /__emulator/ are unauthenticated.

@@ -97,6 +97,12 @@ type Options struct {
 	Faults []Fault
 	// MaxRequestLog bounds the request log; default 1000.
 	MaxRequestLog int
+	// WebhookClient sends webhook validations and deliveries; default
+	// http.DefaultClient. Tests point it at loopback receivers.
+	WebhookClient *http.Client
+	// WebhookAckTimeout is how long a receiver has to answer 200; default
+	// 5 s, Zoho's window [C WH].
+	WebhookAckTimeout time.Duration
 }
 
 func (o *Options) defaults() {
@@ -170,6 +176,8 @@ type Emulator struct {
 	// request over 100k tickets allocates no per-ticket memory. Guarded by
 	// mu; empty (but with capacity) between requests.
 	scratch []*ticket
+
+	wh webhookState // webhooks.go
 }
 
 // New returns an emulator configured by opts, seeded unless opts.NoSeed.
@@ -181,7 +189,7 @@ func New(opts Options) *Emulator {
 	}
 	opts.defaults()
 	e := &Emulator{opts: opts}
-	e.routes = e.deskRoutes()
+	e.routes = append(e.deskRoutes(), e.webhookRoutes()...)
 	e.resetLocked()
 	return e
 }
@@ -196,6 +204,7 @@ func (e *Emulator) Reset() {
 
 func (e *Emulator) resetLocked() {
 	e.st = newState(&e.opts)
+	e.wh.hooks = map[string][]*webhook{}
 	e.faults = nil
 	for i := range e.opts.Faults {
 		f := e.opts.Faults[i]
@@ -374,6 +383,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // connection reset or fault response written
 	}
 	switch {
+	case r.URL.Path == "/.well-known/jwks.json" && kind != hostAccounts && r.Method == http.MethodGet:
+		e.serveJWKS(out) // webhooks.go
 	case strings.HasPrefix(r.URL.Path, "/oauth/") && kind != hostDesk:
 		e.serveAccounts(out, r, dc)
 	case isDesk:

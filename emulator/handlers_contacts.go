@@ -277,5 +277,6 @@ func (e *Emulator) createContact(c *call) {
 		ct.OwnerID = c.agentID()
 	}
 	c.org.addContact(ct)
+	c.emitContactAdd(ct)
 	c.out.json(http.StatusOK, c.contactDetailJSON(ct))
 }

@@ -447,6 +447,7 @@ func (e *Emulator) createTicket(c *call) {
 		c.org.addContact(newContact)
 		t.ContactID = newContact.ID
 	}
+	c.emitContactAdd(newContact)
 	if t.Email == "" {
 		if ct := c.org.contacts[t.ContactID]; ct != nil {
 			t.Email = ct.Email
@@ -459,6 +460,9 @@ func (e *Emulator) createTicket(c *call) {
 	c.setStatusTimes(t)
 	c.org.addTicket(t)
 	e.counters.TicketsCreated++
+	if c.webhooksOn() {
+		c.emitWebhookEvent("Ticket_Add", c.ticketDetail(t), nil)
+	}
 	c.out.json(http.StatusOK, c.ticketDetail(t))
 }
 
@@ -508,9 +512,17 @@ func (e *Emulator) updateTicket(c *call) {
 		c.org.addContact(newContact)
 		cp.ContactID = newContact.ID
 	}
+	c.emitContactAdd(newContact)
 	cp.Modified, cp.ModifiedBy = c.now, c.agentID()
 	c.setStatusTimes(&cp)
+	var prev map[string]any
+	if c.webhooksOn() {
+		prev = c.ticketDetail(t)
+	}
 	*t = cp
+	if prev != nil {
+		c.emitWebhookEvent("Ticket_Update", c.ticketDetail(t), prev)
+	}
 	c.out.json(http.StatusOK, c.ticketDetail(t))
 }
 
