@@ -23,6 +23,7 @@ var PathFiles = []string{
 	"Organization.json", "Department.json", "Team.json", "Product.json",
 	"Contact.json", "Search.json", "Role.json", "Profile.json", "Agent.json",
 	"Ticket.json", "TicketAttachment.json", "Upload.json",
+	"Webhook.json",
 }
 
 // DefaultDir returns the directory holding Zoho's v1.0 OpenAPI files
