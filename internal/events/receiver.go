@@ -7,14 +7,22 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/deskconn/deskconn/internal/store"
 )
 
-// ReceiverPattern is where serve mounts the Receiver; {token} is the
-// connection's unguessable receiving token.
-const ReceiverPattern = "/zoho/webhooks/{token}"
+// ReceiverPath is where serve mounts the Receiver. The connection's
+// unguessable receiving token travels in the query (parameter "t"), which
+// the access log never records, unlike the path.
+const ReceiverPath = "/zoho/webhooks"
+
+// ReceiverURL is the address Zoho is given for a connection's webhook.
+func ReceiverURL(baseURL, token string) string {
+	return strings.TrimSuffix(baseURL, "/") + ReceiverPath + "?t=" + url.QueryEscape(token)
+}
 
 // DefaultMaxWebhookBytes caps a webhook body. [GAP] Zoho documents no
 // size; a batch of full ticket payloads stays well under it.
@@ -55,11 +63,11 @@ func (r *Receiver) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// ServeHTTP handles one request to ReceiverPattern.
+// ServeHTTP handles one request to ReceiverPath.
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	ctx, cancel := context.WithTimeout(req.Context(), AckBudget)
 	defer cancel()
-	token := req.PathValue("token")
+	token := req.URL.Query().Get("t")
 	src, err := r.Store.GetEventSourceByToken(ctx, TokenHash(token))
 	if errors.Is(err, store.ErrNotFound) || token == "" {
 		http.Error(w, "unknown webhook address", http.StatusNotFound)

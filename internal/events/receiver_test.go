@@ -32,7 +32,7 @@ func newReceiverEnv(t *testing.T, mode store.EventSourceMode) *receiverEnv {
 	rcv := &Receiver{Store: st, Log: &Log{Store: st}, Verifier: &Verifier{}, MaxBytes: 64 << 10,
 		Logger: slog.New(slog.DiscardHandler)}
 	mux := http.NewServeMux()
-	mux.Handle(ReceiverPattern, rcv)
+	mux.Handle(ReceiverPath, rcv)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &receiverEnv{st: st, z: z, srv: srv, token: token}
@@ -40,7 +40,7 @@ func newReceiverEnv(t *testing.T, mode store.EventSourceMode) *receiverEnv {
 
 func (e *receiverEnv) do(t *testing.T, method, token, jwtHeader, body string) int {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, e.srv.URL+"/zoho/webhooks/"+token, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(t.Context(), method, ReceiverURL(e.srv.URL, token), strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
