@@ -129,7 +129,7 @@ func runDemo(ctx context.Context, env *Env, addr string) error {
 		APIKey:  deskconn.Secret(env.Getenv("DESKCONN_API_KEY")),
 		Keyring: kr,
 		Logger:  log,
-		Mount:   mountRoutes,
+		Mount:   mountDemoRoutes,
 	})
 	if err != nil {
 		return err

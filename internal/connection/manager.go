@@ -38,11 +38,15 @@ import (
 // spec's "Add connection" pre-fills, plus Desk.search.READ, without which
 // Zoho refuses the search endpoints that get_ticket, update_ticket and
 // move_tickets_to_trash use to select tickets by subject or number, and
-// the search_tickets and search_contacts lookups (facts §3.3, §3.9.7).
+// the search_tickets and search_contacts lookups (facts §3.3, §3.9.7),
+// and Desk.events.ALL, without which Zoho refuses to manage the webhook
+// that delivers the connection's events (zoho-desk-api-2.md §1.1, §7): such
+// a connection gets its events by polling instead.
 var DefaultScopes = []string{
 	"Desk.tickets.ALL", "Desk.settings.READ", "Desk.basic.READ", "Desk.contacts.READ",
 	"Desk.settings.CREATE", "Desk.basic.CREATE", "Desk.settings.UPDATE", "Desk.basic.UPDATE",
 	"Desk.search.READ",
+	"Desk.events.ALL",
 }
 
 // Defaults of Options.
@@ -189,6 +193,10 @@ func (m *Manager) Regions() *zohodesk.Regions { return m.opts.Regions }
 
 // Store returns the Manager's store.
 func (m *Manager) Store() store.Store { return m.opts.Store }
+
+// Keyring returns the keyring secrets are sealed with (subscription
+// secrets of the event pipeline use it too).
+func (m *Manager) Keyring() *seal.Keyring { return m.opts.Keyring }
 
 // CreateInput is what a person gives to add a connection.
 type CreateInput struct {

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/store"
 	"github.com/deskconn/deskconn/zohodesk"
 )
@@ -91,7 +93,7 @@ func (s *Sources) Enable(ctx context.Context, tenantID, idOrName string, mode st
 	}
 	if why := s.webhookBlocker(conn); why != "" {
 		if mode == store.SourceWebhook {
-			return nil, errors.New(why)
+			return nil, deskconn.Errorf(deskconn.CodeForbidden, "%s", strings.TrimSuffix(why, ": polling instead"))
 		}
 		src.LastError = why
 		return src, s.Store.PutEventSource(ctx, src)
@@ -128,7 +130,7 @@ func (s *Sources) Enable(ctx context.Context, tenantID, idOrName string, mode st
 			return nil, perr
 		}
 		if mode == store.SourceWebhook {
-			return nil, fmt.Errorf("create the Zoho webhook: %w", err)
+			return nil, &deskconn.Error{Code: deskconn.CodeUnavailable, Message: "Zoho refused the webhook: " + err.Error(), Err: err}
 		}
 		return src, nil
 	}

@@ -1,0 +1,221 @@
+package events_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deskconn/deskconn/emulator"
+	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/demo"
+	"github.com/deskconn/deskconn/internal/egress"
+	"github.com/deskconn/deskconn/internal/events"
+	"github.com/deskconn/deskconn/internal/restapi"
+	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/zohodesk"
+)
+
+// stack is serve --demo with the event pipeline: the emulator as Zoho, the
+// server on loopback, and a connection made through the real OAuth flow.
+type stack struct {
+	t *testing.T
+	d *demo.Demo
+}
+
+func startStack(t *testing.T) *stack {
+	t.Helper()
+	mount := func(s *restapi.Server, m *connection.Manager, st store.Store) error {
+		p := events.New(events.Options{
+			Store: st, Keyring: m.Keyring(), Client: m.Client, BaseURL: s.BaseURL(), AllowHTTP: true,
+			Fetcher:      egress.New(egress.Config{UnsafeAllowLoopback: []string{"127.0.0.1"}, MaxRedirects: -1}),
+			PollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+		})
+		p.Worker.Idle = 20 * time.Millisecond
+		if err := s.MountEvents(p); err != nil {
+			return err
+		}
+		s.RunInBackground(p.Run)
+		return nil
+	}
+	d, err := demo.Start(t.Context(), demo.Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Mount: mount,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("demo.Start = %v", err)
+	}
+	t.Cleanup(d.Close)
+	return &stack{t: t, d: d}
+}
+
+// api calls deskconn's REST API with the demo key.
+func (s *stack) api(ctx context.Context, method, path, body string) (int, []byte) {
+	s.t.Helper()
+	req, err := http.NewRequestWithContext(ctx, method, s.d.URL+path, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.d.APIKey.Reveal())
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, nil
+		}
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// createTicketInZoho makes the change on Zoho's side: straight through the
+// emulator's API, as an agent in Zoho Desk would.
+func (s *stack) createTicketInZoho(subject string) string {
+	s.t.Helper()
+	_, access, err := s.d.Emulator.MintToken(emulator.DemoClientID, emulator.SingleOrgUser, emulator.DemoOrgID, []string{"Desk.tickets.ALL"})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	c, err := zohodesk.New(zohodesk.Config{BaseURL: s.d.EmulatorURL + "/api/v1", Tokens: zohodesk.StaticToken(access)})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	tk, _, err := c.Tickets.Create(s.t.Context(), emulator.DemoOrgID, &zohodesk.TicketCreateRequest{
+		Subject: subject, DepartmentID: emulator.DemoDepartmentID, ContactID: emulator.DemoContactID})
+	if err != nil {
+		s.t.Fatalf("create ticket in Zoho: %v", err)
+	}
+	return tk.ID
+}
+
+// subscriber records verified deliveries.
+type subscriber struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	secret string
+	got    chan events.Envelope
+}
+
+func newSubscriber(t *testing.T) *subscriber {
+	s := &subscriber{got: make(chan events.Envelope, 16)}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		secret := s.secret
+		s.mu.Unlock()
+		if err := events.VerifySignature([]byte(secret), r.Header.Get(events.SignatureHeader), body, time.Now(), 5*time.Minute); err != nil {
+			t.Errorf("subscriber: %v", err)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var env events.Envelope
+		if err := json.Unmarshal(body, &env); err != nil {
+			t.Errorf("subscriber: %v", err)
+		}
+		s.got <- env
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// sse reads the event stream and sends each event's data.
+func (s *stack) sse(ctx context.Context, out chan<- events.Envelope) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.d.URL+"/v1/connections/demo/events/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+s.d.APIKey.Reveal())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			var env events.Envelope
+			if json.Unmarshal([]byte(data), &env) == nil {
+				out <- env
+			}
+		}
+	}
+}
+
+func (s *stack) longPoll(ctx context.Context, out chan<- events.Envelope) {
+	status, body := s.api(ctx, http.MethodGet, "/v1/connections/demo/events?after=0&wait=60s&types=ticket.created", "")
+	if status != http.StatusOK {
+		return
+	}
+	var list struct{ Events []events.Envelope }
+	if json.Unmarshal(body, &list) == nil {
+		for _, e := range list.Events {
+			out <- e
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, ch <-chan events.Envelope, ticketID string) events.Envelope {
+	t.Helper()
+	for {
+		select {
+		case env := <-ch:
+			if env.Type == events.TicketCreated && env.Object.ID == ticketID {
+				return env
+			}
+		case <-t.Context().Done():
+			t.Fatalf("%s never saw ticket %s", what, ticketID)
+		}
+	}
+}
+
+// A ticket created in Zoho reaches an SSE client, a long-poller and a
+// signed webhook subscriber, in webhook mode and in polling mode.
+func TestEndToEnd(t *testing.T) {
+	for _, mode := range []store.EventSourceMode{store.SourceWebhook, store.SourcePolling} {
+		t.Run(string(mode), func(t *testing.T) {
+			s := startStack(t)
+			status, body := s.api(t.Context(), http.MethodPost, "/v1/connections/demo/events/enable", `{"mode":"`+string(mode)+`"}`)
+			if status != http.StatusOK || !strings.Contains(string(body), `"mode":"`+string(mode)+`"`) {
+				t.Fatalf("enable = %d %s", status, body)
+			}
+			sub := newSubscriber(t)
+			status, body = s.api(t.Context(), http.MethodPost, "/v1/connections/demo/subscriptions", `{"url":"`+sub.srv.URL+`/hook","types":["ticket.created"]}`)
+			var created restapi.SubscriptionView
+			if status != http.StatusCreated || json.Unmarshal(body, &created) != nil || !strings.HasPrefix(created.Secret, "whsec_") {
+				t.Fatalf("subscribe = %d %s", status, body)
+			}
+			sub.mu.Lock()
+			sub.secret = created.Secret
+			sub.mu.Unlock()
+
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			defer cancel()
+			sseCh, pollCh := make(chan events.Envelope, 16), make(chan events.Envelope, 16)
+			wg.Go(func() { s.sse(ctx, sseCh) })
+			wg.Go(func() { s.longPoll(ctx, pollCh) })
+
+			id := s.createTicketInZoho("Printer on fire (" + string(mode) + ")")
+			waitFor(t, "the SSE client", sseCh, id)
+			got := waitFor(t, "the long-poller", pollCh, id)
+			waitFor(t, "the webhook subscriber", sub.got, id)
+			if got.Connection == "" || got.ID == "" || got.ReceivedAt.IsZero() {
+				t.Errorf("envelope = %+v", got)
+			}
+			if mode == store.SourceWebhook {
+				ds := s.d.Emulator.WebhookDeliveries()
+				if len(ds) == 0 || ds[0].Status != http.StatusOK {
+					t.Errorf("Zoho's webhook deliveries = %+v, want acknowledged with 200", ds)
+				}
+			}
+		})
+	}
+}
