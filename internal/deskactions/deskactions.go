@@ -35,6 +35,9 @@ type Deps struct {
 	Files filedata.Options
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Events reads the event log for list_events; nil makes list_events
+	// answer unavailable (processes without the event pipeline).
+	Events EventReader
 }
 
 func (d Deps) now() time.Time {
@@ -52,6 +55,7 @@ func All(deps Deps) []*action.Action {
 	acts = append(acts, agentActions(deps)...)
 	acts = append(acts, lookupActions()...)
 	acts = append(acts, searchActions()...)
+	acts = append(acts, eventActions(deps)...)
 	return acts
 }
 

@@ -8,13 +8,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/deskconn/deskconn/emulator"
+	"github.com/deskconn/deskconn/internal/action"
 	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/deskactions"
 	"github.com/deskconn/deskconn/internal/demo"
 	"github.com/deskconn/deskconn/internal/egress"
 	"github.com/deskconn/deskconn/internal/events"
@@ -40,6 +43,13 @@ func startStack(t *testing.T) *stack {
 		})
 		p.Worker.Idle = 20 * time.Millisecond
 		if err := s.MountEvents(p); err != nil {
+			return err
+		}
+		// The action registry every door (REST, MCP) serves, with list_events
+		// reading this pipeline's log.
+		reg := action.NewRegistry(action.Options{})
+		reg.Add(deskactions.All(deskactions.Deps{Events: p.Log})...)
+		if err := s.MountActions(restapi.ActionsOptions{Registry: reg}); err != nil {
 			return err
 		}
 		s.RunInBackground(p.Run)
@@ -160,6 +170,30 @@ func (s *stack) longPoll(ctx context.Context, out chan<- events.Envelope) {
 	}
 }
 
+// listEvents calls the list_events action (the MCP tool) until it returns
+// the ticket's creation.
+func (s *stack) listEvents(ctx context.Context, out chan<- events.Envelope) {
+	after := int64(0)
+	for ctx.Err() == nil {
+		status, body := s.api(ctx, http.MethodPost, "/v1/connections/demo/actions/list_events",
+			`{"after":`+strconv.FormatInt(after, 10)+`,"types":["ticket.created"],"waitSeconds":20}`)
+		if status != http.StatusOK {
+			return
+		}
+		var res struct {
+			Events []events.Envelope
+			Next   int64
+		}
+		if json.Unmarshal(body, &res) != nil {
+			return
+		}
+		for _, e := range res.Events {
+			out <- e
+		}
+		after = res.Next
+	}
+}
+
 func waitFor(t *testing.T, what string, ch <-chan events.Envelope, ticketID string) events.Envelope {
 	t.Helper()
 	for {
@@ -174,8 +208,9 @@ func waitFor(t *testing.T, what string, ch <-chan events.Envelope, ticketID stri
 	}
 }
 
-// A ticket created in Zoho reaches an SSE client, a long-poller and a
-// signed webhook subscriber, in webhook mode and in polling mode.
+// A ticket created in Zoho reaches an SSE client, a long-poller, a signed
+// webhook subscriber and the list_events tool, in webhook mode and in
+// polling mode.
 func TestEndToEnd(t *testing.T) {
 	for _, mode := range []store.EventSourceMode{store.SourceWebhook, store.SourcePolling} {
 		t.Run(string(mode), func(t *testing.T) {
@@ -202,11 +237,14 @@ func TestEndToEnd(t *testing.T) {
 			sseCh, pollCh := make(chan events.Envelope, 16), make(chan events.Envelope, 16)
 			wg.Go(func() { s.sse(ctx, sseCh) })
 			wg.Go(func() { s.longPoll(ctx, pollCh) })
+			toolCh := make(chan events.Envelope, 16)
+			wg.Go(func() { s.listEvents(ctx, toolCh) })
 
 			id := s.createTicketInZoho("Printer on fire (" + string(mode) + ")")
 			waitFor(t, "the SSE client", sseCh, id)
 			got := waitFor(t, "the long-poller", pollCh, id)
 			waitFor(t, "the webhook subscriber", sub.got, id)
+			waitFor(t, "the list_events tool", toolCh, id)
 			if got.Connection == "" || got.ID == "" || got.ReceivedAt.IsZero() {
 				t.Errorf("envelope = %+v", got)
 			}

@@ -130,6 +130,7 @@ var validCalls = []struct{ tool, args string }{
 	{"list_agents", `{"params":{"limit":5}}`},
 	{"add_agent", `{"payload":{"emailId":"new.agent@zylker.com","lastName":"Agent","associatedDepartmentIds":["1892000000006907"],"rolePermissionType":"AgentPublic"}}`},
 	{"deactivate_agent", `{"agentEmail":"jade.tywin@zylker.com","confirm":true}`},
+	{"list_events", `{"after":0,"waitSeconds":0}`},
 }
 
 // TestEveryToolCallable calls every tool with a valid input against the
