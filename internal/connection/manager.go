@@ -325,6 +325,7 @@ func (m *Manager) Delete(ctx context.Context, tenantID, idOrName string) error {
 	if err != nil {
 		return err
 	}
+	m.deleteWebhook(ctx, c) // while the token still works
 	m.revokeStored(ctx, c)
 	if err := m.opts.Store.DeleteConnection(ctx, tenantID, c.ID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -335,6 +336,24 @@ func (m *Manager) Delete(ctx context.Context, tenantID, idOrName string) error {
 	m.forget(c.ID)
 	m.log.Info("connection deleted", "tenant", tenantID, "connection", c.ID, "name", c.Name)
 	return nil
+}
+
+// deleteWebhook deletes the Zoho webhook that delivers c's events, if it
+// has one, logging failures: like revocation, it must not stop the delete
+// (the receiver answers 410 to a webhook whose connection is gone, and Zoho
+// then deletes the webhook itself [C WH]).
+func (m *Manager) deleteWebhook(ctx context.Context, c *store.Connection) {
+	src, err := m.opts.Store.GetEventSource(ctx, c.ID)
+	if err != nil || src.WebhookID == "" {
+		return
+	}
+	client, _, err := m.client(c)
+	if err == nil {
+		_, err = client.Webhooks.Delete(ctx, c.OrgID, src.WebhookID)
+	}
+	if err != nil && !errors.Is(err, zohodesk.ErrNotFound) {
+		m.log.Warn("delete the connection's Zoho webhook", "connection", c.ID, "err", err)
+	}
 }
 
 // revokeStored revokes c's stored refresh token, if any, logging failures.

@@ -107,6 +107,24 @@ func (s *stack) createTicketInZoho(subject string) string {
 	return tk.ID
 }
 
+// zohoWebhooks counts the webhooks configured in Zoho.
+func (s *stack) zohoWebhooks() int {
+	s.t.Helper()
+	_, access, err := s.d.Emulator.MintToken(emulator.DemoClientID, emulator.SingleOrgUser, emulator.DemoOrgID, []string{"Desk.events.ALL"})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	c, err := zohodesk.New(zohodesk.Config{BaseURL: s.d.EmulatorURL + "/api/v1", Tokens: zohodesk.StaticToken(access)})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	hooks, _, err := c.Webhooks.List(s.t.Context(), emulator.DemoOrgID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return len(hooks)
+}
+
 // subscriber records verified deliveries.
 type subscriber struct {
 	srv    *httptest.Server
@@ -252,6 +270,16 @@ func TestEndToEnd(t *testing.T) {
 				ds := s.d.Emulator.WebhookDeliveries()
 				if len(ds) == 0 || ds[0].Status != http.StatusOK {
 					t.Errorf("Zoho's webhook deliveries = %+v, want acknowledged with 200", ds)
+				}
+				if n := s.zohoWebhooks(); n != 1 {
+					t.Errorf("Zoho has %d webhooks, want the connection's one", n)
+				}
+				// Deleting the connection deletes its Zoho webhook.
+				if err := s.d.Manager.Delete(t.Context(), s.d.TenantID, "demo"); err != nil {
+					t.Fatalf("delete the connection: %v", err)
+				}
+				if n := s.zohoWebhooks(); n != 0 {
+					t.Errorf("after deleting the connection Zoho has %d webhooks, want 0", n)
 				}
 			}
 		})

@@ -38,7 +38,7 @@ const AckBudget = 4 * time.Second
 // webhook. Events are normalised and committed to the log before the 200.
 //
 // Answers: GET/HEAD 200 (Zoho's URL validation, zoho-desk-api-2.md §1.4);
-// POST 200 once stored; 404 unknown token; 410 when the connection no
+// POST 200 once stored; 410 for an unknown token or a connection that no
 // longer takes webhooks (Zoho then deletes its webhook [C WH]); 401 bad
 // JWT; 400 malformed body; 413 oversized body; 503 when the store failed
 // (nothing was acknowledged, so Zoho may resend and the poller catches up).
@@ -70,7 +70,9 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	token := req.URL.Query().Get("t")
 	src, err := r.Store.GetEventSourceByToken(ctx, TokenHash(token))
 	if errors.Is(err, store.ErrNotFound) || token == "" {
-		http.Error(w, "unknown webhook address", http.StatusNotFound)
+		// A deleted connection's token is unknown too: 410 makes Zoho
+		// delete a webhook that is still pointing here [C WH].
+		http.Error(w, "unknown webhook address", http.StatusGone)
 		return
 	}
 	if err != nil {

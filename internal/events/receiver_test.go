@@ -125,8 +125,8 @@ func TestReceiverRefuses(t *testing.T) {
 		body   string
 		want   int
 	}{
-		{"unknown token", http.MethodPost, "nope", good, ticketAdd, http.StatusNotFound},
-		{"unknown token GET", http.MethodGet, "nope", "", "", http.StatusNotFound},
+		{"unknown token", http.MethodPost, "nope", good, ticketAdd, http.StatusGone},
+		{"unknown token GET", http.MethodGet, "nope", "", "", http.StatusGone},
 		{"no JWT", http.MethodPost, e.token, "", ticketAdd, http.StatusUnauthorized},
 		{"JWT of another webhook", http.MethodPost, e.token, e.z.sign(t, testOrgID, "1", time.Now().Add(time.Minute)), ticketAdd, http.StatusUnauthorized},
 		{"JWT of another org", http.MethodPost, e.token, e.z.sign(t, "1", "4000000099001", time.Now().Add(time.Minute)), ticketAdd, http.StatusUnauthorized},
