@@ -110,6 +110,37 @@ func NewSubscription(ctx context.Context, st store.EventStore, kr *seal.Keyring,
 	return sub, secret, nil
 }
 
+// ResealSubscriptions re-seals every subscription's secret under kr's
+// active key (kr must hold the old keys too) and returns how many it
+// rewrote; run it with connection.Reseal when rotating keys.
+func ResealSubscriptions(ctx context.Context, st store.Store, kr *seal.Keyring) (int, error) {
+	conns, err := st.ListConnections(ctx, "")
+	if err != nil {
+		return 0, fmt.Errorf("reseal subscriptions: %w", err)
+	}
+	n := 0
+	for _, c := range conns {
+		subs, err := st.ListSubscriptions(ctx, c.TenantID, c.ID)
+		if err != nil {
+			return n, fmt.Errorf("reseal subscriptions: %w", err)
+		}
+		for _, sub := range subs {
+			out, changed, err := kr.Reseal(sub.SealedSecret, secretAAD(sub.ID))
+			if err != nil {
+				return n, fmt.Errorf("reseal subscription %s: %w", sub.ID, err)
+			}
+			if !changed {
+				continue
+			}
+			if err := st.SetSubscriptionSecret(ctx, sub.TenantID, sub.ID, out); err != nil {
+				return n, fmt.Errorf("reseal subscription %s: %w", sub.ID, err)
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Poster sends one delivery (*egress.Fetcher implements it).
 type Poster interface {
 	Post(ctx context.Context, rawURL string, header http.Header, body []byte) (int, error)

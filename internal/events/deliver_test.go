@@ -209,3 +209,39 @@ func TestNewSubscriptionRefuses(t *testing.T) {
 		}
 	}
 }
+
+// After a key rotation and ResealSubscriptions, deliveries still sign with
+// the subscription's secret while only the new key is kept.
+func TestResealSubscriptions(t *testing.T) {
+	t.Parallel()
+	st := newTestStore(t, "https://desk.zoho.com/api/v1")
+	oldKey, err := seal.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	newKey, err := seal.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldRing, _ := seal.NewKeyring(oldKey)
+	both, _ := seal.NewKeyring(newKey, oldKey)
+	onlyNew, _ := seal.NewKeyring(newKey)
+	sub, secret, err := NewSubscription(t.Context(), st, oldRing, egress.New(egress.Config{}), st.tenant.ID, st.conn.ID, "https://hooks.example.com/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ResealSubscriptions(t.Context(), st, both); err != nil || n != 1 {
+		t.Fatalf("ResealSubscriptions = %d, %v; want 1", n, err)
+	}
+	if n, err := ResealSubscriptions(t.Context(), st, both); err != nil || n != 0 {
+		t.Errorf("ResealSubscriptions again = %d, %v; want 0", n, err)
+	}
+	got, err := st.GetSubscription(t.Context(), st.tenant.ID, sub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := onlyNew.Open(got.SealedSecret, secretAAD(sub.ID))
+	if err != nil || string(plain) != secret {
+		t.Errorf("resealed secret opens to %q, %v; want the original secret", plain, err)
+	}
+}

@@ -152,6 +152,9 @@ type EventStore interface {
 	GetSubscription(ctx context.Context, tenantID, id string) (*Subscription, error)
 	ListSubscriptions(ctx context.Context, tenantID, connectionID string) ([]*Subscription, error)
 	DeleteSubscription(ctx context.Context, tenantID, id string) error
+	// SetSubscriptionSecret replaces a subscription's sealed secret (key
+	// rotation); ErrNotFound when it does not exist.
+	SetSubscriptionSecret(ctx context.Context, tenantID, id string, sealed []byte) error
 
 	// ClaimDeliveries leases up to limit pending deliveries due at now to
 	// owner until now+lease, oldest due first. A delivery leased to another

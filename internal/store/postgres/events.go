@@ -220,6 +220,21 @@ func (s *Store) DeleteSubscription(ctx context.Context, tenantID, id string) err
 	return nil
 }
 
+// SetSubscriptionSecret replaces a subscription's sealed secret.
+func (s *Store) SetSubscriptionSecret(ctx context.Context, tenantID, id string, sealed []byte) error {
+	if len(sealed) == 0 {
+		return errors.New("set subscription secret: empty sealed secret")
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE subscriptions SET sealed_secret = $1 WHERE tenant_id = $2 AND id = $3`, sealed, tenantID, id)
+	if err == nil {
+		err = expectRow(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("set subscription secret: %w", err)
+	}
+	return nil
+}
+
 // ---- Deliveries ----
 
 const deliveryCols = `d.id, d.subscription_id, d.connection_id, d.event_seq, e.id, d.state, d.attempts,

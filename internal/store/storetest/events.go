@@ -261,6 +261,13 @@ func testSubscriptions(t *testing.T, open func(t *testing.T) store.Store) {
 	wantErr(t, "CreateSubscription(unknown connection)",
 		s.CreateSubscription(ctx, &store.Subscription{TenantID: tn.ID, ConnectionID: uniq("conn"), URL: "https://x", SealedSecret: []byte("x")}),
 		store.ErrNotFound)
+	if err := s.SetSubscriptionSecret(ctx, tn.ID, sub.ID, []byte("resealed")); err != nil {
+		t.Fatalf("SetSubscriptionSecret = %v", err)
+	}
+	if got, err := s.GetSubscription(ctx, tn.ID, sub.ID); err != nil || string(got.SealedSecret) != "resealed" {
+		t.Errorf("after SetSubscriptionSecret: %v, %v", got, err)
+	}
+	wantErr(t, "SetSubscriptionSecret(other tenant)", s.SetSubscriptionSecret(ctx, other.ID, sub.ID, []byte("x")), store.ErrNotFound)
 	if err := s.DeleteSubscription(ctx, tn.ID, sub.ID); err != nil {
 		t.Fatalf("DeleteSubscription = %v", err)
 	}
