@@ -46,7 +46,9 @@ func newPollEnv(t *testing.T) *pollEnv {
 		t.Fatal(err)
 	}
 	e.p = &Poller{Store: e.st, Log: &Log{Store: e.st}, Owner: "p1", Now: now,
-		Client: func(context.Context, string, string) (*zohodesk.Client, *store.Connection, error) { return e.desk, e.st.conn, nil }}
+		Client: func(context.Context, string, string) (*zohodesk.Client, *store.Connection, error) {
+			return e.desk, e.st.conn, nil
+		}}
 	return e
 }
 
