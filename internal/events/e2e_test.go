@@ -237,6 +237,11 @@ func TestEndToEnd(t *testing.T) {
 			if status != http.StatusOK || !strings.Contains(string(body), `"mode":"`+string(mode)+`"`) {
 				t.Fatalf("enable = %d %s", status, body)
 			}
+			// The connections API shows where the events come from.
+			if status, body := s.api(t.Context(), http.MethodGet, "/v1/connections/demo", ""); status != http.StatusOK ||
+				!strings.Contains(string(body), `"events":{"mode":"`+string(mode)+`"`) {
+				t.Errorf("GET connection = %d %s, want its event source", status, body)
+			}
 			sub := newSubscriber(t)
 			status, body = s.api(t.Context(), http.MethodPost, "/v1/connections/demo/subscriptions", `{"url":"`+sub.srv.URL+`/hook","types":["ticket.created"]}`)
 			var created restapi.SubscriptionView

@@ -380,3 +380,13 @@ func (s *Server) RunInBackground(fn func(ctx context.Context)) {
 
 // BaseURL returns the server's public base URL.
 func (s *Server) BaseURL() string { return s.opts.BaseURL }
+
+// withEvents adds the connection's event source to v, when it has one. A
+// store failure leaves it out: the connection itself was read.
+func (s *Server) withEvents(ctx context.Context, v ConnectionView) ConnectionView {
+	if src, err := s.store.GetEventSource(ctx, v.ID); err == nil {
+		ev := SourceView(src)
+		v.Events = &ev
+	}
+	return v
+}
