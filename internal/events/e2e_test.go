@@ -35,6 +35,13 @@ type stack struct {
 
 func startStack(t *testing.T) *stack {
 	t.Helper()
+	return startStackEdition(t, "")
+}
+
+// startStackEdition is startStack with the Zoho organisation on an edition
+// ("" keeps the demo org's Enterprise).
+func startStackEdition(t *testing.T, edition string) *stack {
+	t.Helper()
 	mount := func(s *restapi.Server, m *connection.Manager, st store.Store) error {
 		p := events.New(events.Options{
 			Store: st, Keyring: m.Keyring(), Client: m.Client, BaseURL: s.BaseURL(), AllowHTTP: true,
@@ -56,7 +63,7 @@ func startStack(t *testing.T) *stack {
 		return nil
 	}
 	d, err := demo.Start(t.Context(), demo.Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Mount: mount,
-		Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(slog.DiscardHandler), Emulator: emulator.Options{Edition: edition}})
 	if err != nil {
 		t.Fatalf("demo.Start = %v", err)
 	}
@@ -288,5 +295,25 @@ func TestEndToEnd(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// On an edition without webhooks, enabling falls back to polling and says
+// why; asking for a webhook explicitly fails with the reason.
+func TestEnableFallsBackToPolling(t *testing.T) {
+	s := startStackEdition(t, "STANDARD")
+	status, body := s.api(t.Context(), http.MethodPost, "/v1/connections/demo/events/enable", `{}`)
+	var src restapi.EventSourceView
+	if status != http.StatusOK || json.Unmarshal(body, &src) != nil || src.Mode != "polling" ||
+		!strings.Contains(src.LastError, "LICENSE_ACCESS_LIMITED") || !strings.Contains(src.LastError, "polling instead") {
+		t.Fatalf("enable on STANDARD = %d %s, want polling with Zoho's reason", status, body)
+	}
+	status, body = s.api(t.Context(), http.MethodPost, "/v1/connections/demo/events/enable", `{"mode":"webhook"}`)
+	if status != http.StatusServiceUnavailable || !strings.Contains(string(body), "Zoho refused the webhook") {
+		t.Errorf("enable webhook on STANDARD = %d %s, want 503 with the reason", status, body)
+	}
+	status, body = s.api(t.Context(), http.MethodPost, "/v1/connections/demo/events/enable", `{"mode":"sometimes"}`)
+	if status != http.StatusBadRequest || !strings.Contains(string(body), "/mode") {
+		t.Errorf("enable with a bad mode = %d %s, want 400 naming /mode", status, body)
 	}
 }
