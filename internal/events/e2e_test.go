@@ -46,7 +46,7 @@ func startStackEdition(t *testing.T, edition string) *stack {
 		p := events.New(events.Options{
 			Store: st, Keyring: m.Keyring(), Client: m.Client, BaseURL: s.BaseURL(), AllowHTTP: true,
 			Fetcher:      egress.New(egress.Config{UnsafeAllowLoopback: []string{"127.0.0.1"}, MaxRedirects: -1}),
-			PollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+			PollInterval: 20 * time.Millisecond, PollCreditsPerDay: 1 << 30, Logger: slog.New(slog.DiscardHandler),
 		})
 		p.Worker.Idle = 20 * time.Millisecond
 		if err := s.MountEvents(p); err != nil {

@@ -32,7 +32,10 @@ type Options struct {
 	Retention time.Duration // event log retention; 0: DefaultRetention
 	// PollInterval is how often polling connections are read; 0: 30 s.
 	PollInterval time.Duration
-	Logger       *slog.Logger
+	// PollCreditsPerDay is polling's daily Zoho credit budget per
+	// connection; 0: DefaultPollCredits.
+	PollCreditsPerDay int
+	Logger            *slog.Logger
 }
 
 // Pipeline is one process's share of the event pipeline: the log, the
@@ -66,7 +69,7 @@ func New(o Options) *Pipeline {
 		Receiver: &Receiver{Store: o.Store, Log: l, Verifier: &Verifier{Client: o.JWKSClient}, Logger: o.Logger},
 		Sources:  &Sources{Store: o.Store, Client: o.Client, BaseURL: o.BaseURL, AllowHTTP: o.AllowHTTP},
 		Worker:   &Worker{Store: o.Store, Keyring: o.Keyring, Poster: o.Fetcher, Log: l, Owner: o.Owner, Logger: o.Logger},
-		Poller:   &Poller{Store: o.Store, Log: l, Client: o.Client, Owner: o.Owner, Logger: o.Logger, Interval: o.PollInterval},
+		Poller:   &Poller{Store: o.Store, Log: l, Client: o.Client, Owner: o.Owner, Logger: o.Logger, Interval: o.PollInterval, CreditsPerDay: o.PollCreditsPerDay},
 		Store:    o.Store,
 		Keyring:  o.Keyring,
 		URLs:     o.Fetcher,

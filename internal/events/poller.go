@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/deskconn/deskconn/internal/store"
@@ -37,8 +38,24 @@ type Poller struct {
 	Interval time.Duration // between rounds; 0: 30 s
 	Overlap  time.Duration // re-read window before the cursor; 0: 2 min
 	MaxCalls int           // search calls per connection per round (3 credits each); 0: 5
-	Now      func() time.Time
+	// CreditsPerDay is the Zoho API credits polling may spend per connection
+	// per day; 0: DefaultPollCredits. After a round a connection waits until
+	// its calls fit the budget, so polling never eats an organisation's
+	// daily credits (zoho-desk-api.md §2.5: from 5,000 a day on Free).
+	CreditsPerDay int
+	Now           func() time.Time
+
+	mu   sync.Mutex
+	next map[string]time.Time // connection id → earliest next poll (credit budget)
 }
+
+// DefaultPollCredits is the default daily credit budget of polling one
+// connection: a search costs 3 credits [C NREC], so about one search every
+// 86 seconds. [I] a fraction of the smallest edition's 5,000.
+const DefaultPollCredits = 3000
+
+// searchCredits is the credit weight of one ticket search [C NREC].
+const searchCredits = 3
 
 // cursorTickets names the poll cursor: the modifiedTime of the newest
 // ticket read, RFC 3339 with milliseconds.
@@ -88,6 +105,9 @@ func (p *Poller) RunOnce(ctx context.Context) {
 		return
 	}
 	for _, src := range srcs {
+		if !p.due(src.ConnectionID) {
+			continue // within its credit budget's spacing
+		}
 		ok, err := p.Store.TryLease(ctx, "poll/"+src.ConnectionID, p.Owner, p.now(), 3*p.interval())
 		if err != nil {
 			p.logger().Error("events: poller: lease", "connection", src.ConnectionID, "err", err)
@@ -123,6 +143,29 @@ func (p *Poller) PollConnection(ctx context.Context, src *store.EventSource) (in
 	return n, err
 }
 
+// due reports whether the connection's credit budget allows a round now.
+func (p *Poller) due(connectionID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.now().Before(p.next[connectionID])
+}
+
+// spent records that a round made calls searches, spacing the next round
+// so that polling stays within CreditsPerDay.
+func (p *Poller) spent(connectionID string, calls int) {
+	budget := p.CreditsPerDay
+	if budget <= 0 {
+		budget = DefaultPollCredits
+	}
+	per := 24 * time.Hour / time.Duration(budget)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.next == nil {
+		p.next = map[string]time.Time{}
+	}
+	p.next[connectionID] = p.now().Add(time.Duration(calls*searchCredits) * per)
+}
+
 func (p *Poller) poll(ctx context.Context, src *store.EventSource) (int, error) {
 	client, conn, err := p.Client(ctx, src.TenantID, src.ConnectionID)
 	if err != nil {
@@ -150,7 +193,8 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource) (int, error) 
 	}
 	const limit = zohodesk.MaxLimitTicketSearch
 	newest := cursor
-	logged := 0
+	logged, calls := 0, 0
+	defer func() { p.spent(conn.ID, calls) }()
 	for call := range maxCalls {
 		opts := &zohodesk.TicketSearchOptions{
 			ListOptions:       zohodesk.ListOptions{From: call * limit, Limit: limit},
@@ -160,6 +204,7 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource) (int, error) 
 		if opts.From > zohodesk.MaxFromSearch {
 			break
 		}
+		calls++
 		res, _, err := client.Tickets.Search(ctx, conn.OrgID, opts)
 		if err != nil {
 			return logged, fmt.Errorf("poll tickets: %w", err)

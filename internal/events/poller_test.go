@@ -106,8 +106,7 @@ func TestPollerCreatedUpdatedOnce(t *testing.T) {
 func TestPollerLease(t *testing.T) {
 	t.Parallel()
 	e := newPollEnv(t)
-	other := *e.p
-	other.Owner = "p2"
+	other := &Poller{Store: e.p.Store, Log: e.p.Log, Owner: "p2", Now: e.p.Now}
 	polled := 0
 	count := func(context.Context, string, string) (*zohodesk.Client, *store.Connection, error) {
 		polled++
@@ -118,5 +117,29 @@ func TestPollerLease(t *testing.T) {
 	other.RunOnce(t.Context())
 	if polled != 1 {
 		t.Errorf("the connection was polled %d times by two replicas in one round, want 1", polled)
+	}
+}
+
+// A round's searches are paid for by waiting: the next round comes when
+// they fit the daily credit budget.
+func TestPollerCreditBudget(t *testing.T) {
+	t.Parallel()
+	e := newPollEnv(t)
+	polled := 0
+	e.p.CreditsPerDay = 2880 // 3 credits = 90 s
+	e.p.Client = func(context.Context, string, string) (*zohodesk.Client, *store.Connection, error) {
+		polled++
+		return e.desk, e.st.conn, nil
+	}
+	e.p.RunOnce(t.Context())
+	*e.clock = e.clock.Add(60 * time.Second)
+	e.p.RunOnce(t.Context())
+	if polled != 1 {
+		t.Fatalf("polled %d times within 60 s, want 1 (one search = 90 s of budget)", polled)
+	}
+	*e.clock = e.clock.Add(31 * time.Second)
+	e.p.RunOnce(t.Context())
+	if polled != 2 {
+		t.Errorf("polled %d times after 91 s, want 2", polled)
 	}
 }
