@@ -245,3 +245,40 @@ func TestResealSubscriptions(t *testing.T) {
 		t.Errorf("resealed secret opens to %q, %v; want the original secret", plain, err)
 	}
 }
+
+// A worker that crashes after claiming (before recording the outcome)
+// loses nothing: when its lease ends another worker delivers, and the
+// subscriber sees the same event id either way.
+func TestWorkerCrashWindow(t *testing.T) {
+	t.Parallel()
+	st := newTestStore(t, "https://desk.zoho.com/api/v1")
+	kr := testKeyring(t)
+	if _, _, err := NewSubscription(t.Context(), st, kr, allowAll{}, st.tenant.ID, st.conn.ID, "https://hooks.example.com/", nil); err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Now()
+	n, err := Normalise(st.conn.ID, ZohoEvent{EventType: "Ticket_Add", Payload: json.RawMessage(`{"id":"1"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	added, err := (&Log{Store: st}).Append(t.Context(), st.conn.ID, []*Normalised{n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The crashed worker: claimed with a 2-minute lease, never finished.
+	if ds, err := st.ClaimDeliveries(t.Context(), "crashed", clock, 2*time.Minute, 10); err != nil || len(ds) != 1 {
+		t.Fatalf("claim = %v, %v", ds, err)
+	}
+	poster := &countingPoster{got: map[string]int{}}
+	w := &Worker{Store: st, Keyring: kr, Poster: poster, Owner: "survivor", Now: func() time.Time { return clock }}
+	if n, _ := w.RunOnce(t.Context()); n != 0 {
+		t.Fatalf("a leased delivery was claimed again before its lease ended")
+	}
+	clock = clock.Add(2*time.Minute + time.Second)
+	if n, err := w.RunOnce(t.Context()); err != nil || n != 1 {
+		t.Fatalf("RunOnce after the lease = %d, %v; want the crashed worker's delivery", n, err)
+	}
+	if poster.got[added[0].ID] != 1 {
+		t.Errorf("deliveries = %v, want event %s once", poster.got, added[0].ID)
+	}
+}
