@@ -256,7 +256,6 @@ func TestWorkerCrashWindow(t *testing.T) {
 	if _, _, err := NewSubscription(t.Context(), st, kr, allowAll{}, st.tenant.ID, st.conn.ID, "https://hooks.example.com/", nil); err != nil {
 		t.Fatal(err)
 	}
-	clock := time.Now()
 	n, err := Normalise(st.conn.ID, ZohoEvent{EventType: "Ticket_Add", Payload: json.RawMessage(`{"id":"1"}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -265,6 +264,7 @@ func TestWorkerCrashWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	clock := time.Now() // the delivery is due from the event's arrival
 	// The crashed worker: claimed with a 2-minute lease, never finished.
 	if ds, err := st.ClaimDeliveries(t.Context(), "crashed", clock, 2*time.Minute, 10); err != nil || len(ds) != 1 {
 		t.Fatalf("claim = %v, %v", ds, err)
