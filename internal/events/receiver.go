@@ -154,4 +154,11 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+	// For the connection's health display, at most once a minute: the
+	// events are stored and acknowledged already.
+	if now := r.Log.now(); now.Sub(src.LastEventAt) > time.Minute {
+		if err := r.Store.TouchEventSource(context.WithoutCancel(ctx), conn.ID, now); err != nil {
+			r.logger().Warn("events: webhook: record the last event time", "connection", conn.ID, "err", err)
+		}
+	}
 }

@@ -99,6 +99,9 @@ func TestReceiverStoresVerifiedEvents(t *testing.T) {
 	if got := e.do(t, http.MethodPost, e.token, good, update); got != http.StatusOK {
 		t.Fatalf("POST(update) = %d, want 200", got)
 	}
+	if src, err := e.st.GetEventSource(t.Context(), e.st.conn.ID); err != nil || src.LastEventAt.IsZero() || src.Mode != store.SourceWebhook {
+		t.Errorf("event source after deliveries = %+v, %v; want LastEventAt set, still webhook", src, err)
+	}
 	evs := e.events(t)
 	if len(evs) != 2 {
 		t.Fatalf("stored %d events, want 2 (duplicate, unknown type and other org dropped): %+v", len(evs), evs)

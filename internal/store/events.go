@@ -184,6 +184,10 @@ type EventStore interface {
 	PutEventSource(ctx context.Context, s *EventSource) error
 	GetEventSource(ctx context.Context, connectionID string) (*EventSource, error)
 	GetEventSourceByToken(ctx context.Context, tokenHash []byte) (*EventSource, error)
+	// TouchEventSource records that the connection's source received events
+	// at the given time, changing nothing else (so it never undoes a
+	// concurrent PutEventSource); a missing source is not an error.
+	TouchEventSource(ctx context.Context, connectionID string, at time.Time) error
 	// ListEventSources lists every source in a mode ("" for all).
 	ListEventSources(ctx context.Context, mode EventSourceMode) ([]*EventSource, error)
 

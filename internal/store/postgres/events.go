@@ -415,6 +415,14 @@ func (s *Store) GetEventSourceByToken(ctx context.Context, tokenHash []byte) (*s
 	return src, nil
 }
 
+// TouchEventSource sets the source's last_event_at only.
+func (s *Store) TouchEventSource(ctx context.Context, connectionID string, at time.Time) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE event_sources SET last_event_at = $1 WHERE connection_id = $2`, ts(at), connectionID); err != nil {
+		return fmt.Errorf("touch event source: %w", err)
+	}
+	return nil
+}
+
 // ListEventSources lists sources in a mode ("" for all).
 func (s *Store) ListEventSources(ctx context.Context, mode store.EventSourceMode) ([]*store.EventSource, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+sourceCols+` FROM event_sources WHERE $1 = '' OR mode = $1 ORDER BY connection_id`, string(mode))

@@ -466,6 +466,14 @@ func (s *Store) GetEventSourceByToken(ctx context.Context, tokenHash []byte) (*s
 	return src, nil
 }
 
+// TouchEventSource sets the source's last_event_at only.
+func (s *Store) TouchEventSource(ctx context.Context, connectionID string, at time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE event_sources SET last_event_at = ? WHERE connection_id = ?`, micros(at), connectionID); err != nil {
+		return fmt.Errorf("touch event source: %w", err)
+	}
+	return nil
+}
+
 // ListEventSources lists sources in a mode ("" for all).
 func (s *Store) ListEventSources(ctx context.Context, mode store.EventSourceMode) ([]*store.EventSource, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+sourceCols+` FROM event_sources WHERE ? = '' OR mode = ? ORDER BY connection_id`,

@@ -525,6 +525,16 @@ func testEventSources(t *testing.T, open func(t *testing.T) store.Store) {
 	if got, err := s.GetEventSource(ctx, c.ID); err != nil || got.Mode != store.SourcePolling || got.TokenHash != nil || got.LastError != poll.LastError {
 		t.Errorf("GetEventSource(replaced) = %+v, %v", got, err)
 	}
+	touched := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	if err := s.TouchEventSource(ctx, c.ID, touched); err != nil {
+		t.Fatalf("TouchEventSource = %v", err)
+	}
+	if got, err := s.GetEventSource(ctx, c.ID); err != nil || !got.LastEventAt.Equal(touched) || got.Mode != store.SourcePolling || got.LastError != poll.LastError {
+		t.Errorf("after TouchEventSource: %+v, %v; want only LastEventAt changed", got, err)
+	}
+	if err := s.TouchEventSource(ctx, uniq("conn"), touched); err != nil {
+		t.Errorf("TouchEventSource(no source) = %v, want nil", err)
+	}
 	if err := s.PutEventSource(ctx, &store.EventSource{ConnectionID: c2.ID, TenantID: tn.ID, Mode: store.SourceOff}); err != nil {
 		t.Fatalf("PutEventSource = %v", err)
 	}
