@@ -43,7 +43,7 @@ type fakeZoho struct {
 	fetches atomic.Int32
 }
 
-func newFakeZoho(t *testing.T) *fakeZoho {
+func newFakeZoho(t testing.TB) *fakeZoho {
 	t.Helper()
 	z := &fakeZoho{kid: "k1", key: testKeys()[0]}
 	z.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -73,7 +73,7 @@ func (z *fakeZoho) deskBaseURL() string { return z.srv.URL + "/api/v1" }
 func (z *fakeZoho) jwksURL() string     { return z.srv.URL + "/.well-known/jwks.json" }
 
 // sign returns a JWT as Zoho sends it in X-ZDesk-JWT.
-func (z *fakeZoho) sign(t *testing.T, orgID, webhookID string, exp time.Time) string {
+func (z *fakeZoho) sign(t testing.TB, orgID, webhookID string, exp time.Time) string {
 	t.Helper()
 	z.mu.Lock()
 	kid, key := z.kid, z.key
@@ -98,7 +98,7 @@ type testStore struct {
 
 const testOrgID = "2389290"
 
-func newTestStore(t *testing.T, deskBaseURL string) *testStore {
+func newTestStore(t testing.TB, deskBaseURL string) *testStore {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "deskconn.db"))
 	if err != nil {

@@ -33,20 +33,6 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 	defer tx.Rollback()
 	var added []*store.Event
 	for _, e := range events {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE connection_id = ? AND source_key = ?`,
-			e.ConnectionID, e.SourceKey).Scan(&n); err != nil {
-			return nil, fmt.Errorf("append events: %w", err)
-		}
-		if n > 0 {
-			continue
-		}
-		var seq int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO event_seqs (connection_id, last_seq) VALUES (?, 1)
-			ON CONFLICT (connection_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
-			e.ConnectionID).Scan(&seq); err != nil {
-			return nil, fmt.Errorf("append events: %w", mapErr(err))
-		}
 		if e.ID == "" {
 			e.ID = store.NewID("evt")
 		}
@@ -55,13 +41,32 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 		}
 		e.ReceivedAt = e.ReceivedAt.UTC().Truncate(time.Microsecond)
 		e.OccurredAt = e.OccurredAt.UTC().Truncate(time.Microsecond)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (connection_id, seq, id, source_key, type, occurred_at, received_at, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.ConnectionID, seq, e.ID, e.SourceKey, e.Type,
-			e.OccurredAt.UnixMicro(), e.ReceivedAt.UnixMicro(), e.Body); err != nil {
+		// Insert-if-absent with the next number; few statements per event,
+		// since parsing them is much of the cost. The write lock is held
+		// (immediate transaction), so the number cannot be taken meanwhile.
+		var seq int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO events (connection_id, seq, id, source_key, type, occurred_at, received_at, body)
+			SELECT ?1, coalesce((SELECT last_seq FROM event_seqs WHERE connection_id = ?1), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7
+			WHERE NOT EXISTS (SELECT 1 FROM events WHERE connection_id = ?1 AND source_key = ?3)
+			RETURNING seq`,
+			e.ConnectionID, e.ID, e.SourceKey, e.Type, e.OccurredAt.UnixMicro(), e.ReceivedAt.UnixMicro(), e.Body).Scan(&seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // already in the log
+		}
+		if err != nil {
 			return nil, fmt.Errorf("append events: %w", mapErr(err))
 		}
-		if err := s.fanOut(ctx, tx, e, seq); err != nil {
-			return nil, fmt.Errorf("append events: %w", err)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO event_seqs (connection_id, last_seq) VALUES (?, ?)
+			ON CONFLICT (connection_id) DO UPDATE SET last_seq = excluded.last_seq`, e.ConnectionID, seq); err != nil {
+			return nil, fmt.Errorf("append events: %w", mapErr(err))
+		}
+		t := now().UnixMicro()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (subscription_id, connection_id, event_seq, state, attempts,
+			next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at)
+			SELECT id, connection_id, ?2, 'pending', 0, ?3, '', 0, '', ?4, ?4 FROM subscriptions
+			WHERE connection_id = ?1 AND (types = '[]' OR EXISTS (SELECT 1 FROM json_each(subscriptions.types) WHERE value = ?5))`,
+			e.ConnectionID, seq, e.ReceivedAt.UnixMicro(), t, e.Type); err != nil {
+			return nil, fmt.Errorf("append events: create deliveries: %w", err)
 		}
 		e.Seq = seq
 		added = append(added, e)
@@ -70,28 +75,6 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 		return nil, fmt.Errorf("append events: commit: %w", err)
 	}
 	return added, nil
-}
-
-// fanOut creates a pending delivery of the event for every matching
-// subscription of its connection.
-func (s *Store) fanOut(ctx context.Context, tx *sql.Tx, e *store.Event, seq int64) error {
-	subs, err := querySubscriptions(ctx, tx, `WHERE connection_id = ?`, e.ConnectionID)
-	if err != nil {
-		return err
-	}
-	t := now().UnixMicro()
-	for _, sub := range subs {
-		if !sub.Matches(e.Type) {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (subscription_id, connection_id, event_seq, state, attempts,
-			next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at)
-			VALUES (?, ?, ?, 'pending', 0, ?, '', 0, '', ?, ?)`,
-			sub.ID, e.ConnectionID, seq, e.ReceivedAt.UnixMicro(), t, t); err != nil {
-			return fmt.Errorf("create delivery: %w", err)
-		}
-	}
-	return nil
 }
 
 // ListEvents returns the connection's events after f.After in Seq order.
