@@ -317,3 +317,33 @@ func TestEnableFallsBackToPolling(t *testing.T) {
 		t.Errorf("enable with a bad mode = %d %s, want 400 naming /mode", status, body)
 	}
 }
+
+// Zoho delivering twice and out of order still gives one deskconn event
+// per change.
+func TestEndToEndZohoFaults(t *testing.T) {
+	s := startStack(t)
+	if status, body := s.api(t.Context(), http.MethodPost, "/v1/connections/demo/events/enable", `{"mode":"webhook"}`); status != http.StatusOK {
+		t.Fatalf("enable = %d %s", status, body)
+	}
+	s.d.Emulator.SetWebhookFaults(emulator.WebhookFaults{Duplicate: true, Reorder: true})
+	a := s.createTicketInZoho("first")
+	b := s.createTicketInZoho("second")
+	if err := s.d.Emulator.WaitWebhooks(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.d.Emulator.WebhookDeliveries()); n != 4 {
+		t.Fatalf("Zoho made %d deliveries, want 4 (two events, each twice)", n)
+	}
+	status, body := s.api(t.Context(), http.MethodGet, "/v1/connections/demo/events?types=ticket.created", "")
+	var list struct{ Events []events.Envelope }
+	if status != http.StatusOK || json.Unmarshal(body, &list) != nil {
+		t.Fatalf("list = %d %s", status, body)
+	}
+	count := map[string]int{}
+	for _, e := range list.Events {
+		count[e.Object.ID]++
+	}
+	if len(list.Events) != 2 || count[a] != 1 || count[b] != 1 {
+		t.Errorf("log has %v, want one ticket.created for %s and one for %s", count, a, b)
+	}
+}
