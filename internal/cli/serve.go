@@ -12,6 +12,7 @@ import (
 
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/demo"
+	"github.com/deskconn/deskconn/internal/events"
 	"github.com/deskconn/deskconn/internal/deskactions"
 	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/restapi"
@@ -135,6 +136,14 @@ func runDemo(ctx context.Context, env *Env, addr string) error {
 		return err
 	}
 	defer d.Close()
+	// Events from the emulator by webhook, so the whole pipeline runs on
+	// this machine.
+	src := &events.Sources{Store: d.Store, Client: d.Manager.Client, BaseURL: d.URL, AllowHTTP: true}
+	if got, err := src.Enable(ctx, d.TenantID, d.Connection, ""); err != nil {
+		log.Warn("demo: events not enabled", "err", err)
+	} else if got.LastError != "" {
+		log.Warn("demo: events by polling", "reason", got.LastError)
+	}
 	printDemo(env, d)
 	<-ctx.Done()
 	fmt.Fprintln(env.Stdout, "deskconn demo: shutting down")
@@ -169,6 +178,9 @@ func printDemo(env *Env, d *demo.Demo) {
   MCP over stdio, while this demo runs (after "go install ./cmd/deskconn"):
     %s
 
+  Events (tickets created or changed in the emulator; subscribers on this machine are allowed):
+    curl -sN -H "Authorization: Bearer %s" http://%s/v1/connections/%s/events/stream
+
 Press Ctrl-C to stop.
-`, d.URL, d.EmulatorURL, d.LoginURL, key, key, host, d.Connection, key, host, d.Connection, host, d.Connection, stdio)
+`, d.URL, d.EmulatorURL, d.LoginURL, key, key, host, d.Connection, key, host, d.Connection, host, d.Connection, stdio, key, host, d.Connection)
 }
