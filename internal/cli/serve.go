@@ -12,8 +12,8 @@ import (
 
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/demo"
-	"github.com/deskconn/deskconn/internal/events"
 	"github.com/deskconn/deskconn/internal/deskactions"
+	"github.com/deskconn/deskconn/internal/events"
 	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/restapi"
 )

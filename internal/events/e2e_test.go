@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,18 +30,18 @@ import (
 // stack is serve --demo with the event pipeline: the emulator as Zoho, the
 // server on loopback, and a connection made through the real OAuth flow.
 type stack struct {
-	t *testing.T
+	t testing.TB
 	d *demo.Demo
 }
 
-func startStack(t *testing.T) *stack {
+func startStack(t testing.TB) *stack {
 	t.Helper()
 	return startStackEdition(t, "")
 }
 
 // startStackEdition is startStack with the Zoho organisation on an edition
 // ("" keeps the demo org's Enterprise).
-func startStackEdition(t *testing.T, edition string) *stack {
+func startStackEdition(t testing.TB, edition string) *stack {
 	t.Helper()
 	mount := func(s *restapi.Server, m *connection.Manager, st store.Store) error {
 		p := events.New(events.Options{
@@ -140,7 +141,7 @@ type subscriber struct {
 	got    chan events.Envelope
 }
 
-func newSubscriber(t *testing.T) *subscriber {
+func newSubscriber(t testing.TB) *subscriber {
 	s := &subscriber{got: make(chan events.Envelope, 16)}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -346,4 +347,39 @@ func TestEndToEndZohoFaults(t *testing.T) {
 	if len(list.Events) != 2 || count[a] != 1 || count[b] != 1 {
 		t.Errorf("log has %v, want one ticket.created for %s and one for %s", count, a, b)
 	}
+}
+
+// BenchmarkEndToEndLatency measures, on one machine, the time from a
+// ticket created in Zoho (the emulator) to its signed delivery at a
+// subscriber, through the webhook, the receiver, the log and the worker.
+func BenchmarkEndToEndLatency(b *testing.B) {
+	s := startStack(b)
+	if status, body := s.api(b.Context(), http.MethodPost, "/v1/connections/demo/events/enable", `{"mode":"webhook"}`); status != http.StatusOK {
+		b.Fatalf("enable = %d %s", status, body)
+	}
+	sub := newSubscriber(b)
+	status, body := s.api(b.Context(), http.MethodPost, "/v1/connections/demo/subscriptions", `{"url":"`+sub.srv.URL+`/hook","types":["ticket.created"]}`)
+	var created restapi.SubscriptionView
+	if status != http.StatusCreated || json.Unmarshal(body, &created) != nil {
+		b.Fatalf("subscribe = %d %s", status, body)
+	}
+	sub.mu.Lock()
+	sub.secret = created.Secret
+	sub.mu.Unlock()
+	var lat []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		id := s.createTicketInZoho("latency")
+		for env := range sub.got {
+			if env.Object.ID == id {
+				break
+			}
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
