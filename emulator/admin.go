@@ -17,6 +17,8 @@ import (
 //	POST   /__emulator/faults          add a Fault (JSON body, see ParseFault)
 //	DELETE /__emulator/faults          clear faults
 //	POST   /__emulator/tokens          mint {"clientId","user","orgId","scopes":[...]} -> {"refresh_token","access_token"}
+//	PUT    /__emulator/webhook-faults  set WebhookFaults {"delay":"250ms","duplicate":true,"reorder":true,"dropEvery":3}
+//	GET    /__emulator/webhook-deliveries  every webhook delivery attempt
 func (e *Emulator) serveAdmin(out *resp, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/__emulator/")
 	switch r.Method + " " + path {
@@ -63,6 +65,10 @@ func (e *Emulator) serveAdmin(out *resp, r *http.Request) {
 			return
 		}
 		out.json(http.StatusOK, map[string]string{"refresh_token": refresh, "access_token": access})
+	case "PUT webhook-faults":
+		e.putWebhookFaults(out, r) // webhooks.go
+	case "GET webhook-deliveries":
+		out.json(http.StatusOK, e.WebhookDeliveries())
 	default:
 		notFound(out)
 	}

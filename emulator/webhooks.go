@@ -43,12 +43,43 @@ type WebhookFaults struct {
 
 // WebhookDelivery is one delivery attempt, for inspection.
 type WebhookDelivery struct {
-	WebhookID string
-	EventType string
-	URL       string
-	Status    int    // 0 when no answer came
-	Err       string // transport error or timeout
-	Dropped   bool   // dropped by a fault, never sent
+	WebhookID string `json:"webhookId"`
+	EventType string `json:"eventType"`
+	URL       string `json:"url"`
+	Status    int    `json:"status"`            // 0 when no answer came
+	Err       string `json:"error,omitempty"`   // transport error or timeout
+	Dropped   bool   `json:"dropped,omitempty"` // dropped by a fault, never sent
+}
+
+// putWebhookFaults sets WebhookFaults from a JSON body (admin API).
+func (e *Emulator) putWebhookFaults(out *resp, r *http.Request) {
+	var in struct {
+		Delay     string `json:"delay"`
+		Duplicate bool   `json:"duplicate"`
+		Reorder   bool   `json:"reorder"`
+		DropEvery int    `json:"dropEvery"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<12))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		writeZohoError(out, http.StatusBadRequest, "BAD_REQUEST", "The body must be {delay, duplicate, reorder, dropEvery}: "+err.Error(), nil)
+		return
+	}
+	f := WebhookFaults{Duplicate: in.Duplicate, Reorder: in.Reorder, DropEvery: in.DropEvery}
+	if in.Delay != "" {
+		d, err := time.ParseDuration(in.Delay)
+		if err != nil || d < 0 || d > time.Minute {
+			writeZohoError(out, http.StatusBadRequest, "BAD_REQUEST", "delay is a duration up to 1m, e.g. \"250ms\"", nil)
+			return
+		}
+		f.Delay = d
+	}
+	if f.DropEvery < 0 {
+		writeZohoError(out, http.StatusBadRequest, "BAD_REQUEST", "dropEvery is 0 (none) or N (every Nth delivery)", nil)
+		return
+	}
+	e.SetWebhookFaults(f)
+	out.noContent(http.StatusNoContent)
 }
 
 // maxWebhooksConfigured is Zoho's per-portal cap on configured webhooks [C WH].

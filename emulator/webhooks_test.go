@@ -348,3 +348,27 @@ func TestWebhookReceiverTimeoutAndGone(t *testing.T) {
 		t.Errorf("webhook after 410 = %d, want deleted (404)", res.status)
 	}
 }
+
+// The admin API sets webhook faults and lists deliveries, for tests that
+// drive a running emulator over HTTP.
+func TestWebhookAdmin(t *testing.T) {
+	t.Parallel()
+	e := newWebhookEnv(t, emulator.Options{})
+	r := newReceiver(t)
+	e.createWebhook(r.srv.URL, `{"Ticket_Add":null}`)
+	if res := e.do("PUT", "/__emulator/webhook-faults", `{"duplicate":true,"delay":"1ms"}`); res.status != http.StatusNoContent {
+		t.Fatalf("PUT webhook-faults = %d %s", res.status, res.body)
+	}
+	for _, bad := range []string{`{"delay":"forever"}`, `{"dropEvery":-1}`, `{"sometimes":true}`} {
+		if res := e.do("PUT", "/__emulator/webhook-faults", bad); res.status != http.StatusBadRequest {
+			t.Errorf("PUT webhook-faults %s = %d, want 400", bad, res.status)
+		}
+	}
+	e.do("POST", "/api/v1/tickets", `{"subject":"admin","departmentId":"1892000000006907","contactId":"1892000000042032"}`)
+	e.waitWebhooks()
+	res := e.do("GET", "/__emulator/webhook-deliveries", nil)
+	var ds []emulator.WebhookDelivery
+	if err := json.Unmarshal(res.body, &ds); err != nil || len(ds) != 2 || ds[0].Status != http.StatusOK || ds[0].EventType != "Ticket_Add" {
+		t.Errorf("webhook-deliveries = %s, want two acknowledged Ticket_Add deliveries", res.body)
+	}
+}
