@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -47,5 +48,16 @@ func mountEventsWith(s *restapi.Server, m *connection.Manager, st store.Store, d
 		return err
 	}
 	s.RunInBackground(p.Run)
+	// Connecting switches events on: a Zoho webhook, or polling with the
+	// reason recorded on the connection's event source.
+	m.OnActive(func(ctx context.Context, c *store.Connection) {
+		src, err := p.Sources.Enable(ctx, c.TenantID, c.ID, "")
+		switch {
+		case err != nil:
+			log.Warn("events not enabled for the connection", "connection", c.ID, "err", err)
+		case src.LastError != "":
+			log.Info("events by polling", "connection", c.ID, "reason", src.LastError)
+		}
+	})
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/demo"
 	"github.com/deskconn/deskconn/internal/deskactions"
-	"github.com/deskconn/deskconn/internal/events"
 	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/restapi"
 )
@@ -136,15 +135,7 @@ func runDemo(ctx context.Context, env *Env, addr string) error {
 		return err
 	}
 	defer d.Close()
-	// Events from the emulator by webhook, so the whole pipeline runs on
-	// this machine.
-	src := &events.Sources{Store: d.Store, Client: d.Manager.Client, BaseURL: d.URL, AllowHTTP: true}
-	if got, err := src.Enable(ctx, d.TenantID, d.Connection, ""); err != nil {
-		log.Warn("demo: events not enabled", "err", err)
-	} else if got.LastError != "" {
-		log.Warn("demo: events by polling", "reason", got.LastError)
-	}
-	printDemo(env, d)
+	printDemo(env, d) // connecting the demo connection enabled its events (mountDemoEvents)
 	<-ctx.Done()
 	fmt.Fprintln(env.Stdout, "deskconn demo: shutting down")
 	return nil

@@ -138,6 +138,26 @@ type Manager struct {
 
 	mu    sync.Mutex
 	cache map[string]cachedToken // connection id -> last access token seen
+
+	onActive func(ctx context.Context, c *store.Connection) // OnActive
+}
+
+// OnActive registers fn to run each time a connection becomes (or is
+// again) active through the OAuth callback or an organisation choice; serve
+// uses it to switch the connection's events on. fn runs before the caller
+// is answered and must log its own failures. Call it before serving.
+func (m *Manager) OnActive(fn func(ctx context.Context, c *store.Connection)) {
+	m.onActive = fn
+}
+
+// activated runs the OnActive hook for c when it is active.
+func (m *Manager) activated(ctx context.Context, c *store.Connection) {
+	if m.onActive == nil || c.Status != store.StatusActive {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	m.onActive(ctx, c)
 }
 
 type cachedToken struct {

@@ -61,6 +61,12 @@ func startStackEdition(t testing.TB, edition string) *stack {
 			return err
 		}
 		s.RunInBackground(p.Run)
+		// As serve does: connecting switches events on.
+		m.OnActive(func(ctx context.Context, c *store.Connection) {
+			if _, err := p.Sources.Enable(ctx, c.TenantID, c.ID, ""); err != nil {
+				t.Errorf("enable events on connect: %v", err)
+			}
+		})
 		return nil
 	}
 	d, err := demo.Start(t.Context(), demo.Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Mount: mount,
@@ -241,6 +247,10 @@ func TestEndToEnd(t *testing.T) {
 	for _, mode := range []store.EventSourceMode{store.SourceWebhook, store.SourcePolling} {
 		t.Run(string(mode), func(t *testing.T) {
 			s := startStack(t)
+			// Connecting (demo.Start) already registered a Zoho webhook.
+			if n := s.zohoWebhooks(); n != 1 {
+				t.Fatalf("after connecting Zoho has %d webhooks, want 1", n)
+			}
 			status, body := s.api(t.Context(), http.MethodPost, "/v1/connections/demo/events/enable", `{"mode":"`+string(mode)+`"}`)
 			if status != http.StatusOK || !strings.Contains(string(body), `"mode":"`+string(mode)+`"`) {
 				t.Fatalf("enable = %d %s", status, body)
