@@ -100,7 +100,18 @@ const testOrgID = "2389290"
 
 func newTestStore(t testing.TB, deskBaseURL string) *testStore {
 	t.Helper()
-	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "deskconn.db"))
+	return newTestStoreAtURL(t, filepath.Join(t.TempDir(), "deskconn.db"), deskBaseURL)
+}
+
+// newTestStoreAt is newTestStore on the database file at path.
+func newTestStoreAt(t testing.TB, path string) *testStore {
+	t.Helper()
+	return newTestStoreAtURL(t, path, "https://desk.zoho.com/api/v1")
+}
+
+func newTestStoreAtURL(t testing.TB, path, deskBaseURL string) *testStore {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
