@@ -393,3 +393,55 @@ func BenchmarkEndToEndLatency(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
+
+// The event endpoints name the bad parameter and what to change.
+func TestEventAPIRefuses(t *testing.T) {
+	s := startStack(t)
+	tests := []struct {
+		method, path, body string
+		status             int
+		want               string
+	}{
+		{http.MethodGet, "/v1/connections/demo/events?after=-1", "", 400, "/after"},
+		{http.MethodGet, "/v1/connections/demo/events?types=ticket.deleted", "", 400, "/types"},
+		{http.MethodGet, "/v1/connections/demo/events?limit=501", "", 400, "/limit"},
+		{http.MethodGet, "/v1/connections/demo/events?wait=2h", "", 400, "/wait"},
+		{http.MethodGet, "/v1/connections/nope/events", "", 404, "not_found"},
+		{http.MethodGet, "/v1/connections/demo/events/stream?after=x", "", 400, "/after"},
+		{http.MethodPost, "/v1/connections/demo/subscriptions", `{"types":["ticket.created"]}`, 400, "/url"},
+		{http.MethodPost, "/v1/connections/demo/subscriptions", `{"url":"ftp://files.example.com/x"}`, 400, "/url"},
+		{http.MethodPost, "/v1/connections/demo/subscriptions", `{"url":"https://hooks.example.com/","types":["ticket.deleted"]}`, 400, "/types/0"},
+		{http.MethodPost, "/v1/connections/demo/subscriptions", `{"url":"https://hooks.example.com/","secret":"mine"}`, 400, "secret"},
+		{http.MethodDelete, "/v1/connections/demo/subscriptions/sub_nope", "", 404, "not_found"},
+		{http.MethodPost, "/v1/connections/demo/subscriptions/sub_nope/redeliver", "", 404, "not_found"},
+	}
+	for _, tt := range tests {
+		status, body := s.api(t.Context(), tt.method, tt.path, tt.body)
+		if status != tt.status || !strings.Contains(string(body), tt.want) {
+			t.Errorf("%s %s %s = %d %s, want %d mentioning %s", tt.method, tt.path, tt.body, status, body, tt.status, tt.want)
+		}
+	}
+	// Without an API key nothing is served; the secret is never listed.
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.d.URL+"/v1/connections/demo/events", nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("events without a key = %v, %v; want 401", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	status, body := s.api(t.Context(), http.MethodPost, "/v1/connections/demo/subscriptions", `{"url":"https://hooks.example.com/"}`)
+	var created restapi.SubscriptionView
+	if status != http.StatusCreated || json.Unmarshal(body, &created) != nil {
+		t.Fatalf("subscribe = %d %s", status, body)
+	}
+	if status, body := s.api(t.Context(), http.MethodGet, "/v1/connections/demo/subscriptions", ""); status != http.StatusOK ||
+		strings.Contains(string(body), created.Secret) || !strings.Contains(string(body), created.ID) {
+		t.Errorf("list subscriptions = %d %s, want the subscription without its secret", status, body)
+	}
+	if status, body := s.api(t.Context(), http.MethodPost, "/v1/connections/demo/subscriptions/"+created.ID+"/redeliver", ""); status != http.StatusOK ||
+		!strings.Contains(string(body), `"redelivered":0`) {
+		t.Errorf("redeliver = %d %s", status, body)
+	}
+	if status, _ := s.api(t.Context(), http.MethodDelete, "/v1/connections/demo/subscriptions/"+created.ID, ""); status != http.StatusNoContent {
+		t.Errorf("delete subscription = %d, want 204", status)
+	}
+}
