@@ -194,24 +194,77 @@ func (w *Worker) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// Run delivers until ctx ends.
+// Run delivers until ctx ends. Each subscriber has at most one delivery
+// in flight in this worker (its events go out in order), and up to
+// Concurrency subscribers are served at once; a slot freed is refilled at
+// once, so a slow subscriber holds only its own slot and never delays the
+// others' events.
 func (w *Worker) Run(ctx context.Context) error {
 	idle := w.Idle
 	if idle <= 0 {
 		idle = time.Second
 	}
+	lease, batch, conc := w.limits()
 	ticker := time.NewTicker(idle)
 	defer ticker.Stop()
+	var mu sync.Mutex
+	busy := map[string]bool{} // subscriptions with a delivery in flight
+	freed := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for {
-		n, err := w.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.logger().Error("events: delivery round failed", "err", err)
+		mu.Lock()
+		free := conc - len(busy)
+		skip := make([]string, 0, len(busy))
+		for id := range busy {
+			skip = append(skip, id)
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if n > 0 {
-			continue
+		mu.Unlock()
+		if free > 0 {
+			claimedAt := w.now()
+			ds, err := w.Store.ClaimDeliveries(ctx, w.Owner, claimedAt, lease, min(free, batch), skip...)
+			if err != nil && ctx.Err() == nil {
+				w.logger().Error("events: claim deliveries", "err", err)
+			}
+			// One goroutine per subscriber, delivering its claims in order.
+			groups := map[string][]*store.Delivery{}
+			var order []string
+			for _, d := range ds {
+				if _, ok := groups[d.SubscriptionID]; !ok {
+					order = append(order, d.SubscriptionID)
+				}
+				groups[d.SubscriptionID] = append(groups[d.SubscriptionID], d)
+			}
+			for _, sub := range order {
+				mu.Lock()
+				busy[sub] = true
+				mu.Unlock()
+				wg.Go(func() {
+					defer func() {
+						mu.Lock()
+						delete(busy, sub)
+						mu.Unlock()
+						select {
+						case freed <- struct{}{}:
+						default:
+						}
+					}()
+					for _, d := range groups[sub] {
+						// Past half the lease, leave the rest: their leases
+						// end and they are claimed again, never sent twice
+						// at once.
+						if w.now().Sub(claimedAt) > lease/2 {
+							return
+						}
+						if err := w.deliver(ctx, d, lease); err != nil {
+							w.logger().Error("events: record a delivery", "delivery", d.ID, "err", err)
+						}
+					}
+				})
+			}
+			if len(ds) == min(free, batch) && len(order) < free {
+				continue // maybe more are due: claim for the free slots
+			}
 		}
 		var wake <-chan struct{}
 		if w.Log != nil {
@@ -222,25 +275,29 @@ func (w *Worker) Run(ctx context.Context) error {
 			return ctx.Err()
 		case <-ticker.C:
 		case <-wake:
+		case <-freed:
 		}
 	}
 }
 
-// RunOnce claims one batch of due deliveries, sends them and records the
-// outcomes; it returns how many it claimed.
-func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	lease := w.Lease
+func (w *Worker) limits() (lease time.Duration, batch, conc int) {
+	lease, batch, conc = w.Lease, w.Batch, w.Concurrency
 	if lease <= 0 {
 		lease = DefaultLease
 	}
-	batch := w.Batch
 	if batch <= 0 {
 		batch = 50
 	}
-	conc := w.Concurrency
 	if conc <= 0 {
 		conc = 8
 	}
+	return lease, batch, conc
+}
+
+// RunOnce claims one batch of due deliveries, sends them (Concurrency at
+// a time) and records the outcomes; it returns how many it claimed.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	lease, batch, conc := w.limits()
 	ds, err := w.Store.ClaimDeliveries(ctx, w.Owner, w.now(), lease, batch)
 	if err != nil {
 		return 0, err
@@ -253,12 +310,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			res := w.attempt(ctx, d, lease)
-			// Record the outcome even when ctx ended meanwhile: the
-			// subscriber may have taken it.
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if err := w.Store.FinishDelivery(fctx, res); err != nil {
+			if err := w.deliver(ctx, d, lease); err != nil {
 				mu.Lock()
 				if firstErr == nil {
 					firstErr = err
@@ -269,6 +321,15 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	}
 	wg.Wait()
 	return len(ds), firstErr
+}
+
+// deliver attempts d and records the outcome, even when ctx ended
+// meanwhile: the subscriber may have taken it.
+func (w *Worker) deliver(ctx context.Context, d *store.Delivery, lease time.Duration) error {
+	res := w.attempt(ctx, d, lease)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return w.Store.FinishDelivery(fctx, res)
 }
 
 // attempt sends one delivery and decides its next state.

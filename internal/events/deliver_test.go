@@ -1,7 +1,9 @@
 package events
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -280,5 +282,72 @@ func TestWorkerCrashWindow(t *testing.T) {
 	}
 	if poster.got[added[0].ID] != 1 {
 		t.Errorf("deliveries = %v, want event %s once", poster.got, added[0].ID)
+	}
+}
+
+// blockingPoster holds deliveries to slowURL until release is closed and
+// reports every other delivery on fast.
+type blockingPoster struct {
+	slowURL string
+	release chan struct{}
+	fast    chan string
+}
+
+func (p *blockingPoster) Post(ctx context.Context, url string, h http.Header, _ []byte) (int, error) {
+	if url == p.slowURL {
+		select {
+		case <-p.release:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+		return http.StatusOK, nil
+	}
+	p.fast <- h.Get("Deskconn-Event-Id")
+	return http.StatusOK, nil
+}
+
+// A subscriber that does not answer holds only its own deliveries: another
+// subscriber gets the next events meanwhile.
+func TestWorkerSlowSubscriberDoesNotBlockOthers(t *testing.T) {
+	t.Parallel()
+	st := newTestStore(t, "https://desk.zoho.com/api/v1")
+	kr := testKeyring(t)
+	for _, u := range []string{"https://slow.example.com/", "https://fast.example.com/"} {
+		if _, _, err := NewSubscription(t.Context(), st, kr, allowAll{}, st.tenant.ID, st.conn.ID, u, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poster := &blockingPoster{slowURL: "https://slow.example.com/", release: make(chan struct{}), fast: make(chan string, 8)}
+	l := &Log{Store: st}
+	w := &Worker{Store: st, Keyring: kr, Poster: poster, Log: l, Owner: "w", Concurrency: 2, Idle: time.Hour,
+		Logger: slog.New(slog.DiscardHandler)}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = w.Run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	defer close(poster.release)
+	for i := range 3 {
+		n, err := Normalise(st.conn.ID, ZohoEvent{EventType: "Ticket_Add", Payload: json.RawMessage(fmt.Sprintf(`{"id":"%d"}`, i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		added, err := l.Append(t.Context(), st.conn.ID, []*Normalised{n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case id := <-poster.fast:
+			if id != added[0].ID {
+				t.Fatalf("fast subscriber got %s, want %s", id, added[0].ID)
+			}
+		case <-t.Context().Done():
+			t.Fatalf("event %d never reached the fast subscriber while the slow one hangs", i)
+		}
 	}
 }

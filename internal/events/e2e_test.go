@@ -290,6 +290,10 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("envelope = %+v", got)
 			}
 			if mode == store.SourceWebhook {
+				// Zoho records the answer after the receiver has stored the event.
+				if err := s.d.Emulator.WaitWebhooks(t.Context()); err != nil {
+					t.Fatal(err)
+				}
 				ds := s.d.Emulator.WebhookDeliveries()
 				if len(ds) == 0 || ds[0].Status != http.StatusOK {
 					t.Errorf("Zoho's webhook deliveries = %+v, want acknowledged with 200", ds)

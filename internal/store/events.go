@@ -157,11 +157,13 @@ type EventStore interface {
 	SetSubscriptionSecret(ctx context.Context, tenantID, id string, sealed []byte) error
 
 	// ClaimDeliveries leases up to limit pending deliveries due at now to
-	// owner until now+lease, oldest due first. A delivery leased to another
-	// owner is skipped until its lease ends (a crashed worker's deliveries
-	// come back then). On Postgres concurrent claimers never block each
-	// other (FOR UPDATE SKIP LOCKED) and never get the same delivery.
-	ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
+	// owner until now+lease, oldest due first, leaving out those of
+	// skipSubscriptions (the caller's busy subscribers). A delivery leased to
+	// another owner is skipped until its lease ends (a crashed worker's
+	// deliveries come back then). On Postgres concurrent claimers never
+	// block each other (FOR UPDATE SKIP LOCKED) and never get the same
+	// delivery.
+	ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, skipSubscriptions ...string) ([]*Delivery, error)
 	// FinishDelivery records an attempt's outcome, counts the attempt and
 	// releases the lease; ErrNotFound when owner no longer holds it.
 	FinishDelivery(ctx context.Context, r DeliveryResult) error

@@ -254,19 +254,20 @@ func scanDelivery(row pgx.Row, extra ...any) (*store.Delivery, error) {
 // ClaimDeliveries leases due pending deliveries to owner. The candidate
 // rows are locked FOR UPDATE SKIP LOCKED, so concurrent claimers on other
 // replicas pass over each other's rows instead of waiting or sharing them.
-func (s *Store) ClaimDeliveries(ctx context.Context, owner string, at time.Time, lease time.Duration, limit int) ([]*store.Delivery, error) {
+func (s *Store) ClaimDeliveries(ctx context.Context, owner string, at time.Time, lease time.Duration, limit int, skipSubscriptions ...string) ([]*store.Delivery, error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	rows, err := s.pool.Query(ctx, `WITH c AS (
 			UPDATE deliveries SET lease_owner = $1, lease_until = $3 WHERE id IN (
 				SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2
+				AND NOT (subscription_id = ANY($5::text[]))
 				ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED)
 			RETURNING *)
 		SELECT `+deliveryCols+`, e.body, s.url, s.sealed_secret
 		FROM c d JOIN events e ON e.connection_id = d.connection_id AND e.seq = d.event_seq
 		JOIN subscriptions s ON s.id = d.subscription_id
-		ORDER BY d.next_attempt_at, d.id`, owner, at, at.Add(lease), limit)
+		ORDER BY d.next_attempt_at, d.id`, owner, at, at.Add(lease), limit, nonNilStrings(skipSubscriptions))
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
@@ -463,4 +464,11 @@ func (s *Store) ReleaseLease(ctx context.Context, name, owner string) error {
 		return fmt.Errorf("release lease %s: %w", name, err)
 	}
 	return nil
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

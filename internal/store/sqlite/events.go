@@ -265,7 +265,7 @@ func scanDelivery(sc scanner, extra ...any) (*store.Delivery, error) {
 // ClaimDeliveries leases due pending deliveries to owner. SQLite has one
 // writer at a time, so the select-then-update transaction cannot hand a
 // delivery to two claimers.
-func (s *Store) ClaimDeliveries(ctx context.Context, owner string, at time.Time, lease time.Duration, limit int) ([]*store.Delivery, error) {
+func (s *Store) ClaimDeliveries(ctx context.Context, owner string, at time.Time, lease time.Duration, limit int, skipSubscriptions ...string) ([]*store.Delivery, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -274,11 +274,20 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, at time.Time,
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	defer tx.Rollback()
+	skip := ""
+	args := []any{at.UnixMicro(), at.UnixMicro()}
+	if len(skipSubscriptions) > 0 {
+		skip = ` AND d.subscription_id NOT IN (?` + strings.Repeat(`, ?`, len(skipSubscriptions)-1) + `)`
+		for _, id := range skipSubscriptions {
+			args = append(args, id)
+		}
+	}
+	args = append(args, limit)
 	rows, err := tx.QueryContext(ctx, `SELECT `+deliveryCols+`, e.body, s.url, s.sealed_secret
 		FROM deliveries d JOIN events e ON e.connection_id = d.connection_id AND e.seq = d.event_seq
 		JOIN subscriptions s ON s.id = d.subscription_id
-		WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?
-		ORDER BY d.next_attempt_at, d.id LIMIT ?`, at.UnixMicro(), at.UnixMicro(), limit)
+		WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?`+skip+`
+		ORDER BY d.next_attempt_at, d.id LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}

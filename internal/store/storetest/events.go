@@ -296,6 +296,10 @@ func testDeliveries(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Fatalf("ClaimDeliveries(before due) = %v, %v; want none", got, err)
 	}
 	at := base.Add(2 * time.Second)
+	// Busy subscribers are left out.
+	if got, err := s.ClaimDeliveries(ctx, "w0", at, time.Minute, 10, created.ID, all.ID); err != nil || len(got) != 0 {
+		t.Fatalf("ClaimDeliveries(skipping both subscriptions) = %v, %v; want none", got, err)
+	}
 	got, err := s.ClaimDeliveries(ctx, "w1", at, time.Minute, 10)
 	if err != nil {
 		t.Fatalf("ClaimDeliveries = %v", err)
