@@ -226,7 +226,7 @@ func ParseJWKS(body []byte) (map[string]*rsa.PublicKey, error) {
 }
 
 // JWKS returns the JSON Web Key Set document publishing pub under kid, the
-// form ParseJWKS reads (for the emulator and tests).
+// form ParseJWKS reads (for tests of receivers).
 func JWKS(kid string, pub *rsa.PublicKey) []byte {
 	e := big.NewInt(int64(pub.E)).Bytes()
 	b, _ := json.Marshal(map[string]any{"keys": []map[string]string{{
