@@ -79,7 +79,7 @@ var eventScopes = append(slices.Clone(allScopes), "Desk.events.ALL")
 func newWebhookEnv(t *testing.T, opts emulator.Options) *env {
 	t.Helper()
 	e := newEnv(t, opts)
-	_, access, err := e.emu.MintToken(emulator.DemoClientID, emulator.DemoUser, emulator.DemoOrgID, append(eventScopes, "Desk.contacts.CREATE"))
+	_, access, err := e.emu.MintToken(emulator.DemoClientID, emulator.DemoUser, emulator.DemoOrgID, eventScopes)
 	if err != nil {
 		t.Fatal(err)
 	}
