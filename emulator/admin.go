@@ -23,6 +23,8 @@ import (
 //	DELETE /__emulator/faults          clear faults
 //	POST   /__emulator/tokens          mint {"clientId","user","orgId","scopes":[...]} -> {"refresh_token","access_token"}
 //	POST   /__emulator/customer-reply  {"orgId","ticketId","content"}: the customer answers by e-mail (AddCustomerReply) -> {"threadId"}
+//	PUT    /__emulator/webhook-faults  set WebhookFaults {"delay":"250ms","duplicate":true,"reorder":true,"dropEvery":3}
+//	GET    /__emulator/webhook-deliveries  every webhook delivery attempt
 func (e *Emulator) serveAdmin(out *resp, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/__emulator/")
 	switch r.Method + " " + path {
@@ -91,6 +93,10 @@ func (e *Emulator) serveAdmin(out *resp, r *http.Request) {
 			return
 		}
 		out.json(http.StatusOK, map[string]string{"threadId": id})
+	case "PUT webhook-faults":
+		e.putWebhookFaults(out, r) // webhooks.go
+	case "GET webhook-deliveries":
+		out.json(http.StatusOK, e.WebhookDeliveries())
 	default:
 		notFound(out)
 	}

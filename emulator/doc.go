@@ -41,7 +41,9 @@
 // working a ticket: threads (list, get, fullContent), conversations,
 // sendReply, draftReply (create, update), comments (list, create, update,
 // delete), tags (list, associate, dissociate), time entries (list,
-// create), History and supportEmailAddress. Auth is checked in this order: token (401
+// create), History and supportEmailAddress, and webhooks (create, list,
+// get, update, delete, with URL validation, edition limits, JWKS and
+// JWT-signed delivery). Auth is checked in this order: token (401
 // UNAUTHORIZED "You are not authenticated to perform this operation." without
 // an Authorization header, 401 INVALID_OAUTH "The OAuth Token you provided
 // is invalid." for a token it does not know: both live answers, LIVE-PROBE,
@@ -108,7 +110,7 @@
 //     fidelity audit row 1). Sorting by dueDate,
 //     recentThread (= modifiedTime), responseDueDate or
 //     customerResponseTime sorts the matching ticket pointers per request.
-//   - No views, layouts, blueprints or webhooks.
+//   - No views, layouts or blueprints.
 //   - Contacts accept duplicate e-mails, as Zoho does [C NREC]; accounts
 //     accept duplicate names [I]. Trashed contacts and accounts answer 404
 //     and leave lists and search [GAP]. /accounts, /articles and
@@ -117,6 +119,10 @@
 //   - Article search matches every word of _all in the title, summary,
 //     answer text or tags, ranks title matches first and then the newest,
 //     and sees drafts and agents-only articles [I]; see searchArticles.
+//   - Webhooks (webhooks.go) fire Ticket_Add, Ticket_Update and
+//     Contact_Add for changes made through this API; failed deliveries are
+//     not retried (Zoho's policy is undocumented [GAP]). WebhookFaults
+//     inject delay, duplicates, reordering and drops.
 //   - Credits reset at 00:00 UTC, not in the DC's time zone; every request
 //     that passes auth costs credits.
 //   - Admin endpoints under /__emulator/ are unauthenticated.

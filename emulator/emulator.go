@@ -129,6 +129,12 @@ type Options struct {
 	// (fidelity audit row 6), so clients are tested against both. New
 	// panics on any other value.
 	TrashedTickets TrashedMode
+	// WebhookClient sends webhook validations and deliveries; default
+	// http.DefaultClient. Tests point it at loopback receivers.
+	WebhookClient *http.Client
+	// WebhookAckTimeout is how long a receiver has to answer 200; default
+	// 5 s, Zoho's window [C WH].
+	WebhookAckTimeout time.Duration
 }
 
 func (o *Options) defaults() {
@@ -212,6 +218,8 @@ type Emulator struct {
 	// search holds writes the search endpoints do not see yet
 	// (Options.SearchDelay). Guarded by mu.
 	search *searchIndex
+
+	wh webhookState // webhooks.go
 }
 
 // New returns an emulator configured by opts, seeded unless opts.NoSeed.
@@ -228,7 +236,7 @@ func New(opts Options) *Emulator {
 	}
 	opts.defaults()
 	e := &Emulator{opts: opts}
-	e.routes = e.deskRoutes()
+	e.routes = append(e.deskRoutes(), e.webhookRoutes()...)
 	e.resetLocked()
 	return e
 }
@@ -244,6 +252,7 @@ func (e *Emulator) Reset() {
 func (e *Emulator) resetLocked() {
 	e.st = newState(&e.opts)
 	e.search = newSearchIndex()
+	e.wh.hooks = map[string][]*webhook{}
 	e.faults = nil
 	for i := range e.opts.Faults {
 		f := e.opts.Faults[i]
@@ -422,6 +431,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // connection reset or fault response written
 	}
 	switch {
+	case r.URL.Path == "/.well-known/jwks.json" && kind != hostAccounts && r.Method == http.MethodGet:
+		e.serveJWKS(out) // webhooks.go
 	case strings.HasPrefix(r.URL.Path, "/oauth/") && kind != hostDesk:
 		e.serveAccounts(out, r, dc)
 	case isDesk:

@@ -286,6 +286,7 @@ func (e *Emulator) createContact(c *call) {
 	}
 	c.org.addContact(ct)
 	e.indexContactCreate(ct, c.now)
+	c.emitContactAdd(ct)
 	c.out.json(http.StatusOK, c.contactDetailJSON(ct))
 }
 

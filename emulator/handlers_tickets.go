@@ -451,6 +451,7 @@ func (e *Emulator) createTicket(c *call) {
 		e.indexContactCreate(newContact, c.now)
 		t.ContactID = newContact.ID
 	}
+	c.emitContactAdd(newContact)
 	if t.Email == "" {
 		if ct := c.org.contacts[t.ContactID]; ct != nil {
 			t.Email = ct.Email
@@ -465,6 +466,9 @@ func (e *Emulator) createTicket(c *call) {
 	c.org.addTicket(t)
 	e.indexTicketWrite(t, nil, c.now)
 	e.counters.TicketsCreated++
+	if c.webhooksOn() {
+		c.emitWebhookEvent("Ticket_Add", c.ticketDetail(t), nil)
+	}
 	c.out.json(http.StatusOK, c.ticketDetail(t))
 }
 
@@ -528,6 +532,7 @@ func (e *Emulator) updateTicket(c *call) {
 		e.indexContactCreate(newContact, c.now)
 		cp.ContactID = newContact.ID
 	}
+	c.emitContactAdd(newContact)
 	if b.has("contactId") || b.has("contact") {
 		c.accountFromContact(b, &cp)
 	}
@@ -535,7 +540,14 @@ func (e *Emulator) updateTicket(c *call) {
 	c.setStatusTimes(&cp)
 	before := *t
 	e.indexTicketWrite(t, &before, c.now)
+	var prev map[string]any
+	if c.webhooksOn() {
+		prev = c.ticketDetail(t)
+	}
 	*t = cp
+	if prev != nil {
+		c.emitWebhookEvent("Ticket_Update", c.ticketDetail(t), prev)
+	}
 	c.out.json(http.StatusOK, c.ticketDetail(t))
 }
 

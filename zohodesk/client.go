@@ -136,6 +136,7 @@ type Client struct {
 	Organizations     *OrganizationsService
 	Departments       *DepartmentsService
 	Teams             *TeamsService
+	Webhooks          *WebhooksService
 	Products          *ProductsService
 	Contacts          *ContactsService
 	Roles             *RolesService
@@ -204,6 +205,7 @@ func New(cfg Config) (*Client, error) {
 	c.Organizations = (*OrganizationsService)(&c.common)
 	c.Departments = (*DepartmentsService)(&c.common)
 	c.Teams = (*TeamsService)(&c.common)
+	c.Webhooks = (*WebhooksService)(&c.common)
 	c.Products = (*ProductsService)(&c.common)
 	c.Contacts = (*ContactsService)(&c.common)
 	c.Roles = (*RolesService)(&c.common)

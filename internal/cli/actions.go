@@ -12,6 +12,7 @@ import (
 	"github.com/deskconn/deskconn/internal/connection"
 	"github.com/deskconn/deskconn/internal/deskactions"
 	"github.com/deskconn/deskconn/internal/egress"
+	"github.com/deskconn/deskconn/internal/events"
 	"github.com/deskconn/deskconn/internal/filedata"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
@@ -42,7 +43,10 @@ func newActionRegistry(st store.Store, log *slog.Logger, observe func(action.Obs
 		Observer:    observe,
 		AuditError:  func(err error) { log.Error("audit record not written", "err", err) },
 	})
-	reg.Add(deskactions.All(deskactions.Deps{Files: filedata.Options{Fetcher: fileFetcher(log)}})...)
+	// list_events reads the shared event log; appends made by another
+	// process (or this one's pipeline) are seen within the log's poll
+	// interval.
+	reg.Add(deskactions.All(deskactions.Deps{Files: filedata.Options{Fetcher: fileFetcher(log)}, Events: &events.Log{Store: st}})...)
 	return reg
 }
 

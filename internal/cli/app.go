@@ -32,7 +32,17 @@ import (
 // serve` (or --demo) is about to start. The list is explicit so that a
 // reader of serve finds every route it serves.
 func mountRoutes(s *restapi.Server, m *connection.Manager, st store.Store) error {
-	for _, mount := range []func(*restapi.Server, *connection.Manager, store.Store) error{mountActions, mountMCP, recordBaseURL} {
+	for _, mount := range []func(*restapi.Server, *connection.Manager, store.Store) error{mountActions, mountMCP, mountEvents, recordBaseURL} {
+		if err := mount(s, m, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mountDemoRoutes is mountRoutes for serve --demo (events may use loopback).
+func mountDemoRoutes(s *restapi.Server, m *connection.Manager, st store.Store) error {
+	for _, mount := range []func(*restapi.Server, *connection.Manager, store.Store) error{mountActions, mountMCP, mountDemoEvents, recordBaseURL} {
 		if err := mount(s, m, st); err != nil {
 			return err
 		}

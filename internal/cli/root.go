@@ -83,6 +83,7 @@ func newRootCmd(env *Env) *cobra.Command {
 	root.AddCommand(newRunCmd(env))
 	root.AddCommand(newMCPCmd(env))
 	root.AddCommand(newBenchCmd(env))
+	root.AddCommand(newEventsCmd(env), newSubscriptionsCmd(env))
 	return root
 }
 

@@ -238,13 +238,13 @@ func runDemo(ctx context.Context, env *Env, addr string) error {
 		APIKey:  deskconn.Secret(env.Getenv("DESKCONN_API_KEY")),
 		Keyring: kr,
 		Logger:  log,
-		Mount:   mountRoutes,
+		Mount:   mountDemoRoutes,
 	})
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	printDemo(env, d)
+	printDemo(env, d) // connecting the demo connection enabled its events (mountDemoEvents)
 	<-ctx.Done()
 	fmt.Fprintln(env.Stdout, "deskconn demo: shutting down")
 	return nil
@@ -278,6 +278,9 @@ func printDemo(env *Env, d *demo.Demo) {
   MCP over stdio, while this demo runs (after "go install ./cmd/deskconn"):
     %s
 
+  Events (tickets created or changed in the emulator; subscribers on this machine are allowed):
+    curl -sN -H "Authorization: Bearer %s" http://%s/v1/connections/%s/events/stream
+
 Press Ctrl-C to stop.
-`, d.URL, d.EmulatorURL, d.LoginURL, key, key, host, d.Connection, key, host, d.Connection, host, d.Connection, stdio)
+`, d.URL, d.EmulatorURL, d.LoginURL, key, key, host, d.Connection, key, host, d.Connection, host, d.Connection, stdio, key, host, d.Connection)
 }

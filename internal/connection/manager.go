@@ -40,13 +40,16 @@ import (
 // move_tickets_to_trash use to select tickets by subject or number, and
 // the search_tickets and search_contacts lookups (facts §3.3, §3.9.7);
 // plus Desk.contacts.CREATE/UPDATE/DELETE, which the contact and account
-// actions need (accounts use the contacts scopes), and Desk.articles.READ
-// for the knowledge-base actions (facts part 2 §7).
+// actions need (accounts use the contacts scopes), Desk.articles.READ
+// for the knowledge-base actions (facts part 2 §7), and Desk.events.ALL,
+// without which Zoho refuses to manage the webhook that delivers the
+// connection's events (zoho-desk-api-2.md §1.1, §7): such a connection
+// gets its events by polling instead.
 var DefaultScopes = []string{
 	"Desk.tickets.ALL", "Desk.settings.READ", "Desk.basic.READ", "Desk.contacts.READ",
 	"Desk.settings.CREATE", "Desk.basic.CREATE", "Desk.settings.UPDATE", "Desk.basic.UPDATE",
 	"Desk.search.READ", "Desk.contacts.CREATE", "Desk.contacts.UPDATE", "Desk.contacts.DELETE",
-	"Desk.articles.READ",
+	"Desk.articles.READ", "Desk.events.ALL",
 }
 
 // Defaults of Options.
@@ -138,6 +141,26 @@ type Manager struct {
 
 	mu    sync.Mutex
 	cache map[string]cachedToken // connection id -> last access token seen
+
+	onActive func(ctx context.Context, c *store.Connection) // OnActive
+}
+
+// OnActive registers fn to run each time a connection becomes (or is
+// again) active through the OAuth callback or an organisation choice; serve
+// uses it to switch the connection's events on. fn runs before the caller
+// is answered and must log its own failures. Call it before serving.
+func (m *Manager) OnActive(fn func(ctx context.Context, c *store.Connection)) {
+	m.onActive = fn
+}
+
+// activated runs the OnActive hook for c when it is active.
+func (m *Manager) activated(ctx context.Context, c *store.Connection) {
+	if m.onActive == nil || c.Status != store.StatusActive {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	m.onActive(ctx, c)
 }
 
 type cachedToken struct {
@@ -193,6 +216,10 @@ func (m *Manager) Regions() *zohodesk.Regions { return m.opts.Regions }
 
 // Store returns the Manager's store.
 func (m *Manager) Store() store.Store { return m.opts.Store }
+
+// Keyring returns the keyring secrets are sealed with (subscription
+// secrets of the event pipeline use it too).
+func (m *Manager) Keyring() *seal.Keyring { return m.opts.Keyring }
 
 // CreateInput is what a person gives to add a connection.
 type CreateInput struct {
@@ -337,6 +364,7 @@ func (m *Manager) Delete(ctx context.Context, tenantID, idOrName string) error {
 	if err != nil {
 		return err
 	}
+	m.deleteWebhook(ctx, c) // while the token still works
 	m.revokeStored(ctx, c)
 	if err := m.opts.Store.DeleteConnection(ctx, tenantID, c.ID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -347,6 +375,24 @@ func (m *Manager) Delete(ctx context.Context, tenantID, idOrName string) error {
 	m.forget(c.ID)
 	m.log.Info("connection deleted", "tenant", tenantID, "connection", c.ID, "name", c.Name)
 	return nil
+}
+
+// deleteWebhook deletes the Zoho webhook that delivers c's events, if it
+// has one, logging failures: like revocation, it must not stop the delete
+// (the receiver answers 410 to a webhook whose connection is gone, and Zoho
+// then deletes the webhook itself [C WH]).
+func (m *Manager) deleteWebhook(ctx context.Context, c *store.Connection) {
+	src, err := m.opts.Store.GetEventSource(ctx, c.ID)
+	if err != nil || src.WebhookID == "" {
+		return
+	}
+	client, _, err := m.client(c)
+	if err == nil {
+		_, err = client.Webhooks.Delete(ctx, c.OrgID, src.WebhookID)
+	}
+	if err != nil && !errors.Is(err, zohodesk.ErrNotFound) {
+		m.log.Warn("delete the connection's Zoho webhook", "connection", c.ID, "err", err)
+	}
 }
 
 // revokeStored revokes c's stored refresh token, if any, logging failures.

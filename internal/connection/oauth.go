@@ -131,6 +131,7 @@ func (m *Manager) Callback(ctx context.Context, q url.Values) (*CallbackResult, 
 	m.revokeStored(context.WithoutCancel(ctx), c)
 	m.forget(c.ID)
 	m.log.Info("connection connected", "tenant", c.TenantID, "connection", c.ID, "location", next.Location, "status", next.Status, "org", next.OrgID)
+	m.activated(ctx, next)
 	res.Connection = next
 	return res, nil
 }
@@ -279,6 +280,7 @@ func (m *Manager) ChooseOrg(ctx context.Context, tenantID, idOrName, orgID strin
 	if err != nil {
 		return nil, fmt.Errorf("choose org: %w", err)
 	}
+	m.activated(ctx, out)
 	return out, nil
 }
 

@@ -26,6 +26,7 @@ var PathFiles = []string{
 	// Working a ticket (issue 11); Conversation.json has only components.
 	"Thread.json", "TicketComment.json", "TicketTag.json", "TicketTimeEntry.json",
 	"Account.json", "Article.json", "KBRootCategory.json",
+	"Webhook.json",
 }
 
 // DefaultDir returns the directory holding Zoho's v1.0 OpenAPI files

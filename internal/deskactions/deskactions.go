@@ -35,6 +35,9 @@ type Deps struct {
 	Files filedata.Options
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Events reads the event log for list_events; nil makes list_events
+	// answer unavailable (processes without the event pipeline).
+	Events EventReader
 }
 
 func (d Deps) now() time.Time {
@@ -61,6 +64,7 @@ func All(deps Deps) []*action.Action {
 	acts = append(acts, tagActions()...)
 	acts = append(acts, timeActions(deps)...)
 	acts = append(acts, historyActions()...)
+	acts = append(acts, eventActions(deps)...)
 	return withSettlers(acts)
 }
 

@@ -14,7 +14,7 @@ func TestAllNames(t *testing.T) {
 		"create_ticket", "list_tickets", "get_ticket", "update_ticket", "move_tickets_to_trash",
 		"create_ticket_attachment", "list_ticket_attachments", "add_agent", "list_agents", "deactivate_agent",
 		"find_agent_by_email", "list_organizations", "list_departments", "list_teams", "list_products",
-		"list_roles", "list_profiles", "search_tickets", "search_contacts",
+		"list_roles", "list_profiles", "search_tickets", "search_contacts", "list_events",
 		// Working a ticket (issue 11).
 		"list_ticket_conversations", "get_ticket_thread", "list_support_addresses", "reply_to_ticket",
 		"draft_ticket_reply", "update_ticket_draft", "add_ticket_comment", "list_ticket_comments",

@@ -161,6 +161,7 @@ var validCalls = []struct{ tool, args string }{
 	{"list_article_categories", `{}`},
 	{"search_articles", `{"text":"printer wi-fi"}`},
 	{"get_article", `{"articleId":"1892000000071003"}`},
+	{"list_events", `{"after":0,"waitSeconds":0}`},
 }
 
 // TestEveryToolCallable calls every tool with a valid input against the

@@ -77,8 +77,15 @@ func (e *deskEnv) writes() []string {
 // realRegistry is a registry of every deskconn action.
 func realRegistry() *action.Registry {
 	reg := action.NewRegistry(action.Options{})
-	reg.Add(deskactions.All(deskactions.Deps{Now: func() time.Time { return fixedNow }})...)
+	reg.Add(deskactions.All(deskactions.Deps{Now: func() time.Time { return fixedNow }, Events: emptyEvents{}})...)
 	return reg
+}
+
+// emptyEvents is an event log with no event yet.
+type emptyEvents struct{}
+
+func (emptyEvents) Wait(context.Context, store.EventFilter, time.Duration) ([]*store.Event, error) {
+	return nil, nil
 }
 
 // fakeConns is a Connections over a fixed set of connections, all served by

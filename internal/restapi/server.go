@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/deskconn/deskconn"
@@ -75,6 +76,8 @@ type Server struct {
 	secure   bool
 	connects *connectLimiter
 	adm      *admission
+
+	background []func(ctx context.Context) // RunInBackground (events.go)
 }
 
 // New returns a Server with its routes registered.
@@ -204,6 +207,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	bctx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	for _, fn := range s.background {
+		bg.Go(func() { fn(bctx) })
+	}
+	defer bg.Wait()
+	defer stopBackground()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -266,7 +266,7 @@ func (s *Server) renderIndex(w http.ResponseWriter, r *http.Request, sess *store
 		Form: form, FormError: formErr, Notice: notice,
 	}
 	for _, c := range cs {
-		data.Connections = append(data.Connections, s.view(c))
+		data.Connections = append(data.Connections, s.withEvents(r.Context(), s.view(c)))
 	}
 	s.render(w, status, "index.html", data)
 }

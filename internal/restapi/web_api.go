@@ -25,6 +25,7 @@ type ConnectionView struct {
 	OrgChoices     []connection.OrgChoice `json:"orgChoices,omitempty"`
 	User           *UserView              `json:"user,omitempty"`
 	LastError      string                 `json:"lastError,omitempty"`
+	Events         *EventSourceView       `json:"events,omitempty"` // how its events come in; absent until enabled
 	CreatedAt      time.Time              `json:"createdAt"`
 	UpdatedAt      time.Time              `json:"updatedAt"`
 }
@@ -88,7 +89,7 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]ConnectionView, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, s.view(c))
+		out = append(out, s.withEvents(r.Context(), s.view(c)))
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"connections": out})
 }
@@ -99,7 +100,7 @@ func (s *Server) apiGet(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, s.view(c))
+	WriteJSON(w, http.StatusOK, s.withEvents(r.Context(), s.view(c)))
 }
 
 func (s *Server) apiDelete(w http.ResponseWriter, r *http.Request) {

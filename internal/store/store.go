@@ -345,6 +345,9 @@ type Store interface {
 	// GetSetting returns the value stored under name, or ErrNotFound.
 	GetSetting(ctx context.Context, name string) (string, error)
 
+	// Events: the event log, subscriptions and deliveries (events.go).
+	EventStore
+
 	// Ping checks the database is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

@@ -28,7 +28,8 @@ import (
 var migrations embed.FS
 
 // tables lists every table, for Dump.
-var tables = []string{"tenants", "api_keys", "connections", "oauth_states", "login_links", "web_sessions", "idempotency_records", "audit_log", "settings", "schema_migrations"}
+var tables = []string{"tenants", "api_keys", "connections", "oauth_states", "login_links", "web_sessions", "idempotency_records", "audit_log", "settings", "schema_migrations",
+	"event_seqs", "events", "subscriptions", "deliveries", "event_cursors", "event_sources", "leases"}
 
 // Store is the Postgres implementation of store.Store. It is safe for
 // concurrent use, also from several processes; build it with Open.

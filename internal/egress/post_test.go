@@ -1,0 +1,60 @@
+package egress
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestPost(t *testing.T) {
+	t.Parallel()
+	n := newTestNet(t)
+	var mu sync.Mutex
+	var got []string
+	n.serve(t, "93.184.216.34", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.Method+" "+r.URL.Path+" "+r.Header.Get("X-Sig")+" "+string(body))
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/moved":
+			http.Redirect(w, r, "http://hooks.example/elsewhere", http.StatusFound)
+		case "/down":
+			w.WriteHeader(http.StatusServiceUnavailable)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	n.res.set("hooks.example", []string{"93.184.216.34"})
+	n.res.set("internal.example", []string{"10.0.0.7"})
+	f := n.fetcher(Config{})
+	tests := []struct {
+		name   string
+		url    string
+		status int
+		err    error
+	}{
+		{"acknowledged", "http://hooks.example/hook", http.StatusNoContent, nil},
+		{"refused by the subscriber", "http://hooks.example/down", http.StatusServiceUnavailable, nil},
+		{"redirect not followed", "http://hooks.example/moved", http.StatusFound, nil},
+		{"private address", "http://internal.example/hook", 0, ErrForbiddenAddress},
+		{"loopback literal", "http://127.0.0.1/hook", 0, ErrForbiddenAddress},
+	}
+	for _, tt := range tests {
+		status, err := f.Post(t.Context(), tt.url, http.Header{"X-Sig": {"s1"}}, []byte(`{"id":"evt_1"}`))
+		if status != tt.status || !errors.Is(err, tt.err) {
+			t.Errorf("%s: Post = %d, %v; want %d, %v", tt.name, status, err, tt.status, tt.err)
+		}
+		if err != nil && strings.Contains(err.Error(), "/hook") {
+			t.Errorf("%s: error %q reveals the URL's path", tt.name, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 3 || got[0] != `POST /hook s1 {"id":"evt_1"}` {
+		t.Errorf("the subscriber saw %q, want three POSTs with header and body (no redirect followed)", got)
+	}
+}

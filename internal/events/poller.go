@@ -1,0 +1,263 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/zohodesk"
+)
+
+// ClientFunc returns a Zoho Desk client for a tenant's connection
+// ((*connection.Manager).Client has this shape).
+type ClientFunc func(ctx context.Context, tenantID, idOrName string) (*zohodesk.Client, *store.Connection, error)
+
+// Poller reads changes from Zoho for connections in polling mode: ticket
+// search by modified time, ascending (zoho-desk-api-2.md §1.10), from the
+// persisted cursor minus an overlap (search indexing lags), de-duplicated
+// by the log's source keys, within a per-round budget of calls. One replica
+// polls a connection at a time: each round first takes the connection's
+// lease in the store.
+//
+// Polling sees tickets only: [GAP] Zoho has no per-organisation "new
+// threads/comments since" read, and whether a thread bumps the ticket's
+// modifiedTime is unknown, so ticket.thread_added and ticket.comment_added
+// come from webhooks only; a change read by polling carries no previous
+// values.
+type Poller struct {
+	Store  store.Store
+	Log    *Log
+	Client ClientFunc
+	Owner  string
+	Logger *slog.Logger
+
+	Interval time.Duration // between rounds; 0: 30 s
+	Overlap  time.Duration // re-read window before the cursor; 0: 2 min
+	MaxCalls int           // search calls per connection per round (3 credits each); 0: 5
+	// CreditsPerDay is the Zoho API credits polling may spend per connection
+	// per day; 0: DefaultPollCredits. After a round a connection waits until
+	// its calls fit the budget, so polling never eats an organisation's
+	// daily credits (zoho-desk-api.md §2.5: from 5,000 a day on Free).
+	CreditsPerDay int
+	Now           func() time.Time
+
+	mu   sync.Mutex
+	next map[string]time.Time // connection id → earliest next poll (credit budget)
+}
+
+// DefaultPollCredits is the default daily credit budget of polling one
+// connection: a search costs 3 credits [C NREC], so about one search every
+// 86 seconds. [I] a fraction of the smallest edition's 5,000.
+const DefaultPollCredits = 3000
+
+// searchCredits is the credit weight of one ticket search [C NREC].
+const searchCredits = 3
+
+// cursorTickets names the poll cursor: the modifiedTime of the newest
+// ticket read, RFC 3339 with milliseconds.
+const cursorTickets = "tickets.modifiedTime"
+
+func (p *Poller) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Poller) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.Default()
+}
+
+func (p *Poller) interval() time.Duration {
+	if p.Interval > 0 {
+		return p.Interval
+	}
+	return 30 * time.Second
+}
+
+// Run polls every polling connection each Interval until ctx ends.
+func (p *Poller) Run(ctx context.Context) error {
+	ticker := time.NewTicker(p.interval())
+	defer ticker.Stop()
+	for {
+		p.RunOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ticker.C:
+		}
+	}
+}
+
+// RunOnce polls, once, every connection in polling mode whose lease this
+// poller holds or can take. Failures are recorded on the event source.
+func (p *Poller) RunOnce(ctx context.Context) {
+	srcs, err := p.Store.ListEventSources(ctx, store.SourcePolling)
+	if err != nil {
+		p.logger().Error("events: poller: list sources", "err", err)
+		return
+	}
+	for _, src := range srcs {
+		if !p.due(src.ConnectionID) {
+			continue // within its credit budget's spacing
+		}
+		ok, err := p.Store.TryLease(ctx, "poll/"+src.ConnectionID, p.Owner, p.now(), 3*p.interval())
+		if err != nil {
+			p.logger().Error("events: poller: lease", "connection", src.ConnectionID, "err", err)
+			continue
+		}
+		if !ok {
+			continue // another replica polls this connection
+		}
+		if _, err := p.PollConnection(ctx, src); err != nil && ctx.Err() == nil {
+			p.logger().Warn("events: poll failed", "connection", src.ConnectionID, "err", err)
+		}
+	}
+}
+
+// PollConnection reads one round of changes of src's connection and
+// returns how many new events it logged. The caller holds the lease.
+func (p *Poller) PollConnection(ctx context.Context, src *store.EventSource) (int, error) {
+	n, err := p.poll(ctx, src)
+	lastErr := ""
+	if err != nil {
+		lastErr = err.Error()
+	}
+	if lastErr != src.LastError || n > 0 {
+		cur := *src
+		cur.LastError = lastErr
+		if n > 0 {
+			cur.LastEventAt = p.now()
+		}
+		if perr := p.Store.PutEventSource(context.WithoutCancel(ctx), &cur); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	return n, err
+}
+
+// due reports whether the connection's credit budget allows a round now.
+func (p *Poller) due(connectionID string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.now().Before(p.next[connectionID])
+}
+
+// spent records that a round made calls searches, spacing the next round
+// so that polling stays within CreditsPerDay.
+func (p *Poller) spent(connectionID string, calls int) {
+	budget := p.CreditsPerDay
+	if budget <= 0 {
+		budget = DefaultPollCredits
+	}
+	per := 24 * time.Hour / time.Duration(budget)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.next == nil {
+		p.next = map[string]time.Time{}
+	}
+	p.next[connectionID] = p.now().Add(time.Duration(calls*searchCredits) * per)
+}
+
+func (p *Poller) poll(ctx context.Context, src *store.EventSource) (int, error) {
+	client, conn, err := p.Client(ctx, src.TenantID, src.ConnectionID)
+	if err != nil {
+		return 0, fmt.Errorf("poll: %w", err)
+	}
+	cursorText, err := p.Store.GetCursor(ctx, conn.ID, cursorTickets)
+	if err != nil {
+		return 0, err
+	}
+	now := p.now().UTC()
+	cursor := now
+	if cursorText != "" {
+		if cursor, err = time.Parse(time.RFC3339Nano, cursorText); err != nil {
+			return 0, fmt.Errorf("poll: stored cursor %q: %w", cursorText, err)
+		}
+	}
+	overlap := p.Overlap
+	if overlap <= 0 {
+		overlap = 2 * time.Minute
+	}
+	start := cursor.Add(-overlap)
+	maxCalls := p.MaxCalls
+	if maxCalls <= 0 {
+		maxCalls = 5
+	}
+	const limit = zohodesk.MaxLimitTicketSearch
+	newest := cursor
+	logged, calls := 0, 0
+	defer func() { p.spent(conn.ID, calls) }()
+	for call := range maxCalls {
+		opts := &zohodesk.TicketSearchOptions{
+			ListOptions:       zohodesk.ListOptions{From: call * limit, Limit: limit},
+			ModifiedTimeRange: zohoTime(start) + "," + zohoTime(now.Add(time.Minute)),
+			SortBy:            "modifiedTime",
+		}
+		if opts.From > zohodesk.MaxFromSearch {
+			break
+		}
+		calls++
+		res, _, err := client.Tickets.Search(ctx, conn.OrgID, opts)
+		if err != nil {
+			return logged, fmt.Errorf("poll tickets: %w", err)
+		}
+		var evs []*Normalised
+		for _, t := range res.Tickets {
+			evs = append(evs, ticketEvents(conn.ID, t, start)...)
+			if mt, err := parseTimeString(t.ModifiedTime); err == nil && mt.After(newest) {
+				newest = mt
+			}
+		}
+		added, err := p.Log.Append(ctx, conn.ID, evs)
+		if err != nil {
+			return logged, err
+		}
+		logged += len(added)
+		if len(res.Tickets) < limit {
+			break
+		}
+	}
+	// Only after the events are stored: a crash before this re-reads them,
+	// and the source keys drop the repeats.
+	if err := p.Store.SetCursor(ctx, conn.ID, cursorTickets, newest.UTC().Format(time.RFC3339Nano)); err != nil {
+		return logged, err
+	}
+	return logged, nil
+}
+
+// zohoTime formats t as Zoho's search ranges take it.
+func zohoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// ticketEvents turns a ticket read by search into events: ticket.created
+// when it was created inside the window, and ticket.updated when it was
+// modified after its creation. Zoho's webhook would have sent the same
+// ticket, so the source keys match the receiver's and a change seen both
+// ways is logged once.
+func ticketEvents(connectionID string, t *zohodesk.Ticket, windowStart time.Time) []*Normalised {
+	payload := t.Raw
+	if len(payload) == 0 {
+		payload, _ = json.Marshal(t)
+	}
+	var out []*Normalised
+	created, errC := parseTimeString(t.CreatedTime)
+	if errC == nil && !created.Before(windowStart) {
+		if n, err := Normalise(connectionID, ZohoEvent{EventType: "Ticket_Add", EventTime: created, Payload: payload}); err == nil {
+			out = append(out, n)
+		}
+	}
+	if t.ModifiedTime != "" && t.ModifiedTime != t.CreatedTime {
+		modified, _ := parseTimeString(t.ModifiedTime)
+		if n, err := Normalise(connectionID, ZohoEvent{EventType: "Ticket_Update", EventTime: modified, Payload: payload}); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
