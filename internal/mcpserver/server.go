@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,6 +64,13 @@ type Options struct {
 	// Records carry the action, the code and the connection id, never
 	// input values or secrets.
 	Logger *slog.Logger
+	// Toolsets limits the tools to the actions of these toolsets (names
+	// from action.Toolsets; check user input with ParseToolsets). Empty
+	// serves every action.
+	Toolsets []string
+	// ReadOnly serves only read-only actions (Hints.ReadOnly): the others
+	// are neither listed nor callable.
+	ReadOnly bool
 }
 
 // DefaultInstructions is the guide sent to clients when Options.Instructions
@@ -78,10 +86,11 @@ const DefaultInstructions = "These tools act on one Zoho Desk connection. " +
 	"and confirm: true when a call fails asking for confirmation (destructive tools under the default policy). " +
 	"A failed call returns isError with what to change: fix every listed field and call again."
 
-// New returns an MCP server with one tool per action of reg, in registry
-// order. reg must not change afterwards. resolve supplies the target of each
-// call. New panics if an action's schema cannot be served (a programming
-// error, as with the SDK's AddTool).
+// New returns an MCP server with one tool per action of reg that
+// opts.Toolsets and opts.ReadOnly allow, in registry order. reg must not
+// change afterwards. resolve supplies the target of each call. New panics
+// on an unknown toolset name or if an action's schema cannot be served
+// (programming errors, as with the SDK's AddTool).
 func New(reg *action.Registry, resolve Resolver, opts *Options) *mcp.Server {
 	var o Options
 	if opts != nil {
@@ -99,12 +108,20 @@ func New(reg *action.Registry, resolve Resolver, opts *Options) *mcp.Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	for _, name := range o.Toolsets {
+		if !slices.Contains(action.Toolsets, name) {
+			panic(fmt.Sprintf("mcpserver: unknown toolset %q", name))
+		}
+	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: o.Name, Title: "deskconn: Zoho Desk", Version: o.Version}, &mcp.ServerOptions{
 		Instructions: o.Instructions,
 		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
 	})
 	hints := newHinter(reg)
 	for _, a := range reg.List() {
+		if !o.serves(a) {
+			continue
+		}
 		h := &handler{reg: reg, act: a, resolve: resolve, log: o.Logger, hints: hints, structured: OutputSchema(a) != nil}
 		srv.AddTool(Tool(a), h.call)
 	}
