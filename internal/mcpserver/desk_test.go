@@ -59,7 +59,7 @@ func TestToolsMatchRegistry(t *testing.T) {
 		an := tool.Annotations
 		destructive := an.DestructiveHint == nil || *an.DestructiveHint // MCP's default: true
 		openWorld := an.OpenWorldHint == nil || *an.OpenWorldHint       // MCP's default: true
-		if an.ReadOnlyHint != h.ReadOnly || (!h.ReadOnly && (an.IdempotentHint != h.Idempotent || destructive != h.Destructive)) || openWorld != h.OpenWorld {
+		if an.ReadOnlyHint != h.ReadOnly || an.IdempotentHint != h.Idempotent || (!h.ReadOnly && destructive != h.Destructive) || openWorld != h.OpenWorld {
 			t.Errorf("%s: annotations %+v do not match hints %+v", a.Name(), an, h)
 		}
 	}

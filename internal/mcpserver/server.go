@@ -4,11 +4,13 @@
 // /mcp/{connection}).
 //
 // The tools are generated from the registry, one per action, never from a
-// second list: the tool's name, title, description and input schema are the
-// action's; its output schema is the action's output schema, widened (with
-// anyOf) to admit the two other shapes a call can return as structured
-// content — a dry-run plan (write actions) and an error envelope
-// {"error": {...}}. Annotations map one to one from action.Hints.
+// second list: the tool's name and description are the action's, its input
+// schema a lean view of the action's (see lean.go: tools/list is part of
+// every conversation, so it stays under 30 KB), and its annotations map from
+// action.Hints. Tools carry no output schema; OutputSchema gives the shape of
+// their structured content: the action's output, a dry-run plan (write
+// actions) or an error envelope {"error": {...}}. Options.Toolsets and
+// Options.ReadOnly serve part of the catalogue.
 //
 // Every call goes through (*action.Registry).Invoke, which validates the
 // input (reporting every problem at once), applies the connection's policy
@@ -133,15 +135,12 @@ func New(reg *action.Registry, resolve Resolver, opts *Options) *mcp.Server {
 // and its annotations. It has no output schema: see OutputSchema.
 func Tool(a *action.Action) *mcp.Tool {
 	h := a.Hints()
-	an := &mcp.ToolAnnotations{ReadOnlyHint: h.ReadOnly}
-	// Hints are sent only where they differ from the MCP defaults
-	// (destructive and open-world true, idempotent false) and mean
-	// something: destructiveHint and idempotentHint only for writes.
-	if !h.ReadOnly {
-		if !h.Destructive {
-			an.DestructiveHint = new(false)
-		}
-		an.IdempotentHint = h.Idempotent
+	an := &mcp.ToolAnnotations{ReadOnlyHint: h.ReadOnly, IdempotentHint: h.Idempotent}
+	// Optional hints are sent only where they differ from the MCP defaults
+	// (destructive and open-world true) and mean something
+	// (destructiveHint only for writes).
+	if !h.ReadOnly && !h.Destructive {
+		an.DestructiveHint = new(false)
 	}
 	if !h.OpenWorld {
 		an.OpenWorldHint = new(false)
