@@ -224,7 +224,7 @@ func accountActions() []*action.Action {
 		}),
 		action.Define("update_account", action.Info{
 			Title:       "Update account",
-			Description: "Changes the fields given in payload of an account (company). Select it by accountId (search_accounts) or exact accountName.",
+			Description: "Changes the payload fields of an account (company); null clears one. accountId: search_accounts (or an exact accountName).",
 			Toolset:     "customers",
 			Hints:       action.Hints{Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", Scopes: []string{"Desk.contacts.UPDATE", "Desk.contacts.READ", "Desk.search.READ"}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in UpdateAccountInput) (UpdateAccountOutput, error) {

@@ -218,7 +218,7 @@ func contactActions(deps Deps) []*action.Action {
 		}),
 		action.Define("update_contact", action.Info{
 			Title:       "Update contact",
-			Description: "Changes the payload fields of a contact, including its account (accountId: search_accounts). contactId: search_contacts.",
+			Description: "Changes the payload fields of a contact (null clears one), including its account (accountId: search_accounts). contactId: search_contacts.",
 			Toolset:     "customers",
 			Hints:       action.Hints{Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", Scopes: contactsUpdate, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in UpdateContactInput) (UpdateContactOutput, error) {
