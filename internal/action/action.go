@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -29,6 +31,13 @@ type Hints struct {
 	OpenWorld bool
 }
 
+// Toolsets are the names of the groups of actions an MCP endpoint can be
+// limited to (as GitHub's MCP server does): tickets, conversations (messages,
+// replies, drafts and comments), customers (contacts and accounts),
+// knowledge (the knowledge base), agents, events and lookups (organizations,
+// departments, teams and other settings that give ids).
+var Toolsets = []string{"tickets", "conversations", "customers", "knowledge", "agents", "events", "lookups"}
+
 // Info describes an action. Title and Description are required.
 type Info struct {
 	// Title is a short human-readable name ("Create ticket").
@@ -37,7 +46,11 @@ type Info struct {
 	// when to use it, and where each ID in its input comes from (which
 	// lookup action returns it).
 	Description string
-	Hints       Hints
+	// Toolset is the group the action belongs to, one of [Toolsets]; MCP
+	// endpoints can serve only some toolsets. Empty means none: the action
+	// is served only when every toolset is.
+	Toolset string
+	Hints   Hints
 	// Write marks an action that changes data at Zoho. Its input type must
 	// embed WriteOptions; it is audited, may be dry-run and is idempotent
 	// per key.
@@ -145,6 +158,9 @@ func define[In, Out any](name string, info Info, handler func(ctx context.Contex
 	if handler == nil {
 		return nil, fmt.Errorf("nil handler")
 	}
+	if info.Toolset != "" && !slices.Contains(Toolsets, info.Toolset) {
+		return nil, fmt.Errorf("unknown toolset %q (known: %s)", info.Toolset, strings.Join(Toolsets, ", "))
+	}
 	inType := reflect.TypeFor[In]()
 	hasOpts := reflect.PointerTo(inType).Implements(reflect.TypeFor[writeOptioner]())
 	switch {
@@ -238,6 +254,9 @@ func (a *Action) Title() string { return a.info.Title }
 
 // Description returns the model-facing description.
 func (a *Action) Description() string { return a.info.Description }
+
+// Toolset returns the action's toolset (one of [Toolsets]), or "".
+func (a *Action) Toolset() string { return a.info.Toolset }
 
 // Hints returns the action's hints.
 func (a *Action) Hints() Hints { return a.info.Hints }

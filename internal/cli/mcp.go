@@ -31,7 +31,8 @@ func mountMCP(s *restapi.Server, m *connection.Manager, st store.Store) error {
 }
 
 func newMCPCmd(env *Env) *cobra.Command {
-	var conn, tenant string
+	var conn, tenant, toolsets string
+	var readOnly bool
 	cmd := &cobra.Command{
 		Use:   "mcp",
 		Short: "Serve one connection's actions as MCP tools over stdio, for desktop MCP clients",
@@ -52,20 +53,31 @@ claude_desktop_config.json:
     }
   }
 
+--toolsets limits the tools to some toolsets (comma-separated: tickets,
+conversations, customers, knowledge, agents, events, lookups) and --read-only
+to the tools that change nothing; other tools are neither listed nor callable.
+
 Over HTTP, "deskconn serve" serves the same tools at /mcp/{connection}
 (the connection's name or id), authenticated with an API key:
-"Authorization: Bearer dk_...".`,
+"Authorization: Bearer dk_...", and limited the same way by the query:
+/mcp/support?toolsets=tickets,conversations&readonly=true.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runMCP(cmd.Context(), env, tenant, conn)
+			sets, err := mcpserver.ParseToolsets(toolsets)
+			if err != nil {
+				return &ExitError{Code: ExitCode(deskconn.CodeInvalid), Err: fmt.Errorf("--toolsets: %w", err)}
+			}
+			return runMCP(cmd.Context(), env, tenant, conn, sets, readOnly)
 		},
 	}
 	cmd.Flags().StringVar(&conn, "connection", "", "connection name or id (default: the tenant's only connection)")
+	cmd.Flags().StringVar(&toolsets, "toolsets", "", "serve only these toolsets, comma-separated: tickets, conversations, customers, knowledge, agents, events, lookups (default: all)")
+	cmd.Flags().BoolVar(&readOnly, "read-only", false, "serve only the tools that change nothing")
 	tenantFlag(cmd, &tenant)
 	return cmd
 }
 
-func runMCP(ctx context.Context, env *Env, tenantName, conn string) error {
+func runMCP(ctx context.Context, env *Env, tenantName, conn string, toolsets []string, readOnly bool) error {
 	app, err := openApp(ctx, env)
 	if err != nil {
 		return err
@@ -94,8 +106,8 @@ func runMCP(ctx context.Context, env *Env, tenantName, conn string) error {
 		return &ExitError{Code: ExitCode(deskconn.ErrorCode(err)), Err: err}
 	}
 	server := mcpserver.New(newActionRegistry(app.store, app.log, nil), mcpserver.ConnectionResolver(m, tenant.ID, c.ID),
-		&mcpserver.Options{Version: Version, Logger: app.log})
-	app.log.Info("serving MCP over stdio", "tenant", tenant.Name, "connection", c.Name)
+		&mcpserver.Options{Version: Version, Logger: app.log, Toolsets: toolsets, ReadOnly: readOnly})
+	app.log.Info("serving MCP over stdio", "tenant", tenant.Name, "connection", c.Name, "toolsets", toolsets, "read_only", readOnly)
 	err = server.Run(ctx, mcpserver.StdioTransport(env.Stdin, env.Stdout, app.log))
 	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, mcp.ErrConnectionClosed) || errors.Is(err, context.Canceled) {
 		return nil

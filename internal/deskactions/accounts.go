@@ -149,11 +149,10 @@ func accountActions() []*action.Action {
 	ro := action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}
 	return []*action.Action{
 		action.Define("create_account", action.Info{
-			Title: "Create account",
-			Description: "Creates an account (a customer company) in Zoho Desk. Required: payload.accountName. Optional: website, email, phone, fax, industry, description, code, address fields, ownerId, cf. " +
-				"When an account with that name exists the call answers conflict naming it (ifExists: return gives it back, ifExists: create makes a second one). " +
-				"Link contacts to it with create_contact or update_contact (accountId or accountName). Returns the account id, name and the whole account.",
-			Hints: action.Hints{OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", Scopes: []string{"Desk.contacts.CREATE"}, TypeSchemas: typeSchemas(),
+			Title:       "Create account",
+			Description: "Creates an account (customer company). An existing name answers conflict unless ifExists says otherwise.",
+			Toolset:     "customers",
+			Hints:       action.Hints{OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", Scopes: []string{"Desk.contacts.CREATE"}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in CreateAccountInput) (AccountOutput, error) {
 			if strings.TrimSpace(in.Payload.AccountName) == "" {
 				return AccountOutput{}, invalid([]deskconn.FieldError{{Pointer: "/payload/accountName", Code: "missing", Message: "give the company's name"}})
@@ -201,10 +200,10 @@ func accountActions() []*action.Action {
 			return accountOutput(a), nil
 		}),
 		action.Define("get_account", action.Info{
-			Title: "Get account",
-			Description: "Returns one Zoho Desk account (customer company) whole. Select it by accountId or exact accountName. " +
-				"A contact's accountId (get_contact) leads here.",
-			Hints: ro, Scopes: contactsRead, TypeSchemas: typeSchemas(),
+			Title:       "Get account",
+			Description: "Returns one account (customer company) whole, by accountId (search_accounts, or a contact's accountId) or exact accountName.",
+			Toolset:     "customers",
+			Hints:       ro, Scopes: contactsRead, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in GetAccountInput) (AccountOutput, error) {
 			if err := invalid(in.AccountSelector.check()); err != nil {
 				return AccountOutput{}, err
@@ -224,18 +223,18 @@ func accountActions() []*action.Action {
 			return accountOutput(a), nil
 		}),
 		action.Define("update_account", action.Info{
-			Title: "Update account",
-			Description: "Changes fields of a Zoho Desk account (company): name, website, e-mail, phone, fax, industry, description, code, address, owner, cf. " +
-				"Only the fields given in payload are sent; an empty payload is refused. Select it by accountId or exact accountName. Returns the updated account whole.",
-			Hints: action.Hints{Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", Scopes: []string{"Desk.contacts.UPDATE", "Desk.contacts.READ", "Desk.search.READ"}, TypeSchemas: typeSchemas(),
+			Title:       "Update account",
+			Description: "Changes the payload fields of an account (company); null clears one. accountId: search_accounts (or an exact accountName).",
+			Toolset:     "customers",
+			Hints:       action.Hints{Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", Scopes: []string{"Desk.contacts.UPDATE", "Desk.contacts.READ", "Desk.search.READ"}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in UpdateAccountInput) (UpdateAccountOutput, error) {
 			return updateAccount(ctx, call, in)
 		}),
 		action.Define("list_accounts", action.Info{
-			Title: "List accounts",
-			Description: "Lists the accounts (customer companies) of a Zoho Desk organization, a page at a time (params.from from 0, params.limit max 100; hasMore and nextFrom tell how to go on), " +
-				"sorted by params.sortBy. To find one by name use search_accounts or get_account.",
-			Hints: ro, Scopes: []string{"Desk.contacts.READ"}, TypeSchemas: typeSchemas(),
+			Title:       "List accounts",
+			Description: "Lists accounts (customer companies) a page at a time, sorted by params.sortBy. To find one by name use search_accounts.",
+			Toolset:     "customers",
+			Hints:       ro, Scopes: []string{"Desk.contacts.READ"}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListAccountsInput) (ListOutput, error) {
 			org, err := call.OrgID(in.OrgID)
 			if err != nil {
@@ -253,10 +252,10 @@ func accountActions() []*action.Action {
 			return pageOf(items, func(a *zohodesk.Account) json.RawMessage { return a.Raw }, p.From, limit), nil
 		}),
 		action.Define("search_accounts", action.Info{
-			Title: "Search accounts",
-			Description: "Finds Zoho Desk accounts (customer companies) by name (a trailing * is a wildcard) or any text. " +
-				"Use it to find accountId for create_contact, update_contact, get_account or list_account_contacts. Returns each account whole and the total number of hits. New accounts can take a moment to become searchable.",
-			Hints: ro, Scopes: contactsRead, TypeSchemas: typeSchemas(),
+			Title:       "Search accounts",
+			Description: "Finds accounts (customer companies) by name (trailing * is a wildcard) or text. Gives accountId for the account and contact tools.",
+			Toolset:     "customers",
+			Hints:       ro, Scopes: contactsRead, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in SearchAccountsInput) (SearchOutput, error) {
 			p := in.Params
 			if p.AccountName == "" && p.Text == "" {
@@ -277,10 +276,10 @@ func accountActions() []*action.Action {
 			return searchOutput(res.Accounts, func(a *zohodesk.Account) json.RawMessage { return a.Raw }, res.Count, p.From, limit), nil
 		}),
 		action.Define("list_account_contacts", action.Info{
-			Title: "List account's contacts",
-			Description: "Lists the contacts linked to a Zoho Desk account (company), a page at a time (max 100). Select the account by accountId or exact accountName. " +
-				"Use it to see who else works at a customer company.",
-			Hints: ro, Scopes: contactsRead, TypeSchemas: typeSchemas(),
+			Title:       "List account's contacts",
+			Description: "Lists the contacts of an account (company), a page at a time. accountId: search_accounts (or an exact accountName).",
+			Toolset:     "customers",
+			Hints:       ro, Scopes: contactsRead, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListAccountContactsInput) (ListOutput, error) {
 			if err := invalid(in.AccountSelector.check()); err != nil {
 				return ListOutput{}, err

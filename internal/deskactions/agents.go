@@ -30,12 +30,10 @@ func agentOutput(a *zohodesk.Agent) AgentOutput {
 func agentActions(deps Deps) []*action.Action {
 	return []*action.Action{
 		action.Define("add_agent", action.Info{
-			Title: "Add an agent",
-			Description: "Invites a new support agent to a Zoho Desk organization (the agent is unconfirmed until they accept the emailed invitation). " +
-				"Required: payload.emailId, payload.lastName, payload.associatedDepartmentIds (from list_departments) and payload.rolePermissionType " +
-				"(Admin, AgentPublic, AgentPersonal, AgentTeamPersonal, Light or Custom; Custom also needs roleId from list_roles and profileId from list_profiles). " +
-				"Check first with find_agent_by_email that the agent does not exist. Returns the agent's id, email, name, departments, role and status.",
-			Hints: action.Hints{OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", TypeSchemas: typeSchemas(),
+			Title:       "Add an agent",
+			Description: "Invites an agent; check first with find_agent_by_email. associatedDepartmentIds: list_departments; rolePermissionType Custom needs roleId (list_roles) and profileId (list_profiles).",
+			Toolset:     "agents",
+			Hints:       action.Hints{OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in AddAgentInput) (AgentOutput, error) {
 			if err := invalid(in.check()); err != nil {
 				return AgentOutput{}, err
@@ -67,12 +65,10 @@ func agentActions(deps Deps) []*action.Action {
 			return agentOutput(a), nil
 		}),
 		action.Define("list_agents", action.Info{
-			Title: "List agents",
-			Description: "Lists the agents of a Zoho Desk organization, one page at a time, with filters: status (ACTIVE, DISABLED), " +
-				"departmentIds (list_departments), profileIds (list_profiles), roleIds (list_roles), rolePermissionType, isConfirmed, isLightAgent, " +
-				"a name/email search (searchStr, fieldName) and sortOrder. Returns each agent whole (id, email, names, phone, departments, role, profile, status) " +
-				"and hasMore/nextFrom for the next page. To find one agent by email use find_agent_by_email.",
-			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
+			Title:       "List agents",
+			Description: "Lists agents with filters, a page at a time. departmentIds: list_departments; roleIds: list_roles; profileIds: list_profiles. To find one by email use find_agent_by_email.",
+			Toolset:     "agents",
+			Hints:       action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListAgentsInput) (ListOutput, error) {
 			p := in.Params
 			var errs []deskconn.FieldError
@@ -102,11 +98,10 @@ func agentActions(deps Deps) []*action.Action {
 			return pageOf(items, func(a *zohodesk.Agent) json.RawMessage { return a.Raw }, p.From, limit), nil
 		}),
 		action.Define("deactivate_agent", action.Info{
-			Title: "Deactivate an agent",
-			Description: "Deactivates an agent of a Zoho Desk organization (offboarding): the agent can no longer sign in or be assigned tickets; " +
-				"Zoho Desk can re-activate them later. Select the agent by agentId (list_agents) or by exact agentEmail. " +
-				"Refuses to deactivate the connection's own user. Returns the agent id, the status re-read after the call (DISABLED) and the time.",
-			Hints: action.Hints{Destructive: true, Idempotent: true, OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
+			Title:       "Deactivate an agent",
+			Description: "Deactivates an agent (offboarding): no sign-in, no tickets. agentId: list_agents (or give agentEmail). Refuses the connection's own user.",
+			Toolset:     "agents",
+			Hints:       action.Hints{Destructive: true, Idempotent: true, OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in DeactivateAgentInput) (DeactivateAgentOutput, error) {
 			if err := invalid(in.check()); err != nil {
 				return DeactivateAgentOutput{}, err
@@ -156,10 +151,10 @@ func agentActions(deps Deps) []*action.Action {
 			return out, nil
 		}),
 		action.Define("find_agent_by_email", action.Info{
-			Title: "Find an agent by email",
-			Description: "Finds the one agent with exactly this email address (not a fuzzy search) and returns it whole: id, names, departments, role, profile, status. " +
-				"Fails with not_found when no agent has it. Use it to get assigneeId for tickets or agentId for deactivate_agent.",
-			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
+			Title:       "Find an agent by email",
+			Description: "Finds the one agent with exactly this email address. Gives assigneeId for tickets and agentId for deactivate_agent.",
+			Toolset:     "agents",
+			Hints:       action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in FindAgentByEmailInput) (AgentOutput, error) {
 			org, err := call.OrgID(in.OrgID)
 			if err != nil {

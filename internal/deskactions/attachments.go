@@ -12,12 +12,10 @@ import (
 func attachmentActions(deps Deps) []*action.Action {
 	return []*action.Action{
 		action.Define("create_ticket_attachment", action.Info{
-			Title: "Create ticket attachment",
-			Description: "Attaches a file to a Zoho Desk ticket. Give the ticket (ticketId, ticketNumber or exact ticketSubject; find it with search_tickets), " +
-				"fileName (with extension) and fileData: an http(s) URL of a publicly reachable file, or the file's content in base64 (a data: URL is fine). " +
-				"Files over 20 MiB are refused before upload. params.isPublic makes it visible to the customer. " +
-				"Returns the attachment id, name, size, upload time and public flag.",
-			Hints: action.Hints{OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
+			Title:       "Create ticket attachment",
+			Description: "Attaches a file to a ticket: fileData is an http(s) URL or base64, at most 20 MiB. params.isPublic shows it to the customer.",
+			Toolset:     "tickets",
+			Hints:       action.Hints{OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in CreateTicketAttachmentInput) (AttachmentOutput, error) {
 			if err := invalid(in.TicketSelector.check()); err != nil {
 				return AttachmentOutput{}, err
@@ -57,11 +55,10 @@ func attachmentActions(deps Deps) []*action.Action {
 			return attachmentOutput(a, id), nil
 		}),
 		action.Define("list_ticket_attachments", action.Info{
-			Title: "List ticket attachments",
-			Description: "Lists the files attached to a Zoho Desk ticket: id, name, size, upload time, public flag, and the uploader with include: creator. " +
-				"Give the ticket by ticketId, ticketNumber or exact ticketSubject (search_tickets finds ids). Pages with params.from/limit (max 100); " +
-				"sortBy createdTime with sortOrder \"-\" lists the newest first.",
-			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
+			Title:       "List ticket attachments",
+			Description: "Lists the files attached to a ticket (id, name, size, time, public flag), a page at a time.",
+			Toolset:     "tickets",
+			Hints:       action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListTicketAttachmentsInput) (ListOutput, error) {
 			errs := in.TicketSelector.check()
 			errs = append(errs, checkEnumList("/params/include", in.Params.Include, []string{"creator"}, 0)...)

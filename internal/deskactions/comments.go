@@ -81,20 +81,21 @@ type CommentListOutput struct {
 func commentActions() []*action.Action {
 	return []*action.Action{
 		action.Define("add_ticket_comment", action.Info{
-			Title: "Comment on a ticket",
-			Description: "Adds a comment to a Zoho Desk ticket: a private note for agents by default (isPublic: true shows it to the customer in the help center). " +
-				"Mention agents by id or e-mail in mentions to notify them. Use this to leave a note for a colleague; to answer the customer use draft_ticket_reply.",
-			Hints: action.Hints{OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
+			Title:       "Comment on a ticket",
+			Description: "Adds a comment to a ticket: a private note for agents unless isPublic. To answer the customer use draft_ticket_reply.",
+			Toolset:     "conversations",
+			Hints:       action.Hints{OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
 		}, addComment),
 		action.Define("list_ticket_comments", action.Info{
-			Title: "List a ticket's comments",
-			Description: "Lists the comments (agents' notes) of a Zoho Desk ticket, newest first, with their text as plain text and whether the customer sees them. " +
-				"Pages with from/limit. list_ticket_conversations shows comments together with the messages.",
-			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
+			Title:       "List a ticket's comments",
+			Description: "Lists a ticket's comments (agents' notes), newest first, as plain text. list_ticket_conversations shows them with the messages.",
+			Toolset:     "conversations",
+			Hints:       action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
 		}, listComments),
 		action.Define("update_ticket_comment", action.Info{
 			Title:       "Edit a ticket comment",
-			Description: "Replaces the text (and visibility) of a comment on a Zoho Desk ticket. Only the comment's author can edit it.",
+			Description: "Replaces the text (and visibility) of a ticket comment; only its author can. commentId: list_ticket_comments.",
+			Toolset:     "conversations",
 			Hints:       action.Hints{Idempotent: true, OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in UpdateTicketCommentInput) (CommentOutput, error) {
 			if err := invalid(in.TicketSelector.check()); err != nil {
@@ -120,7 +121,8 @@ func commentActions() []*action.Action {
 		}),
 		action.Define("delete_ticket_comment", action.Info{
 			Title:       "Delete a ticket comment",
-			Description: "Deletes a comment from a Zoho Desk ticket for good. Requires confirm: true under the default policy; dryRun shows the request.",
+			Description: "Deletes a ticket comment for good. commentId: list_ticket_comments. Needs confirm: true by default.",
+			Toolset:     "conversations",
 			Hints:       action.Hints{Destructive: true, OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in DeleteTicketCommentInput) (DeleteOutput, error) {
 			if err := invalid(in.TicketSelector.check()); err != nil {

@@ -186,21 +186,18 @@ func contactActions(deps Deps) []*action.Action {
 	ro := action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}
 	return []*action.Action{
 		action.Define("create_contact", action.Info{
-			Title: "Create contact",
-			Description: "Creates a contact (a customer) in Zoho Desk. Required: payload.lastName. Optional: firstName, email, phone, mobile, secondaryEmail, title, type, description, ownerId, " +
-				"the account (company) by accountId (search_accounts) or exact accountName, and cf. " +
-				"Zoho itself accepts several contacts with one e-mail; deskconn does not: when payload.email already belongs to a contact the call answers conflict naming it " +
-				"(ifExists: return gives back the existing contact, ifExists: create makes a second one deliberately). Returns the contact id, name, e-mail, account, web URL and the whole contact.",
-			Hints: action.Hints{OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", Scopes: contactsCreate, TypeSchemas: typeSchemas(),
+			Title:       "Create contact",
+			Description: "Creates a contact (customer). accountId: search_accounts. An existing e-mail answers conflict unless ifExists says otherwise.",
+			Toolset:     "customers",
+			Hints:       action.Hints{OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", Scopes: contactsCreate, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in CreateContactInput) (ContactOutput, error) {
 			return createContact(ctx, call, in)
 		}),
 		action.Define("get_contact", action.Info{
-			Title: "Get contact",
-			Description: "Returns one Zoho Desk contact (customer) whole: name, e-mails, phones, account, owner, times, custom fields. " +
-				"Select it by contactId or by its exact primary email (several contacts with that e-mail give an ambiguous error listing them). " +
-				"Use it to learn who raised a ticket (the ticket's contactId) before answering.",
-			Hints: ro, Scopes: contactsRead, TypeSchemas: typeSchemas(),
+			Title:       "Get contact",
+			Description: "Returns one contact whole, by contactId (search_contacts) or exact primary email. Use it to learn who raised a ticket.",
+			Toolset:     "customers",
+			Hints:       ro, Scopes: contactsRead, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in GetContactInput) (ContactOutput, error) {
 			if err := invalid(in.ContactSelector.check()); err != nil {
 				return ContactOutput{}, err
@@ -220,20 +217,18 @@ func contactActions(deps Deps) []*action.Action {
 			return contactOutput(c), nil
 		}),
 		action.Define("update_contact", action.Info{
-			Title: "Update contact",
-			Description: "Changes fields of a Zoho Desk contact: names, e-mails, phones, title, type, description, owner, custom fields, and its account " +
-				"(accountId from search_accounts or an exact accountName; accountId null unlinks it). Only the fields given in payload are sent; an empty payload is refused. " +
-				"Select the contact by contactId or exact email. Returns the updated contact whole.",
-			Hints: action.Hints{Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", Scopes: contactsUpdate, TypeSchemas: typeSchemas(),
+			Title:       "Update contact",
+			Description: "Changes the payload fields of a contact (null clears one), including its account (accountId: search_accounts). contactId: search_contacts.",
+			Toolset:     "customers",
+			Hints:       action.Hints{Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", Scopes: contactsUpdate, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in UpdateContactInput) (UpdateContactOutput, error) {
 			return updateContact(ctx, call, in)
 		}),
 		action.Define("list_contacts", action.Info{
-			Title: "List contacts",
-			Description: "Lists the contacts (customers) of a Zoho Desk organization, a page at a time (params.from/params.limit, max 100; hasMore and nextFrom tell how to go on; all: true walks every page, up to 5000), " +
-				"sorted by params.sortBy (e.g. -createdTime for the newest first) and optionally limited to a saved view (viewId). " +
-				"To find a contact by e-mail, name or phone use search_contacts or get_contact.",
-			Hints: ro, Scopes: []string{"Desk.contacts.READ"}, TypeSchemas: typeSchemas(),
+			Title:       "List contacts",
+			Description: "Lists contacts a page at a time, sorted by params.sortBy; all: true walks every page. To find one use search_contacts.",
+			Toolset:     "customers",
+			Hints:       ro, Scopes: []string{"Desk.contacts.READ"}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListContactsInput) (ListOutput, error) {
 			org, err := call.OrgID(in.OrgID)
 			if err != nil {
@@ -254,18 +249,18 @@ func contactActions(deps Deps) []*action.Action {
 			return pageOf(items, func(c *zohodesk.Contact) json.RawMessage { return c.Raw }, p.From, limit), nil
 		}),
 		action.Define("move_contacts_to_trash", action.Info{
-			Title: "Move contacts to trash",
-			Description: "Moves Zoho Desk contacts to the recycle bin (restorable there). Name them in payload by contactIds or exact e-mails (each e-mail must match one contact). " +
-				"Runs under the confirm policy by default: send confirm: true. Returns the ids moved.",
-			Hints: action.Hints{Destructive: true, Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", Scopes: contactsDelete, TypeSchemas: typeSchemas(),
+			Title:       "Move contacts to trash",
+			Description: "Moves contacts to the recycle bin (restorable), by contactIds (search_contacts) or exact e-mails. Needs confirm: true by default.",
+			Toolset:     "customers",
+			Hints:       action.Hints{Destructive: true, Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", Scopes: contactsDelete, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in MoveContactsToTrashInput) (MoveContactsToTrashOutput, error) {
 			return moveContactsToTrash(ctx, deps, call, in)
 		}),
 		action.Define("list_contact_tickets", action.Info{
-			Title: "List contact's tickets",
-			Description: "Lists the tickets a contact raised, newest first, a page at a time (max 100), optionally of one department. " +
-				"Select the contact by contactId or exact email. Rows are compact (id, number, subject, status, priority, times, assignee); use get_ticket for one whole.",
-			Hints: ro, Scopes: []string{"Desk.contacts.READ", "Desk.tickets.READ", "Desk.search.READ"}, TypeSchemas: typeSchemas(),
+			Title:       "List contact's tickets",
+			Description: "Lists the tickets a contact raised, newest first, as compact rows. contactId: search_contacts (or an exact email).",
+			Toolset:     "customers",
+			Hints:       ro, Scopes: []string{"Desk.contacts.READ", "Desk.tickets.READ", "Desk.search.READ"}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListContactTicketsInput) (ListOutput, error) {
 			if err := invalid(in.ContactSelector.check()); err != nil {
 				return ListOutput{}, err

@@ -30,25 +30,22 @@ const (
 func conversationActions() []*action.Action {
 	return []*action.Action{
 		action.Define("list_ticket_conversations", action.Info{
-			Title: "List a ticket's conversation",
-			Description: "Reads what was said on a Zoho Desk ticket: the customer's messages, agents' replies and internal comments, merged in time order " +
-				"(newest first; oldestFirst for the story from the start). Each item has its author, direction (incoming from the customer / outgoing), " +
-				"channel, visibility (public or private), time, attachments and the text as plain text (quoted history and signatures removed), cut to maxChars. " +
-				"Pages with from/limit (nextFrom); all: true returns up to 500 items. Use get_ticket_thread for one message whole. " +
-				"Give the ticket by ticketId, ticketNumber or exact ticketSubject.",
-			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
+			Title:       "List a ticket's conversation",
+			Description: "Reads a ticket's messages, replies and comments as plain text, newest first. Use it before answering a customer.",
+			Toolset:     "conversations",
+			Hints:       action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
 		}, listTicketConversations),
 		action.Define("get_ticket_thread", action.Info{
-			Title: "Get one message of a ticket",
-			Description: "Returns one thread (message) of a Zoho Desk ticket whole: its HTML and plain text, sender, recipients (to, cc, bcc) and attachments. " +
-				"Thread ids come from list_ticket_conversations.",
-			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
+			Title:       "Get one message of a ticket",
+			Description: "Returns one message of a ticket whole (HTML, text, recipients, attachments). Thread ids come from list_ticket_conversations.",
+			Toolset:     "conversations",
+			Hints:       action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
 		}, getTicketThread),
 		action.Define("list_support_addresses", action.Info{
-			Title: "List support e-mail addresses",
-			Description: "Lists the support addresses replies can be sent from (reply_to_ticket's fromEmailAddress), optionally of one department; " +
-				"isDefault marks the department's default.",
-			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
+			Title:       "List support e-mail addresses",
+			Description: "Lists the addresses replies can be sent from (fromEmailAddress of reply_to_ticket); isDefault marks the default.",
+			Toolset:     "lookups",
+			Hints:       action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListSupportAddressesInput) (ListOutput, error) {
 			org, err := call.OrgID(in.OrgID)
 			if err != nil {

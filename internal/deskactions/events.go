@@ -38,12 +38,10 @@ func eventActions(deps Deps) []*action.Action {
 	return []*action.Action{
 		action.Define("list_events", action.Info{
 			Title: "List events",
-			Description: "Lists what happened in Zoho Desk on this connection since a cursor: tickets created or " +
-				"updated (with the previous values of changed fields), threads and comments added, contacts and " +
-				"accounts created or updated. Call it with the next of the previous call to see only new events; " +
-				"waitSeconds waits for one when there is none yet. Events must be enabled for the connection " +
-				"(deskconn events enable).",
-			Hints: action.Hints{ReadOnly: true}, TypeSchemas: typeSchemas(),
+			Description: "What changed in Zoho Desk since a cursor (tickets, threads, comments, contacts, accounts; " +
+				"updates carry previous values). Pass the last answer's next as after; waitSeconds waits for a new event.",
+			Toolset: "events",
+			Hints:   action.Hints{ReadOnly: true}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListEventsInput) (ListEventsOutput, error) {
 			if deps.Events == nil {
 				return ListEventsOutput{}, deskconn.Errorf(deskconn.CodeUnavailable, "events are not available in this process; use deskconn serve")

@@ -48,10 +48,10 @@ type HistoryOutput struct {
 func historyActions() []*action.Action {
 	return []*action.Action{
 		action.Define("get_ticket_history", action.Info{
-			Title: "Get a ticket's history",
-			Description: "Returns the timeline of a Zoho Desk ticket: who changed which field from what to what and when, plus messages, comments, tags and time added. " +
-				"fieldName keeps only one field's changes (e.g. status). Pages with from/limit (at most 50).",
-			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
+			Title:       "Get a ticket's history",
+			Description: "Returns a ticket's timeline: who changed which field from what to what and when. fieldName keeps one field's changes.",
+			Toolset:     "tickets",
+			Hints:       action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in GetTicketHistoryInput) (HistoryOutput, error) {
 			if err := invalid(in.TicketSelector.check()); err != nil {
 				return HistoryOutput{}, err

@@ -104,23 +104,22 @@ func knowledgeActions() []*action.Action {
 	ro := action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}
 	return []*action.Action{
 		action.Define("search_articles", action.Info{
-			Title: "Search knowledge base",
-			Description: "Searches the company's Zoho Desk knowledge base (help-centre articles) for an answer: give the customer's question or its key terms as text, optionally a category. " +
-				"Returns published articles by default (includeUnpublished adds drafts), best match first, each with its title, a plain-text snippet around the match, category, links and id. " +
-				"Use permission: [ALL] to quote only public articles to a customer. Read a whole article with get_article.",
-			Hints: ro, Scopes: articlesSearch, TypeSchemas: typeSchemas(),
+			Title:       "Search knowledge base",
+			Description: "Searches the knowledge base for an answer to a question. categoryId: list_article_categories. permission [ALL]: public articles only. Read one with get_article.",
+			Toolset:     "knowledge",
+			Hints:       ro, Scopes: articlesSearch, TypeSchemas: typeSchemas(),
 		}, searchArticles),
 		action.Define("get_article", action.Info{
-			Title: "Get knowledge-base article",
-			Description: "Returns one knowledge-base article whole: its answer as plain text and as HTML, title, status, audience (permission), category path and last-modified time. " +
-				"Select it by articleId (search_articles) or exact title.",
-			Hints: ro, Scopes: articlesSearch, TypeSchemas: typeSchemas(),
+			Title:       "Get knowledge-base article",
+			Description: "Returns one knowledge-base article whole (answer as text and HTML), by articleId (search_articles) or exact title.",
+			Toolset:     "knowledge",
+			Hints:       ro, Scopes: articlesSearch, TypeSchemas: typeSchemas(),
 		}, getArticle),
 		action.Define("list_article_categories", action.Info{
-			Title: "List knowledge-base categories",
-			Description: "Lists the knowledge base's sections (root categories) and the categories nested in them, with each category's path. " +
-				"Use it to find categoryId for search_articles.",
-			Hints: ro, Scopes: articlesRead, TypeSchemas: typeSchemas(),
+			Title:       "List knowledge-base categories",
+			Description: "Lists the knowledge base's sections and categories with their paths. Gives categoryId for search_articles.",
+			Toolset:     "knowledge",
+			Hints:       ro, Scopes: articlesRead, TypeSchemas: typeSchemas(),
 		}, listArticleCategories),
 	}
 }

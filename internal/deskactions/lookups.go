@@ -117,10 +117,10 @@ func lookupActions() []*action.Action {
 	ro := action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}
 	return []*action.Action{
 		action.Define("list_organizations", action.Info{
-			Title: "List organizations",
-			Description: "Lists the Zoho Desk organizations (help desks) the connection's user belongs to. " +
-				"Use it to find the orgId that every other action takes, when the connection has no default organization or you need another one.",
-			Hints: ro, TypeSchemas: typeSchemas(),
+			Title:       "List organizations",
+			Description: "Lists the help desks (organizations) the user belongs to. Gives orgId, needed when the connection has no default one.",
+			Toolset:     "lookups",
+			Hints:       ro, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, _ ListOrganizationsInput) (OrganizationsOutput, error) {
 			orgs, _, err := call.Desk.Organizations.List(ctx)
 			if err != nil {
@@ -134,10 +134,10 @@ func lookupActions() []*action.Action {
 			return out, nil
 		}),
 		action.Define("list_departments", action.Info{
-			Title: "List departments",
-			Description: "Lists the departments of a Zoho Desk organization, with paging and an optional name search. " +
-				"Use it to find departmentId for create_ticket, list_tickets and add_agent (associatedDepartmentIds).",
-			Hints: ro, TypeSchemas: typeSchemas(),
+			Title:       "List departments",
+			Description: "Lists departments, with an optional name search. Gives departmentId for create_ticket, list_tickets and add_agent.",
+			Toolset:     "lookups",
+			Hints:       ro, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListDepartmentsInput) (ListOutput, error) {
 			org, err := call.OrgID(in.OrgID)
 			if err != nil {
@@ -155,10 +155,10 @@ func lookupActions() []*action.Action {
 			return pageOf(items, func(d *zohodesk.Department) json.RawMessage { return d.Raw }, p.From, limit), nil
 		}),
 		action.Define("list_teams", action.Info{
-			Title: "List teams",
-			Description: "Lists the teams of the departments the connection's user belongs to. " +
-				"Use it to find teamId for create_ticket and update_ticket, or teamIds for list_tickets.",
-			Hints: ro, TypeSchemas: typeSchemas(),
+			Title:       "List teams",
+			Description: "Lists the teams of the user's departments. Gives teamId for create_ticket and update_ticket, and teamIds for list_tickets.",
+			Toolset:     "lookups",
+			Hints:       ro, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListTeamsInput) (ListOutput, error) {
 			org, err := call.OrgID(in.OrgID)
 			if err != nil {
@@ -175,10 +175,10 @@ func lookupActions() []*action.Action {
 			return pageOf(items, func(t *zohodesk.Team) json.RawMessage { return t.Raw }, p.From, limit), nil
 		}),
 		action.Define("list_products", action.Info{
-			Title: "List products",
-			Description: "Lists the products of a Zoho Desk organization, optionally of one department. " +
-				"Use it to find productId for create_ticket and update_ticket.",
-			Hints: ro, TypeSchemas: typeSchemas(),
+			Title:       "List products",
+			Description: "Lists products, optionally of one department. Gives productId for create_ticket and update_ticket.",
+			Toolset:     "lookups",
+			Hints:       ro, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListProductsInput) (ListOutput, error) {
 			org, err := call.OrgID(in.OrgID)
 			if err != nil {
@@ -196,10 +196,10 @@ func lookupActions() []*action.Action {
 			return pageOf(items, func(x *zohodesk.Product) json.RawMessage { return x.Raw }, p.From, limit), nil
 		}),
 		action.Define("list_roles", action.Info{
-			Title: "List roles",
-			Description: "Lists the roles of a Zoho Desk organization (who reports to whom; decides which tickets an agent sees). " +
-				"Use it to find roleId for add_agent with rolePermissionType Custom, or roleIds for list_agents.",
-			Hints: ro, TypeSchemas: typeSchemas(),
+			Title:       "List roles",
+			Description: "Lists roles (who reports to whom). Gives roleId for add_agent with rolePermissionType Custom, and roleIds for list_agents.",
+			Toolset:     "lookups",
+			Hints:       ro, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListRolesInput) (ListOutput, error) {
 			org, err := call.OrgID(in.OrgID)
 			if err != nil {
@@ -217,10 +217,10 @@ func lookupActions() []*action.Action {
 			return pageOf(items, func(x *zohodesk.Role) json.RawMessage { return x.Raw }, p.From, limit), nil
 		}),
 		action.Define("list_profiles", action.Info{
-			Title: "List profiles",
-			Description: "Lists the permission profiles of a Zoho Desk organization (Support Administrator, Agent, Light Agent, custom ones). " +
-				"Use it to find profileId for add_agent with rolePermissionType Custom, or profileIds for list_agents.",
-			Hints: ro, TypeSchemas: typeSchemas(),
+			Title:       "List profiles",
+			Description: "Lists permission profiles. Gives profileId for add_agent with rolePermissionType Custom, and profileIds for list_agents.",
+			Toolset:     "lookups",
+			Hints:       ro, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListProfilesInput) (ListOutput, error) {
 			org, err := call.OrgID(in.OrgID)
 			if err != nil {

@@ -15,31 +15,26 @@ import (
 func replyActions(deps Deps) []*action.Action {
 	return []*action.Action{
 		action.Define("reply_to_ticket", action.Info{
-			Title: "Send a reply to the customer",
-			Description: "Sends a reply on a Zoho Desk ticket to the customer, by e-mail by default. The customer receives it at once and it cannot be recalled: " +
-				"unless the user explicitly asked you to send, use draft_ticket_reply instead so a person reviews and sends it. " +
-				"to defaults to the ticket's contact and fromEmailAddress to the default support address of the ticket's department (list_support_addresses lists the allowed ones). " +
-				"content is plain text, or HTML with contentType html; attachments are upload ids or {fileName, fileData}. " +
-				"Requires confirm: true under the default policy; dryRun: true shows exactly what would be sent (recipients, from address, content) without sending. " +
-				"Send an idempotencyKey: if the outcome is unknown (a timeout), check list_ticket_conversations before sending again.",
-			Hints: action.Hints{Destructive: true, OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
+			Title:       "Send a reply to the customer",
+			Description: "Sends a reply to the customer at once, for good: unless the user asked to send, use draft_ticket_reply. fromEmailAddress: list_support_addresses. If the outcome is unknown, check list_ticket_conversations.",
+			Toolset:     "conversations",
+			Hints:       action.Hints{Destructive: true, OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ReplyToTicketInput) (ReplyOutput, error) {
 			return sendReply(ctx, deps, call, in)
 		}),
 		action.Define("draft_ticket_reply", action.Info{
-			Title: "Draft a reply for review",
-			Description: "Saves a reply to the customer as a draft on a Zoho Desk ticket, for a person to review, edit and send in Zoho Desk. Nothing reaches the customer. " +
-				"Prefer this to reply_to_ticket unless the user explicitly asked you to send. Same fields as reply_to_ticket (to defaults to the ticket's contact, " +
-				"fromEmailAddress to the department's default support address); channels EMAIL, FACEBOOK or FORUMS. Returns the draft's id for update_ticket_draft.",
-			Hints: action.Hints{OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
+			Title:       "Draft a reply for review",
+			Description: "Saves a reply as a draft for a person to review and send; nothing reaches the customer. Prefer it to reply_to_ticket.",
+			Toolset:     "conversations",
+			Hints:       action.Hints{OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in DraftTicketReplyInput) (ReplyOutput, error) {
 			return draftReply(ctx, deps, call, in.OrgRef, in.TicketSelector, "", in.ReplyInput)
 		}),
 		action.Define("update_ticket_draft", action.Info{
-			Title: "Update a reply draft",
-			Description: "Replaces the content (and recipients) of a reply draft made with draft_ticket_reply. Give the whole new content; " +
-				"the draft stays unsent for a person to review.",
-			Hints: action.Hints{Idempotent: true, OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
+			Title:       "Update a reply draft",
+			Description: "Replaces the content (and recipients) of a draft made with draft_ticket_reply. Give the whole new content; the draft stays unsent.",
+			Toolset:     "conversations",
+			Hints:       action.Hints{Idempotent: true, OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in UpdateTicketDraftInput) (ReplyOutput, error) {
 			return draftReply(ctx, deps, call, in.OrgRef, in.TicketSelector, in.DraftID, in.ReplyInput)
 		}),

@@ -71,11 +71,10 @@ func searchActions() []*action.Action {
 	ro := action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}
 	return []*action.Action{
 		action.Define("search_tickets", action.Info{
-			Title: "Search tickets",
-			Description: "Finds Zoho Desk tickets by subject words, ticket number, any text, email, contact, department, assignee, status, priority or channel (all given criteria must match). " +
-				"Returns compact rows (id, number, subject, status, priority, times, contact, assignee) and the total number of hits. " +
-				"Use it to find a ticketId for get_ticket, update_ticket, create_ticket_attachment or move_tickets_to_trash. New tickets can take a moment to become searchable.",
-			Hints: ro, TypeSchemas: typeSchemas(),
+			Title:       "Search tickets",
+			Description: "Finds tickets by subject, number, text, email, contact, status and more (all must match). Gives ticketId for the other ticket tools.",
+			Toolset:     "tickets",
+			Hints:       ro, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in SearchTicketsInput) (SearchOutput, error) {
 			p := in.Params
 			if p.Subject == "" && p.TicketNumber == "" && p.Text == "" && p.Email == "" && p.ContactID == "" &&
@@ -100,10 +99,10 @@ func searchActions() []*action.Action {
 			return searchOutput(res.Tickets, func(t *zohodesk.Ticket) json.RawMessage { return project(t.Raw, compactKeys) }, res.Count, p.From, limit), nil
 		}),
 		action.Define("search_contacts", action.Info{
-			Title: "Search contacts",
-			Description: "Finds Zoho Desk contacts (customers) by email, full name, phone or any text. " +
-				"Use it to find contactId for create_ticket, or secondaryContacts. Returns each contact whole and the total number of hits.",
-			Hints: ro, TypeSchemas: typeSchemas(),
+			Title:       "Search contacts",
+			Description: "Finds contacts (customers) by email, name, phone or any text. Gives contactId for create_ticket and the contact tools.",
+			Toolset:     "customers",
+			Hints:       ro, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in SearchContactsInput) (SearchOutput, error) {
 			p := in.Params
 			if p.Email == "" && p.FullName == "" && p.Phone == "" && p.Text == "" {

@@ -44,7 +44,8 @@ func tagActions() []*action.Action {
 	return []*action.Action{
 		action.Define("list_ticket_tags", action.Info{
 			Title:       "List a ticket's tags",
-			Description: "Lists the tags of a Zoho Desk ticket (id, name, type). Give the ticket by ticketId, ticketNumber or exact ticketSubject; add or remove tags with add_ticket_tags and remove_ticket_tags.",
+			Description: "Lists a ticket's tags (id, name, type). Use it before add_ticket_tags to reuse existing names.",
+			Toolset:     "tickets",
 			Hints:       action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in TicketTagsInput) (TagsOutput, error) {
 			if err := invalid(in.TicketSelector.check()); err != nil {
@@ -58,16 +59,17 @@ func tagActions() []*action.Action {
 			return TagsOutput{TicketID: id, Tags: tags}, err
 		}),
 		action.Define("add_ticket_tags", action.Info{
-			Title: "Tag a ticket",
-			Description: "Adds tags to a Zoho Desk ticket by name. A name the ticket's department does not have yet is created as a new tag (the output says so); " +
-				"check existing names with list_ticket_tags to avoid near-duplicates. Adding a tag the ticket already has changes nothing.",
-			Hints: action.Hints{Idempotent: true, OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
+			Title:       "Tag a ticket",
+			Description: "Adds tags to a ticket by name; a name new to the department creates the tag. Check existing names with list_ticket_tags first.",
+			Toolset:     "tickets",
+			Hints:       action.Hints{Idempotent: true, OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ChangeTicketTagsInput) (TagsOutput, error) {
 			return changeTags(ctx, call, in, true)
 		}),
 		action.Define("remove_ticket_tags", action.Info{
 			Title:       "Untag a ticket",
-			Description: "Removes tags from a Zoho Desk ticket by name (the tags stay in the department for other tickets).",
+			Description: "Removes tags from a ticket by name (the tags stay in the department). Names come from list_ticket_tags.",
+			Toolset:     "tickets",
 			Hints:       action.Hints{Idempotent: true, OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ChangeTicketTagsInput) (TagsOutput, error) {
 			return changeTags(ctx, call, in, false)

@@ -70,35 +70,26 @@ var compactKeys = []string{
 func ticketActions(deps Deps) []*action.Action {
 	return []*action.Action{
 		action.Define("create_ticket", action.Info{
-			Title: "Create ticket",
-			Description: "Creates a support ticket in Zoho Desk. Required: payload.subject, payload.departmentId (list_departments) and the contact: " +
-				"payload.contactId of an existing contact (search_contacts) or payload.contact {lastName and/or email} to reuse or create one. " +
-				"Optional: description, status, priority, classification, channel, assigneeId (list_agents / find_agent_by_email), teamId (list_teams), " +
-				"productId (list_products), category, subCategory, resolution, dueDate, language, email, phone, webUrl, secondaryContacts, entitySkills, cf (custom fields), " +
-				"and uploads: files given as {fileName, fileData} (an http(s) URL or base64) are uploaded first, ids of earlier uploads are used as they are. " +
-				"Returns the ticket id, number, web URL, created time and assignee, with the whole ticket.",
-			Hints: action.Hints{OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", TypeSchemas: typeSchemas(),
+			Title:       "Create ticket",
+			Description: "Creates a ticket. departmentId: list_departments; contactId: search_contacts (or payload.contact to reuse or create one); assigneeId: list_agents; teamId: list_teams; productId: list_products.",
+			Toolset:     "tickets",
+			Hints:       action.Hints{OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in CreateTicketInput) (CreateTicketOutput, error) {
 			return createTicket(ctx, deps, call, in)
 		}),
 		action.Define("list_tickets", action.Info{
-			Title: "List tickets",
-			Description: "Lists tickets of a Zoho Desk organization, oldest first by default (sortOrder desc: newest first), with filters: departmentId (list_departments), teamIds (list_teams), " +
-				"assignee (agent ids from list_agents, or Unassigned), status, priority, channel, receivedInDays (15, 30, 90). " +
-				"Pages with params.from/params.limit (max 100) and returns hasMore and nextFrom; all: true walks every page (up to 5000 tickets). " +
-				"Rows are compact (id, number, subject, status, priority, times, contact, assignee, department) unless view is full. " +
-				"To find a ticket by subject, number or contact email use search_tickets.",
-			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
+			Title:       "List tickets",
+			Description: "Lists tickets with filters, a page at a time; all: true walks every page. departmentId: list_departments; teamIds: list_teams; assignee: list_agents. Rows are compact unless view is full.",
+			Toolset:     "tickets",
+			Hints:       action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListTicketsInput) (ListOutput, error) {
 			return listTickets(ctx, call, in)
 		}),
 		action.Define("get_ticket", action.Info{
-			Title: "Get ticket",
-			Description: "Returns one ticket of Zoho Desk whole: subject, description (also as plain text), status, priority, contact, assignee, department, product, times, resolution. " +
-				"Select it by ticketId, by ticketNumber, or by its exact ticketSubject (several tickets with that subject give an ambiguous error listing them). " +
-				"params.include embeds related objects (contacts, products, assignee, departments, contract, isRead, team, skills); " +
-				"latestConversations: N adds the newest N messages and comments as plain text in the same call. A ticket in the trash is reported as not_found.",
-			Hints: action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
+			Title:       "Get ticket",
+			Description: "Returns one ticket whole. ticketId: search_tickets. latestConversations: N adds its newest N messages and comments.",
+			Toolset:     "tickets",
+			Hints:       action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in GetTicketInput) (GetTicketOutput, error) {
 			errs := in.TicketSelector.check()
 			errs = append(errs, checkEnumList("/params/include", in.Params.Include, ticketIncludeGet, 0)...)
@@ -129,22 +120,18 @@ func ticketActions(deps Deps) []*action.Action {
 			return out, nil
 		}),
 		action.Define("update_ticket", action.Info{
-			Title: "Update ticket",
-			Description: "Changes fields of an existing Zoho Desk ticket: status (e.g. Closed), priority, assigneeId (list_agents; null unassigns), teamId, departmentId, " +
-				"subject, description, resolution, category, subCategory, dueDate, classification, channel, language, productId, contact, email, phone, webUrl, " +
-				"secondaryContacts, entitySkills, cf. Only the fields given in payload are sent; an empty payload is refused. " +
-				"Select the ticket by ticketId, ticketNumber or exact ticketSubject. params.disableClosureNotification stops the closing email to the contact. " +
-				"A ticket in the trash is reported as not_found and left unchanged. Returns the updated ticket whole, its web URL and modification time.",
-			Hints: action.Hints{Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", TypeSchemas: typeSchemas(),
+			Title:       "Update ticket",
+			Description: "Changes the payload fields of a ticket (null clears one). assigneeId: list_agents; teamId: list_teams; departmentId: list_departments. ticketId: search_tickets.",
+			Toolset:     "tickets",
+			Hints:       action.Hints{Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in UpdateTicketInput) (UpdateTicketOutput, error) {
 			return updateTicket(ctx, call, in)
 		}),
 		action.Define("move_tickets_to_trash", action.Info{
-			Title: "Move tickets to trash",
-			Description: "Moves one or more Zoho Desk tickets to the recycle bin (restorable there for 60 days). Name them in payload by ticketIds, " +
-				"ticketNumbers or exact ticketSubjects (each subject must match one ticket). Large requests are sent in batches of 50. " +
-				"Returns the ids moved and the time; if some tickets could not be moved the result lists them with the reason instead of failing the whole call.",
-			Hints: action.Hints{Destructive: true, Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", TypeSchemas: typeSchemas(),
+			Title:       "Move tickets to trash",
+			Description: "Moves tickets to the recycle bin (restorable for 60 days), by ticketIds, ticketNumbers or exact ticketSubjects.",
+			Toolset:     "tickets",
+			Hints:       action.Hints{Destructive: true, Idempotent: true, OpenWorld: true}, Write: true, ZohoFieldPrefix: "/payload", TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in MoveTicketsToTrashInput) (MoveTicketsToTrashOutput, error) {
 			return moveToTrash(ctx, deps, call, in)
 		}),

@@ -46,14 +46,16 @@ func timeActions(deps Deps) []*action.Action {
 	return []*action.Action{
 		action.Define("add_ticket_time_entry", action.Info{
 			Title:       "Log time on a ticket",
-			Description: "Records time spent on a Zoho Desk ticket: duration (e.g. \"1h30m\"), billable or not, a description, the agent (default: you) and when the work started (default: just now).",
+			Description: "Records time spent on a ticket: duration (e.g. \"1h30m\"), billable or not, the agent (default: you) and when the work started.",
+			Toolset:     "tickets",
 			Hints:       action.Hints{OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in AddTimeEntryInput) (TimeEntryOutput, error) {
 			return addTimeEntry(ctx, deps, call, in)
 		}),
 		action.Define("list_ticket_time_entries", action.Info{
 			Title:       "List time logged on a ticket",
-			Description: "Lists the time entries of a Zoho Desk ticket (duration, billable, agent, when), oldest first; pages with from/limit.",
+			Description: "Lists the time entries of a ticket (duration, billable, agent, when), oldest first.",
+			Toolset:     "tickets",
 			Hints:       action.Hints{ReadOnly: true, Idempotent: true, OpenWorld: true}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListTimeEntriesInput) (ListOutput, error) {
 			if err := invalid(in.TicketSelector.check()); err != nil {

@@ -42,8 +42,7 @@ func FuzzToolArguments(f *testing.F) {
 		if a == nil {
 			return
 		}
-		_, structuredOut := toolFor(a)
-		h := &handler{reg: reg, act: a, resolve: fixedResolver(toyTarget), log: slog.New(slog.DiscardHandler), hints: hints, structured: structuredOut}
+		h := &handler{reg: reg, act: a, resolve: fixedResolver(toyTarget), log: slog.New(slog.DiscardHandler), hints: hints, structured: OutputSchema(a) != nil}
 		res, err := h.call(t.Context(), &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: tool, Arguments: args}})
 		if err != nil || res == nil {
 			t.Fatalf("call(%s, %q) = %v, %v; want a result", tool, args, res, err)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -64,13 +65,15 @@ type HTTPOptions struct {
 // calls it carries.
 type identity struct {
 	tenant, apiKey, conn string
+	view                 view
 }
 
 type identityKey struct{}
 
 // HTTPPattern is the route HTTPHandler serves, relative to the server root:
 // the connection (its id or its name) is the last path segment, e.g.
-// POST /mcp/demo. Mount it with restapi.Server.Mount(HTTPPattern, h).
+// POST /mcp/demo. The query may limit the tools: toolsets=tickets,lookups
+// (see ParseToolsets) and readonly=true (only read-only tools). Mount it with restapi.Server.Mount(HTTPPattern, h).
 const HTTPPattern = "/mcp/{connection}"
 
 // HTTPHandler returns the streamable HTTP MCP endpoint for HTTPPattern. It
@@ -80,6 +83,13 @@ const HTTPPattern = "/mcp/{connection}"
 // 404 problem that says no more than for a missing one. A session belongs to
 // the API key and connection that opened it: any other key, or the same
 // session id under another connection's path, is refused with 403.
+//
+// The query chooses the tools (HTTPOptions.Server's Toolsets and ReadOnly
+// are ignored): toolsets=tickets,conversations serves those toolsets only,
+// readonly=true only read-only tools. An unknown toolset or a readonly
+// that is not a boolean gets a 400 problem naming it. A session keeps the
+// tools it was opened with: the same session id with another query is
+// refused with 403.
 func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) http.Handler {
 	var o HTTPOptions
 	if opts != nil {
@@ -112,8 +122,20 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 		}
 		return restapi.ActionTarget(id.tenant, id.apiKey, c, desk), nil
 	}
-	server := New(reg, resolve, &o.Server)
-	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{
+	// One server per view (toolsets and read-only mode), made on first use:
+	// at most 2^len(action.Toolsets) * 2 of them.
+	var mu sync.Mutex
+	servers := map[view]*mcp.Server{}
+	serverFor := func(r *http.Request) *mcp.Server {
+		v := r.Context().Value(identityKey{}).(identity).view
+		mu.Lock()
+		defer mu.Unlock()
+		if servers[v] == nil {
+			servers[v] = New(reg, resolve, v.options(o.Server))
+		}
+		return servers[v]
+	}
+	sdk := mcp.NewStreamableHTTPHandler(serverFor, &mcp.StreamableHTTPOptions{
 		Logger:              log,
 		SessionTimeout:      o.SessionTimeout,
 		MaxRequestBodyBytes: MaxMessageBytes,
@@ -134,7 +156,9 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 			return nil, auth.ErrInvalidToken
 		}
 		return &auth.TokenInfo{
-			UserID: id.tenant + "\x00" + id.apiKey + "\x00" + id.conn,
+			// The view is part of the session's owner: a session opened
+			// read-only, or with some toolsets, stays so.
+			UserID: id.tenant + "\x00" + id.apiKey + "\x00" + id.conn + "\x00" + id.view.String(),
 			Extra:  map[string]any{"tenant": id.tenant, "apiKey": id.apiKey, "connection": id.conn},
 		}, nil
 	}
@@ -153,13 +177,18 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 			restapi.WriteError(w, r, deskconn.Errorf(deskconn.CodeUnauthenticated, "send an API key as \"Authorization: Bearer dk_...\""))
 			return
 		}
+		v, err := viewOf(r.URL.Query())
+		if err != nil {
+			restapi.WriteError(w, r, err)
+			return
+		}
 		name := r.PathValue("connection")
 		c, err := conns.Get(r.Context(), tenant, name)
 		if err != nil {
 			restapi.WriteError(w, r, err)
 			return
 		}
-		id := identity{tenant: tenant, apiKey: keyID, conn: c.ID}
+		id := identity{tenant: tenant, apiKey: keyID, conn: c.ID, view: v}
 		withToken.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 	})
 }

@@ -4,11 +4,13 @@
 // /mcp/{connection}).
 //
 // The tools are generated from the registry, one per action, never from a
-// second list: the tool's name, title, description and input schema are the
-// action's; its output schema is the action's output schema, widened (with
-// anyOf) to admit the two other shapes a call can return as structured
-// content — a dry-run plan (write actions) and an error envelope
-// {"error": {...}}. Annotations map one to one from action.Hints.
+// second list: the tool's name and description are the action's, its input
+// schema a lean view of the action's (see lean.go: tools/list is part of
+// every conversation, so it stays under 30 KB), and its annotations map from
+// action.Hints. Tools carry no output schema; OutputSchema gives the shape of
+// their structured content: the action's output, a dry-run plan (write
+// actions) or an error envelope {"error": {...}}. Options.Toolsets and
+// Options.ReadOnly serve part of the catalogue.
 //
 // Every call goes through (*action.Registry).Invoke, which validates the
 // input (reporting every problem at once), applies the connection's policy
@@ -33,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,22 +66,33 @@ type Options struct {
 	// Records carry the action, the code and the connection id, never
 	// input values or secrets.
 	Logger *slog.Logger
+	// Toolsets limits the tools to the actions of these toolsets (names
+	// from action.Toolsets; check user input with ParseToolsets). Empty
+	// serves every action.
+	Toolsets []string
+	// ReadOnly serves only read-only actions (Hints.ReadOnly): the others
+	// are neither listed nor callable.
+	ReadOnly bool
 }
 
 // DefaultInstructions is the guide sent to clients when Options.Instructions
 // is empty.
 const DefaultInstructions = "These tools act on one Zoho Desk connection. " +
-	"IDs come from the lookup tools: list_organizations (orgId, optional when the connection has a default organization), " +
-	"list_departments, list_teams, list_agents / find_agent_by_email, list_products, list_roles, list_profiles, " +
-	"search_contacts, search_accounts, search_tickets, search_articles and list_article_categories. " +
-	"Every write accepts dryRun: true (returns the exact Zoho requests, changes nothing) and an idempotencyKey (safe retries). " +
-	"Destructive tools (move_tickets_to_trash, move_contacts_to_trash, deactivate_agent) may require \"confirm\": true; the error says so. " +
+	"Each tool's description says which lookup tool gives the ids it takes: list_organizations, list_departments, list_teams, " +
+	"list_agents / find_agent_by_email, list_products, list_roles, list_profiles, search_contacts, search_accounts, search_tickets, " +
+	"search_articles, list_article_categories. " +
+	"Tool schemas leave out fields that every tool shares; send them when needed: " +
+	"orgId (from list_organizations; optional when the connection has a default organization); " +
+	"on list tools, paging with from and limit (in params, or at the top level for tools without params; each page says how to get the next); " +
+	"on every write, dryRun: true (returns the exact Zoho requests, changes nothing), an idempotencyKey (1-255 characters; a retry with the same key never acts twice) " +
+	"and confirm: true when a call fails asking for confirmation (destructive tools under the default policy). " +
 	"A failed call returns isError with what to change: fix every listed field and call again."
 
-// New returns an MCP server with one tool per action of reg, in registry
-// order. reg must not change afterwards. resolve supplies the target of each
-// call. New panics if an action's schema cannot be served (a programming
-// error, as with the SDK's AddTool).
+// New returns an MCP server with one tool per action of reg that
+// opts.Toolsets and opts.ReadOnly allow, in registry order. reg must not
+// change afterwards. resolve supplies the target of each call. New panics
+// on an unknown toolset name or if an action's schema cannot be served
+// (programming errors, as with the SDK's AddTool).
 func New(reg *action.Registry, resolve Resolver, opts *Options) *mcp.Server {
 	var o Options
 	if opts != nil {
@@ -96,51 +110,61 @@ func New(reg *action.Registry, resolve Resolver, opts *Options) *mcp.Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	for _, name := range o.Toolsets {
+		if !slices.Contains(action.Toolsets, name) {
+			panic(fmt.Sprintf("mcpserver: unknown toolset %q", name))
+		}
+	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: o.Name, Title: "deskconn: Zoho Desk", Version: o.Version}, &mcp.ServerOptions{
 		Instructions: o.Instructions,
 		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
 	})
 	hints := newHinter(reg)
 	for _, a := range reg.List() {
-		tool, structured := toolFor(a)
-		h := &handler{reg: reg, act: a, resolve: resolve, log: o.Logger, hints: hints, structured: structured}
-		srv.AddTool(tool, h.call)
+		if !o.serves(a) {
+			continue
+		}
+		h := &handler{reg: reg, act: a, resolve: resolve, log: o.Logger, hints: hints, structured: OutputSchema(a) != nil}
+		srv.AddTool(Tool(a), h.call)
 	}
 	return srv
 }
 
-// Tool returns the MCP tool definition New serves for a: the action's name,
-// title, description and input schema, its output schema widened to admit
-// dry-run plans and error envelopes, and its annotations.
+// Tool returns the MCP tool definition New serves for a: the action's name
+// and description, the lean view of its input schema (see lean.go)
+// and its annotations. It has no output schema: see OutputSchema.
 func Tool(a *action.Action) *mcp.Tool {
-	t, _ := toolFor(a)
-	return t
+	h := a.Hints()
+	an := &mcp.ToolAnnotations{ReadOnlyHint: h.ReadOnly, IdempotentHint: h.Idempotent}
+	// Optional hints are sent only where they differ from the MCP defaults
+	// (destructive and open-world true) and mean something
+	// (destructiveHint only for writes).
+	if !h.ReadOnly && !h.Destructive {
+		an.DestructiveHint = new(false)
+	}
+	if !h.OpenWorld {
+		an.OpenWorldHint = new(false)
+	}
+	// No title: the action's title only spells out its name ("List
+	// teams" for list_teams), and clients show the name without one.
+	return &mcp.Tool{
+		Name:        a.Name(),
+		Description: a.Description(),
+		InputSchema: leanInputSchema(a),
+		Annotations: an,
+	}
 }
 
-// toolFor builds a's tool, and reports whether its results carry structured
-// content (the output schema is an object).
-func toolFor(a *action.Action) (*mcp.Tool, bool) {
-	h := a.Hints()
-	destructive := h.Destructive
-	openWorld := h.OpenWorld
-	tool := &mcp.Tool{
-		Name:        a.Name(),
-		Title:       a.Title(),
-		Description: a.Description(),
-		InputSchema: a.InputSchemaJSON(),
-		Annotations: &mcp.ToolAnnotations{
-			Title:           a.Title(),
-			ReadOnlyHint:    h.ReadOnly,
-			DestructiveHint: &destructive,
-			IdempotentHint:  h.Idempotent,
-			OpenWorldHint:   &openWorld,
-		},
-	}
-	out := a.OutputSchema()
-	if out.Type != "object" {
-		// MCP output schemas must be objects; such an action's results
-		// are served as text only.
-		return tool, false
+// OutputSchema returns the schema of the structured content of a's results:
+// the action's output schema widened (with anyOf) to admit the two other
+// shapes a call can return, a dry-run plan (write actions) and an error
+// envelope {"error": {...}}. It returns nil when a's output is not an
+// object: such an action's results are served as text only. Tools do not
+// advertise it, to keep tools/list small; REST's /v1/actions serves the
+// action's output schema.
+func OutputSchema(a *action.Action) json.RawMessage {
+	if a.OutputSchema().Type != "object" {
+		return nil
 	}
 	branches := []json.RawMessage{a.OutputSchemaJSON()}
 	if a.IsWrite() {
@@ -154,8 +178,7 @@ func toolFor(a *action.Action) (*mcp.Tool, bool) {
 	if err != nil {
 		panic(fmt.Sprintf("mcpserver: output schema of %s: %v", a.Name(), err))
 	}
-	tool.OutputSchema = json.RawMessage(schema)
-	return tool, true
+	return schema
 }
 
 // errorSchemaJSON is the schema of the structured content of an error
@@ -199,7 +222,7 @@ func (h *handler) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Call
 // success renders an action's (or a dry run's) JSON output.
 func (h *handler) success(out json.RawMessage) *mcp.CallToolResult {
 	text := string(out)
-	if s := summary(h.act.Name(), out); s != "" {
+	if s := summary(h.act, out); s != "" {
 		text = s + "\n" + text
 	}
 	res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}
@@ -242,7 +265,8 @@ func (h *handler) fail(ctx context.Context, connID string, err error, start time
 }
 
 // summary is a one-line description of a list or dry-run output, or "".
-func summary(name string, out json.RawMessage) string {
+func summary(a *action.Action, out json.RawMessage) string {
+	name := a.Name()
 	var v struct {
 		DryRun   bool `json:"dryRun"`
 		Requests []struct {
@@ -274,13 +298,22 @@ func summary(name string, out json.RawMessage) string {
 			s += fmt.Sprintf(" from index %d", *v.From)
 		}
 		if v.HasMore && v.NextFrom != nil {
-			s += fmt.Sprintf("; more exist: pass params.from=%d for the next page", *v.NextFrom)
+			s += fmt.Sprintf("; more exist: pass %s=%d for the next page", fromField(a), *v.NextFrom)
 		} else if v.HasMore {
 			s += "; more exist"
 		}
 		return s + "."
 	}
 	return ""
+}
+
+// fromField is where a's input takes the index of a page's first item:
+// "from" at the top level, or "params.from".
+func fromField(a *action.Action) string {
+	if _, ok := a.InputSchema().Properties["from"]; ok {
+		return "from"
+	}
+	return "params.from"
 }
 
 // errNoIdentity is the cause when an HTTP call reaches a tool without the
