@@ -22,7 +22,7 @@ func replyActions(deps Deps) []*action.Action {
 				"content is plain text, or HTML with contentType html; attachments are upload ids or {fileName, fileData}. " +
 				"Requires confirm: true under the default policy; dryRun: true shows exactly what would be sent (recipients, from address, content) without sending. " +
 				"Send an idempotencyKey: if the outcome is unknown (a timeout), check list_ticket_conversations before sending again.",
-			Hints: action.Hints{Destructive: true, OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
+			Hints: action.Hints{Destructive: true, OpenWorld: true}, Write: true, CustomerVisible: true, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ReplyToTicketInput) (ReplyOutput, error) {
 			return sendReply(ctx, deps, call, in)
 		}),
