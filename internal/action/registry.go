@@ -170,7 +170,8 @@ type attempt struct {
 //     the schema — every problem is listed in Fields, each with a JSON
 //     Pointer into the input and what to change; also two different
 //     idempotency keys;
-//   - forbidden: the connection's policy denies the action
+//   - forbidden: the call is outside the API key's scope (ErrOutOfScope,
+//     Target.Scope), or the connection's policy denies the action
 //     (ErrDenied), or requires "confirm": true (ErrConfirmationRequired);
 //   - conflict: the idempotency key was used with a different input, or
 //     its first request is still running (or its unknown outcome is too
@@ -277,6 +278,9 @@ func (r *Registry) invoke(ctx context.Context, t Target, a *Action, raw json.Raw
 					Message: "differs from the idempotency key sent with the request (e.g. the Idempotency-Key header); send one key, or the same key in both places"})
 		}
 		key = opts.IdempotencyKey
+	}
+	if err := t.Scope.check(t.Conn, a); err != nil {
+		return nil, err
 	}
 	if err := r.checkPolicy(t.Conn, a, v, wo); err != nil {
 		return nil, err

@@ -241,6 +241,7 @@ func (h *actionHandlers) run(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx = filedata.WithSpooler(ctx, sp)
 	t := ActionTarget(tenantID, APIKeyID(ctx), conn, desk)
+	t.Scope = KeyScope(ctx)
 	out, err := h.reg.Invoke(ctx, t, name, raw, action.InvokeOptions{IdempotencyKey: r.Header.Get(IdempotencyKeyHeader)})
 	if err != nil {
 		h.fail(w, r, name, conn.ID, err)

@@ -40,6 +40,9 @@ func PolicyView(c *store.Connection, actions []*action.Action) PolicyList {
 
 func (h *actionHandlers) getPolicies(w http.ResponseWriter, r *http.Request) {
 	c, err := h.s.opts.Manager.Get(r.Context(), TenantID(r.Context()), r.PathValue("connection"))
+	if err == nil {
+		err = KeyScope(r.Context()).CheckConnection(c.ID, c.Name)
+	}
 	if err != nil {
 		WriteError(w, r, err)
 		return
@@ -48,6 +51,10 @@ func (h *actionHandlers) getPolicies(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *actionHandlers) putPolicies(w http.ResponseWriter, r *http.Request) {
+	if err := requireFullKey(r.Context(), "change policies"); err != nil {
+		WriteError(w, r, err)
+		return
+	}
 	var req PolicyUpdate
 	if err := DecodeJSON(w, r, h.s.opts.MaxBodyBytes, &req); err != nil {
 		WriteError(w, r, err)

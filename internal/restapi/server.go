@@ -229,6 +229,7 @@ const (
 	keyAPIKey
 	keyRequestID
 	keyAccessLog
+	keyScope
 )
 
 // accessLogAuth lets the API-key middleware, which runs inside the access
@@ -262,11 +263,17 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 			WriteError(w, r, deskconn.Errorf(deskconn.CodeUnauthenticated, "send an API key as \"Authorization: Bearer dk_...\" (create one with `deskconn apikeys create`)"))
 			return
 		}
-		tenantID, keyID, err := s.opts.APIKeys.Authenticate(r.Context(), strings.TrimSpace(key))
+		k, err := s.opts.APIKeys.AuthenticateKey(r.Context(), strings.TrimSpace(key))
 		if err != nil {
 			if deskconn.ErrorCode(err) == deskconn.CodeUnauthenticated {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="deskconn", error="invalid_token"`)
 			}
+			WriteError(w, r, err)
+			return
+		}
+		tenantID, keyID := k.TenantID, k.ID
+		scope, err := s.scopeOf(r.Context(), k)
+		if err != nil {
 			WriteError(w, r, err)
 			return
 		}
@@ -279,7 +286,7 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 			return
 		}
 		defer release()
-		h.ServeHTTP(w, r.WithContext(WithAuth(r.Context(), tenantID, keyID)))
+		h.ServeHTTP(w, r.WithContext(WithScope(WithAuth(r.Context(), tenantID, keyID), scope)))
 	})
 }
 

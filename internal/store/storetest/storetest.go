@@ -90,6 +90,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Tenants", testTenants},
 		{"APIKeys", testAPIKeys},
+		{"APIKeyScope", testAPIKeyScope},
 		{"Connections", testConnections},
 		{"ConnectionIsolation", testConnectionIsolation},
 		{"OAuthStates", testOAuthStates},
@@ -1219,5 +1220,42 @@ func testRefreshLockContext(t *testing.T, open func(t *testing.T) store.Store) {
 		if err != nil || !ran {
 			t.Errorf("handle %d: WithRefreshLock after release = %v (fn ran: %v)", 2-i, err, ran)
 		}
+	}
+}
+
+// testAPIKeyScope: a key's scope (read-only, one connection, some actions,
+// expiry) is stored and returned by LookupAPIKey and ListAPIKeys; a key
+// without one has the zero scope.
+func testAPIKeyScope(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tn := newTenant(t, s)
+	expires := time.Date(2031, 5, 6, 7, 8, 9, 123456000, time.UTC)
+	scoped := &store.APIKey{TenantID: tn.ID, Name: "agent", Hash: hash(uniq("dk")), Prefix: "dk_sco",
+		ReadOnly: true, ConnectionID: uniq("conn"), Actions: []string{"get_ticket", "list_tickets"}, ExpiresAt: expires}
+	plain := &store.APIKey{TenantID: tn.ID, Name: "admin", Hash: hash(uniq("dk")), Prefix: "dk_pla"}
+	for _, k := range []*store.APIKey{scoped, plain} {
+		if err := s.CreateAPIKey(ctx, k); err != nil {
+			t.Fatalf("CreateAPIKey = %v", err)
+		}
+	}
+	got, err := s.LookupAPIKey(ctx, scoped.Hash)
+	if err != nil {
+		t.Fatalf("LookupAPIKey = %v", err)
+	}
+	if !got.ReadOnly || got.ConnectionID != scoped.ConnectionID || !got.ExpiresAt.Equal(expires) ||
+		store.JoinActions(got.Actions) != "get_ticket,list_tickets" {
+		t.Errorf("LookupAPIKey scope = read-only %v, connection %q, actions %v, expires %v; want %v, %q, %v, %v",
+			got.ReadOnly, got.ConnectionID, got.Actions, got.ExpiresAt, true, scoped.ConnectionID, scoped.Actions, expires)
+	}
+	list, err := s.ListAPIKeys(ctx, tn.ID)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("ListAPIKeys = %d keys, %v", len(list), err)
+	}
+	if !list[0].ReadOnly || len(list[0].Actions) != 2 || list[0].ExpiresAt.IsZero() {
+		t.Errorf("ListAPIKeys lost the scope: %+v", list[0])
+	}
+	if p := list[1]; p.ReadOnly || p.ConnectionID != "" || p.Actions != nil || !p.ExpiresAt.IsZero() {
+		t.Errorf("unscoped key has scope: %+v", p)
 	}
 }
