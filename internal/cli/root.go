@@ -79,6 +79,7 @@ func newRootCmd(env *Env) *cobra.Command {
 	root.AddCommand(newConnectionsCmd(env))
 	root.AddCommand(newAPIKeysCmd(env))
 	root.AddCommand(newPoliciesCmd(env))
+	root.AddCommand(newLoginCmd(env))
 	root.AddCommand(newKeysCmd(env))
 	root.AddCommand(newActionsCmd(env))
 	root.AddCommand(newRunCmd(env))

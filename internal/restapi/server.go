@@ -100,7 +100,7 @@ func New(opts Options) (*Server, error) {
 		opts.SessionTTL = 12 * time.Hour
 	}
 	if opts.LoginTTL <= 0 {
-		opts.LoginTTL = 24 * time.Hour
+		opts.LoginTTL = DefaultLoginTTL
 	}
 	if opts.ConnectPerMinute <= 0 {
 		opts.ConnectPerMinute = DefaultConnectPerMinute
