@@ -80,6 +80,7 @@ func newRootCmd(env *Env) *cobra.Command {
 	root.AddCommand(newAPIKeysCmd(env))
 	root.AddCommand(newPoliciesCmd(env))
 	root.AddCommand(newLoginCmd(env))
+	root.AddCommand(newAuditCmd(env))
 	root.AddCommand(newKeysCmd(env))
 	root.AddCommand(newActionsCmd(env))
 	root.AddCommand(newRunCmd(env))

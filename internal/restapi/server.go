@@ -126,6 +126,7 @@ func New(opts Options) (*Server, error) {
 	s.Mount("DELETE /v1/connections/{connection}", http.HandlerFunc(s.apiDelete))
 	s.Mount("POST /v1/connections/{connection}/connect", http.HandlerFunc(s.apiConnect))
 	s.Mount("POST /v1/connections/{connection}/org", http.HandlerFunc(s.apiChooseOrg))
+	s.Mount(RouteAudit, http.HandlerFunc(s.apiAudit))
 	s.mux.HandleFunc("/v1/", s.noRoute)
 	s.registerWeb()
 	return s, nil

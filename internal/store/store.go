@@ -224,7 +224,13 @@ type AuditRecord struct {
 type AuditFilter struct {
 	TenantID     string // required
 	ConnectionID string // optional
-	Limit        int    // 0 means 100
+	Action       string // optional
+	Outcome      string // optional
+	APIKeyID     string // optional
+	// BeforeID, if not 0, selects records with ID below it: the next page
+	// after a page whose last (oldest) record had this ID.
+	BeforeID int64
+	Limit    int // 0 means 100
 }
 
 // Store is the persistence contract. See the package doc for errors and

@@ -865,8 +865,10 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.Au
 	}
 	rows, err := s.pool.Query(ctx, `SELECT id, time, tenant_id, api_key_id, connection_id, action, outcome,
 		zoho_request_id, duration_ns, detail FROM audit_log
-		WHERE tenant_id = $1 AND ($2 = '' OR connection_id = $2) ORDER BY id DESC LIMIT $3`,
-		f.TenantID, f.ConnectionID, limit)
+		WHERE tenant_id = $1 AND ($2 = '' OR connection_id = $2) AND ($3 = '' OR action = $3)
+		AND ($4 = '' OR outcome = $4) AND ($5 = '' OR api_key_id = $5) AND ($6 = 0 OR id < $6)
+		ORDER BY id DESC LIMIT $7`,
+		f.TenantID, f.ConnectionID, f.Action, f.Outcome, f.APIKeyID, f.BeforeID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}

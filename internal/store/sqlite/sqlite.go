@@ -973,8 +973,11 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.Au
 		limit = 100
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log
-		WHERE tenant_id = ? AND (? = '' OR connection_id = ?) ORDER BY id DESC LIMIT ?`,
-		f.TenantID, f.ConnectionID, f.ConnectionID, limit)
+		WHERE tenant_id = ? AND (? = '' OR connection_id = ?) AND (? = '' OR action = ?)
+		AND (? = '' OR outcome = ?) AND (? = '' OR api_key_id = ?) AND (? = 0 OR id < ?)
+		ORDER BY id DESC LIMIT ?`,
+		f.TenantID, f.ConnectionID, f.ConnectionID, f.Action, f.Action, f.Outcome, f.Outcome,
+		f.APIKeyID, f.APIKeyID, f.BeforeID, f.BeforeID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}

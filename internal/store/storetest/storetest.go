@@ -1099,6 +1099,45 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 	if diff := cmp.Diff([]*store.AuditRecord{recs[2]}, got); diff != "" {
 		t.Errorf("ListAudit(connection, limit 1) mismatch (-want +got):\n%s", diff)
 	}
+	// Filters by action, outcome and key, and pages by id.
+	extra := []*store.AuditRecord{
+		{TenantID: tn.ID, APIKeyID: "key_2", ConnectionID: c2, Action: "tickets.trash", Outcome: "forbidden", Detail: "denied"},
+		{TenantID: tn.ID, APIKeyID: "key_2", ConnectionID: c1, Action: "tickets.create", Outcome: "invalid"},
+	}
+	for _, r := range extra {
+		if err := s.AppendAudit(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(rs []*store.AuditRecord) []int64 {
+		var out []int64
+		for _, r := range rs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    store.AuditFilter
+		want []int64
+	}{
+		{"action", store.AuditFilter{Action: "tickets.trash"}, []int64{extra[0].ID}},
+		{"outcome", store.AuditFilter{Outcome: "ok"}, []int64{recs[2].ID, recs[1].ID, recs[0].ID}},
+		{"key", store.AuditFilter{APIKeyID: "key_2"}, []int64{extra[1].ID, extra[0].ID}},
+		{"key and connection", store.AuditFilter{APIKeyID: "key_2", ConnectionID: c1}, []int64{extra[1].ID}},
+		{"first page", store.AuditFilter{Limit: 2}, []int64{extra[1].ID, extra[0].ID}},
+		{"next page", store.AuditFilter{Limit: 2, BeforeID: extra[0].ID}, []int64{recs[2].ID, recs[1].ID}},
+		{"last page", store.AuditFilter{Limit: 2, BeforeID: recs[1].ID}, []int64{recs[0].ID}},
+	} {
+		tc.f.TenantID = tn.ID
+		got, err := s.ListAudit(ctx, tc.f)
+		if err != nil {
+			t.Fatalf("ListAudit(%s) = %v", tc.name, err)
+		}
+		if diff := cmp.Diff(tc.want, ids(got)); diff != "" {
+			t.Errorf("ListAudit(%s) ids (-want +got):\n%s", tc.name, diff)
+		}
+	}
 	got, _ = s.ListAudit(ctx, store.AuditFilter{TenantID: other.ID})
 	if len(got) != 1 || got[0].TenantID != other.ID {
 		t.Errorf("ListAudit(other tenant) = %d records, want its 1", len(got))
