@@ -159,6 +159,7 @@ type attempt struct {
 	settled   string // how an unknown outcome was settled, for the audit log
 	requestID string
 	detail    string
+	input     string // the input's ids (summarizeIDs), for the audit log
 }
 
 // Invoke runs the named action for target with the raw JSON input and
@@ -240,6 +241,12 @@ func (r *Registry) audit(ctx context.Context, t Target, a *Action, outcome strin
 	if at.settled != "" {
 		rec.Detail = at.settled
 	}
+	if at.input != "" {
+		if rec.Detail != "" {
+			rec.Detail += "; "
+		}
+		rec.Detail += "input " + at.input
+	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := r.opts.Audit.AppendAudit(actx, rec); err != nil && r.opts.AuditError != nil {
@@ -254,6 +261,9 @@ func (r *Registry) invoke(ctx context.Context, t Target, a *Action, raw json.Raw
 	}
 	if verr := validateInput(a.in, obj); verr != nil {
 		return nil, verr
+	}
+	if a.info.Write {
+		at.input = summarizeIDs(obj)
 	}
 	obj = nil // let the parsed tree go before the input is decoded into In
 	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {

@@ -65,6 +65,13 @@ func TestAuditCommand(t *testing.T) {
 			t.Errorf("audit %v = %s, want %s", tc.args, got, tc.want)
 		}
 	}
+	// The input's ids, and nothing else of it, are in the summary.
+	for _, r := range lines("--action", "update_ticket") {
+		d, _ := r["detail"].(string)
+		if !strings.Contains(d, "input orgId=2389290, ticketId=1892000000042032") || strings.Contains(d, "Low") {
+			t.Errorf("detail %q, want the input's ids only", d)
+		}
+	}
 	code, table, _ := cd.run(t, "", "audit", "--tenant", "demo")
 	if code != 0 || !strings.Contains(table, "OUTCOME") || !strings.Contains(table, "move_tickets_to_trash") || !strings.Contains(table, "demo") {
 		t.Errorf("table:\n%s", table)
