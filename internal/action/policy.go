@@ -55,13 +55,14 @@ func PresetPolicies(name string, actions []*Action) (map[string]string, error) {
 }
 
 // CheckPolicies validates a connection's policies against the catalogue:
-// every key must name an action and every value be a policy. The error is
+// every key must name an action and every value be a policy, and confirm
+// is for writes only (a read has nothing to confirm). The error is
 // an invalid *deskconn.Error naming each bad entry as a JSON Pointer under
 // pointer (e.g. "/policies"), in name order.
 func CheckPolicies(actions []*Action, policies map[string]string, pointer string) error {
-	known := make(map[string]bool, len(actions))
+	known := make(map[string]*Action, len(actions))
 	for _, a := range actions {
-		known[a.name] = true
+		known[a.name] = a
 	}
 	names := make([]string, 0, len(policies))
 	for n := range policies {
@@ -71,13 +72,19 @@ func CheckPolicies(actions []*Action, policies map[string]string, pointer string
 	var problems []deskconn.FieldError
 	for _, n := range names {
 		ptr := pointer + "/" + pointerToken(n)
-		if !known[n] {
+		a := known[n]
+		if a == nil {
 			problems = append(problems, deskconn.FieldError{Pointer: ptr, Code: problemInvalid,
 				Message: fmt.Sprintf("no action %q: use a name listed by GET /v1/actions or `deskconn actions`", n)})
 			continue
 		}
-		if _, err := ParsePolicy(policies[n]); err != nil {
+		p, err := ParsePolicy(policies[n])
+		switch {
+		case err != nil:
 			problems = append(problems, deskconn.FieldError{Pointer: ptr, Code: problemInvalid, Message: err.Error()})
+		case p == PolicyConfirm && !a.info.Write:
+			problems = append(problems, deskconn.FieldError{Pointer: ptr, Code: problemInvalid,
+				Message: fmt.Sprintf("%s only reads, so there is nothing to confirm: use allow or deny", n)})
 		}
 	}
 	if len(problems) > 0 {

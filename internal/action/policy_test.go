@@ -3,6 +3,7 @@ package action_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -67,7 +68,7 @@ func TestCheckPolicies(t *testing.T) {
 	if err := action.CheckPolicies(policyCatalogue(), map[string]string{"toy_read": "deny", "toy_trash": "allow"}, "/policies"); err != nil {
 		t.Errorf("valid policies refused: %v", err)
 	}
-	err := action.CheckPolicies(policyCatalogue(), map[string]string{"toy/x": "allow", "toy_read": "Allow"}, "/policies")
+	err := action.CheckPolicies(policyCatalogue(), map[string]string{"toy/x": "allow", "toy_read": "Allow", "toy_trash": "confirm"}, "/policies")
 	var de *deskconn.Error
 	if !errors.As(err, &de) || de.Code != deskconn.CodeInvalid {
 		t.Fatalf("err = %v, want invalid", err)
@@ -78,6 +79,10 @@ func TestCheckPolicies(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{"/policies/toy~1x", "/policies/toy_read"}, ptrs); d != "" {
 		t.Errorf("pointers (-want +got):\n%s", d)
+	}
+	err = action.CheckPolicies(policyCatalogue(), map[string]string{"toy_read": "confirm"}, "/policies")
+	if !errors.As(err, &de) || len(de.Fields) != 1 || !strings.Contains(de.Fields[0].Message, "nothing to confirm") {
+		t.Errorf("confirm on a read: %v", err)
 	}
 }
 

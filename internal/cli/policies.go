@@ -165,5 +165,8 @@ func policyArgError(err error, name, pol string) error {
 	if strings.HasPrefix(msg, "no action") {
 		return deskconn.Errorf(deskconn.CodeInvalid, "ACTION %q: %s", name, strings.Replace(msg, "GET /v1/actions or ", "", 1))
 	}
+	if strings.Contains(msg, "nothing to confirm") {
+		return deskconn.Errorf(deskconn.CodeInvalid, "POLICY %q: %s", pol, msg)
+	}
 	return deskconn.Errorf(deskconn.CodeInvalid, "POLICY %q: use allow, deny, confirm or default", pol)
 }

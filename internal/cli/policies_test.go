@@ -164,6 +164,7 @@ func TestPoliciesCommand(t *testing.T) {
 		{[]string{"set", "demo", "list_agnets", "deny"}, `ACTION "list_agnets"`},
 		{[]string{"set", "demo", "list_agents", "block"}, `POLICY "block": use allow, deny, confirm or default`},
 		{[]string{"preset", "demo", "everything"}, `unknown preset "everything"`},
+		{[]string{"set", "demo", "list_agents", "confirm"}, "list_agents only reads, so there is nothing to confirm"},
 		{[]string{"set", "nope", "list_agents", "deny"}, `no connection "nope"`},
 	} {
 		code, _, stderr := cd.run(t, "", append(append([]string{"policies"}, tc.args...), "--tenant", "demo")...)
