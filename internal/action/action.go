@@ -55,6 +55,11 @@ type Info struct {
 	// embed WriteOptions; it is audited, may be dry-run and is idempotent
 	// per key.
 	Write bool
+	// CustomerVisible marks a write that a customer sees (a reply sent by
+	// e-mail). Requires Write. Customer-visible actions default to the
+	// "confirm" policy, and the "no-customer-visible-writes" preset denies
+	// them.
+	CustomerVisible bool
 	// ZohoFieldPrefix translates Zoho's field pointers (the JSON body of the
 	// Zoho request, e.g. "/subject") into pointers into the action input by
 	// prefixing them (e.g. "/payload" gives "/payload/subject"). Empty means
@@ -170,6 +175,8 @@ func define[In, Out any](name string, info Info, handler func(ctx context.Contex
 		return nil, fmt.Errorf("read action: input %s must not embed action.WriteOptions", inType)
 	case info.Hints.ReadOnly && info.Write:
 		return nil, fmt.Errorf("a write action cannot be ReadOnly")
+	case info.CustomerVisible && !info.Write:
+		return nil, fmt.Errorf("a customer-visible action must be a write")
 	case info.Hints.Destructive && !info.Write:
 		return nil, fmt.Errorf("a destructive action must be a write")
 	}
@@ -268,10 +275,15 @@ func (a *Action) IsWrite() bool { return a.info.Write }
 // IsDestructive reports whether the action is destructive.
 func (a *Action) IsDestructive() bool { return a.info.Hints.Destructive }
 
+// IsCustomerVisible reports whether the action's effect is seen by a
+// customer (Info.CustomerVisible).
+func (a *Action) IsCustomerVisible() bool { return a.info.CustomerVisible }
+
 // DefaultPolicy returns the policy applied when the connection sets none for
-// this action: PolicyConfirm for destructive actions, PolicyAllow otherwise.
+// this action: PolicyConfirm for destructive and customer-visible actions,
+// PolicyAllow otherwise.
 func (a *Action) DefaultPolicy() Policy {
-	if a.info.Hints.Destructive {
+	if a.info.Hints.Destructive || a.info.CustomerVisible {
 		return PolicyConfirm
 	}
 	return PolicyAllow

@@ -31,7 +31,10 @@ type Conn struct {
 type Target struct {
 	Tenant   string
 	APIKeyID string
-	Conn     Conn
+	// Scope limits what the API key may do (zero for the CLI and unscoped
+	// keys); a call outside it is refused as forbidden, naming the limit.
+	Scope KeyScope
+	Conn  Conn
 	// Desk is the connection's Zoho Desk client. It may be nil for callers
 	// that only dry-run or validate; handlers then fail with an internal
 	// error if they try to use it.

@@ -581,7 +581,7 @@ func TestAuditAndObserver(t *testing.T) {
 		{"toy_create", "invalid", "zr-fail", ""},
 		{"toy_create", "ok", "", "replayed for an idempotency key"},
 		{"toy_create", "invalid", "", ""},
-		{"toy_trash", "forbidden", "", ""},
+		{"toy_trash", "forbidden", "", "input ticketIds=1"},
 	}
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("audit rows (-want +got):\n%s", diff)

@@ -159,6 +159,7 @@ type attempt struct {
 	settled   string // how an unknown outcome was settled, for the audit log
 	requestID string
 	detail    string
+	input     string // the input's ids (summarizeIDs), for the audit log
 }
 
 // Invoke runs the named action for target with the raw JSON input and
@@ -170,7 +171,8 @@ type attempt struct {
 //     the schema — every problem is listed in Fields, each with a JSON
 //     Pointer into the input and what to change; also two different
 //     idempotency keys;
-//   - forbidden: the connection's policy denies the action
+//   - forbidden: the call is outside the API key's scope (ErrOutOfScope,
+//     Target.Scope), or the connection's policy denies the action
 //     (ErrDenied), or requires "confirm": true (ErrConfirmationRequired);
 //   - conflict: the idempotency key was used with a different input, or
 //     its first request is still running (or its unknown outcome is too
@@ -239,6 +241,12 @@ func (r *Registry) audit(ctx context.Context, t Target, a *Action, outcome strin
 	if at.settled != "" {
 		rec.Detail = at.settled
 	}
+	if at.input != "" {
+		if rec.Detail != "" {
+			rec.Detail += "; "
+		}
+		rec.Detail += "input " + at.input
+	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := r.opts.Audit.AppendAudit(actx, rec); err != nil && r.opts.AuditError != nil {
@@ -253,6 +261,9 @@ func (r *Registry) invoke(ctx context.Context, t Target, a *Action, raw json.Raw
 	}
 	if verr := validateInput(a.in, obj); verr != nil {
 		return nil, verr
+	}
+	if a.info.Write {
+		at.input = summarizeIDs(obj)
 	}
 	obj = nil // let the parsed tree go before the input is decoded into In
 	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
@@ -277,6 +288,9 @@ func (r *Registry) invoke(ctx context.Context, t Target, a *Action, raw json.Raw
 					Message: "differs from the idempotency key sent with the request (e.g. the Idempotency-Key header); send one key, or the same key in both places"})
 		}
 		key = opts.IdempotencyKey
+	}
+	if err := t.Scope.check(t.Conn, a); err != nil {
+		return nil, err
 	}
 	if err := r.checkPolicy(t.Conn, a, v, wo); err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"time"
 
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/store"
@@ -40,10 +41,25 @@ var ErrMalformed = errors.New("apikey: malformed key")
 // It is safe for concurrent use.
 type Service struct {
 	store store.Store
+	now   func() time.Time
 }
 
 // New returns a Service backed by st.
-func New(st store.Store) *Service { return &Service{store: st} }
+func New(st store.Store) *Service { return &Service{store: st, now: time.Now} }
+
+// NewWithClock is New with the clock that decides whether a key expired.
+func NewWithClock(st store.Store, now func() time.Time) *Service {
+	return &Service{store: st, now: now}
+}
+
+// Scope limits a new key (see store.APIKey); the zero value gives it the
+// tenant's whole reach.
+type Scope struct {
+	ReadOnly     bool
+	ConnectionID string    // the only connection the key reaches ("" any)
+	Actions      []string  // the only actions the key may run (nil any)
+	ExpiresAt    time.Time // zero: never
+}
 
 // Generate returns a fresh random key. It does not store it.
 func Generate() (deskconn.Secret, error) {
@@ -86,6 +102,22 @@ func Hash(key string) []byte {
 // Create makes a new key for tenantID and stores its hash. The returned
 // Secret is the only copy of the key: show it once and forget it.
 func (s *Service) Create(ctx context.Context, tenantID, name string) (deskconn.Secret, *store.APIKey, error) {
+	return s.CreateScoped(ctx, tenantID, name, Scope{})
+}
+
+// CreateScoped is Create for a key limited to scope. The caller checks
+// that scope's connection and actions exist; CreateScoped refuses an
+// action name that is empty or holds a comma, and an expiry in the past.
+func (s *Service) CreateScoped(ctx context.Context, tenantID, name string, scope Scope) (deskconn.Secret, *store.APIKey, error) {
+	for _, a := range scope.Actions {
+		if a == "" || strings.ContainsAny(a, ", ") {
+			return "", nil, deskconn.Invalid("an action name is not valid", deskconn.FieldError{Pointer: "/actions", Code: "invalid",
+				Message: fmt.Sprintf("%q is not an action name: list names separated by commas, e.g. get_ticket,list_tickets", a)})
+		}
+	}
+	if !scope.ExpiresAt.IsZero() && !scope.ExpiresAt.After(s.now()) {
+		return "", nil, deskconn.Invalid("the expiry is in the past", deskconn.FieldError{Pointer: "/expires", Code: "invalid", Message: "give a time in the future, e.g. 30d"})
+	}
 	if strings.TrimSpace(name) == "" {
 		return "", nil, deskconn.Invalid("an API key needs a name", deskconn.FieldError{Pointer: "/name", Code: "missing", Message: "give the key a name"})
 	}
@@ -93,7 +125,7 @@ func (s *Service) Create(ctx context.Context, tenantID, name string) (deskconn.S
 	if err != nil {
 		return "", nil, err
 	}
-	return s.save(ctx, tenantID, name, key)
+	return s.save(ctx, tenantID, name, key, scope)
 }
 
 // Import stores a key chosen by the caller (for example DESKCONN_API_KEY in
@@ -111,16 +143,20 @@ func (s *Service) Import(ctx context.Context, tenantID, name string, key deskcon
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("import api key: %w", err)
 	}
-	_, k, err := s.save(ctx, tenantID, name, key)
+	_, k, err := s.save(ctx, tenantID, name, key, Scope{})
 	return k, err
 }
 
-func (s *Service) save(ctx context.Context, tenantID, name string, key deskconn.Secret) (deskconn.Secret, *store.APIKey, error) {
+func (s *Service) save(ctx context.Context, tenantID, name string, key deskconn.Secret, scope Scope) (deskconn.Secret, *store.APIKey, error) {
 	k := &store.APIKey{
-		TenantID: tenantID,
-		Name:     name,
-		Hash:     Hash(key.Reveal()),
-		Prefix:   key.Reveal()[:displayLen],
+		TenantID:     tenantID,
+		Name:         name,
+		Hash:         Hash(key.Reveal()),
+		Prefix:       key.Reveal()[:displayLen],
+		ReadOnly:     scope.ReadOnly,
+		ConnectionID: scope.ConnectionID,
+		Actions:      scope.Actions,
+		ExpiresAt:    scope.ExpiresAt,
 	}
 	if err := s.store.CreateAPIKey(ctx, k); err != nil {
 		return "", nil, fmt.Errorf("create api key: %w", err)
@@ -132,17 +168,31 @@ func (s *Service) save(ctx context.Context, tenantID, name string, key deskconn.
 // belongs to. A malformed, unknown or revoked key is a *deskconn.Error with
 // code unauthenticated; a malformed key costs no store lookup.
 func (s *Service) Authenticate(ctx context.Context, bearer string) (tenantID, keyID string, err error) {
+	k, err := s.AuthenticateKey(ctx, bearer)
+	if err != nil {
+		return "", "", err
+	}
+	return k.TenantID, k.ID, nil
+}
+
+// AuthenticateKey is Authenticate returning the whole stored key, scope
+// included. A key past its ExpiresAt is refused as unauthenticated too,
+// saying when it expired.
+func (s *Service) AuthenticateKey(ctx context.Context, bearer string) (*store.APIKey, error) {
 	if Check(bearer) != nil {
-		return "", "", deskconn.Errorf(deskconn.CodeUnauthenticated, "the API key is malformed: expected %q followed by %d letters or digits", Prefix, bodyLen)
+		return nil, deskconn.Errorf(deskconn.CodeUnauthenticated, "the API key is malformed: expected %q followed by %d letters or digits", Prefix, bodyLen)
 	}
 	k, err := s.store.LookupAPIKey(ctx, Hash(bearer))
 	if errors.Is(err, store.ErrNotFound) {
-		return "", "", deskconn.Errorf(deskconn.CodeUnauthenticated, "the API key is unknown or revoked")
+		return nil, deskconn.Errorf(deskconn.CodeUnauthenticated, "the API key is unknown or revoked")
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("authenticate api key: %w", err)
+		return nil, fmt.Errorf("authenticate api key: %w", err)
 	}
-	return k.TenantID, k.ID, nil
+	if !k.ExpiresAt.IsZero() && !s.now().Before(k.ExpiresAt) {
+		return nil, deskconn.Errorf(deskconn.CodeUnauthenticated, "this API key expired at %s; create a new one with `deskconn apikeys create`", k.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return k, nil
 }
 
 // List returns the tenant's keys (hashes and prefixes only), revoked ones

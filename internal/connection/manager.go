@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -480,4 +481,47 @@ func randomToken(n int) (string, error) {
 func hashState(state string) []byte {
 	sum := sha256.Sum256([]byte(state))
 	return sum[:]
+}
+
+// SetPolicies replaces the policies of the tenant's connection (by id or
+// name) with what update returns given the current ones (a copy, never
+// nil), and returns the stored connection. It runs under the connection's
+// refresh lock and re-reads the row, so a concurrent token refresh is
+// neither lost nor overwritten. An error from update is returned as is.
+func (m *Manager) SetPolicies(ctx context.Context, tenantID, idOrName string, update func(current map[string]string) (map[string]string, error)) (*store.Connection, error) {
+	c, err := m.Get(ctx, tenantID, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	var out *store.Connection
+	var updateErr error
+	err = m.opts.Store.WithRefreshLock(ctx, c.ID, func(ctx context.Context) error {
+		cur, err := m.opts.Store.GetConnection(ctx, tenantID, c.ID)
+		if err != nil {
+			return err
+		}
+		current := make(map[string]string, len(cur.Policies))
+		maps.Copy(current, cur.Policies)
+		next, err := update(current)
+		if err != nil {
+			updateErr = err
+			return err
+		}
+		cur.Policies = next
+		if err := m.opts.Store.UpdateConnection(ctx, cur); err != nil {
+			return err
+		}
+		out = cur
+		return nil
+	})
+	switch {
+	case updateErr != nil:
+		return nil, updateErr
+	case errors.Is(err, store.ErrNotFound):
+		return nil, deskconn.Errorf(deskconn.CodeNotFound, "no connection %q", idOrName)
+	case err != nil:
+		return nil, fmt.Errorf("set policies: %w", err)
+	}
+	m.log.Info("connection policies set", "tenant", tenantID, "connection", c.ID, "name", c.Name, "policies", out.Policies)
+	return out, nil
 }

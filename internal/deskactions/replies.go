@@ -18,7 +18,7 @@ func replyActions(deps Deps) []*action.Action {
 			Title:       "Send a reply to the customer",
 			Description: "Sends a reply to the customer at once, for good: unless the user asked to send, use draft_ticket_reply. fromEmailAddress: list_support_addresses. If the outcome is unknown, check list_ticket_conversations.",
 			Toolset:     "conversations",
-			Hints:       action.Hints{Destructive: true, OpenWorld: true}, Write: true, TypeSchemas: typeSchemas(),
+			Hints:       action.Hints{Destructive: true, OpenWorld: true}, Write: true, CustomerVisible: true, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ReplyToTicketInput) (ReplyOutput, error) {
 			return sendReply(ctx, deps, call, in)
 		}),

@@ -66,6 +66,7 @@ type HTTPOptions struct {
 type identity struct {
 	tenant, apiKey, conn string
 	view                 view
+	scope                action.KeyScope // the API key's scope
 }
 
 type identityKey struct{}
@@ -120,7 +121,9 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 		if err != nil {
 			return action.Target{}, err
 		}
-		return restapi.ActionTarget(id.tenant, id.apiKey, c, desk), nil
+		t := restapi.ActionTarget(id.tenant, id.apiKey, c, desk)
+		t.Scope = id.scope
+		return t, nil
 	}
 	// One server per view (toolsets and read-only mode), made on first use:
 	// at most 2^len(action.Toolsets) * 2 of them.
@@ -159,7 +162,7 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 			// The view is part of the session's owner: a session opened
 			// read-only, or with some toolsets, stays so.
 			UserID: id.tenant + "\x00" + id.apiKey + "\x00" + id.conn + "\x00" + id.view.String(),
-			Extra:  map[string]any{"tenant": id.tenant, "apiKey": id.apiKey, "connection": id.conn},
+			Extra:  map[string]any{"tenant": id.tenant, "apiKey": id.apiKey, "connection": id.conn, "scope": id.scope},
 		}, nil
 	}
 	withToken := auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(sdk)
@@ -188,7 +191,14 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 			restapi.WriteError(w, r, err)
 			return
 		}
-		id := identity{tenant: tenant, apiKey: keyID, conn: c.ID, view: v}
+		// A key limited to another connection is refused here, before a
+		// session opens; its other limits apply to each tool call.
+		scope := restapi.KeyScope(r.Context())
+		if err := scope.CheckConnection(c.ID, c.Name); err != nil {
+			restapi.WriteError(w, r, err)
+			return
+		}
+		id := identity{tenant: tenant, apiKey: keyID, conn: c.ID, view: v, scope: scope}
 		withToken.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 	})
 }
@@ -229,8 +239,9 @@ func identityOf(ti *auth.TokenInfo) (identity, bool) {
 	tenant, _ := ti.Extra["tenant"].(string)
 	key, _ := ti.Extra["apiKey"].(string)
 	conn, _ := ti.Extra["connection"].(string)
+	scope, _ := ti.Extra["scope"].(action.KeyScope)
 	if tenant == "" || conn == "" || strings.ContainsRune(tenant, 0) {
 		return identity{}, false
 	}
-	return identity{tenant: tenant, apiKey: key, conn: conn}, true
+	return identity{tenant: tenant, apiKey: key, conn: conn, scope: scope}, true
 }

@@ -71,7 +71,10 @@ type ActionsOptions struct {
 //     header. It answers 200 with the action's output (or, for "dryRun":
 //     true, an action.DryRunResult) as application/json, or a problem
 //     (see ActionStatus). Another tenant's connection is not_found, exactly
-//     like a missing one.
+//     like a missing one;
+//   - GET and PUT /v1/connections/{connection}/policies: the policy each
+//     action runs under on the connection (PolicyList), and replacing the
+//     connection's policies (PolicyUpdate).
 //
 // Call it before the server starts serving.
 func (s *Server) MountActions(opts ActionsOptions) error {
@@ -88,6 +91,8 @@ func (s *Server) MountActions(opts ActionsOptions) error {
 	s.Mount(RouteListActions, http.HandlerFunc(h.list))
 	s.Mount(RouteGetAction, http.HandlerFunc(h.get))
 	s.Mount(RouteRunAction, http.HandlerFunc(h.run))
+	s.Mount(RouteGetPolicies, http.HandlerFunc(h.getPolicies))
+	s.Mount(RoutePutPolicies, http.HandlerFunc(h.putPolicies))
 	return nil
 }
 
@@ -236,6 +241,7 @@ func (h *actionHandlers) run(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx = filedata.WithSpooler(ctx, sp)
 	t := ActionTarget(tenantID, APIKeyID(ctx), conn, desk)
+	t.Scope = KeyScope(ctx)
 	out, err := h.reg.Invoke(ctx, t, name, raw, action.InvokeOptions{IdempotencyKey: r.Header.Get(IdempotencyKeyHeader)})
 	if err != nil {
 		h.fail(w, r, name, conn.ID, err)

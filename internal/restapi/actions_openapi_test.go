@@ -306,6 +306,12 @@ func TestOpenAPIDescribesResponses(t *testing.T) {
 		{"POST", "/v1/connections/demo/actions/get_ticket", `{"ticketId":"x","bogus":1}`, 422},
 		{"POST", "/v1/connections/demo/actions/get_ticket", `{"ticketId":`, 400},
 		{"POST", "/v1/connections/nope/actions/get_ticket", ticket, 404},
+		{"GET", "/v1/connections/demo/policies", "", 200},
+		{"PUT", "/v1/connections/demo/policies", `{"policies":{"nope":"allow"}}`, 400},
+		{"PUT", "/v1/connections/demo/policies", `{"policies":{}}`, 200},
+		{"GET", "/v1/connections/nope/policies", "", 404},
+		{"GET", "/v1/audit?limit=5", "", 200},
+		{"GET", "/v1/audit?limit=0", "", 400},
 	}
 	for _, c := range cases {
 		req, err := http.NewRequestWithContext(t.Context(), c.method, demo.URL+c.path, strings.NewReader(c.body))

@@ -103,7 +103,7 @@ func New(opts Options) (*Server, error) {
 		opts.SessionTTL = 12 * time.Hour
 	}
 	if opts.LoginTTL <= 0 {
-		opts.LoginTTL = 24 * time.Hour
+		opts.LoginTTL = DefaultLoginTTL
 	}
 	if opts.ConnectPerMinute <= 0 {
 		opts.ConnectPerMinute = DefaultConnectPerMinute
@@ -129,6 +129,7 @@ func New(opts Options) (*Server, error) {
 	s.Mount("DELETE /v1/connections/{connection}", http.HandlerFunc(s.apiDelete))
 	s.Mount("POST /v1/connections/{connection}/connect", http.HandlerFunc(s.apiConnect))
 	s.Mount("POST /v1/connections/{connection}/org", http.HandlerFunc(s.apiChooseOrg))
+	s.Mount(RouteAudit, http.HandlerFunc(s.apiAudit))
 	s.mux.HandleFunc("/v1/", s.noRoute)
 	s.registerWeb()
 	return s, nil
@@ -239,6 +240,7 @@ const (
 	keyAPIKey
 	keyRequestID
 	keyAccessLog
+	keyScope
 )
 
 // accessLogAuth lets the API-key middleware, which runs inside the access
@@ -272,11 +274,17 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 			WriteError(w, r, deskconn.Errorf(deskconn.CodeUnauthenticated, "send an API key as \"Authorization: Bearer dk_...\" (create one with `deskconn apikeys create`)"))
 			return
 		}
-		tenantID, keyID, err := s.opts.APIKeys.Authenticate(r.Context(), strings.TrimSpace(key))
+		k, err := s.opts.APIKeys.AuthenticateKey(r.Context(), strings.TrimSpace(key))
 		if err != nil {
 			if deskconn.ErrorCode(err) == deskconn.CodeUnauthenticated {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="deskconn", error="invalid_token"`)
 			}
+			WriteError(w, r, err)
+			return
+		}
+		tenantID, keyID := k.TenantID, k.ID
+		scope, err := s.scopeOf(r.Context(), k)
+		if err != nil {
 			WriteError(w, r, err)
 			return
 		}
@@ -289,7 +297,7 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 			return
 		}
 		defer release()
-		h.ServeHTTP(w, r.WithContext(WithAuth(r.Context(), tenantID, keyID)))
+		h.ServeHTTP(w, r.WithContext(WithScope(WithAuth(r.Context(), tenantID, keyID), scope)))
 	})
 }
 

@@ -60,12 +60,24 @@ func randomString(n int) string {
 // expires after LoginTTL. Only the hash of its token is stored. The tenant
 // must exist.
 func (s *Server) CreateLoginURL(ctx context.Context, tenantID string) (string, error) {
+	return CreateLoginURL(ctx, s.store, s.opts.BaseURL, tenantID, s.opts.Now().Add(s.opts.LoginTTL))
+}
+
+// DefaultLoginTTL is how long a login link stays valid unless
+// Options.LoginTTL says otherwise.
+const DefaultLoginTTL = 24 * time.Hour
+
+// CreateLoginURL stores a one-time login link for tenantID's connect page,
+// valid until expires, and returns it on baseURL. A server on the same store
+// honours it without a restart (`deskconn login` uses it); only the hash
+// of its token is stored.
+func CreateLoginURL(ctx context.Context, st store.Store, baseURL, tenantID string, expires time.Time) (string, error) {
 	tok := randomString(32)
-	l := &store.LoginLink{Hash: hashToken(tok), TenantID: tenantID, ExpiresAt: s.opts.Now().Add(s.opts.LoginTTL)}
-	if err := s.store.CreateLoginLink(ctx, l); err != nil {
+	l := &store.LoginLink{Hash: hashToken(tok), TenantID: tenantID, ExpiresAt: expires}
+	if err := st.CreateLoginLink(ctx, l); err != nil {
 		return "", fmt.Errorf("create login link: %w", err)
 	}
-	return s.opts.BaseURL + "/login?token=" + tok, nil
+	return strings.TrimRight(baseURL, "/") + "/login?token=" + tok, nil
 }
 
 // LoginURL is CreateLoginURL for callers that cannot handle an error: when

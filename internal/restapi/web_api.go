@@ -65,6 +65,10 @@ type createRequest struct {
 }
 
 func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request) {
+	if err := requireFullKey(r.Context(), "create connections"); err != nil {
+		WriteError(w, r, err)
+		return
+	}
 	var req createRequest
 	if err := DecodeJSON(w, r, s.opts.MaxBodyBytes, &req); err != nil {
 		WriteError(w, r, err)
@@ -88,7 +92,11 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := make([]ConnectionView, 0, len(cs))
+	sc := KeyScope(r.Context())
 	for _, c := range cs {
+		if sc.CheckConnection(c.ID, c.Name) != nil {
+			continue // a key limited to one connection sees only it
+		}
 		out = append(out, s.withEvents(r.Context(), s.view(c)))
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"connections": out})
@@ -96,6 +104,9 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiGet(w http.ResponseWriter, r *http.Request) {
 	c, err := s.opts.Manager.Get(r.Context(), TenantID(r.Context()), r.PathValue("connection"))
+	if err == nil {
+		err = KeyScope(r.Context()).CheckConnection(c.ID, c.Name)
+	}
 	if err != nil {
 		WriteError(w, r, err)
 		return
@@ -104,6 +115,10 @@ func (s *Server) apiGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiDelete(w http.ResponseWriter, r *http.Request) {
+	if err := requireFullKey(r.Context(), "delete connections"); err != nil {
+		WriteError(w, r, err)
+		return
+	}
 	if err := s.opts.Manager.Delete(r.Context(), TenantID(r.Context()), r.PathValue("connection")); err != nil {
 		WriteError(w, r, err)
 		return
@@ -112,6 +127,10 @@ func (s *Server) apiDelete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiConnect(w http.ResponseWriter, r *http.Request) {
+	if err := requireFullKey(r.Context(), "connect connections"); err != nil {
+		WriteError(w, r, err)
+		return
+	}
 	if err := s.connects.allow(TenantID(r.Context()), s.opts.Now()); err != nil {
 		WriteError(w, r, err)
 		return
@@ -125,6 +144,10 @@ func (s *Server) apiConnect(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiChooseOrg(w http.ResponseWriter, r *http.Request) {
+	if err := requireFullKey(r.Context(), "choose a connection's organisation"); err != nil {
+		WriteError(w, r, err)
+		return
+	}
 	var req struct {
 		OrgID string `json:"orgId"`
 	}

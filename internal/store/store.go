@@ -23,6 +23,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -65,6 +66,12 @@ type APIKey struct {
 	CreatedAt time.Time
 	LastUsed  time.Time // zero if never used
 	RevokedAt time.Time // zero while the key is valid
+
+	// Scope. The zero values give the key its tenant's whole reach.
+	ReadOnly     bool      // the key may run read actions only
+	ConnectionID string    // "" or the only connection the key reaches
+	Actions      []string  // nil or the only actions the key may run (names without commas)
+	ExpiresAt    time.Time // zero: never; else the key is refused from then on
 }
 
 // ConnectionStatus is the life-cycle state of a connection.
@@ -217,7 +224,13 @@ type AuditRecord struct {
 type AuditFilter struct {
 	TenantID     string // required
 	ConnectionID string // optional
-	Limit        int    // 0 means 100
+	Action       string // optional
+	Outcome      string // optional
+	APIKeyID     string // optional
+	// BeforeID, if not 0, selects records with ID below it: the next page
+	// after a page whose last (oldest) record had this ID.
+	BeforeID int64
+	Limit    int // 0 means 100
 }
 
 // Store is the persistence contract. See the package doc for errors and
@@ -351,4 +364,15 @@ type Store interface {
 	// Ping checks the database is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// JoinActions encodes APIKey.Actions for a text column ("" for nil).
+func JoinActions(actions []string) string { return strings.Join(actions, ",") }
+
+// SplitActions decodes what JoinActions encoded (nil for "").
+func SplitActions(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }

@@ -317,15 +317,18 @@ func (s *Store) ListTenants(ctx context.Context) ([]*store.Tenant, error) {
 
 // ---- API keys ----
 
-const apiKeyCols = `id, tenant_id, name, hash, prefix, created_at, last_used, revoked_at`
+const apiKeyCols = `id, tenant_id, name, hash, prefix, created_at, last_used, revoked_at, read_only, connection_id, actions, expires_at`
 
 func scanAPIKey(row pgx.Row) (*store.APIKey, error) {
 	var k store.APIKey
-	var used, revoked *time.Time
-	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Hash, &k.Prefix, &k.CreatedAt, &used, &revoked); err != nil {
+	var used, revoked, expires *time.Time
+	var actions string
+	if err := row.Scan(&k.ID, &k.TenantID, &k.Name, &k.Hash, &k.Prefix, &k.CreatedAt, &used, &revoked,
+		&k.ReadOnly, &k.ConnectionID, &actions, &expires); err != nil {
 		return nil, mapErr(err)
 	}
-	k.CreatedAt, k.LastUsed, k.RevokedAt = k.CreatedAt.UTC(), fromTS(used), fromTS(revoked)
+	k.CreatedAt, k.LastUsed, k.RevokedAt, k.ExpiresAt = k.CreatedAt.UTC(), fromTS(used), fromTS(revoked), fromTS(expires)
+	k.Actions = store.SplitActions(actions)
 	return &k, nil
 }
 
@@ -339,8 +342,9 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 		k.ID = store.NewID("key")
 	}
 	k.CreatedAt = now()
-	if _, err := s.pool.Exec(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		k.ID, k.TenantID, k.Name, k.Hash, k.Prefix, k.CreatedAt, ts(k.LastUsed), ts(k.RevokedAt)); err != nil {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		k.ID, k.TenantID, k.Name, k.Hash, k.Prefix, k.CreatedAt, ts(k.LastUsed), ts(k.RevokedAt),
+		k.ReadOnly, k.ConnectionID, store.JoinActions(k.Actions), ts(k.ExpiresAt)); err != nil {
 		return fmt.Errorf("create api key: %w", mapErr(err))
 	}
 	return nil
@@ -862,8 +866,10 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.Au
 	}
 	rows, err := s.pool.Query(ctx, `SELECT id, time, tenant_id, api_key_id, connection_id, action, outcome,
 		zoho_request_id, duration_ns, detail FROM audit_log
-		WHERE tenant_id = $1 AND ($2 = '' OR connection_id = $2) ORDER BY id DESC LIMIT $3`,
-		f.TenantID, f.ConnectionID, limit)
+		WHERE tenant_id = $1 AND ($2 = '' OR connection_id = $2) AND ($3 = '' OR action = $3)
+		AND ($4 = '' OR outcome = $4) AND ($5 = '' OR api_key_id = $5) AND ($6 = 0 OR id < $6)
+		ORDER BY id DESC LIMIT $7`,
+		f.TenantID, f.ConnectionID, f.Action, f.Outcome, f.APIKeyID, f.BeforeID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}

@@ -365,15 +365,18 @@ func (s *Store) ListTenants(ctx context.Context) ([]*store.Tenant, error) {
 
 // ---- API keys ----
 
-const apiKeyCols = `id, tenant_id, name, hash, prefix, created_at, last_used, revoked_at`
+const apiKeyCols = `id, tenant_id, name, hash, prefix, created_at, last_used, revoked_at, read_only, connection_id, actions, expires_at`
 
 func scanAPIKey(sc scanner) (*store.APIKey, error) {
 	var k store.APIKey
-	var created, used, revoked sql.NullInt64
-	if err := sc.Scan(&k.ID, &k.TenantID, &k.Name, &k.Hash, &k.Prefix, &created, &used, &revoked); err != nil {
+	var created, used, revoked, expires sql.NullInt64
+	var actions string
+	if err := sc.Scan(&k.ID, &k.TenantID, &k.Name, &k.Hash, &k.Prefix, &created, &used, &revoked,
+		&k.ReadOnly, &k.ConnectionID, &actions, &expires); err != nil {
 		return nil, mapErr(err)
 	}
-	k.CreatedAt, k.LastUsed, k.RevokedAt = fromMicros(created), fromMicros(used), fromMicros(revoked)
+	k.CreatedAt, k.LastUsed, k.RevokedAt, k.ExpiresAt = fromMicros(created), fromMicros(used), fromMicros(revoked), fromMicros(expires)
+	k.Actions = store.SplitActions(actions)
 	return &k, nil
 }
 
@@ -387,8 +390,9 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 		k.ID = store.NewID("key")
 	}
 	k.CreatedAt = now()
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.TenantID, k.Name, k.Hash, k.Prefix, k.CreatedAt.UnixMicro(), micros(k.LastUsed), micros(k.RevokedAt)); err != nil {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.TenantID, k.Name, k.Hash, k.Prefix, k.CreatedAt.UnixMicro(), micros(k.LastUsed), micros(k.RevokedAt),
+		k.ReadOnly, k.ConnectionID, store.JoinActions(k.Actions), micros(k.ExpiresAt)); err != nil {
 		return fmt.Errorf("create api key: %w", mapErr(err))
 	}
 	return nil
@@ -969,8 +973,11 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) ([]*store.Au
 		limit = 100
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log
-		WHERE tenant_id = ? AND (? = '' OR connection_id = ?) ORDER BY id DESC LIMIT ?`,
-		f.TenantID, f.ConnectionID, f.ConnectionID, limit)
+		WHERE tenant_id = ? AND (? = '' OR connection_id = ?) AND (? = '' OR action = ?)
+		AND (? = '' OR outcome = ?) AND (? = '' OR api_key_id = ?) AND (? = 0 OR id < ?)
+		ORDER BY id DESC LIMIT ?`,
+		f.TenantID, f.ConnectionID, f.ConnectionID, f.Action, f.Action, f.Outcome, f.Outcome,
+		f.APIKeyID, f.APIKeyID, f.BeforeID, f.BeforeID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}

@@ -90,6 +90,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Tenants", testTenants},
 		{"APIKeys", testAPIKeys},
+		{"APIKeyScope", testAPIKeyScope},
 		{"Connections", testConnections},
 		{"ConnectionIsolation", testConnectionIsolation},
 		{"OAuthStates", testOAuthStates},
@@ -1098,6 +1099,45 @@ func testAudit(t *testing.T, open func(t *testing.T) store.Store) {
 	if diff := cmp.Diff([]*store.AuditRecord{recs[2]}, got); diff != "" {
 		t.Errorf("ListAudit(connection, limit 1) mismatch (-want +got):\n%s", diff)
 	}
+	// Filters by action, outcome and key, and pages by id.
+	extra := []*store.AuditRecord{
+		{TenantID: tn.ID, APIKeyID: "key_2", ConnectionID: c2, Action: "tickets.trash", Outcome: "forbidden", Detail: "denied"},
+		{TenantID: tn.ID, APIKeyID: "key_2", ConnectionID: c1, Action: "tickets.create", Outcome: "invalid"},
+	}
+	for _, r := range extra {
+		if err := s.AppendAudit(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(rs []*store.AuditRecord) []int64 {
+		var out []int64
+		for _, r := range rs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    store.AuditFilter
+		want []int64
+	}{
+		{"action", store.AuditFilter{Action: "tickets.trash"}, []int64{extra[0].ID}},
+		{"outcome", store.AuditFilter{Outcome: "ok"}, []int64{recs[2].ID, recs[1].ID, recs[0].ID}},
+		{"key", store.AuditFilter{APIKeyID: "key_2"}, []int64{extra[1].ID, extra[0].ID}},
+		{"key and connection", store.AuditFilter{APIKeyID: "key_2", ConnectionID: c1}, []int64{extra[1].ID}},
+		{"first page", store.AuditFilter{Limit: 2}, []int64{extra[1].ID, extra[0].ID}},
+		{"next page", store.AuditFilter{Limit: 2, BeforeID: extra[0].ID}, []int64{recs[2].ID, recs[1].ID}},
+		{"last page", store.AuditFilter{Limit: 2, BeforeID: recs[1].ID}, []int64{recs[0].ID}},
+	} {
+		tc.f.TenantID = tn.ID
+		got, err := s.ListAudit(ctx, tc.f)
+		if err != nil {
+			t.Fatalf("ListAudit(%s) = %v", tc.name, err)
+		}
+		if diff := cmp.Diff(tc.want, ids(got)); diff != "" {
+			t.Errorf("ListAudit(%s) ids (-want +got):\n%s", tc.name, diff)
+		}
+	}
 	got, _ = s.ListAudit(ctx, store.AuditFilter{TenantID: other.ID})
 	if len(got) != 1 || got[0].TenantID != other.ID {
 		t.Errorf("ListAudit(other tenant) = %d records, want its 1", len(got))
@@ -1219,5 +1259,42 @@ func testRefreshLockContext(t *testing.T, open func(t *testing.T) store.Store) {
 		if err != nil || !ran {
 			t.Errorf("handle %d: WithRefreshLock after release = %v (fn ran: %v)", 2-i, err, ran)
 		}
+	}
+}
+
+// testAPIKeyScope: a key's scope (read-only, one connection, some actions,
+// expiry) is stored and returned by LookupAPIKey and ListAPIKeys; a key
+// without one has the zero scope.
+func testAPIKeyScope(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tn := newTenant(t, s)
+	expires := time.Date(2031, 5, 6, 7, 8, 9, 123456000, time.UTC)
+	scoped := &store.APIKey{TenantID: tn.ID, Name: "agent", Hash: hash(uniq("dk")), Prefix: "dk_sco",
+		ReadOnly: true, ConnectionID: uniq("conn"), Actions: []string{"get_ticket", "list_tickets"}, ExpiresAt: expires}
+	plain := &store.APIKey{TenantID: tn.ID, Name: "admin", Hash: hash(uniq("dk")), Prefix: "dk_pla"}
+	for _, k := range []*store.APIKey{scoped, plain} {
+		if err := s.CreateAPIKey(ctx, k); err != nil {
+			t.Fatalf("CreateAPIKey = %v", err)
+		}
+	}
+	got, err := s.LookupAPIKey(ctx, scoped.Hash)
+	if err != nil {
+		t.Fatalf("LookupAPIKey = %v", err)
+	}
+	if !got.ReadOnly || got.ConnectionID != scoped.ConnectionID || !got.ExpiresAt.Equal(expires) ||
+		store.JoinActions(got.Actions) != "get_ticket,list_tickets" {
+		t.Errorf("LookupAPIKey scope = read-only %v, connection %q, actions %v, expires %v; want %v, %q, %v, %v",
+			got.ReadOnly, got.ConnectionID, got.Actions, got.ExpiresAt, true, scoped.ConnectionID, scoped.Actions, expires)
+	}
+	list, err := s.ListAPIKeys(ctx, tn.ID)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("ListAPIKeys = %d keys, %v", len(list), err)
+	}
+	if !list[0].ReadOnly || len(list[0].Actions) != 2 || list[0].ExpiresAt.IsZero() {
+		t.Errorf("ListAPIKeys lost the scope: %+v", list[0])
+	}
+	if p := list[1]; p.ReadOnly || p.ConnectionID != "" || p.Actions != nil || !p.ExpiresAt.IsZero() {
+		t.Errorf("unscoped key has scope: %+v", p)
 	}
 }
