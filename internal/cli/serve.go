@@ -250,6 +250,20 @@ func runDemo(ctx context.Context, env *Env, addr string) error {
 	return nil
 }
 
+// demoCLIFlags are the flags that point a CLI command at the demo's
+// database and tenant.
+func demoCLIFlags(dataDir string) string {
+	return "--data-dir " + shellQuote(dataDir) + " --db " + shellQuote(filepath.Join(dataDir, "demo.db")) + " --tenant " + demo.TenantName
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 func printDemo(env *Env, d *demo.Demo) {
 	host := strings.TrimPrefix(d.URL, "http://")
 	key := d.APIKey.Reveal()
@@ -278,9 +292,12 @@ func printDemo(env *Env, d *demo.Demo) {
   MCP over stdio, while this demo runs (after "go install ./cmd/deskconn"):
     %s
 
+  The CLI on the demo's data, while this demo runs (after "go install ./cmd/deskconn"):
+    deskconn run list_tickets %s --input - <<< '{"params":{"status":"Open","limit":5}}'
+
   Events (tickets created or changed in the emulator; subscribers on this machine are allowed):
     curl -sN -H "Authorization: Bearer %s" http://%s/v1/connections/%s/events/stream
 
 Press Ctrl-C to stop.
-`, d.URL, d.EmulatorURL, d.LoginURL, key, key, host, d.Connection, key, host, d.Connection, host, d.Connection, stdio, key, host, d.Connection)
+`, d.URL, d.EmulatorURL, d.LoginURL, key, key, host, d.Connection, key, host, d.Connection, host, d.Connection, stdio, demoCLIFlags(dataDir), key, host, d.Connection)
 }

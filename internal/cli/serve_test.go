@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,6 +27,7 @@ var (
 	demoLoginRE  = regexp.MustCompile(`Connect page \(one-time login link\):\n\s+(http://\S+)`)
 	demoKeyRE    = regexp.MustCompile(`API key for tenant "demo" \(shown once\):\n\s+(\S+)`)
 	demoCurlRE   = regexp.MustCompile(`curl -s -H "Authorization: Bearer (\S+)" (http://\S+)\n`)
+	demoRunRE    = regexp.MustCompile(`deskconn run list_tickets (--data-dir \S+ --db \S+ --tenant \S+) --input - <<< '(.+)'\n`)
 	pressCtrlCRE = regexp.MustCompile(`Press Ctrl-C to stop\.`)
 )
 
@@ -210,6 +212,23 @@ func TestServeDemo(t *testing.T) {
 			status, body = call(t, "POST", base[1]+"/v1/connections/demo/actions/get_ticket", key[1], `{"orgId":"2389290","ticketId":"1892000000042032"}`)
 			if status != http.StatusOK || !strings.Contains(body, "1892000000042032") {
 				t.Errorf("get_ticket through the demo: %d %s", status, body)
+			}
+			// The CLI example, as printed, points at the demo's data: its
+			// flags find the demo connection. (Running the action itself
+			// needs the demo's own emulator, which this harness's Zoho
+			// client does not reach; the flags are what the example adds.)
+			run := demoRunRE.FindStringSubmatch(out)
+			if run == nil {
+				t.Fatalf("demo output lacks the deskconn run example:\n%s", out)
+			}
+			if want := "--data-dir " + h.dir + " --db " + filepath.Join(h.dir, "demo.db") + " --tenant demo"; run[1] != want {
+				t.Errorf("deskconn run example flags %q, want %q", run[1], want)
+			}
+			if res := h.run(append([]string{"connections", "list"}, strings.Fields(run[1])...)...); res.code != 0 || !strings.Contains(res.stdout, "demo") {
+				t.Errorf("connections list with the example's flags: exit %d: %s %s", res.code, res.stdout, res.stderr)
+			}
+			if !json.Valid([]byte(run[2])) {
+				t.Errorf("the example's input %q is not JSON", run[2])
 			}
 
 			stop()
