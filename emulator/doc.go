@@ -119,8 +119,10 @@
 //   - Article search matches every word of _all in the title, summary,
 //     answer text or tags, ranks title matches first and then the newest,
 //     and sees drafts and agents-only articles [I]; see searchArticles.
-//   - Webhooks (webhooks.go) fire Ticket_Add, Ticket_Update and
-//     Contact_Add for changes made through this API; failed deliveries are
+//   - Webhooks (webhooks.go) fire Ticket_Add, Ticket_Update,
+//     Ticket_Thread_Add (agent replies), Ticket_Comment_Add, Contact_Add,
+//     Contact_Update, Account_Add and Account_Update for changes made
+//     through this API (not for the admin customer-reply); failed deliveries are
 //     not retried (Zoho's policy is undocumented [GAP]). WebhookFaults
 //     inject delay, duplicates, reordering and drops.
 //   - Credits reset at 00:00 UTC, not in the DC's time zone; every request

@@ -136,6 +136,9 @@ func (e *Emulator) createAccount(c *call) {
 	}
 	c.org.addAccount(a)
 	e.indexAccountCreate(a, c.now)
+	if c.webhooksOn() {
+		c.emitWebhookEvent("Account_Add", c.accountDetailJSON(a), nil)
+	}
 	c.out.json(http.StatusOK, c.accountDetailJSON(a))
 }
 
@@ -169,7 +172,14 @@ func (e *Emulator) updateAccount(c *call) {
 		return
 	}
 	next.Modified = c.now
+	var prev map[string]any
+	if c.webhooksOn() {
+		prev = c.accountDetailJSON(a)
+	}
 	*a = next
+	if prev != nil {
+		c.emitWebhookEvent("Account_Update", c.accountDetailJSON(a), prev)
+	}
 	c.out.json(http.StatusOK, c.accountDetailJSON(a))
 }
 
@@ -389,7 +399,14 @@ func (e *Emulator) updateContact(c *call) {
 		return
 	}
 	next.Modified = c.now
+	var prev map[string]any
+	if c.webhooksOn() {
+		prev = c.contactDetailJSON(ct)
+	}
 	*ct = next
+	if prev != nil {
+		c.emitWebhookEvent("Contact_Update", c.contactDetailJSON(ct), prev)
+	}
 	c.out.json(http.StatusOK, c.contactDetailJSON(ct))
 }
 

@@ -174,6 +174,12 @@ func (e *Emulator) createComment(c *call) {
 	m := c.commentJSON(cm, false)
 	delete(m, "plainText")
 	c.out.json(http.StatusOK, m)
+	if c.webhooksOn() {
+		ev := c.commentJSON(cm, false)
+		delete(ev, "plainText")
+		ev["ticketId"], ev["departmentId"] = t.ID, t.DepartmentID
+		c.emitWebhookEvent("Ticket_Comment_Add", ev, nil)
+	}
 }
 
 func (c *call) agentEvent(name string) *historyEvent {

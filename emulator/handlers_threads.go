@@ -415,6 +415,7 @@ func (e *Emulator) sendReply(c *call) {
 	c.out.header.Set("iswfruleapplied", "false")
 	c.out.json(http.StatusOK, c.threadDetail(th, false))
 	th.Status = "SUCCESS" // the queued mail goes out right after [I]
+	c.emitThreadAdd(t, th)
 }
 
 // setStatus changes t's status and its closed/on-hold times.
@@ -492,4 +493,16 @@ func (e *Emulator) listSupportAddresses(c *call) {
 			"departmentId": a.DepartmentID, "isDefault": a.IsDefault, "isVerified": true})
 	}
 	writePage(c.out, items, nil)
+}
+
+// emitThreadAdd emits Ticket_Thread_Add for a thread just added to t.
+// The payload is the thread with its ticketId, as Zoho's webhook payloads
+// name the ticket [D N-D29].
+func (c *call) emitThreadAdd(t *ticket, th *thread) {
+	if !c.webhooksOn() {
+		return
+	}
+	m := c.threadDetail(th, false)
+	m["ticketId"], m["departmentId"] = t.ID, t.DepartmentID
+	c.emitWebhookEvent("Ticket_Thread_Add", m, nil)
 }

@@ -74,7 +74,7 @@ func (r *receiver) received() []post {
 	return slices.Clone(r.posts)
 }
 
-var eventScopes = append(slices.Clone(allScopes), "Desk.events.ALL")
+var eventScopes = append(slices.Clone(allScopes), "Desk.events.ALL", "Desk.contacts.UPDATE")
 
 func newWebhookEnv(t *testing.T, opts emulator.Options) *env {
 	t.Helper()
@@ -370,5 +370,65 @@ func TestWebhookAdmin(t *testing.T) {
 	var ds []emulator.WebhookDelivery
 	if err := json.Unmarshal(res.body, &ds); err != nil || len(ds) != 2 || ds[0].Status != http.StatusOK || ds[0].EventType != "Ticket_Add" {
 		t.Errorf("webhook-deliveries = %s, want two acknowledged Ticket_Add deliveries", res.body)
+	}
+}
+
+// TestWebhookWorkAndCustomerEvents: replies, comments, contact updates and
+// account writes made through the API are delivered as Zoho's
+// Ticket_Thread_Add, Ticket_Comment_Add, Contact_Update (with prevState),
+// Account_Add and Account_Update events, each naming its object.
+func TestWebhookWorkAndCustomerEvents(t *testing.T) {
+	t.Parallel()
+	e := newWebhookEnv(t, emulator.Options{})
+	r := newReceiver(t)
+	e.createWebhook(r.srv.URL, `{"Ticket_Thread_Add":null,"Ticket_Comment_Add":null,"Contact_Update":{"includePrevState":true},"Account_Add":null,"Account_Update":{"includePrevState":true}}`)
+	ticket := "/api/v1/tickets/" + emulator.DemoThreadTicketID
+	for _, step := range []struct{ method, path, body string }{
+		{"POST", ticket + "/sendReply", `{"channel":"EMAIL","content":"Fixed.","fromEmailAddress":"support@zylker.zohodesk.com"}`},
+		{"POST", ticket + "/comments", `{"content":"Checked the logs."}`},
+		{"PATCH", "/api/v1/contacts/" + emulator.DemoContactID, `{"title":"Buyer"}`},
+		{"POST", "/api/v1/accounts", `{"accountName":"Webhook Widgets"}`},
+	} {
+		if res := e.do(step.method, step.path, step.body); res.status != http.StatusOK {
+			t.Fatalf("%s %s = %d %s", step.method, step.path, res.status, res.body)
+		}
+	}
+	e.waitWebhooks()
+	var accountID string
+	for _, p := range r.received() {
+		for _, ev := range p.events {
+			if ev["eventType"] == "Account_Add" {
+				accountID, _ = ev["payload"].(map[string]any)["id"].(string)
+			}
+		}
+	}
+	if accountID == "" {
+		t.Fatal("no Account_Add delivered")
+	}
+	if res := e.do("PATCH", "/api/v1/accounts/"+accountID, `{"phone":"+1 555 0110"}`); res.status != http.StatusOK {
+		t.Fatalf("update account = %d %s", res.status, res.body)
+	}
+	e.waitWebhooks()
+	got := map[string]map[string]any{}
+	for _, p := range r.received() {
+		for _, ev := range p.events {
+			got[ev["eventType"].(string)] = ev
+		}
+	}
+	for typ, want := range map[string]string{"Ticket_Thread_Add": "ticketId", "Ticket_Comment_Add": "ticketId", "Contact_Update": "id", "Account_Add": "id", "Account_Update": "id"} {
+		ev := got[typ]
+		if ev == nil {
+			t.Errorf("no %s delivered (got %v)", typ, got)
+			continue
+		}
+		if v, _ := ev["payload"].(map[string]any)[want].(string); v == "" {
+			t.Errorf("%s payload lacks %s: %v", typ, want, ev["payload"])
+		}
+	}
+	if prev, _ := got["Contact_Update"]["prevState"].(map[string]any); prev == nil || prev["title"] == "Buyer" {
+		t.Errorf("Contact_Update prevState = %v, want the contact before the change", got["Contact_Update"]["prevState"])
+	}
+	if prev, _ := got["Account_Update"]["prevState"].(map[string]any); prev == nil || prev["phone"] == "+1 555 0110" {
+		t.Errorf("Account_Update prevState = %v, want the account before the change", got["Account_Update"]["prevState"])
 	}
 }
