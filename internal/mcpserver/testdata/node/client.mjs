@@ -63,7 +63,12 @@ async function exercise(label, transport) {
       check(t.annotations && typeof t.annotations.readOnlyHint === 'boolean', `${label}: ${t.name} has no annotations`, t.annotations);
     }
     const trash = tools.find((t) => t.name === 'move_tickets_to_trash');
-    check(trash.annotations.destructiveHint === true, `${label}: move_tickets_to_trash is not marked destructive`, trash.annotations);
+    // MCP's default for destructiveHint is true: the lean catalogue sends
+    // it only where it is false.
+    check(trash.annotations.readOnlyHint === false && (trash.annotations.destructiveHint ?? true) === true,
+      `${label}: move_tickets_to_trash is not marked destructive`, trash.annotations);
+    const create = tools.find((t) => t.name === 'create_ticket');
+    check(create.annotations.destructiveHint === false, `${label}: create_ticket is marked destructive`, create.annotations);
 
     const list = await ok(client, 'list_tickets', { params: { limit: 3 } });
     check(Array.isArray(list.data) && list.data.length === 3 && list.count === 3, `${label}: list_tickets returned a wrong page`, list);
