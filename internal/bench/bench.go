@@ -37,10 +37,11 @@ const (
 	ScenarioExport       = "export"
 	ScenarioFanIn        = "fan-in"
 	ScenarioConversation = "conversation"
+	ScenarioCatalogue    = "catalogue"
 )
 
 // Scenarios lists every scenario in run order.
-var Scenarios = []string{ScenarioOverhead, ScenarioRefreshStorm, ScenarioAttachment, ScenarioExport, ScenarioFanIn, ScenarioConversation}
+var Scenarios = []string{ScenarioOverhead, ScenarioRefreshStorm, ScenarioAttachment, ScenarioExport, ScenarioFanIn, ScenarioConversation, ScenarioCatalogue}
 
 // Config configures Run. Zero fields take the defaults of DefaultConfig.
 type Config struct {
@@ -132,6 +133,7 @@ type Report struct {
 	Export       *ExportReport       `json:"export,omitempty"`
 	FanIn        *FanInReport        `json:"fanIn,omitempty"`
 	Conversation *ConversationReport `json:"conversation,omitempty"`
+	Catalogue    *CatalogueReport    `json:"catalogue,omitempty"`
 }
 
 // Machine describes where the run happened.
@@ -194,6 +196,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			r.FanIn, err = runFanIn(ctx, cfg)
 		case ScenarioConversation:
 			r.Conversation, err = runConversation(ctx, cfg)
+		case ScenarioCatalogue:
+			r.Catalogue, err = runCatalogue(ctx, cfg)
 		}
 		if err != nil {
 			return r, fmt.Errorf("scenario %s: %w", s, err)
@@ -268,6 +272,18 @@ func (r *Report) WriteTable(w io.Writer) error {
 		p("method\titems\tactions\tDesk calls\tduration ms\tpeak heap growth MiB\tresult\t\n")
 		for _, row := range c.Rows {
 			p("%s\t%d\t%d\t%d\t%.1f\t%.1f\t%s\t\n", row.Method, row.Items, row.Actions, row.DeskCalls, row.DurationMs, row.PeakHeapGrowthMiB, row.Result)
+		}
+		flush()
+	}
+	if c := r.Catalogue; c != nil {
+		fmt.Fprintf(w, "catalogue: what an MCP client holds in context (compact JSON bytes)\n")
+		p("tools/list\ttools\tbytes\tbudget\tgoal\t\n")
+		p("full\t%d\t%d\t%d\t%s\t\n", c.Tools, c.ToolsListBytes, c.BudgetBytes, metText(c.GoalMet))
+		p("read-only\t\t%d\t\t\t\n", c.ReadOnlyToolsListBytes)
+		flush()
+		p("tool result\tstructured bytes\ttext bytes\tresult\t\n")
+		for _, row := range c.Results {
+			p("%s\t%d\t%d\t%s\t\n", row.Call, row.StructuredBytes, row.TextBytes, row.Result)
 		}
 		flush()
 	}

@@ -17,7 +17,7 @@ func newBenchCmd(env *Env) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure deskconn against the Zoho Desk emulator (overhead, refresh storm, attachments, export, fan-in, conversation)",
+		Short: "Measure deskconn against the Zoho Desk emulator (overhead, refresh storm, attachments, export, fan-in, conversation, catalogue)",
 		Long: `bench measures what deskconn adds to Zoho Desk calls and how it behaves under load, against
 an emulator it starts in process (or one already running on loopback, --emulator URL, started
 with --auto-consent). It measures and never asserts: it prints an aligned table, or with --json
@@ -34,6 +34,8 @@ one JSON object. Scenarios (--scenario):
                  TOO_MANY_REQUESTS caused by deskconn and throughput
   conversation   a 500-item ticket conversation read through list_ticket_conversations (pages,
                  all: true, full text) vs direct paging: Desk calls, time, peak heap growth
+  catalogue      what an MCP client holds in context: tools/list in bytes (full and read-only)
+                 against the 30 KB budget, and the size of list, get and conversation results
 
 Everything runs on loopback; see docs/benchmarks.md for how to read the figures.`,
 		Args: cobra.NoArgs,
