@@ -378,7 +378,7 @@ func (r *Registry) checkPolicy(c Conn, a *Action, v any, wo WriteOptions) error 
 		if what == "" {
 			what = "run " + a.name + " (" + a.info.Title + ")"
 		}
-		return &deskconn.Error{Code: deskconn.CodeForbidden, Err: ErrConfirmationRequired,
+		return &deskconn.Error{Code: deskconn.CodeForbidden, Err: &ConfirmationError{What: what, Action: a.name, Connection: c.Name},
 			Message: fmt.Sprintf("confirmation required: this would %s. The connection %q requires confirmation for %s. "+
 				"To proceed, send the same input again with \"confirm\": true; to preview the exact Zoho Desk requests, send \"dryRun\": true",
 				what, c.Name, a.name),
@@ -391,3 +391,22 @@ func (r *Registry) checkPolicy(c Conn, a *Action, v any, wo WriteOptions) error 
 			Message: fmt.Sprintf("the connection %q has an unrecognised policy %q for %s, so it is denied; an administrator must set allow, deny or confirm", c.Name, string(p), a.name)}
 	}
 }
+
+// ConfirmationError is the cause of a call refused under the confirm
+// policy: it says what the call would do, so that a door able to ask the
+// person (MCP elicitation) can ask before sending the input again with
+// "confirm": true. errors.Is(err, ErrConfirmationRequired) holds for it.
+type ConfirmationError struct {
+	// What the call would do, in words for a person ("move 2 tickets to
+	// the trash: #101, #102").
+	What string
+	// Action and Connection name the action and the connection's name.
+	Action, Connection string
+}
+
+func (e *ConfirmationError) Error() string {
+	return "action: confirmation required to " + e.What
+}
+
+// Is makes errors.Is(err, ErrConfirmationRequired) true.
+func (e *ConfirmationError) Is(target error) bool { return target == ErrConfirmationRequired }

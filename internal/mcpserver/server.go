@@ -213,6 +213,12 @@ func (h *handler) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Call
 		args = req.Params.Arguments
 	}
 	out, err := h.reg.Invoke(ctx, target, h.act.Name(), args, action.InvokeOptions{})
+	if errors.Is(err, action.ErrConfirmationRequired) {
+		var ask *mcp.CallToolResult
+		if ask, out, err = h.confirmByElicitation(ctx, req, target, args, err); ask != nil {
+			return ask, nil
+		}
+	}
 	if err != nil {
 		return h.fail(ctx, target.Conn.ID, err, start), nil
 	}
