@@ -10,6 +10,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 function need(name) {
   const v = process.env[name];
@@ -128,6 +129,8 @@ async function main() {
   const key = need('DESKCONN_API_KEY');
   await exercise('http', new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
 
+  await confirmations(url, key);
+
   // Without the API key the endpoint refuses to start a session.
   let refused = false;
   try {
@@ -145,3 +148,35 @@ main().catch((err) => {
   console.error(`FAIL: ${err?.stack || err}`);
   process.exit(1);
 });
+
+// confirmations: a client that can ask its user (elicitation) is asked
+// before move_tickets_to_trash runs under the confirm policy; yes runs it
+// without "confirm" in the arguments, no leaves the ticket alone.
+async function confirmations(url, key) {
+  for (const answer of ['accept', 'decline']) {
+    const asked = [];
+    const client = new Client({ name: 'deskconn-node-test', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+    client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params.message);
+      return answer === 'accept' ? { action: 'accept', content: { confirm: true } } : { action: 'decline' };
+    });
+    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
+    try {
+      const created = await ok(client, 'create_ticket', {
+        payload: { subject: `Elicitation ${answer}`, departmentId: '1892000000006907', contactId: '1892000000042032' },
+      });
+      const res = await client.callTool({ name: 'move_tickets_to_trash', arguments: { payload: { ticketIds: [created.id] } } });
+      check(asked.length === 1 && asked[0].includes(created.id), `elicitation ${answer}: the person was not asked about the ticket`, asked);
+      if (answer === 'accept') {
+        check(!res.isError, 'elicitation accept: the trash did not run', textOf(res));
+      } else {
+        check(res.isError === true && textOf(res).includes('did not confirm'), 'elicitation decline: the trash was not refused', textOf(res));
+        const still = await ok(client, 'get_ticket', { ticketId: created.id });
+        check(still.id === created.id, 'elicitation decline: the ticket is gone', still);
+      }
+      console.log(`http: elicitation ${answer} checked`);
+    } finally {
+      await client.close();
+    }
+  }
+}
