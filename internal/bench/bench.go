@@ -6,7 +6,8 @@
 // TOO_MANY_REQUESTS deskconn causes when many actions share an
 // organisation's concurrency limit (fan-in), and reading a 500-item ticket
 // conversation through list_ticket_conversations against direct paging
-// (conversation).
+// (conversation), and the event pipeline's webhook ingest throughput and
+// end-to-end latency to subscribers (events).
 //
 // It measures and never asserts: Run returns a Report, which prints as an
 // aligned table (WriteTable) or one JSON object. Every scenario runs on
@@ -38,10 +39,11 @@ const (
 	ScenarioFanIn        = "fan-in"
 	ScenarioConversation = "conversation"
 	ScenarioCatalogue    = "catalogue"
+	ScenarioEvents       = "events"
 )
 
 // Scenarios lists every scenario in run order.
-var Scenarios = []string{ScenarioOverhead, ScenarioRefreshStorm, ScenarioAttachment, ScenarioExport, ScenarioFanIn, ScenarioConversation, ScenarioCatalogue}
+var Scenarios = []string{ScenarioOverhead, ScenarioRefreshStorm, ScenarioAttachment, ScenarioExport, ScenarioFanIn, ScenarioConversation, ScenarioCatalogue, ScenarioEvents}
 
 // Config configures Run. Zero fields take the defaults of DefaultConfig.
 type Config struct {
@@ -72,6 +74,11 @@ type Config struct {
 	// FanInLimit the emulator's per-org concurrency limit (default 5).
 	FanIn      int
 	FanInLimit int
+	// EventsIngest is the number of Zoho webhook deliveries events ingests
+	// (default 500); EventChanges the number of changes whose end-to-end
+	// latency it measures in each setting (default 40).
+	EventsIngest int
+	EventChanges int
 	// Logger receives the stacks' logs (default: discard).
 	Logger *slog.Logger
 	// Progress, if set, receives one line as each scenario starts.
@@ -81,7 +88,7 @@ type Config struct {
 // DefaultConfig returns the defaults of `deskconn bench`.
 func DefaultConfig() Config {
 	return Config{Latency: 50 * time.Millisecond, Concurrency: 4, Requests: 50, Duration: 20 * time.Second,
-		SizeMB: 100, Tickets: 10_000, Storm: 100, FanIn: 200, FanInLimit: 5}
+		SizeMB: 100, Tickets: 10_000, Storm: 100, FanIn: 200, FanInLimit: 5, EventsIngest: 500, EventChanges: 40}
 }
 
 func (c Config) withDefaults() Config {
@@ -117,6 +124,12 @@ func (c Config) withDefaults() Config {
 	if c.FanInLimit <= 0 {
 		c.FanInLimit = d.FanInLimit
 	}
+	if c.EventsIngest <= 0 {
+		c.EventsIngest = d.EventsIngest
+	}
+	if c.EventChanges <= 0 {
+		c.EventChanges = d.EventChanges
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -134,6 +147,7 @@ type Report struct {
 	FanIn        *FanInReport        `json:"fanIn,omitempty"`
 	Conversation *ConversationReport `json:"conversation,omitempty"`
 	Catalogue    *CatalogueReport    `json:"catalogue,omitempty"`
+	Events       *EventsReport       `json:"events,omitempty"`
 }
 
 // Machine describes where the run happened.
@@ -198,6 +212,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			r.Conversation, err = runConversation(ctx, cfg)
 		case ScenarioCatalogue:
 			r.Catalogue, err = runCatalogue(ctx, cfg)
+		case ScenarioEvents:
+			r.Events, err = runEvents(ctx, cfg)
 		}
 		if err != nil {
 			return r, fmt.Errorf("scenario %s: %w", s, err)
@@ -284,6 +300,18 @@ func (r *Report) WriteTable(w io.Writer) error {
 		p("tool result\tstructured bytes\ttext bytes\tresult\t\n")
 		for _, row := range c.Results {
 			p("%s\t%d\t%d\t%s\t\n", row.Call, row.StructuredBytes, row.TextBytes, row.Result)
+		}
+		flush()
+	}
+	if e := r.Events; e != nil {
+		fmt.Fprintf(w, "events: Zoho webhook deliveries into the SQLite event log (goal: %.0f events/s)\n", e.IngestGoal)
+		p("deliveries\tstored\tduration ms\tevents/s\tgoal\t\n")
+		p("%d\t%d\t%.1f\t%.1f\t%s\t\n", e.Ingested, e.IngestStored, e.IngestMs, e.IngestPerSec, metText(e.IngestGoalMet))
+		flush()
+		fmt.Fprintf(w, "events: a change through Zoho's API until a signed subscriber receives it (goal: p50 under %.0f ms)\n", e.LatencyP50Goal)
+		p("setting\tchanges\treceived\tp50 ms\tp99 ms\tslow subscriber received\tgoal\tresult\t\n")
+		for _, row := range e.Latency {
+			p("%s\t%d\t%d\t%.2f\t%.2f\t%d\t%s\t%s\t\n", row.Setting, row.Changes, row.Received, row.P50Ms, row.P99Ms, row.SlowReceived, metText(row.GoalMet), row.Result)
 		}
 		flush()
 	}

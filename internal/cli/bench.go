@@ -17,7 +17,7 @@ func newBenchCmd(env *Env) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure deskconn against the Zoho Desk emulator (overhead, refresh storm, attachments, export, fan-in, conversation, catalogue)",
+		Short: "Measure deskconn against the Zoho Desk emulator (overhead, refresh storm, attachments, export, fan-in, conversation, catalogue, events)",
 		Long: `bench measures what deskconn adds to Zoho Desk calls and how it behaves under load, against
 an emulator it starts in process (or one already running on loopback, --emulator URL, started
 with --auto-consent). It measures and never asserts: it prints an aligned table, or with --json
@@ -36,6 +36,10 @@ one JSON object. Scenarios (--scenario):
                  all: true, full text) vs direct paging: Desk calls, time, peak heap growth
   catalogue      what an MCP client holds in context: tools/list in bytes (full and read-only)
                  against the 30 KB budget, and the size of list, get and conversation results
+  events         --events Zoho webhook deliveries into the SQLite event log (events/s against
+                 2,000), then --event-changes tickets created/updated through Zoho's API until a
+                 signed loopback subscriber receives each (p50, p99 against 50 ms), without and
+                 with a slow (200 ms) subscriber; in-process emulator only
 
 Everything runs on loopback; see docs/benchmarks.md for how to read the figures.`,
 		Args: cobra.NoArgs,
@@ -65,6 +69,8 @@ Everything runs on loopback; see docs/benchmarks.md for how to read the figures.
 	f.IntVar(&cfg.Storm, "storm", cfg.Storm, "refresh-storm: concurrent actions")
 	f.IntVar(&cfg.FanIn, "fan-in", cfg.FanIn, "fan-in: concurrent actions")
 	f.IntVar(&cfg.FanInLimit, "fan-in-limit", cfg.FanInLimit, "fan-in: the emulator's concurrent calls per org (in-process emulator)")
+	f.IntVar(&cfg.EventsIngest, "events", cfg.EventsIngest, "events: webhook deliveries ingested")
+	f.IntVar(&cfg.EventChanges, "event-changes", cfg.EventChanges, "events: changes timed end to end, per setting")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of the table")
 	return cmd
 }

@@ -43,3 +43,35 @@ func TestBenchCommandRefusesUnknownScenario(t *testing.T) {
 		t.Errorf("exit %d, stderr %q: want a failure naming the unknown scenario", code, stderr.String())
 	}
 }
+
+// The events scenario takes its sizes from --events and --event-changes
+// and reports its figures in the JSON object.
+func TestBenchCommandEventsJSON(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"--data-dir", t.TempDir(), "bench", "--scenario", "events", "--events", "10", "--event-changes", "2", "--json"}
+	if code := Run(t.Context(), args, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" }); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var r struct {
+		Events *struct {
+			Ingested, IngestStored int
+			IngestPerSec           float64
+			Latency                []struct {
+				Setting           string
+				Changes, Received int
+				Result            string
+			}
+		}
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, stdout.String())
+	}
+	if e := r.Events; e == nil || e.Ingested != 10 || e.IngestStored != 10 || e.IngestPerSec <= 0 || len(e.Latency) != 2 {
+		t.Fatalf("events = %+v", r.Events)
+	}
+	for _, row := range r.Events.Latency {
+		if row.Changes != 2 || row.Received != 2 || row.Result != "ok" {
+			t.Errorf("%s: %+v", row.Setting, row)
+		}
+	}
+}
