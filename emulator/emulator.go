@@ -408,11 +408,16 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := e.now()
 	rec := RequestRecord{Time: start, Method: r.Method, Host: r.Host, Path: r.URL.Path, Query: redactQuery(r.URL.Query()), OrgID: orgIDOf(r)}
 	out := newResp()
-	defer func() {
+	// The request is logged once, when its answer is known. A fault that
+	// resets the connection logs it before the reset: a client that sees
+	// the reset must find the request in the log (the handler's return
+	// would come after the client saw it).
+	record := sync.OnceFunc(func() {
 		rec.Status = out.status
 		rec.ErrorCode = out.errorCode
 		e.record(rec)
-	}()
+	})
+	defer record()
 
 	if strings.HasPrefix(r.URL.Path, "/__emulator/") {
 		e.serveAdmin(out, r)
@@ -427,6 +432,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	fault := e.takeFault(r)
 	isDesk := strings.HasPrefix(r.URL.Path, "/api/v1/") && kind != hostAccounts
+	if fault != nil && fault.Kind == FaultResetBeforeBody {
+		record()
+	}
 	if fault != nil && !fault.applyBefore(w, r, out, isDesk) {
 		return // connection reset or fault response written
 	}
@@ -444,6 +452,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out.header.Set("X-Request-Id", e.nextRequestID())
 	}
 	if fault != nil {
+		if fault.Kind == FaultResetAfterBody {
+			out.errorCode = "FAULT_RESET"
+			record()
+		}
 		fault.applyAfter(w, r, out)
 		return
 	}
