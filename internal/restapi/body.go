@@ -230,7 +230,21 @@ func (s *bodyScanner) candidate() error {
 			return err
 		}
 		tmp, n, done, serr = u.feed(tmp[:0], b, s.in)
-		if serr != nil && w == nil && (raw == nil || len(head)+len(tmp) < s.threshold) {
+		if serr != nil && w == nil && raw != nil && len(head)+len(tmp) >= s.threshold {
+			// The error comes after the characters that decide: decide as
+			// a read that stopped there would have, so that how the body
+			// was cut into reads never changes the outcome.
+			h := append(head, tmp...)
+			probe, err := s.sp.Begin(h[:s.threshold])
+			if err != nil {
+				return err
+			}
+			if probe != nil {
+				probe.Abort()
+				return serr
+			}
+		}
+		if serr != nil && w == nil {
 			// Let the JSON validator find and word the first error.
 			inline()
 			s.passthru = true
