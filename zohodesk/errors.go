@@ -287,8 +287,9 @@ const maxRawError = 2 << 10
 // secret-bearing keys. A token is "NNNN.<hex>.<hex>" where the four digits
 // depend on the data centre ("1000." in us, "1005." in in: a live
 // desk.zoho.in token), so any four digits match; the two parts must be at
-// least 8 characters long, which spares dates and version numbers.
-var tokenLike = regexp.MustCompile(`\b\d{4}\.[0-9A-Za-z]{8,}\.[0-9A-Za-z]{8,}|(?i)(\b(?:access_token|refresh_token|client_secret|code|token)"?\s*[:=]\s*"?)[^"&,\s}]+`)
+// least 8 characters long, which spares dates and version numbers. No word
+// boundary is required: a token glued to other characters is still one.
+var tokenLike = regexp.MustCompile(`\d{4}\.[0-9A-Za-z]{8,}\.[0-9A-Za-z]{8,}|(?i)(\b(?:access_token|refresh_token|client_secret|code|token)"?\s*[:=]\s*"?)[^"&,\s}]+`)
 
 // redact removes token-like strings from s.
 func redact(s string) string {
