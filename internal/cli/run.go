@@ -198,7 +198,7 @@ func runAction(ctx context.Context, env *Env, name string, f runFlags) error {
 	if err != nil {
 		return failRun(err)
 	}
-	reg := newActionRegistry(app.store, app.log, nil)
+	reg := newActionRegistry(app.store, app.keyring, app.log, nil)
 	out, err := reg.Invoke(ctx, restapi.ActionTarget(tenant.ID, "", c, desk), name, raw, action.InvokeOptions{IdempotencyKey: f.idemKey})
 	if err != nil {
 		if deskconn.ErrorCode(err) == deskconn.CodeInternal {
