@@ -21,8 +21,12 @@ type keyringSealer struct{ kr *seal.Keyring }
 func (s keyringSealer) aad(k store.IdemKey) seal.AAD {
 	return seal.AAD{Table: "idempotency_records", RowID: k.Action + "." + k.Key, Column: "settle_input"}
 }
-func (s keyringSealer) SealInput(k store.IdemKey, p []byte) ([]byte, error) { return s.kr.Seal(p, s.aad(k)) }
-func (s keyringSealer) OpenInput(k store.IdemKey, b []byte) ([]byte, error) { return s.kr.Open(b, s.aad(k)) }
+func (s keyringSealer) SealInput(k store.IdemKey, p []byte) ([]byte, error) {
+	return s.kr.Seal(p, s.aad(k))
+}
+func (s keyringSealer) OpenInput(k store.IdemKey, b []byte) ([]byte, error) {
+	return s.kr.Open(b, s.aad(k))
+}
 
 func newSealer(t *testing.T) keyringSealer {
 	t.Helper()
