@@ -120,6 +120,42 @@ func (f *fakeStore) DeleteIdempotent(_ context.Context, key store.IdemKey, owner
 	return nil
 }
 
+func (f *fakeStore) ListSettleable(_ context.Context, q store.SettleQuery) ([]*store.IdemRecord, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*store.IdemRecord
+	for _, r := range f.recs {
+		due := r.NextSettleAt
+		if due.IsZero() {
+			due = r.DispatchedAt.Add(q.Now.Sub(q.DispatchedBefore))
+		}
+		if (r.State == store.IdemPending || r.State == store.IdemUnknown) && r.SettleInput != nil && r.ExpiresAt.After(q.Now) &&
+			!r.DispatchedAt.IsZero() && (r.HeartbeatAt.IsZero() || r.HeartbeatAt.Before(q.HeldBefore)) && !due.After(q.Now) {
+			c := *r
+			out = append(out, &c)
+		}
+	}
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+func (f *fakeStore) DeferSettle(_ context.Context, key store.IdemKey, owner string, next time.Time, drop bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.recs[key]
+	if !ok || r.Owner != owner {
+		return store.ErrNotFound
+	}
+	r.SettleAttempts++
+	r.NextSettleAt = next
+	if drop {
+		r.SettleInput = nil
+	}
+	return nil
+}
+
 func (f *fakeStore) AppendAudit(_ context.Context, r *store.AuditRecord) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

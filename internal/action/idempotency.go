@@ -24,6 +24,9 @@ const (
 // only reads.
 var errSettlerWrite = errors.New("action: a settler tried to send a write to Zoho Desk")
 
+// errNoSettler: the action cannot look for its effect.
+var errNoSettler = errors.New("action: the action has no settler")
+
 // idempotent runs a write under an idempotency key: at most one write to
 // Zoho per (tenant, connection, action, key) while the record lives.
 //
@@ -52,6 +55,10 @@ func (r *Registry) idempotent(ctx context.Context, t Target, a *Action, call *Ca
 		return nil, &deskconn.Error{Code: deskconn.CodeInternal, Message: "internal error", Err: err}
 	}
 	k := store.IdemKey{TenantID: t.Tenant, ConnectionID: t.Conn.ID, Action: a.name, Key: key}
+	settleInput, err := r.sealSettleInput(a, k, v)
+	if err != nil {
+		return nil, &deskconn.Error{Code: deskconn.CodeInternal, Message: "internal error", Err: err}
+	}
 	owner := store.NewID("req")
 	var waited time.Duration
 	delay := pollFirst
@@ -60,7 +67,7 @@ func (r *Registry) idempotent(ctx context.Context, t Target, a *Action, call *Ca
 		rec, created, err := r.opts.Idempotency.BeginIdempotent(ctx, &store.IdemRecord{
 			IdemKey: k, InputHash: hash, State: store.IdemPending,
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(r.opts.IdempotencyTTL),
-			Owner: owner, HeartbeatAt: now,
+			Owner: owner, HeartbeatAt: now, SettleInput: settleInput,
 		})
 		if err != nil {
 			return nil, &deskconn.Error{Code: deskconn.CodeUnavailable, Err: fmt.Errorf("begin idempotency record: %w", err),
@@ -229,17 +236,14 @@ func (r *Registry) settle(ctx context.Context, a *Action, call *Call, v any, k s
 	if since.IsZero() {
 		since = rec.CreatedAt
 	}
-	result := rec.Result
-	if rec.State != store.IdemUnknown {
-		b, _ := json.Marshal(&deskconn.Error{Code: deskconn.CodeOutcomeUnknown, Message: "the process sending the request stopped before its answer arrived"})
-		result = b
-	}
+	result := unknownResult(rec)
 	keepUnknown := func() {
 		sctx, cancel := bookkeeping(ctx)
 		defer cancel()
 		_ = r.opts.Idempotency.FinishIdempotent(sctx, k, owner, store.IdemUnknown, result)
 	}
 	if a.settle == nil {
+		at.settleErr = errNoSettler
 		keepUnknown()
 		at.replayed = true
 		return nil, false, outcomeUnknownError(a, since, result, "")
@@ -258,6 +262,7 @@ func (r *Registry) settle(ctx context.Context, a *Action, call *Call, v any, k s
 	defer cancel()
 	switch {
 	case serr != nil:
+		at.settleErr = serr
 		keepUnknown()
 		at.replayed = true
 		return nil, false, outcomeUnknownError(a, since, result, mapError(a, serr).Message)
@@ -273,6 +278,16 @@ func (r *Registry) settle(ctx context.Context, a *Action, call *Call, v any, k s
 		at.settled = "settled an unknown outcome: the write had not taken effect, so it was sent again"
 		return nil, true, nil
 	}
+}
+
+// unknownResult is the error an unknown record answers with: the one
+// stored, or, for a pending record whose process died, a new one.
+func unknownResult(rec *store.IdemRecord) []byte {
+	if rec.State == store.IdemUnknown {
+		return rec.Result
+	}
+	b, _ := json.Marshal(&deskconn.Error{Code: deskconn.CodeOutcomeUnknown, Message: "the process sending the request stopped before its answer arrived"})
+	return b
 }
 
 // runSettler calls a's settler, turning a panic into an error.

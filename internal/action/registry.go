@@ -24,6 +24,8 @@ type IdempotencyStore interface {
 	DispatchIdempotent(ctx context.Context, key store.IdemKey, owner string, at time.Time) error
 	FinishIdempotent(ctx context.Context, key store.IdemKey, owner string, state store.IdemState, result []byte) error
 	DeleteIdempotent(ctx context.Context, key store.IdemKey, owner string) error
+	ListSettleable(ctx context.Context, q store.SettleQuery) ([]*store.IdemRecord, error)
+	DeferSettle(ctx context.Context, key store.IdemKey, owner string, next time.Time, drop bool) error
 }
 
 // AuditLog receives one record per write attempt. store.Store satisfies it.
@@ -73,6 +75,27 @@ type Options struct {
 	// AuditError, if set, is called when an audit record cannot be written.
 	// The action's result is returned regardless.
 	AuditError func(error)
+	// InputSealer, if set, seals what an action's settler needs of a keyed
+	// write's input into its idempotency record, so that SettleAbandoned
+	// can settle an unknown outcome without waiting for the client's retry.
+	// Without it, unknown outcomes are settled only on a retry.
+	InputSealer InputSealer
+}
+
+// InputSealer seals and opens the settle input of an idempotency record
+// (it may hold personal data, such as a ticket's subject and contact).
+// Implementations bind the sealed bytes to the record's key.
+type InputSealer interface {
+	SealInput(k store.IdemKey, plain []byte) ([]byte, error)
+	OpenInput(k store.IdemKey, sealed []byte) ([]byte, error)
+}
+
+// SettleInputter is implemented by inputs that can say what of themselves
+// their action's settler needs (for example, everything but file
+// contents): that is what the idempotency record keeps. Other inputs are
+// kept whole.
+type SettleInputter interface {
+	SettleInput() any
 }
 
 // Policy is a connection's rule for one action.
@@ -157,6 +180,7 @@ type attempt struct {
 	dryRun    bool
 	replayed  bool
 	settled   string // how an unknown outcome was settled, for the audit log
+	settleErr error  // why a settler could not decide (settle)
 	requestID string
 	detail    string
 	input     string // the input's ids (summarizeIDs), for the audit log

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,13 +19,70 @@ import (
 	"github.com/deskconn/deskconn/internal/events"
 	"github.com/deskconn/deskconn/internal/filedata"
 	"github.com/deskconn/deskconn/internal/restapi"
+	"github.com/deskconn/deskconn/internal/seal"
 	"github.com/deskconn/deskconn/internal/store"
 )
 
 // mountActions mounts the REST action endpoints on s, with idempotency
 // records and the audit log kept in st (the same ones `deskconn run` uses).
-func mountActions(s *restapi.Server, _ *connection.Manager, st store.Store) error {
-	return s.MountActions(restapi.ActionsOptions{Registry: newActionRegistry(st, slog.Default(), s.Metrics().ObserveAction)})
+// Its registry also settles, in the background, writes whose outcome was
+// left unknown (see settleInBackground).
+func mountActions(s *restapi.Server, m *connection.Manager, st store.Store) error {
+	log := slog.Default()
+	reg := newActionRegistry(st, m.Keyring(), log, s.Metrics().ObserveAction)
+	s.RunInBackground(func(ctx context.Context) { settleInBackground(ctx, reg, m, log, settleEvery) })
+	return s.MountActions(restapi.ActionsOptions{Registry: reg})
+}
+
+// settleEvery is how often serve looks for unknown outcomes to settle.
+const settleEvery = 30 * time.Second
+
+// settleInBackground runs reg.SettleAbandoned at once and then every
+// interval until ctx ends, so that a write whose outcome was left unknown
+// (an answer lost, or a process killed while the write was in flight) is
+// found in Zoho Desk, or freed, without waiting for the client's retry.
+func settleInBackground(ctx context.Context, reg *action.Registry, m *connection.Manager, log *slog.Logger, interval time.Duration) {
+	resolve := func(ctx context.Context, tenantID, connID string) (action.Target, error) {
+		desk, c, err := m.Client(ctx, tenantID, connID)
+		if err != nil {
+			return action.Target{}, err
+		}
+		return restapi.ActionTarget(tenantID, "", c, desk), nil
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		rep, err := reg.SettleAbandoned(ctx, resolve)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("settling unknown outcomes", "err", err)
+		}
+		if rep != (action.SettleReport{}) {
+			log.Info("settled unknown outcomes in the background", "found", rep.Found, "not_sent", rep.NotSent,
+				"deferred", rep.Deferred, "left_unknown", rep.GaveUp)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// idemSealer seals idempotency records' settle inputs with the keyring,
+// bound to the record's key.
+type idemSealer struct{ kr *seal.Keyring }
+
+func (s idemSealer) aad(k store.IdemKey) seal.AAD {
+	h := sha256.Sum256([]byte(k.TenantID + "\x00" + k.ConnectionID + "\x00" + k.Action + "\x00" + k.Key))
+	return seal.AAD{Table: "idempotency_records", RowID: hex.EncodeToString(h[:]), Column: "settle_input"}
+}
+
+func (s idemSealer) SealInput(k store.IdemKey, plain []byte) ([]byte, error) {
+	return s.kr.Seal(plain, s.aad(k))
+}
+
+func (s idemSealer) OpenInput(k store.IdemKey, sealed []byte) ([]byte, error) {
+	return s.kr.Open(sealed, s.aad(k))
 }
 
 // fileFetcher builds the fetcher of fileData URLs: the SSRF-guarded
@@ -33,11 +94,18 @@ var fileFetcher = func(log *slog.Logger) *egress.Fetcher {
 
 // newActionRegistry returns a registry of every deskconn action whose
 // idempotency records and audit log live in st, so that the CLI and a
-// server on the same store share them. A failed audit write is logged to
+// server on the same store share them. With kr, keyed writes keep their
+// settle input sealed, so that a server settles their unknown outcomes in
+// the background. A failed audit write is logged to
 // log; the action's result stands. observe, if not nil, receives every
 // finished call (metrics).
-func newActionRegistry(st store.Store, log *slog.Logger, observe func(action.Observation)) *action.Registry {
+func newActionRegistry(st store.Store, kr *seal.Keyring, log *slog.Logger, observe func(action.Observation)) *action.Registry {
+	var sealer action.InputSealer
+	if kr != nil {
+		sealer = idemSealer{kr}
+	}
 	reg := action.NewRegistry(action.Options{
+		InputSealer: sealer,
 		Idempotency: st,
 		Audit:       st,
 		Observer:    observe,

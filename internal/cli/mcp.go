@@ -23,7 +23,7 @@ import (
 // base URL.
 func mountMCP(s *restapi.Server, m *connection.Manager, st store.Store) error {
 	log := slog.Default()
-	s.Mount(mcpserver.HTTPPattern, mcpserver.HTTPHandler(newActionRegistry(st, log, s.Metrics().ObserveAction), m, &mcpserver.HTTPOptions{
+	s.Mount(mcpserver.HTTPPattern, mcpserver.HTTPHandler(newActionRegistry(st, m.Keyring(), log, s.Metrics().ObserveAction), m, &mcpserver.HTTPOptions{
 		Server:         mcpserver.Options{Version: Version, Logger: log},
 		AllowedOrigins: []string{s.BaseURL()},
 	}))
@@ -105,7 +105,7 @@ func runMCP(ctx context.Context, env *Env, tenantName, conn string, toolsets []s
 	if err != nil {
 		return &ExitError{Code: ExitCode(deskconn.ErrorCode(err)), Err: err}
 	}
-	server := mcpserver.New(newActionRegistry(app.store, app.log, nil), mcpserver.ConnectionResolver(m, tenant.ID, c.ID),
+	server := mcpserver.New(newActionRegistry(app.store, app.keyring, app.log, nil), mcpserver.ConnectionResolver(m, tenant.ID, c.ID),
 		&mcpserver.Options{Version: Version, Logger: app.log, Toolsets: toolsets, ReadOnly: readOnly})
 	app.log.Info("serving MCP over stdio", "tenant", tenant.Name, "connection", c.Name, "toolsets", toolsets, "read_only", readOnly)
 	err = server.Run(ctx, mcpserver.StdioTransport(env.Stdin, env.Stdout, app.log))

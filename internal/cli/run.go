@@ -198,7 +198,7 @@ func runAction(ctx context.Context, env *Env, name string, f runFlags) error {
 	if err != nil {
 		return failRun(err)
 	}
-	reg := newActionRegistry(app.store, app.log, nil)
+	reg := newActionRegistry(app.store, app.keyring, app.log, nil)
 	out, err := reg.Invoke(ctx, restapi.ActionTarget(tenant.ID, "", c, desk), name, raw, action.InvokeOptions{IdempotencyKey: f.idemKey})
 	if err != nil {
 		if deskconn.ErrorCode(err) == deskconn.CodeInternal {
@@ -228,7 +228,7 @@ func defaultBaseURL(env *Env) string {
 
 // readInput reads the action input from path ("-" is stdin, "" is {}),
 // capped like a REST body, with its large base64 files spooled to sp
-// (restapi.SpoolFileData).
+// (filedata.SpoolFileData).
 func readInput(env *Env, path string, sp *filedata.Spooler) (json.RawMessage, error) {
 	var r io.Reader
 	switch path {
@@ -245,7 +245,7 @@ func readInput(env *Env, path string, sp *filedata.Spooler) (json.RawMessage, er
 		r = fh
 	}
 	const max = restapi.DefaultMaxActionBodyBytes
-	b, err := restapi.SpoolFileData(http.MaxBytesReader(nil, io.NopCloser(r), max), sp)
+	b, err := filedata.SpoolFileData(http.MaxBytesReader(nil, io.NopCloser(r), max), sp)
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):

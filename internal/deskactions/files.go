@@ -46,7 +46,7 @@ func spool(f *filedata.File, maxBytes int64) error {
 	if maxBytes <= 0 {
 		maxBytes = egress.DefaultMaxBytes
 	}
-	tmp, err := os.CreateTemp("", "deskconn-upload-*")
+	tmp, err := filedata.CreateTemp("", "deskconn-upload-*")
 	if err != nil {
 		return fmt.Errorf("spool upload: %w", err)
 	}

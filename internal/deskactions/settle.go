@@ -227,3 +227,18 @@ func settleAddAgent(ctx context.Context, call *action.Call, in AddAgentInput, _ 
 	call.SetDetail("agent " + a.ID + " found")
 	return agentOutput(a), true, nil
 }
+
+// SettleInput is what settleCreateTicket needs of the input, kept (sealed)
+// in the idempotency record for settling in the background: everything
+// but the files to upload.
+func (in CreateTicketInput) SettleInput() any {
+	in.Payload.Uploads = nil
+	return in
+}
+
+// SettleInput is what settleCreateTicketAttachment needs of the input:
+// everything but the file.
+func (in CreateTicketAttachmentInput) SettleInput() any {
+	in.FileData = ""
+	return in
+}

@@ -139,3 +139,16 @@ func TestSameContact(t *testing.T) {
 		}
 	}
 }
+
+// The settle inputs kept (sealed) in idempotency records leave out files.
+func TestSettleInputsLeaveOutFiles(t *testing.T) {
+	t.Parallel()
+	ct := CreateTicketInput{Payload: CreateTicketPayload{Subject: "s", Uploads: []UploadRef{{}}}}
+	if got := ct.SettleInput().(CreateTicketInput); got.Payload.Uploads != nil || got.Payload.Subject != "s" || ct.Payload.Uploads == nil {
+		t.Errorf("create_ticket settle input = %+v (input after: %+v); want the uploads left out of a copy", got, ct)
+	}
+	ca := CreateTicketAttachmentInput{FileName: "a.pdf", FileData: "JVBERi0x"}
+	if got := ca.SettleInput().(CreateTicketAttachmentInput); got.FileData != "" || got.FileName != "a.pdf" || ca.FileData == "" {
+		t.Errorf("create_ticket_attachment settle input = %+v; want the file left out of a copy", got)
+	}
+}

@@ -123,7 +123,7 @@ func (sp *Spooler) Begin(head []byte) (*SpoolWriter, error) {
 	case strings.Contains(string(head), "://"):
 		return nil, nil
 	}
-	tmp, err := os.CreateTemp(sp.dir, "deskconn-spool-*")
+	tmp, err := CreateTemp(sp.dir, "deskconn-spool-*")
 	if err != nil {
 		return nil, fmt.Errorf("spool fileData: %w", err)
 	}

@@ -33,12 +33,13 @@ var fixedNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 // deskEnv is an emulator with a Zoho Desk client for its demo org.
 type deskEnv struct {
-	emu  *emulator.Emulator
-	desk *zohodesk.Client
-	conn *store.Connection
+	emu    *emulator.Emulator
+	desk   *zohodesk.Client
+	conn   *store.Connection
+	access string // the desk client's access token
 }
 
-func newDeskEnv(t *testing.T) *deskEnv {
+func newDeskEnv(t testing.TB) *deskEnv {
 	t.Helper()
 	emu := emulator.New(emulator.Options{})
 	srv := httptest.NewServer(emu)
@@ -52,7 +53,7 @@ func newDeskEnv(t *testing.T) *deskEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &deskEnv{emu: emu, desk: desk, conn: &store.Connection{
+	return &deskEnv{emu: emu, desk: desk, access: access, conn: &store.Connection{
 		ID: "conn-1", TenantID: "tenant-1", Name: "demo", OrgID: emulator.DemoOrgID,
 		UserID: emulator.AdminAgentID, UserEmail: emulator.DemoUser, Status: store.StatusActive,
 	}}
@@ -117,7 +118,7 @@ func (f *fakeConns) Client(ctx context.Context, tenantID, idOrName string) (*zoh
 }
 
 // connect serves srv over in-memory transports and returns a client session.
-func connect(t *testing.T, srv *mcp.Server) *mcp.ClientSession {
+func connect(t testing.TB, srv *mcp.Server) *mcp.ClientSession {
 	t.Helper()
 	ct, st := mcp.NewInMemoryTransports()
 	ss, err := srv.Connect(t.Context(), st, nil)

@@ -30,6 +30,7 @@
 package mcpserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,6 +44,7 @@ import (
 
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/action"
+	"github.com/deskconn/deskconn/internal/filedata"
 )
 
 // Resolver returns the target (tenant, API key, connection and its Zoho Desk
@@ -211,6 +213,22 @@ func (h *handler) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Call
 	var args json.RawMessage
 	if req.Params != nil {
 		args = req.Params.Arguments
+	}
+	if len(args) >= filedata.SpoolThreshold {
+		// A large base64 fileData is decoded to a temporary file now, so
+		// the call holds the file once (the arguments the SDK read), never
+		// again as a string, a parsed tree and a struct (as REST does).
+		sp := filedata.NewSpooler(0, "")
+		defer func() {
+			if err := sp.Close(); err != nil {
+				h.log.Warn("remove spooled files", "err", err)
+			}
+		}()
+		spooled, err := filedata.SpoolFileData(bytes.NewReader(args), sp)
+		if err != nil {
+			return h.fail(ctx, target.Conn.ID, err, start), nil
+		}
+		args, ctx = spooled, filedata.WithSpooler(ctx, sp)
 	}
 	out, err := h.reg.Invoke(ctx, target, h.act.Name(), args, action.InvokeOptions{})
 	if errors.Is(err, action.ErrConfirmationRequired) {

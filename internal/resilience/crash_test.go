@@ -97,6 +97,7 @@ func TestCrashRestart(t *testing.T) {
 		}
 		p.checkRefreshWorks(s, apiKey, iter)
 		if prev != nil {
+			p.awaitSettled(iter, prev)
 			p.retryKeys(s, apiKey, iter, prev)
 		}
 		if iter == crashIterations {
@@ -360,6 +361,53 @@ func (p *procEnv) checkAfterCrash(connID string, refreshToken []byte, keys []str
 		p.t.Errorf("iteration %d: %d records left unsettled, more than the %d writes that can have been in flight to Zoho", iter, unsettled, inFlight)
 	}
 	return recs
+}
+
+// awaitSettled waits, without any client retry, until the restarted
+// server's background pass has decided every record of the killed run
+// that was dispatched and left unfinished or unknown: each becomes
+// succeeded (the ticket was found) or is gone (it was not written). It
+// reads the store the server uses, until crashRetryTimeout.
+func (p *procEnv) awaitSettled(iter int, recs map[string]*store.IdemRecord) {
+	p.t.Helper()
+	var open []store.IdemKey
+	for _, r := range recs {
+		if r != nil && (r.State == store.IdemUnknown || r.State == store.IdemPending && !r.DispatchedAt.IsZero()) {
+			open = append(open, r.IdemKey)
+		}
+	}
+	st, err := sqlite.Open(p.t.Context(), filepath.Join(p.dir, "deskconn.db"))
+	if err != nil {
+		p.t.Fatalf("open the store: %v", err)
+	}
+	defer st.Close()
+	deadline := time.Now().Add(crashRetryTimeout)
+	for {
+		var left []string
+		for _, k := range open {
+			r, err := st.GetIdempotent(p.t.Context(), k)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+			case err != nil:
+				p.t.Fatalf("read idempotency record %s: %v", k.Key, err)
+			case r.State != store.IdemSucceeded:
+				left = append(left, k.Key+" ("+string(r.State)+")")
+			}
+		}
+		if len(left) == 0 {
+			p.t.Logf("iteration %d: the background pass settled the %d unsettled records of the killed run before any retry", iter, len(open))
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Errorf("iteration %d: %d of %d unsettled records of the killed run are still undecided without a retry: %v", iter, len(left), len(open), left)
+			return
+		}
+		select {
+		case <-p.t.Context().Done():
+			return
+		case <-time.After(50 * time.Millisecond): // polling another process's store: no event to wait on
+		}
+	}
 }
 
 // retryKeys resends every key of the killed run with its original input to

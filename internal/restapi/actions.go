@@ -25,7 +25,7 @@ import (
 // reference, 20 MB being common in Zoho products) in base64, wrapped at 76
 // characters a line with CRLF as MIME encoders do (about 27.4 MiB), plus
 // 1 MiB for the rest of the input. The base64 is decoded to a temporary
-// file as it streams in (spoolBody), so the cap bounds disk and time, not
+// file as it streams in (filedata.SpoolJSON), so the cap bounds disk and time, not
 // memory.
 const DefaultMaxActionBodyBytes = maxBase64Bytes + 1<<20
 
@@ -281,7 +281,7 @@ func (e *bodyError) Error() string { return e.err.Error() }
 
 // readActionBody reads the body once, through a cap of max bytes, and
 // returns it as one JSON value with every large base64 fileData value
-// spooled to sp as it streams in (see spoolBody), checking that the body is
+// spooled to sp as it streams in (see filedata.SpoolJSON), checking that the body is
 // exactly one JSON value. An empty body is the empty input {}. Offsets in
 // its syntax errors are offsets in the body as sent.
 func readActionBody(w http.ResponseWriter, r *http.Request, max int64, sp *filedata.Spooler) (json.RawMessage, error) {
@@ -292,10 +292,10 @@ func readActionBody(w http.ResponseWriter, r *http.Request, max int64, sp *filed
 		}
 	}
 	var body []byte
-	var sh shifts
+	var sh filedata.Shifts
 	err := error(&http.MaxBytesError{Limit: max}) // a declared length over the cap: refused unread
 	if r.ContentLength <= max {
-		body, sh, err = spoolBody(http.MaxBytesReader(w, r.Body, max), sp)
+		body, sh, err = filedata.SpoolJSON(http.MaxBytesReader(w, r.Body, max), sp)
 	}
 	if err == nil {
 		trimmed := bytes.TrimSpace(body)
@@ -309,7 +309,7 @@ func readActionBody(w http.ResponseWriter, r *http.Request, max int64, sp *filed
 	}
 	var mbe *http.MaxBytesError
 	var se *json.SyntaxError
-	var jse *jsonSyntaxError
+	var jse *filedata.SyntaxError
 	switch {
 	case errors.As(err, &mbe):
 		return nil, &bodyError{http.StatusRequestEntityTooLarge, deskconn.Errorf(deskconn.CodeInvalid,
@@ -348,7 +348,7 @@ func (e *trailingError) Is(target error) bool { return target == errTrailing }
 // known not to be exactly one JSON value: a *json.SyntaxError,
 // io.ErrUnexpectedEOF, or a *trailingError, with offsets mapped to the
 // body as sent through sh.
-func describeInvalidJSON(body []byte, sh shifts) error {
+func describeInvalidJSON(body []byte, sh filedata.Shifts) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	var v json.RawMessage
 	if err := dec.Decode(&v); err != nil {
@@ -357,13 +357,13 @@ func describeInvalidJSON(body []byte, sh shifts) error {
 		}
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			se.Offset = sh.bodyOffset(se.Offset)
+			se.Offset = sh.BodyOffset(se.Offset)
 		}
 		return err
 	}
 	// The first value decoded but the whole body is not valid JSON, so
 	// something follows it.
-	return &trailingError{offset: sh.bodyOffset(dec.InputOffset())}
+	return &trailingError{offset: sh.BodyOffset(dec.InputOffset())}
 }
 
 // writeStatusProblem renders de as WriteError does, with the given status

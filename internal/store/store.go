@@ -203,6 +203,27 @@ type IdemRecord struct {
 	// request may have left the process (zero: it never did, so running the
 	// request again cannot write twice).
 	DispatchedAt time.Time
+	// SettleInput is what the action's settler needs of the input, sealed
+	// by the registry (opaque to the store; nil: the record cannot be
+	// settled in the background). It is written by BeginIdempotent.
+	SettleInput []byte
+	// SettleAttempts counts background settling passes that could not
+	// decide the record; NextSettleAt is when the next may run (zero: once
+	// the dispatch is old enough). See DeferSettle.
+	SettleAttempts int
+	NextSettleAt   time.Time
+}
+
+// SettleQuery selects the records a background pass may settle: live,
+// pending or unknown, dispatched, with a SettleInput, not held by a live
+// request (HeartbeatAt zero or before HeldBefore), and due: NextSettleAt
+// at or before Now, or, when it is zero, DispatchedAt at or before
+// DispatchedBefore. At most Limit, those due longest first.
+type SettleQuery struct {
+	Now              time.Time
+	HeldBefore       time.Time
+	DispatchedBefore time.Time
+	Limit            int
 }
 
 // AuditRecord is one write made (or refused) through an action. It never
@@ -333,6 +354,15 @@ type Store interface {
 	// FinishIdempotent sets the state and result of a record held by owner
 	// and releases the lease (HeartbeatAt zero), or returns ErrNotFound.
 	FinishIdempotent(ctx context.Context, key IdemKey, owner string, state IdemState, result []byte) error
+	// ListSettleable returns the records a background pass may settle (see
+	// SettleQuery).
+	ListSettleable(ctx context.Context, q SettleQuery) ([]*IdemRecord, error)
+	// DeferSettle records a background settling attempt on a record whose
+	// owner is owner (held, or finished by it): SettleAttempts+1 and
+	// NextSettleAt = next; with drop, SettleInput is cleared so that no
+	// later pass looks again. It returns ErrNotFound when owner no longer
+	// owns the record.
+	DeferSettle(ctx context.Context, key IdemKey, owner string, next time.Time, drop bool) error
 	// GetIdempotent returns a live record.
 	GetIdempotent(ctx context.Context, key IdemKey) (*IdemRecord, error)
 	// DeleteIdempotent removes a record held by owner (used when a failure

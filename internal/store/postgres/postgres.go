@@ -651,7 +651,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 
 // ---- Idempotency ----
 
-const idemCols = `tenant_id, connection_id, action, key, input_hash, state, result, created_at, updated_at, expires_at, owner, heartbeat_at, dispatched_at`
+const idemCols = `tenant_id, connection_id, action, key, input_hash, state, result, created_at, updated_at, expires_at, owner, heartbeat_at, dispatched_at, settle_input, settle_attempts, next_settle_at`
 const idemWhere = `tenant_id = $1 AND connection_id = $2 AND action = $3 AND key = $4`
 
 func idemKeyArgs(k store.IdemKey, more ...any) []any {
@@ -661,15 +661,15 @@ func idemKeyArgs(k store.IdemKey, more ...any) []any {
 func scanIdem(row pgx.Row) (*store.IdemRecord, error) {
 	var r store.IdemRecord
 	var state string
-	var heartbeat, dispatched *time.Time
+	var heartbeat, dispatched, nextSettle *time.Time
 	if err := row.Scan(&r.TenantID, &r.ConnectionID, &r.Action, &r.Key, &r.InputHash, &state, &r.Result,
-		&r.CreatedAt, &r.UpdatedAt, &r.ExpiresAt, &r.Owner, &heartbeat, &dispatched); err != nil {
+		&r.CreatedAt, &r.UpdatedAt, &r.ExpiresAt, &r.Owner, &heartbeat, &dispatched, &r.SettleInput, &r.SettleAttempts, &nextSettle); err != nil {
 		return nil, mapErr(err)
 	}
 	r.State = store.IdemState(state)
 	r.CreatedAt, r.UpdatedAt, r.ExpiresAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC(), r.ExpiresAt.UTC()
-	r.HeartbeatAt, r.DispatchedAt = fromTS(heartbeat), fromTS(dispatched)
-	r.InputHash, r.Result = nilIfEmpty(r.InputHash), nilIfEmpty(r.Result)
+	r.HeartbeatAt, r.DispatchedAt, r.NextSettleAt = fromTS(heartbeat), fromTS(dispatched), fromTS(nextSettle)
+	r.InputHash, r.Result, r.SettleInput = nilIfEmpty(r.InputHash), nilIfEmpty(r.Result), nilIfEmpty(r.SettleInput)
 	return &r, nil
 }
 
@@ -692,9 +692,9 @@ func (s *Store) BeginIdempotent(ctx context.Context, rec *store.IdemRecord) (*st
 		// then does nothing; RETURNING yields a row only for the creator.
 		var one int
 		err := tx.QueryRow(ctx, `INSERT INTO idempotency_records (`+idemCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, NULL) ON CONFLICT DO NOTHING RETURNING 1`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, NULL, $12, 0, NULL) ON CONFLICT DO NOTHING RETURNING 1`,
 			idemKeyArgs(rec.IdemKey, blob(rec.InputHash), string(store.IdemPending), blob(rec.Result), t, rec.ExpiresAt,
-				rec.Owner, ts(rec.HeartbeatAt))...).Scan(&one)
+				rec.Owner, ts(rec.HeartbeatAt), blob(rec.SettleInput))...).Scan(&one)
 		if err == nil {
 			created = true
 			return nil
@@ -714,7 +714,7 @@ func (s *Store) BeginIdempotent(ctx context.Context, rec *store.IdemRecord) (*st
 		if !rec.HeartbeatAt.IsZero() {
 			rec.HeartbeatAt = rec.HeartbeatAt.UTC().Truncate(time.Microsecond)
 		}
-		rec.DispatchedAt = time.Time{}
+		rec.DispatchedAt, rec.SettleAttempts, rec.NextSettleAt = time.Time{}, 0, time.Time{}
 		return rec, true, nil
 	}
 	return out, false, nil
@@ -784,6 +784,47 @@ func (s *Store) FinishIdempotent(ctx context.Context, key store.IdemKey, owner s
 	}
 	if err != nil {
 		return fmt.Errorf("finish idempotent: %w", err)
+	}
+	return nil
+}
+
+// ListSettleable returns the records a background pass may settle; see
+// store.SettleQuery.
+func (s *Store) ListSettleable(ctx context.Context, q store.SettleQuery) ([]*store.IdemRecord, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+idemCols+` FROM idempotency_records
+		WHERE state IN ('pending', 'unknown') AND settle_input IS NOT NULL AND expires_at > $1 AND dispatched_at IS NOT NULL
+		AND (heartbeat_at IS NULL OR heartbeat_at < $2)
+		AND (CASE WHEN next_settle_at IS NULL THEN dispatched_at <= $3 ELSE next_settle_at <= $1 END)
+		ORDER BY coalesce(next_settle_at, dispatched_at) LIMIT $4`,
+		q.Now, q.HeldBefore, q.DispatchedBefore, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("list settleable: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.IdemRecord
+	for rows.Next() {
+		r, err := scanIdem(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list settleable: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list settleable: %w", err)
+	}
+	return out, nil
+}
+
+// DeferSettle records a background settling attempt; see store.Store.
+func (s *Store) DeferSettle(ctx context.Context, key store.IdemKey, owner string, next time.Time, drop bool) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE idempotency_records SET settle_attempts = settle_attempts + 1, next_settle_at = $5,
+		settle_input = CASE WHEN $6 THEN NULL ELSE settle_input END
+		WHERE `+idemWhere+` AND expires_at > $7 AND owner = $8`, idemKeyArgs(key, ts(next), drop, now(), owner)...)
+	if err == nil {
+		err = expectRow(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("defer settle: %w", err)
 	}
 	return nil
 }

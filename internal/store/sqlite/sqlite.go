@@ -755,7 +755,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 
 // ---- Idempotency ----
 
-const idemCols = `tenant_id, connection_id, action, key, input_hash, state, result, created_at, updated_at, expires_at, owner, heartbeat_at, dispatched_at`
+const idemCols = `tenant_id, connection_id, action, key, input_hash, state, result, created_at, updated_at, expires_at, owner, heartbeat_at, dispatched_at, settle_input, settle_attempts, next_settle_at`
 const idemWhere = `tenant_id = ? AND connection_id = ? AND action = ? AND key = ?`
 
 func idemKeyArgs(k store.IdemKey) []any {
@@ -765,15 +765,15 @@ func idemKeyArgs(k store.IdemKey) []any {
 func scanIdem(sc scanner) (*store.IdemRecord, error) {
 	var r store.IdemRecord
 	var state string
-	var created, updated, expires, heartbeat, dispatched sql.NullInt64
+	var created, updated, expires, heartbeat, dispatched, nextSettle sql.NullInt64
 	if err := sc.Scan(&r.TenantID, &r.ConnectionID, &r.Action, &r.Key, &r.InputHash, &state, &r.Result,
-		&created, &updated, &expires, &r.Owner, &heartbeat, &dispatched); err != nil {
+		&created, &updated, &expires, &r.Owner, &heartbeat, &dispatched, &r.SettleInput, &r.SettleAttempts, &nextSettle); err != nil {
 		return nil, mapErr(err)
 	}
 	r.State = store.IdemState(state)
 	r.CreatedAt, r.UpdatedAt, r.ExpiresAt = fromMicros(created), fromMicros(updated), fromMicros(expires)
-	r.HeartbeatAt, r.DispatchedAt = fromMicros(heartbeat), fromMicros(dispatched)
-	r.InputHash, r.Result = nilIfEmpty(r.InputHash), nilIfEmpty(r.Result)
+	r.HeartbeatAt, r.DispatchedAt, r.NextSettleAt = fromMicros(heartbeat), fromMicros(dispatched), fromMicros(nextSettle)
+	r.InputHash, r.Result, r.SettleInput = nilIfEmpty(r.InputHash), nilIfEmpty(r.Result), nilIfEmpty(r.SettleInput)
 	return &r, nil
 }
 
@@ -797,9 +797,9 @@ func (s *Store) BeginIdempotent(ctx context.Context, rec *store.IdemRecord) (*st
 	// RETURNING yields a row only when the insert happened.
 	var inserted int
 	err = tx.QueryRowContext(ctx, `INSERT INTO idempotency_records (`+idemCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) ON CONFLICT DO NOTHING RETURNING 1`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 0, NULL) ON CONFLICT DO NOTHING RETURNING 1`,
 		rec.TenantID, rec.ConnectionID, rec.Action, rec.Key, blob(rec.InputHash), string(store.IdemPending), blob(rec.Result),
-		t.UnixMicro(), t.UnixMicro(), rec.ExpiresAt.UnixMicro(), rec.Owner, micros(rec.HeartbeatAt)).Scan(&inserted)
+		t.UnixMicro(), t.UnixMicro(), rec.ExpiresAt.UnixMicro(), rec.Owner, micros(rec.HeartbeatAt), blob(rec.SettleInput)).Scan(&inserted)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, false, fmt.Errorf("begin idempotent: %w", err)
 	}
@@ -810,7 +810,7 @@ func (s *Store) BeginIdempotent(ctx context.Context, rec *store.IdemRecord) (*st
 		rec.State, rec.CreatedAt, rec.UpdatedAt = store.IdemPending, t, t
 		rec.ExpiresAt = rec.ExpiresAt.UTC().Truncate(time.Microsecond)
 		rec.HeartbeatAt = fromMicros(micros(rec.HeartbeatAt))
-		rec.DispatchedAt = time.Time{}
+		rec.DispatchedAt, rec.SettleAttempts, rec.NextSettleAt = time.Time{}, 0, time.Time{}
 		return rec, true, nil
 	}
 	existing, err := scanIdem(tx.QueryRowContext(ctx, `SELECT `+idemCols+` FROM idempotency_records WHERE `+idemWhere,
@@ -884,6 +884,48 @@ func (s *Store) FinishIdempotent(ctx context.Context, key store.IdemKey, owner s
 	}
 	if err := expectRow(res); err != nil {
 		return fmt.Errorf("finish idempotent: %w", err)
+	}
+	return nil
+}
+
+// ListSettleable returns the records a background pass may settle; see
+// store.SettleQuery.
+func (s *Store) ListSettleable(ctx context.Context, q store.SettleQuery) ([]*store.IdemRecord, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+idemCols+` FROM idempotency_records
+		WHERE state IN ('pending', 'unknown') AND settle_input IS NOT NULL AND expires_at > ? AND dispatched_at IS NOT NULL
+		AND (heartbeat_at IS NULL OR heartbeat_at < ?)
+		AND (CASE WHEN next_settle_at IS NULL THEN dispatched_at <= ? ELSE next_settle_at <= ? END)
+		ORDER BY coalesce(next_settle_at, dispatched_at) LIMIT ?`,
+		q.Now.UnixMicro(), q.HeldBefore.UnixMicro(), q.DispatchedBefore.UnixMicro(), q.Now.UnixMicro(), q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("list settleable: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.IdemRecord
+	for rows.Next() {
+		r, err := scanIdem(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list settleable: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list settleable: %w", err)
+	}
+	return out, nil
+}
+
+// DeferSettle records a background settling attempt; see store.Store.
+func (s *Store) DeferSettle(ctx context.Context, key store.IdemKey, owner string, next time.Time, drop bool) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE idempotency_records SET settle_attempts = settle_attempts + 1, next_settle_at = ?,
+		settle_input = CASE WHEN ? THEN NULL ELSE settle_input END
+		WHERE `+idemWhere+` AND expires_at > ? AND owner = ?`,
+		append(append([]any{micros(next), drop}, idemKeyArgs(key)...), now().UnixMicro(), owner)...)
+	if err != nil {
+		return fmt.Errorf("defer settle: %w", err)
+	}
+	if err := expectRow(res); err != nil {
+		return fmt.Errorf("defer settle: %w", err)
 	}
 	return nil
 }

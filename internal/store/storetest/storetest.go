@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -102,6 +103,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IdempotencyExpiry", testIdempotencyExpiry},
 		{"IdempotencyConcurrentBegin", testIdempotencyConcurrent},
 		{"IdempotencyLease", testIdempotencyLease},
+		{"IdempotencySettle", testIdempotencySettle},
 		{"IdempotencyConcurrentClaim", testIdempotencyConcurrentClaim},
 		{"Audit", testAudit},
 		{"Settings", testSettings},
@@ -758,6 +760,102 @@ func testIdempotency(t *testing.T, open func(t *testing.T) store.Store) {
 	foreign.TenantID = newTenant(t, s).ID
 	_, err = s.GetIdempotent(ctx, foreign)
 	wantErr(t, "GetIdempotent(other tenant)", err, store.ErrNotFound)
+}
+
+// testIdempotencySettle checks the background settling queue: only
+// dispatched, unheld, pending or unknown records with a SettleInput that are
+// due are listed; DeferSettle counts attempts, reschedules and can drop the
+// input.
+func testIdempotencySettle(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tn := newTenant(t, s)
+	exp := time.Now().Add(24 * time.Hour)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	mk := func(name string, input []byte, dispatch bool, state store.IdemState) store.IdemKey {
+		k := idemKey(tn.ID)
+		k.Key = name
+		if _, created, err := s.BeginIdempotent(ctx, &store.IdemRecord{IdemKey: k, InputHash: hash(name), ExpiresAt: exp,
+			Owner: "o-" + name, HeartbeatAt: t0, SettleInput: input}); err != nil || !created {
+			t.Fatalf("BeginIdempotent(%s) = %v, %v", name, created, err)
+		}
+		if dispatch {
+			if err := s.DispatchIdempotent(ctx, k, "o-"+name, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if state != store.IdemPending {
+			if err := s.FinishIdempotent(ctx, k, "o-"+name, state, []byte(`{}`)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return k
+	}
+	unknown := mk("unknown", []byte("sealed-1"), true, store.IdemUnknown)
+	crashed := mk("crashed", []byte("sealed-2"), true, store.IdemPending)
+	mk("never-dispatched", []byte("sealed-3"), false, store.IdemPending)
+	mk("no-input", nil, true, store.IdemUnknown)
+	mk("succeeded", []byte("sealed-4"), true, store.IdemSucceeded)
+
+	list := func(q store.SettleQuery) []string {
+		t.Helper()
+		q.Limit = 100
+		recs, err := s.ListSettleable(ctx, q)
+		if err != nil {
+			t.Fatalf("ListSettleable = %v", err)
+		}
+		var names []string
+		for _, r := range recs {
+			if r.TenantID == tn.ID {
+				names = append(names, r.Key)
+			}
+		}
+		sort.Strings(names)
+		return names
+	}
+	later := t0.Add(time.Hour)
+	// The crashed record's lease is still live at t0: only the unknown one.
+	if got := list(store.SettleQuery{Now: later, HeldBefore: t0, DispatchedBefore: t0}); !slices.Equal(got, []string{"unknown"}) {
+		t.Errorf("with live leases: %v, want [unknown]", got)
+	}
+	// Dispatched too recently: nothing.
+	if got := list(store.SettleQuery{Now: later, HeldBefore: later, DispatchedBefore: t0.Add(-time.Second)}); len(got) != 0 {
+		t.Errorf("dispatched after the cut-off: %v, want none", got)
+	}
+	if got := list(store.SettleQuery{Now: later, HeldBefore: later, DispatchedBefore: later}); !slices.Equal(got, []string{"crashed", "unknown"}) {
+		t.Errorf("due: %v, want [crashed unknown]", got)
+	}
+	recs, _ := s.ListSettleable(ctx, store.SettleQuery{Now: later, HeldBefore: later, DispatchedBefore: later, Limit: 1})
+	if len(recs) != 1 {
+		t.Errorf("Limit 1 gave %d records", len(recs))
+	}
+
+	// Deferring reschedules and counts; the owner must match.
+	wantErr(t, "DeferSettle(not the owner)", s.DeferSettle(ctx, unknown, "someone", later, false), store.ErrNotFound)
+	next := later.Add(time.Minute)
+	if err := s.DeferSettle(ctx, unknown, "o-unknown", next, false); err != nil {
+		t.Fatalf("DeferSettle = %v", err)
+	}
+	got, err := s.GetIdempotent(ctx, unknown)
+	if err != nil || got.SettleAttempts != 1 || !got.NextSettleAt.Equal(next) || string(got.SettleInput) != "sealed-1" {
+		t.Fatalf("after DeferSettle: %+v, %v; want 1 attempt, next %v, input kept", got, err, next)
+	}
+	if got := list(store.SettleQuery{Now: later, HeldBefore: later, DispatchedBefore: later}); !slices.Equal(got, []string{"crashed"}) {
+		t.Errorf("before its next time: %v, want [crashed]", got)
+	}
+	if got := list(store.SettleQuery{Now: next, HeldBefore: later, DispatchedBefore: later}); !slices.Equal(got, []string{"crashed", "unknown"}) {
+		t.Errorf("at its next time: %v, want [crashed unknown]", got)
+	}
+	// Dropping the input takes the record off the queue for good.
+	if err := s.DeferSettle(ctx, crashed, "o-crashed", later, true); err != nil {
+		t.Fatalf("DeferSettle(drop) = %v", err)
+	}
+	if got, err := s.GetIdempotent(ctx, crashed); err != nil || got.SettleInput != nil || got.SettleAttempts != 1 {
+		t.Fatalf("after drop: %+v, %v", got, err)
+	}
+	if got := list(store.SettleQuery{Now: next, HeldBefore: later, DispatchedBefore: later}); !slices.Equal(got, []string{"unknown"}) {
+		t.Errorf("after drop: %v, want [unknown]", got)
+	}
 }
 
 // testIdempotencyLease checks the owner lease of a record: only the owner

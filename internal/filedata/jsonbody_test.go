@@ -1,4 +1,4 @@
-package restapi
+package filedata
 
 import (
 	"bufio"
@@ -8,18 +8,16 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
-
-	"github.com/deskconn/deskconn/internal/filedata"
 )
 
 // scanSmall runs the body scanner with a threshold of a few characters, so
 // that small inputs exercise the spooling path.
-func scanSmall(t testing.TB, body []byte) ([]byte, shifts, int, error) {
+func scanSmall(t testing.TB, body []byte) ([]byte, Shifts, int, error) {
 	return scanReader(t, bytes.NewReader(body))
 }
 
-func scanReader(t testing.TB, r io.Reader) ([]byte, shifts, int, error) {
-	sp := filedata.NewSpooler(1<<20, t.TempDir())
+func scanReader(t testing.TB, r io.Reader) ([]byte, Shifts, int, error) {
+	sp := NewSpooler(1<<20, t.TempDir())
 	defer sp.Close()
 	s := &bodyScanner{br: bufio.NewReaderSize(r, 16), sp: sp, threshold: 5}
 	err := s.scan()
@@ -96,7 +94,7 @@ func TestBodyScannerSpoolsFileDataOnly(t *testing.T) {
 	}
 	ref := got["fileData"].(string)
 	up := got["uploads"].([]any)[0].(map[string]any)["fileData"].(string)
-	if !filedata.IsRef(ref) || !filedata.IsRef(up) || strings.Count(string(out), "deskconn-spooled-file:") != 2 {
+	if !IsRef(ref) || !IsRef(up) || strings.Count(string(out), "deskconn-spooled-file:") != 2 {
 		t.Errorf("out = %s", out)
 	}
 	if got["note"] != "aGVsbG8gd29ybGQ=" || got["fileData2"] != "aGVsbG8gd29ybGQ=" || got["x"].(map[string]any)["fileData"] != "QQ==" {
@@ -104,7 +102,7 @@ func TestBodyScannerSpoolsFileDataOnly(t *testing.T) {
 	}
 	// Offsets after the spooled values map back to the body.
 	end := int64(len(out))
-	if got := sh.bodyOffset(end); got != int64(len(body)) {
-		t.Errorf("bodyOffset(end of out) = %d, want %d", got, len(body))
+	if got := sh.BodyOffset(end); got != int64(len(body)) {
+		t.Errorf("BodyOffset(end of out) = %d, want %d", got, len(body))
 	}
 }

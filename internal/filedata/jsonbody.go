@@ -1,4 +1,4 @@
-package restapi
+package filedata
 
 import (
 	"bufio"
@@ -11,45 +11,44 @@ import (
 	"unicode/utf8"
 
 	"github.com/deskconn/deskconn"
-	"github.com/deskconn/deskconn/internal/filedata"
 )
 
-// spoolBody reads an action body from r and returns it as JSON, copied
+// SpoolJSON reads a JSON document (an action input) from r and returns it as JSON, copied
 // byte for byte except for the string value of every member named
 // "fileData" (at any depth: create_ticket_attachment's and create_ticket's
-// uploads) that is at least filedata.SpoolThreshold characters long and is
+// uploads) that is at least SpoolThreshold characters long and is
 // base64: such a value is decoded, as it streams in, into a temporary file
 // of sp, and replaced by its short reference. So a large base64 file costs
 // a few buffers, never its size in memory.
 //
-// spoolBody checks only what it needs to follow the document (strings,
+// SpoolJSON checks only what it needs to follow the document (strings,
 // keys, nesting); the caller validates the returned JSON as before, and
 // translates offsets in the returned JSON to offsets in the body with the
-// returned shifts. A malformed diverted string is a *jsonSyntaxError.
-func spoolBody(r io.Reader, sp *filedata.Spooler) ([]byte, shifts, error) {
-	s := &bodyScanner{br: bufio.NewReaderSize(r, 64<<10), sp: sp, threshold: filedata.SpoolThreshold}
+// returned Shifts. A malformed diverted string is a *SyntaxError.
+func SpoolJSON(r io.Reader, sp *Spooler) ([]byte, Shifts, error) {
+	s := &bodyScanner{br: bufio.NewReaderSize(r, 64<<10), sp: sp, threshold: SpoolThreshold}
 	err := s.scan()
 	return s.out.Bytes(), s.shifts, err
 }
 
-// jsonSyntaxError is a syntax error found while scanning, worded as
+// SyntaxError is a syntax error found while scanning, worded as
 // encoding/json words it, at Offset bytes into the body.
-type jsonSyntaxError struct {
+type SyntaxError struct {
 	msg    string
 	Offset int64
 }
 
-func (e *jsonSyntaxError) Error() string { return e.msg }
+func (e *SyntaxError) Error() string { return e.msg }
 
-// shift records that a value ending before out offset At was replaced by
+// Shift records that a value ending before out offset At was replaced by
 // one Delta bytes shorter.
-type shift struct{ At, Delta int64 }
+type Shift struct{ At, Delta int64 }
 
-// shifts maps offsets of the returned JSON back to the body.
-type shifts []shift
+// Shifts maps offsets of the returned JSON back to the body.
+type Shifts []Shift
 
-// bodyOffset returns the body offset of offset off of the returned JSON.
-func (ss shifts) bodyOffset(off int64) int64 {
+// BodyOffset returns the body offset of offset off of the returned JSON.
+func (ss Shifts) BodyOffset(off int64) int64 {
 	d := int64(0)
 	for _, s := range ss {
 		if s.At <= off {
@@ -61,17 +60,17 @@ func (ss shifts) bodyOffset(off int64) int64 {
 
 type bodyScanner struct {
 	br     *bufio.Reader
-	sp     *filedata.Spooler
+	sp     *Spooler
 	out    bytes.Buffer
 	in     int64 // bytes consumed from the body
-	shifts shifts
+	shifts Shifts
 
 	stack     []byte // '{' or '[' of the open containers
 	expectKey bool   // the next string is an object key
 	valuePos  bool   // after ':': the next value is a member's
 	fileData  bool   // the last key was "fileData"
 	passthru  bool   // something unexpected: copy the rest as it is
-	threshold int    // filedata.SpoolThreshold (smaller in tests)
+	threshold int    // SpoolThreshold (smaller in tests)
 }
 
 const maxScanDepth = 1000
@@ -211,7 +210,7 @@ func (s *bodyScanner) candidate() error {
 		u    unescaper
 		raw  = []byte{'"'} // the value's bytes until it is spooled or kept inline
 		head []byte        // its unescaped characters
-		w    *filedata.SpoolWriter
+		w    *SpoolWriter
 		tmp  []byte
 		n    int
 		done bool
@@ -301,7 +300,7 @@ func (s *bodyScanner) candidate() error {
 		}
 		q := strconv.Quote(ref) // a reference is plain ASCII
 		s.out.WriteString(q)
-		s.shifts = append(s.shifts, shift{At: int64(s.out.Len()), Delta: (s.in - start) - int64(len(q))})
+		s.shifts = append(s.shifts, Shift{At: int64(s.out.Len()), Delta: (s.in - start) - int64(len(q))})
 		return nil
 	}
 }
@@ -329,7 +328,7 @@ func (u *unescaper) feed(dst, b []byte, off int64) (out []byte, n int, done bool
 			case c == '\\':
 				u.state = 1
 			case c < 0x20:
-				return dst, i, false, &jsonSyntaxError{"invalid character " + quoteChar(c) + " in string literal", off + int64(i) + 1}
+				return dst, i, false, &SyntaxError{"invalid character " + quoteChar(c) + " in string literal", off + int64(i) + 1}
 			default:
 				dst = u.flushHi(dst)
 				// Copy the run of plain bytes at once.
@@ -360,7 +359,7 @@ func (u *unescaper) feed(dst, b []byte, off int64) (out []byte, n int, done bool
 				u.state, u.r = 2, 0
 				continue
 			default:
-				return dst, i, false, &jsonSyntaxError{"invalid character " + quoteChar(c) + " in string escape code", off + int64(i) + 1}
+				return dst, i, false, &SyntaxError{"invalid character " + quoteChar(c) + " in string escape code", off + int64(i) + 1}
 			}
 			dst = append(u.flushHi(dst), e)
 		default:
@@ -373,7 +372,7 @@ func (u *unescaper) feed(dst, b []byte, off int64) (out []byte, n int, done bool
 			case c >= 'A' && c <= 'F':
 				d = rune(c-'A') + 10
 			default:
-				return dst, i, false, &jsonSyntaxError{"invalid character " + quoteChar(c) + " in \\u hexadecimal character escape", off + int64(i) + 1}
+				return dst, i, false, &SyntaxError{"invalid character " + quoteChar(c) + " in \\u hexadecimal character escape", off + int64(i) + 1}
 			}
 			u.r = u.r<<4 | d
 			if u.state++; u.state < 6 {
@@ -421,15 +420,15 @@ func quoteChar(c byte) string {
 
 // SpoolFileData reads an action input from r as the REST API reads an
 // action body (without its cap, which the caller applies to r): every
-// base64 fileData value of filedata.SpoolThreshold characters or more is
+// base64 fileData value of SpoolThreshold characters or more is
 // decoded into a temporary file of sp as it streams in and replaced by its
-// reference, which filedata.Open resolves through
-// filedata.WithSpooler(ctx, sp). The rest of the input is returned as it
+// reference, which Open resolves through
+// WithSpooler(ctx, sp). The rest of the input is returned as it
 // came; the registry validates it. A malformed spooled value is an invalid
 // error naming its byte offset; read errors are returned as they are.
-func SpoolFileData(r io.Reader, sp *filedata.Spooler) (json.RawMessage, error) {
-	out, _, err := spoolBody(r, sp)
-	var jse *jsonSyntaxError
+func SpoolFileData(r io.Reader, sp *Spooler) (json.RawMessage, error) {
+	out, _, err := SpoolJSON(r, sp)
+	var jse *SyntaxError
 	switch {
 	case errors.As(err, &jse):
 		return nil, deskconn.Errorf(deskconn.CodeInvalid, "the input is not valid JSON (%s, at byte %d); send one JSON object", jse.Error(), jse.Offset)
