@@ -432,3 +432,76 @@ func TestWebhookWorkAndCustomerEvents(t *testing.T) {
 		t.Errorf("Account_Update prevState = %v, want the account before the change", got["Account_Update"]["prevState"])
 	}
 }
+
+// With WebhookConcurrency several deliveries are in flight at once; the
+// JWTs of one webhook within one second are the same token, and it
+// verifies.
+func TestWebhookConcurrentDelivery(t *testing.T) {
+	t.Parallel()
+	const n = 3
+	e := newWebhookEnv(t, emulator.Options{WebhookConcurrency: n})
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	release := make(chan struct{})
+	var tokens []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodPost || req.Header.Get("X-ZDesk-JWT") == "" {
+			return // URL validation
+		}
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		tokens = append(tokens, req.Header.Get("X-ZDesk-JWT"))
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	w := e.createWebhook(srv.URL, `{"Ticket_Add":null}`)
+	for range n {
+		if res := e.do("POST", "/api/v1/tickets", `{"subject":"Printer on fire","departmentId":"1892000000006907","contactId":"1892000000042032"}`); res.status != http.StatusOK {
+			t.Fatalf("create ticket = %d %s", res.status, res.body)
+		}
+	}
+	for {
+		mu.Lock()
+		p := peak
+		mu.Unlock()
+		if p == n {
+			break
+		}
+		select {
+		case <-t.Context().Done():
+			t.Fatalf("at most %d deliveries were in flight at once, want %d", p, n)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	close(release)
+	e.waitWebhooks()
+	pub := jwksKey(t, e)
+	if len(tokens) != n {
+		t.Fatalf("%d deliveries, want %d", len(tokens), n)
+	}
+	for i, tok := range tokens {
+		if tok != tokens[0] {
+			t.Errorf("delivery %d has another JWT than delivery 0 in the same second", i)
+		}
+		_, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return pub, nil },
+			jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(e.clk.Now),
+			jwt.WithIssuer("orgId:"+emulator.DemoOrgID), jwt.WithAudience("webhookId:"+w["id"].(string)))
+		if err != nil {
+			t.Errorf("delivery %d: JWT = %v", i, err)
+		}
+	}
+	// A second later the token is a new one.
+	e.clk.Add(time.Second)
+	if res := e.do("POST", "/api/v1/tickets", `{"subject":"Printer on fire","departmentId":"1892000000006907","contactId":"1892000000042032"}`); res.status != http.StatusOK {
+		t.Fatalf("create ticket = %d %s", res.status, res.body)
+	}
+	e.waitWebhooks()
+	if len(tokens) != n+1 || tokens[n] == tokens[0] {
+		t.Errorf("the delivery a second later reused the earlier JWT")
+	}
+}

@@ -31,6 +31,15 @@ func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// txStmt is prepared(query) for use in tx.
+func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
 // ---- Event log ----
 
 // AppendEvents stores the events not yet in the log; see store.EventStore.
@@ -50,9 +59,9 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 		return nil, fmt.Errorf("append events: %w", err)
 	}
 	defer tx.Rollback()
-	// Each statement is prepared once per call: parsing them is much of
-	// an append's cost, and a group commit appends many events at once.
-	insertEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (connection_id, seq, id, source_key, type, occurred_at, received_at, body)
+	// The statements are prepared once per pooled connection (prepared):
+	// parsing them is much of an append's cost.
+	insertEvent, err := s.txStmt(ctx, tx, `INSERT INTO events (connection_id, seq, id, source_key, type, occurred_at, received_at, body)
 		SELECT ?1, coalesce((SELECT last_seq FROM event_seqs WHERE connection_id = ?1), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7
 		WHERE NOT EXISTS (SELECT 1 FROM events WHERE connection_id = ?1 AND source_key = ?3)
 		RETURNING seq`)
@@ -60,13 +69,13 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 		return nil, fmt.Errorf("append events: %w", err)
 	}
 	defer insertEvent.Close()
-	bumpSeq, err := tx.PrepareContext(ctx, `INSERT INTO event_seqs (connection_id, last_seq) VALUES (?, ?)
+	bumpSeq, err := s.txStmt(ctx, tx, `INSERT INTO event_seqs (connection_id, last_seq) VALUES (?, ?)
 		ON CONFLICT (connection_id) DO UPDATE SET last_seq = excluded.last_seq`)
 	if err != nil {
 		return nil, fmt.Errorf("append events: %w", err)
 	}
 	defer bumpSeq.Close()
-	insertDeliveries, err := tx.PrepareContext(ctx, `INSERT INTO deliveries (subscription_id, connection_id, event_seq, state, attempts,
+	insertDeliveries, err := s.txStmt(ctx, tx, `INSERT INTO deliveries (subscription_id, connection_id, event_seq, state, attempts,
 		next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at)
 		SELECT id, connection_id, ?2, 'pending', 0, ?3, '', 0, '', ?4, ?4 FROM subscriptions
 		WHERE connection_id = ?1 AND (types = '[]' OR EXISTS (SELECT 1 FROM json_each(subscriptions.types) WHERE value = ?5))`)
@@ -301,6 +310,17 @@ func scanDelivery(sc scanner, extra ...any) (*store.Delivery, error) {
 func (s *Store) ClaimDeliveries(ctx context.Context, owner string, at time.Time, lease time.Duration, limit int, skipSubscriptions ...string) ([]*store.Delivery, error) {
 	if limit <= 0 {
 		limit = 100
+	}
+	// A plain read first: the worker claims after every append, and most
+	// appends create no delivery due now; the claim transaction takes
+	// SQLite's one write lock, which appends are waiting for.
+	var due bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?)`,
+		at.UnixMicro()).Scan(&due); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	if !due {
+		return nil, nil
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
