@@ -23,7 +23,7 @@ import (
 
 func newServeCmd(env *Env) *cobra.Command {
 	var addr, baseURL, tenant, purgeEvery, auditKeep string
-	var demoMode bool
+	var demoMode, allowPrivateSubscribers bool
 	var limits restapi.Limits
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -81,7 +81,13 @@ connection through the real OAuth flow, and prints an API key and a curl example
 				if err != nil {
 					return err
 				}
-				if err := mountRoutes(srv, m, a.store); err != nil {
+				mount := mountRoutes
+				if allowPrivateSubscribers {
+					fmt.Fprintln(env.Stderr, privateSubscribersWarning)
+					a.log.Warn(privateSubscribersWarning)
+					mount = mountRoutesLoopbackSubscribers
+				}
+				if err := mount(srv, m, a.store); err != nil {
 					return err
 				}
 				// Expired states, idempotency records, login links and
@@ -108,6 +114,8 @@ connection through the real OAuth flow, and prints an API key and a curl example
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT")
 	cmd.Flags().BoolVar(&demoMode, "demo", false, "run with the Zoho Desk emulator, a demo connection and an API key")
+	cmd.Flags().BoolVar(&allowPrivateSubscribers, "allow-private-subscribers", false,
+		"UNSAFE: let event subscriptions point at this machine (loopback); for tests and single-machine setups only (--demo always allows it)")
 	cmd.Flags().StringVar(&purgeEvery, "purge-interval", envOr(env, "DESKCONN_PURGE_INTERVAL", store.DefaultPurgeInterval.String()),
 		"how often expired OAuth states, idempotency records, login links and sessions (and old audit records) are deleted (env DESKCONN_PURGE_INTERVAL)")
 	cmd.Flags().StringVar(&auditKeep, "audit-retention", envOr(env, "DESKCONN_AUDIT_RETENTION", "90d"),
