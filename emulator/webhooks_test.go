@@ -505,3 +505,47 @@ func TestWebhookConcurrentDelivery(t *testing.T) {
 		t.Errorf("the delivery a second later reused the earlier JWT")
 	}
 }
+
+// The admin customer-reply fires Ticket_Thread_Add like a reply made
+// through the API, and Ticket_Update (status back to Open, with prevState)
+// when it reopens a closed ticket.
+func TestWebhookCustomerReplyEvents(t *testing.T) {
+	t.Parallel()
+	e := newWebhookEnv(t, emulator.Options{})
+	r := newReceiver(t)
+	e.createWebhook(r.srv.URL, `{"Ticket_Thread_Add":{"direction":"in"},"Ticket_Update":{"includePrevState":true}}`)
+	ticket := emulator.DemoThreadTicketID
+	if res := e.do("PATCH", "/api/v1/tickets/"+ticket, `{"status":"Closed"}`); res.status != http.StatusOK {
+		t.Fatalf("close ticket = %d %s", res.status, res.body)
+	}
+	e.waitWebhooks()
+	before := len(r.received())
+	threadID, err := e.emu.AddCustomerReply(emulator.DemoOrgID, ticket, "<p>Still broken.</p>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitWebhooks()
+	posts := r.received()[before:]
+	if len(posts) != 2 {
+		t.Fatalf("customer reply delivered %d posts, want 2 (Ticket_Update, Ticket_Thread_Add)", len(posts))
+	}
+	upd, add := posts[0].events[0], posts[1].events[0]
+	if upd["eventType"] != "Ticket_Update" || upd["payload"].(map[string]any)["status"] != "Open" ||
+		upd["prevState"].(map[string]any)["status"] != "Closed" {
+		t.Errorf("first event = %v, want Ticket_Update reopening the ticket", upd)
+	}
+	p, _ := add["payload"].(map[string]any)
+	if add["eventType"] != "Ticket_Thread_Add" || p["id"] != threadID || p["ticketId"] != ticket || p["direction"] != "in" {
+		t.Errorf("second event = %v, want Ticket_Thread_Add of thread %s (direction in)", add, threadID)
+	}
+	// On an open ticket only the thread is announced.
+	threadID, err = e.emu.AddCustomerReply(emulator.DemoOrgID, ticket, "<p>Hello?</p>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitWebhooks()
+	posts = r.received()[before+2:]
+	if len(posts) != 1 || posts[0].events[0]["eventType"] != "Ticket_Thread_Add" || posts[0].events[0]["payload"].(map[string]any)["id"] != threadID {
+		t.Errorf("second customer reply delivered %v, want one Ticket_Thread_Add", posts)
+	}
+}
