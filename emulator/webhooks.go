@@ -413,6 +413,9 @@ func (e *Emulator) createWebhook(c *call) {
 	// Validation is network I/O: it runs after the state lock is released,
 	// then the webhook is stored under the lock again.
 	c.out.afterUnlock(func(out *resp) {
+		// Zoho's signing key exists long before a delivery: make it now,
+		// not on the first delivery (RSA key generation takes a while).
+		e.webhookKey()
 		if !e.validateWebhookURL(c.r.Context(), w.URL) {
 			invalidData(out, []fieldError{{FieldName: "/url", ErrorType: "invalid",
 				ErrorMessage: "The URL did not answer 200 OK to the validation GET or POST."}})
