@@ -329,15 +329,32 @@ func (e *Emulator) AddCustomerReply(orgID, ticketID, content string) (string, er
 	}
 	th := &thread{ID: o.newID(), TicketID: t.ID, Channel: "EMAIL", Status: "SUCCESS", Direction: "in", Visibility: "public", ContentType: "text/html",
 		From: cemail, To: to, AuthorID: cid, AuthorType: "END_USER", AuthorName: cname, AuthorEmail: cemail, Created: now, Content: content}
+	// The webhook events Zoho fires for it, as for a reply made through
+	// the API: Ticket_Update when the reply reopens a closed ticket, then
+	// Ticket_Thread_Add.
+	c := &call{e: e, org: o, now: now}
+	if len(e.opts.DataCenters) > 0 {
+		c.dc = e.opts.DataCenters[0] // only names the host of a long thread's fullContentURL
+	}
+	var prev map[string]any
+	if c.webhooksOn() {
+		prev = c.ticketDetail(t)
+	}
 	w.threads = append(w.threads, th)
 	t.ThreadCount++
 	t.lastOut = false
 	t.CustomerResponse, t.Modified = now, now
+	reopened := false
 	if typ, _ := o.statusType(t.Status); typ == "Closed" {
 		w.history = append(w.history, &historyEvent{Name: "TicketUpdated", Source: "IncomingResponse", ActorID: cid, ActorName: cname, ActorType: "Contact", Time: now,
 			Info: []historyInfo{{Name: "Status", Previous: t.Status, Updated: "Open"}}})
 		t.Status, t.Closed = "Open", time.Time{}
+		reopened = true
 	}
 	w.history = append(w.history, &historyEvent{Name: "ThreadAdded", Source: "Email", ActorID: cid, ActorName: cname, ActorType: "Contact", Time: now})
+	if reopened && prev != nil {
+		c.emitWebhookEvent("Ticket_Update", c.ticketDetail(t), prev)
+	}
+	c.emitThreadAdd(t, th)
 	return th.ID, nil
 }

@@ -122,7 +122,8 @@
 //   - Webhooks (webhooks.go) fire Ticket_Add, Ticket_Update,
 //     Ticket_Thread_Add (agent replies), Ticket_Comment_Add, Contact_Add,
 //     Contact_Update, Account_Add and Account_Update for changes made
-//     through this API (not for the admin customer-reply); failed deliveries are
+//     through this API, and Ticket_Thread_Add (with Ticket_Update when it
+//     reopens a closed ticket) for the admin customer-reply; failed deliveries are
 //     not retried (Zoho's policy is undocumented [GAP]). WebhookFaults
 //     inject delay, duplicates, reordering and drops.
 //   - Credits reset at 00:00 UTC, not in the DC's time zone; every request

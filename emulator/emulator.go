@@ -135,6 +135,12 @@ type Options struct {
 	// WebhookAckTimeout is how long a receiver has to answer 200; default
 	// 5 s, Zoho's window [C WH].
 	WebhookAckTimeout time.Duration
+	// WebhookConcurrency is how many webhook deliveries may be in flight at
+	// once. The default, 1, sends them one at a time in order: Zoho keeps
+	// order within a module when nothing fails [D N-D29]. More sends
+	// several at once, as a Zoho serving many modules, webhooks or
+	// portals does, and order is then not kept; load tests use it.
+	WebhookConcurrency int
 }
 
 func (o *Options) defaults() {

@@ -158,12 +158,22 @@ type webhookState struct {
 
 	mu         sync.Mutex
 	queue      []webhookJob
-	running    bool
+	running    int           // delivery goroutines
 	idle       chan struct{} // closed when the queue is drained
 	faults     WebhookFaults
 	held       *webhookJob // held back by the Reorder fault until the next delivery
 	sent       int
 	deliveries []WebhookDelivery
+
+	// tokens caches each webhook's last JWT: its claims change only with
+	// the second of iat, and RS256 (PKCS #1 v1.5) signing is deterministic,
+	// so within a second a new signature would be the same bytes.
+	tokens map[string]signedToken // org id + "/" + webhook id
+}
+
+type signedToken struct {
+	iat   int64
+	token string
 }
 
 type webhookJob struct {
@@ -403,6 +413,9 @@ func (e *Emulator) createWebhook(c *call) {
 	// Validation is network I/O: it runs after the state lock is released,
 	// then the webhook is stored under the lock again.
 	c.out.afterUnlock(func(out *resp) {
+		// Zoho's signing key exists long before a delivery: make it now,
+		// not on the first delivery (RSA key generation takes a while).
+		e.webhookKey()
 		if !e.validateWebhookURL(c.r.Context(), w.URL) {
 			invalidData(out, []fieldError{{FieldName: "/url", ErrorType: "invalid",
 				ErrorMessage: "The URL did not answer 200 OK to the validation GET or POST."}})
@@ -576,23 +589,29 @@ func (e *Emulator) enqueueWebhook(j webhookJob) {
 
 func (e *Emulator) enqueueLocked(j webhookJob) {
 	e.wh.queue = append(e.wh.queue, j)
-	if !e.wh.running {
-		e.wh.running = true
+	if e.wh.running == 0 {
 		e.wh.idle = make(chan struct{})
+	}
+	if e.wh.running < max(e.opts.WebhookConcurrency, 1) {
+		e.wh.running++
 		go e.deliverWebhooks()
 	}
 }
 
-// deliverWebhooks sends queued deliveries one at a time, in order (Zoho
-// preserves order within a module when nothing fails [D N-D29]), and exits
-// when the queue is empty. Under the Reorder fault a delivery is held back
-// and sent right after the next one.
+// deliverWebhooks sends queued deliveries until the queue is empty. With
+// the default WebhookConcurrency of 1 one goroutine runs, so deliveries go
+// one at a time, in order (Zoho preserves order within a module when
+// nothing fails [D N-D29]); with more, up to that many run at once. Under
+// the Reorder fault a delivery is held back and sent right after the next
+// one.
 func (e *Emulator) deliverWebhooks() {
 	for {
 		e.wh.mu.Lock()
 		if len(e.wh.queue) == 0 {
-			e.wh.running = false
-			close(e.wh.idle)
+			e.wh.running--
+			if e.wh.running == 0 {
+				close(e.wh.idle)
+			}
 			e.wh.mu.Unlock()
 			return
 		}
@@ -667,12 +686,29 @@ func (e *Emulator) signWebhookJWT(orgID, webhookID string) (string, error) {
 	e.mu.Lock()
 	now := e.now()
 	e.mu.Unlock()
+	key := orgID + "/" + webhookID
+	e.wh.mu.Lock()
+	cached, ok := e.wh.tokens[key]
+	e.wh.mu.Unlock()
+	if ok && cached.iat == now.Unix() {
+		return cached.token, nil
+	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
 		"iss": "orgId:" + orgID, "aud": "webhookId:" + webhookID,
 		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
 	})
 	tok.Header["kid"] = webhookKeyID
-	return tok.SignedString(e.webhookKey())
+	signed, err := tok.SignedString(e.webhookKey())
+	if err != nil {
+		return "", err
+	}
+	e.wh.mu.Lock()
+	if e.wh.tokens == nil {
+		e.wh.tokens = map[string]signedToken{}
+	}
+	e.wh.tokens[key] = signedToken{iat: now.Unix(), token: signed}
+	e.wh.mu.Unlock()
+	return signed, nil
 }
 
 // webhookBool reads an optional boolean field; null counts as absent.

@@ -432,3 +432,120 @@ func TestWebhookWorkAndCustomerEvents(t *testing.T) {
 		t.Errorf("Account_Update prevState = %v, want the account before the change", got["Account_Update"]["prevState"])
 	}
 }
+
+// With WebhookConcurrency several deliveries are in flight at once; the
+// JWTs of one webhook within one second are the same token, and it
+// verifies.
+func TestWebhookConcurrentDelivery(t *testing.T) {
+	t.Parallel()
+	const n = 3
+	e := newWebhookEnv(t, emulator.Options{WebhookConcurrency: n})
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	release := make(chan struct{})
+	var tokens []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodPost || req.Header.Get("X-ZDesk-JWT") == "" {
+			return // URL validation
+		}
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		tokens = append(tokens, req.Header.Get("X-ZDesk-JWT"))
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	w := e.createWebhook(srv.URL, `{"Ticket_Add":null}`)
+	for range n {
+		if res := e.do("POST", "/api/v1/tickets", `{"subject":"Printer on fire","departmentId":"1892000000006907","contactId":"1892000000042032"}`); res.status != http.StatusOK {
+			t.Fatalf("create ticket = %d %s", res.status, res.body)
+		}
+	}
+	for {
+		mu.Lock()
+		p := peak
+		mu.Unlock()
+		if p == n {
+			break
+		}
+		select {
+		case <-t.Context().Done():
+			t.Fatalf("at most %d deliveries were in flight at once, want %d", p, n)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	close(release)
+	e.waitWebhooks()
+	pub := jwksKey(t, e)
+	if len(tokens) != n {
+		t.Fatalf("%d deliveries, want %d", len(tokens), n)
+	}
+	for i, tok := range tokens {
+		if tok != tokens[0] {
+			t.Errorf("delivery %d has another JWT than delivery 0 in the same second", i)
+		}
+		_, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return pub, nil },
+			jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(e.clk.Now),
+			jwt.WithIssuer("orgId:"+emulator.DemoOrgID), jwt.WithAudience("webhookId:"+w["id"].(string)))
+		if err != nil {
+			t.Errorf("delivery %d: JWT = %v", i, err)
+		}
+	}
+	// A second later the token is a new one.
+	e.clk.Add(time.Second)
+	if res := e.do("POST", "/api/v1/tickets", `{"subject":"Printer on fire","departmentId":"1892000000006907","contactId":"1892000000042032"}`); res.status != http.StatusOK {
+		t.Fatalf("create ticket = %d %s", res.status, res.body)
+	}
+	e.waitWebhooks()
+	if len(tokens) != n+1 || tokens[n] == tokens[0] {
+		t.Errorf("the delivery a second later reused the earlier JWT")
+	}
+}
+
+// The admin customer-reply fires Ticket_Thread_Add like a reply made
+// through the API, and Ticket_Update (status back to Open, with prevState)
+// when it reopens a closed ticket.
+func TestWebhookCustomerReplyEvents(t *testing.T) {
+	t.Parallel()
+	e := newWebhookEnv(t, emulator.Options{})
+	r := newReceiver(t)
+	e.createWebhook(r.srv.URL, `{"Ticket_Thread_Add":{"direction":"in"},"Ticket_Update":{"includePrevState":true}}`)
+	ticket := emulator.DemoThreadTicketID
+	if res := e.do("PATCH", "/api/v1/tickets/"+ticket, `{"status":"Closed"}`); res.status != http.StatusOK {
+		t.Fatalf("close ticket = %d %s", res.status, res.body)
+	}
+	e.waitWebhooks()
+	before := len(r.received())
+	threadID, err := e.emu.AddCustomerReply(emulator.DemoOrgID, ticket, "<p>Still broken.</p>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitWebhooks()
+	posts := r.received()[before:]
+	if len(posts) != 2 {
+		t.Fatalf("customer reply delivered %d posts, want 2 (Ticket_Update, Ticket_Thread_Add)", len(posts))
+	}
+	upd, add := posts[0].events[0], posts[1].events[0]
+	if upd["eventType"] != "Ticket_Update" || upd["payload"].(map[string]any)["status"] != "Open" ||
+		upd["prevState"].(map[string]any)["status"] != "Closed" {
+		t.Errorf("first event = %v, want Ticket_Update reopening the ticket", upd)
+	}
+	p, _ := add["payload"].(map[string]any)
+	if add["eventType"] != "Ticket_Thread_Add" || p["id"] != threadID || p["ticketId"] != ticket || p["direction"] != "in" {
+		t.Errorf("second event = %v, want Ticket_Thread_Add of thread %s (direction in)", add, threadID)
+	}
+	// On an open ticket only the thread is announced.
+	threadID, err = e.emu.AddCustomerReply(emulator.DemoOrgID, ticket, "<p>Hello?</p>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitWebhooks()
+	posts = r.received()[before+2:]
+	if len(posts) != 1 || posts[0].events[0]["eventType"] != "Ticket_Thread_Add" || posts[0].events[0]["payload"].(map[string]any)["id"] != threadID {
+		t.Errorf("second customer reply delivered %v, want one Ticket_Thread_Add", posts)
+	}
+}

@@ -19,7 +19,7 @@ func TestEventsScenario(t *testing.T) {
 	if e == nil {
 		t.Fatal("no events report")
 	}
-	if e.Ingested != 12 || e.IngestStored != 12 || e.IngestMs <= 0 || e.IngestPerSec <= 0 || e.IngestGoal != EventsIngestGoal {
+	if e.Ingested != 12 || e.IngestStored != 12 || e.IngestInFlight != EventsInFlight || e.IngestMs <= 0 || e.IngestPerSec <= 0 || e.IngestGoal != EventsIngestGoal {
 		t.Errorf("ingest = %+v, want 12 deliveries stored and timed", e)
 	}
 	if len(e.Latency) != 2 {

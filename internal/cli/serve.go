@@ -16,6 +16,7 @@ import (
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/demo"
 	"github.com/deskconn/deskconn/internal/deskactions"
+	"github.com/deskconn/deskconn/internal/events"
 	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
@@ -23,7 +24,8 @@ import (
 
 func newServeCmd(env *Env) *cobra.Command {
 	var addr, baseURL, tenant, purgeEvery, auditKeep string
-	var demoMode bool
+	var demoMode, allowPrivateSubscribers bool
+	var deliveryLease time.Duration
 	var limits restapi.Limits
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -59,6 +61,10 @@ connection through the real OAuth flow, and prints an API key and a curl example
 			if err != nil {
 				return err
 			}
+			if deliveryLease < 2*time.Second {
+				return deskconn.Errorf(deskconn.CodeInvalid,
+					"--event-delivery-lease %s is too short: use at least 2s (each delivery attempt gets half of it)", deliveryLease)
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)
@@ -81,7 +87,12 @@ connection through the real OAuth flow, and prints an API key and a curl example
 				if err != nil {
 					return err
 				}
-				if err := mountRoutes(srv, m, a.store); err != nil {
+				if allowPrivateSubscribers {
+					fmt.Fprintln(env.Stderr, privateSubscribersWarning)
+					a.log.Warn(privateSubscribersWarning)
+				}
+				mount := routesWithEvents(eventsConfig{loopbackSubscribers: allowPrivateSubscribers, lease: deliveryLease})
+				if err := mount(srv, m, a.store); err != nil {
 					return err
 				}
 				// Expired states, idempotency records, login links and
@@ -108,6 +119,10 @@ connection through the real OAuth flow, and prints an API key and a curl example
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT")
 	cmd.Flags().BoolVar(&demoMode, "demo", false, "run with the Zoho Desk emulator, a demo connection and an API key")
+	cmd.Flags().DurationVar(&deliveryLease, "event-delivery-lease", events.DefaultLease,
+		"how long a claimed event delivery stays with its process: after a crash its claimed deliveries wait this long to be sent again")
+	cmd.Flags().BoolVar(&allowPrivateSubscribers, "allow-private-subscribers", false,
+		"UNSAFE: let event subscriptions point at this machine (loopback); for tests and single-machine setups only (--demo always allows it)")
 	cmd.Flags().StringVar(&purgeEvery, "purge-interval", envOr(env, "DESKCONN_PURGE_INTERVAL", store.DefaultPurgeInterval.String()),
 		"how often expired OAuth states, idempotency records, login links and sessions (and old audit records) are deleted (env DESKCONN_PURGE_INTERVAL)")
 	cmd.Flags().StringVar(&auditKeep, "audit-retention", envOr(env, "DESKCONN_AUDIT_RETENTION", "90d"),

@@ -37,7 +37,28 @@ type Verifier struct {
 
 	mu   sync.Mutex
 	sets map[string]*keySet
+
+	// good caches the claims of tokens whose signature verified, by JWKS
+	// URL and token: Zoho may send the same token with several deliveries
+	// (its claims change only with the second of iat), and an RSA check
+	// per delivery is a good part of a receiver's work. The claims are
+	// still checked on every use, and an entry lives at most goodTTL.
+	goodMu sync.Mutex
+	good   map[string]goodToken
 }
+
+type goodToken struct {
+	claims jwt.MapClaims
+	until  time.Time
+}
+
+// goodTTL bounds how long a verified signature is trusted without a new
+// check (a key Zoho withdraws stops being accepted after it); maxGood
+// bounds the cache.
+const (
+	goodTTL = time.Minute
+	maxGood = 4096
+)
 
 // FetchTimeout bounds one JWKS fetch [D SIM uses 1.5 s so verification
 // fits the 5 s window].
@@ -67,13 +88,9 @@ func (v *Verifier) Verify(ctx context.Context, token, jwksURL, orgID, webhookID 
 	if token == "" {
 		return fmt.Errorf("%w: no X-ZDesk-JWT header", ErrBadSignature)
 	}
-	claims := jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		return v.key(ctx, jwksURL, kid)
-	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
+	claims, err := v.signed(ctx, token, jwksURL)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrBadSignature, err)
+		return err
 	}
 	if iss, _ := claims["iss"].(string); iss != "orgId:"+orgID {
 		return fmt.Errorf("%w: iss %q is not this connection's organisation", ErrBadSignature, iss)
@@ -95,6 +112,41 @@ func (v *Verifier) Verify(ctx context.Context, token, jwksURL, orgID, webhookID 
 		return fmt.Errorf("%w: expired at %s", ErrBadSignature, exp.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+// signed returns the claims of token once its signature verified with a
+// key of jwksURL, from the cache when it verified less than goodTTL ago.
+func (v *Verifier) signed(ctx context.Context, token, jwksURL string) (jwt.MapClaims, error) {
+	cacheKey := jwksURL + "\x00" + token
+	now := v.now()
+	v.goodMu.Lock()
+	g, ok := v.good[cacheKey]
+	v.goodMu.Unlock()
+	if ok && now.Before(g.until) {
+		return g.claims, nil
+	}
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		return v.key(ctx, jwksURL, kid)
+	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
+	}
+	v.goodMu.Lock()
+	defer v.goodMu.Unlock()
+	if v.good == nil || len(v.good) >= maxGood {
+		for k, g := range v.good {
+			if !now.Before(g.until) {
+				delete(v.good, k)
+			}
+		}
+		if v.good == nil || len(v.good) >= maxGood {
+			v.good = map[string]goodToken{}
+		}
+	}
+	v.good[cacheKey] = goodToken{claims: claims, until: now.Add(goodTTL)}
+	return claims, nil
 }
 
 func hasAudience(aud any, want string) bool {

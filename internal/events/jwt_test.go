@@ -97,3 +97,33 @@ func TestParseJWKSSkipsBadKeys(t *testing.T) {
 		t.Errorf("ParseJWKS(bad JSON) = nil error")
 	}
 }
+
+// A token whose signature verified once is not checked again within
+// goodTTL, but its claims are, on every use.
+func TestVerifyCachedToken(t *testing.T) {
+	t.Parallel()
+	z := newFakeZoho(t)
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	clock := now
+	v := &Verifier{MinRefresh: time.Second, Now: func() time.Time { return clock }}
+	tok := z.sign(t, "1", "9", now.Add(time.Hour))
+	for i := range 2 {
+		if err := v.Verify(t.Context(), tok, z.jwksURL(), "1", "9"); err != nil {
+			t.Fatalf("Verify #%d = %v", i, err)
+		}
+	}
+	if err := v.Verify(t.Context(), tok, z.jwksURL(), "2", "9"); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("Verify(cached token, other organisation) = %v, want ErrBadSignature", err)
+	}
+	if err := v.Verify(t.Context(), tok, z.jwksURL(), "1", "8"); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("Verify(cached token, other webhook) = %v, want ErrBadSignature", err)
+	}
+	short := z.sign(t, "1", "9", now.Add(10*time.Second))
+	if err := v.Verify(t.Context(), short, z.jwksURL(), "1", "9"); err != nil {
+		t.Fatalf("Verify(short) = %v", err)
+	}
+	clock = now.Add(45 * time.Second) // past exp and the 30 s leeway, within goodTTL
+	if err := v.Verify(t.Context(), short, z.jwksURL(), "1", "9"); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("Verify(cached token, expired) = %v, want ErrBadSignature", err)
+	}
+}

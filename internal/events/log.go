@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,7 +24,29 @@ type Log struct {
 	mu      sync.Mutex
 	waiters map[string]chan struct{} // connection id → closed on the next append
 	any     chan struct{}            // closed on the next append of any connection
+
+	// Group commit: Append queues its rows in pending, then takes commitMu;
+	// whoever holds it commits every queued request in one transaction, so
+	// requests that arrive while a commit runs share the next one.
+	commitMu sync.Mutex
+	pendMu   sync.Mutex
+	pending  []*appendReq
 }
+
+// appendReq is one Append call's rows waiting for a group commit. added and
+// err are written by the committer while it holds commitMu, and read by the
+// caller once it holds commitMu itself.
+type appendReq struct {
+	rows     []*store.Event
+	added    []*store.Event
+	err      error
+	finished bool
+}
+
+// commitTimeout bounds one group commit. It does not come from the caller
+// whose turn it is to commit, since the batch holds other callers' events
+// too: one caller giving up must not fail the others.
+const commitTimeout = 10 * time.Second
 
 // DefaultRetention is how long events stay in the log.
 const DefaultRetention = 7 * 24 * time.Hour
@@ -36,7 +60,10 @@ func (l *Log) now() time.Time {
 
 // Append stores the events of one connection that are not already in the
 // log, filling in each envelope's ID and ReceivedAt, and returns the new
-// ones. It returns only after the store committed them.
+// ones. It returns only after the store committed them. Concurrent calls
+// share one transaction (group commit): a call that arrives while another
+// commits waits for that commit and is then committed with every call
+// that arrived meanwhile.
 func (l *Log) Append(ctx context.Context, connectionID string, evs []*Normalised) ([]*store.Event, error) {
 	if len(evs) == 0 {
 		return nil, nil
@@ -58,14 +85,70 @@ func (l *Log) Append(ctx context.Context, connectionID string, evs []*Normalised
 		rows = append(rows, &store.Event{ID: env.ID, ConnectionID: connectionID, SourceKey: n.SourceKey, Type: env.Type,
 			OccurredAt: env.OccurredAt, ReceivedAt: received, Body: body})
 	}
-	added, err := l.Store.AppendEvents(ctx, rows)
-	if err != nil {
-		return nil, err
+	return l.groupCommit(ctx, rows)
+}
+
+// groupCommit stores rows together with those of concurrent Append calls
+// and returns once they are committed, with the ones that were new. On a
+// failed group commit each request is retried alone, so one request's bad
+// row does not fail the others.
+func (l *Log) groupCommit(ctx context.Context, rows []*store.Event) ([]*store.Event, error) {
+	r := &appendReq{rows: rows}
+	l.pendMu.Lock()
+	l.pending = append(l.pending, r)
+	l.pendMu.Unlock()
+
+	l.commitMu.Lock()
+	defer l.commitMu.Unlock()
+	if r.finished {
+		return r.added, r.err // committed in an earlier caller's batch
 	}
-	if len(added) > 0 {
-		l.Notify(connectionID)
+	l.pendMu.Lock()
+	batch := l.pending
+	l.pending = nil
+	l.pendMu.Unlock()
+
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	var all []*store.Event
+	for _, b := range batch {
+		all = append(all, b.rows...)
 	}
-	return added, nil
+	// By connection (keeping each connection's order): on Postgres every
+	// batch then takes the connections' event_seqs row locks in the same
+	// order, so two replicas' batches cannot deadlock.
+	slices.SortStableFunc(all, func(a, b *store.Event) int { return strings.Compare(a.ConnectionID, b.ConnectionID) })
+	added, err := l.Store.AppendEvents(cctx, all)
+	if err != nil && len(batch) > 1 {
+		for _, b := range batch {
+			b.added, b.err = l.Store.AppendEvents(cctx, b.rows)
+			b.finished = true
+		}
+	} else {
+		isNew := make(map[*store.Event]bool, len(added))
+		for _, e := range added {
+			isNew[e] = true
+		}
+		for _, b := range batch {
+			b.err = err
+			for _, e := range b.rows {
+				if isNew[e] {
+					b.added = append(b.added, e)
+				}
+			}
+			b.finished = true
+		}
+	}
+	notified := map[string]bool{}
+	for _, b := range batch {
+		for _, e := range b.added {
+			if !notified[e.ConnectionID] {
+				notified[e.ConnectionID] = true
+				l.Notify(e.ConnectionID)
+			}
+		}
+	}
+	return r.added, r.err
 }
 
 // Notify wakes this process's waiters on the connection.

@@ -35,7 +35,11 @@ type Options struct {
 	// PollCreditsPerDay is polling's daily Zoho credit budget per
 	// connection; 0: DefaultPollCredits.
 	PollCreditsPerDay int
-	Logger            *slog.Logger
+	// DeliveryLease is how long a delivery claim lasts (Worker.Lease): the
+	// deliveries a crashed process had claimed wait this long before
+	// another process (or its restart) sends them; 0: DefaultLease.
+	DeliveryLease time.Duration
+	Logger        *slog.Logger
 }
 
 // Pipeline is one process's share of the event pipeline: the log, the
@@ -68,7 +72,7 @@ func New(o Options) *Pipeline {
 		Log:      l,
 		Receiver: &Receiver{Store: o.Store, Log: l, Verifier: &Verifier{Client: o.JWKSClient}, Logger: o.Logger},
 		Sources:  &Sources{Store: o.Store, Client: o.Client, BaseURL: o.BaseURL, AllowHTTP: o.AllowHTTP},
-		Worker:   &Worker{Store: o.Store, Keyring: o.Keyring, Poster: o.Fetcher, Log: l, Owner: o.Owner, Logger: o.Logger},
+		Worker:   &Worker{Store: o.Store, Keyring: o.Keyring, Poster: o.Fetcher, Log: l, Owner: o.Owner, Logger: o.Logger, Lease: o.DeliveryLease},
 		Poller:   &Poller{Store: o.Store, Log: l, Client: o.Client, Owner: o.Owner, Logger: o.Logger, Interval: o.PollInterval, CreditsPerDay: o.PollCreditsPerDay},
 		Store:    o.Store,
 		Keyring:  o.Keyring,

@@ -1,10 +1,12 @@
 package events
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sort"
 	"sync"
 	"time"
 
@@ -26,8 +28,14 @@ type ClientFunc func(ctx context.Context, tenantID, idOrName string) (*zohodesk.
 // Polling sees tickets only: [GAP] Zoho has no per-organisation "new
 // threads/comments since" read, and whether a thread bumps the ticket's
 // modifiedTime is unknown, so ticket.thread_added and ticket.comment_added
-// come from webhooks only; a change read by polling carries no previous
-// values.
+// come from webhooks only.
+//
+// A polled ticket.updated carries previous values where the poller can
+// know them: it keeps the last values it read of a few fields of each
+// recently changed ticket (seenFields, at most maxSeenTickets tickets) in
+// a second cursor, and reports the fields whose value differs now. They
+// are the values of its previous read, so a ticket changed twice between
+// two rounds reports the first change's old values merged with the second.
 type Poller struct {
 	Store  store.Store
 	Log    *Log
@@ -191,6 +199,10 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource) (int, error) 
 	if maxCalls <= 0 {
 		maxCalls = 5
 	}
+	seen, err := p.loadSeen(ctx, conn.ID)
+	if err != nil {
+		return 0, err
+	}
 	const limit = zohodesk.MaxLimitTicketSearch
 	newest := cursor
 	logged, calls := 0, 0
@@ -211,7 +223,7 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource) (int, error) 
 		}
 		var evs []*Normalised
 		for _, t := range res.Tickets {
-			evs = append(evs, ticketEvents(conn.ID, t, start)...)
+			evs = append(evs, ticketEvents(conn.ID, t, start, seen)...)
 			if mt, err := parseTimeString(t.ModifiedTime); err == nil && mt.After(newest) {
 				newest = mt
 			}
@@ -227,6 +239,13 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource) (int, error) 
 	}
 	// Only after the events are stored: a crash before this re-reads them,
 	// and the source keys drop the repeats.
+	seenText, err := seen.encode()
+	if err != nil {
+		return logged, err
+	}
+	if err := p.Store.SetCursor(ctx, conn.ID, cursorSeen, seenText); err != nil {
+		return logged, err
+	}
 	if err := p.Store.SetCursor(ctx, conn.ID, cursorTickets, newest.UTC().Format(time.RFC3339Nano)); err != nil {
 		return logged, err
 	}
@@ -236,16 +255,112 @@ func (p *Poller) poll(ctx context.Context, src *store.EventSource) (int, error) 
 // zohoTime formats t as Zoho's search ranges take it.
 func zohoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
+// cursorSeen names the cursor holding the last values read of recently
+// changed tickets (seenState).
+const cursorSeen = "tickets.seen"
+
+// seenFields are the ticket fields whose previous values a polled
+// ticket.updated reports: the ones agents route and triage by.
+var seenFields = []string{"subject", "status", "statusType", "priority", "assigneeId", "departmentId", "teamId",
+	"contactId", "accountId", "category", "subCategory", "classification", "channel", "dueDate", "isEscalated", "isSpam"}
+
+// maxSeenTickets bounds seenState: the most recently modified tickets are kept.
+const maxSeenTickets = 1000
+
+// seenTicket is one ticket's values as the poller last read them.
+type seenTicket struct {
+	Modified string                     `json:"m"`
+	Fields   map[string]json.RawMessage `json:"f"`
+}
+
+type seenState map[string]seenTicket // ticket id → last read
+
+func (p *Poller) loadSeen(ctx context.Context, connectionID string) (seenState, error) {
+	text, err := p.Store.GetCursor(ctx, connectionID, cursorSeen)
+	if err != nil {
+		return nil, err
+	}
+	seen := seenState{}
+	if text != "" {
+		if err := json.Unmarshal([]byte(text), &seen); err != nil {
+			// A damaged state only costs previous values: start afresh.
+			p.logger().Warn("events: poller: previous values state unreadable; starting afresh", "connection", connectionID, "err", err)
+			seen = seenState{}
+		}
+	}
+	return seen, nil
+}
+
+// observe records t's values and returns the previous values of those that
+// changed since the last read, nil when none are known or none changed.
+func (s seenState) observe(t *zohodesk.Ticket, payload json.RawMessage) json.RawMessage {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(payload, &fields) != nil || t.ID == "" {
+		return nil
+	}
+	now := seenTicket{Modified: t.ModifiedTime, Fields: map[string]json.RawMessage{}}
+	for _, f := range seenFields {
+		if v, ok := fields[f]; ok {
+			now.Fields[f] = compact(v)
+		}
+	}
+	before, known := s[t.ID]
+	if known {
+		mb, errB := parseTimeString(before.Modified)
+		mn, errN := parseTimeString(t.ModifiedTime)
+		if errB == nil && errN == nil && !mn.After(mb) {
+			return nil // the same (or an older) version read again
+		}
+	}
+	s[t.ID] = now
+	if !known {
+		return nil
+	}
+	prev := map[string]json.RawMessage{}
+	for f, v := range before.Fields {
+		if cur, ok := now.Fields[f]; ok && !bytes.Equal(cur, v) {
+			prev[f] = v
+		}
+	}
+	if len(prev) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(prev)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// encode returns the state, keeping only the maxSeenTickets most recently
+// modified tickets.
+func (s seenState) encode() (string, error) {
+	if len(s) > maxSeenTickets {
+		ids := make([]string, 0, len(s))
+		for id := range s {
+			ids = append(ids, id)
+		}
+		modified := func(id string) time.Time { t, _ := parseTimeString(s[id].Modified); return t }
+		sort.Slice(ids, func(i, j int) bool { return modified(ids[i]).After(modified(ids[j])) })
+		for _, id := range ids[maxSeenTickets:] {
+			delete(s, id)
+		}
+	}
+	b, err := json.Marshal(s)
+	return string(b), err
+}
+
 // ticketEvents turns a ticket read by search into events: ticket.created
 // when it was created inside the window, and ticket.updated when it was
 // modified after its creation. Zoho's webhook would have sent the same
 // ticket, so the source keys match the receiver's and a change seen both
 // ways is logged once.
-func ticketEvents(connectionID string, t *zohodesk.Ticket, windowStart time.Time) []*Normalised {
+func ticketEvents(connectionID string, t *zohodesk.Ticket, windowStart time.Time, seen seenState) []*Normalised {
 	payload := t.Raw
 	if len(payload) == 0 {
 		payload, _ = json.Marshal(t)
 	}
+	previous := seen.observe(t, payload)
 	var out []*Normalised
 	created, errC := parseTimeString(t.CreatedTime)
 	if errC == nil && !created.Before(windowStart) {
@@ -256,6 +371,7 @@ func ticketEvents(connectionID string, t *zohodesk.Ticket, windowStart time.Time
 	if t.ModifiedTime != "" && t.ModifiedTime != t.CreatedTime {
 		modified, _ := parseTimeString(t.ModifiedTime)
 		if n, err := Normalise(connectionID, ZohoEvent{EventType: "Ticket_Update", EventTime: modified, Payload: payload}); err == nil {
+			n.Previous = previous
 			out = append(out, n)
 		}
 	}

@@ -2,6 +2,8 @@ package events
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -141,5 +143,83 @@ func TestPollerCreditBudget(t *testing.T) {
 	e.p.RunOnce(t.Context())
 	if polled != 2 {
 		t.Errorf("polled %d times after 91 s, want 2", polled)
+	}
+}
+
+// A polled ticket.updated carries the previous values of the fields that
+// changed since the poller last read the ticket; the first read of a
+// ticket knows none.
+func TestPollerPreviousValues(t *testing.T) {
+	t.Parallel()
+	e := newPollEnv(t)
+	ctx := t.Context()
+	*e.clock = e.clock.Add(time.Second)
+	tk, _, err := e.desk.Tickets.Create(ctx, emulator.DemoOrgID, &zohodesk.TicketCreateRequest{
+		Subject: "Polled", DepartmentID: emulator.DemoDepartmentID, Contact: &zohodesk.TicketContact{LastName: "Poll", Email: "poll@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	*e.clock = e.clock.Add(time.Second)
+	e.poll(t)
+	for i, change := range []*zohodesk.TicketUpdateRequest{
+		{Status: zohodesk.Set("Closed")},
+		{Subject: zohodesk.Set("Polled again"), Priority: zohodesk.Set("High")},
+	} {
+		*e.clock = e.clock.Add(time.Second)
+		if _, _, err := e.desk.Tickets.Update(ctx, emulator.DemoOrgID, tk.ID, change, nil); err != nil {
+			t.Fatal(err)
+		}
+		*e.clock = e.clock.Add(time.Second)
+		if got := e.poll(t); got != 1 {
+			t.Fatalf("poll after change %d logged %d events, want 1", i, got)
+		}
+	}
+	evs, err := e.st.ListEvents(ctx, store.EventFilter{ConnectionID: e.st.conn.ID})
+	if err != nil || len(evs) != 3 {
+		t.Fatalf("log = %v, %v; want 3 events", evs, err)
+	}
+	previous := func(i int) map[string]any {
+		var env struct {
+			Previous map[string]any `json:"previous"`
+		}
+		if err := json.Unmarshal(evs[i].Body, &env); err != nil {
+			t.Fatal(err)
+		}
+		return env.Previous
+	}
+	if p := previous(0); p != nil {
+		t.Errorf("ticket.created previous = %v, want none", p)
+	}
+	if p := previous(1); p["status"] != "Open" || p["subject"] != nil {
+		t.Errorf("first update previous = %v, want status Open and nothing about the subject", p)
+	}
+	if p := previous(2); p["subject"] != "Polled" || p["status"] != nil || p["priority"] == "High" {
+		t.Errorf("second update previous = %v, want the old subject and priority, not the status", p)
+	}
+}
+
+// The previous-values state keeps the most recently modified tickets only.
+func TestSeenStateBounded(t *testing.T) {
+	t.Parallel()
+	s := seenState{}
+	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for i := range maxSeenTickets + 10 {
+		s[fmt.Sprint(i)] = seenTicket{Modified: base.Add(time.Duration(i) * time.Second).Format(time.RFC3339)}
+	}
+	text, err := s.encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back seenState
+	if err := json.Unmarshal([]byte(text), &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back) != maxSeenTickets {
+		t.Fatalf("kept %d tickets, want %d", len(back), maxSeenTickets)
+	}
+	for i := range 10 {
+		if _, ok := back[fmt.Sprint(i)]; ok {
+			t.Errorf("kept ticket %d, one of the 10 oldest", i)
+		}
 	}
 }

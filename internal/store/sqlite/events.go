@@ -12,6 +12,34 @@ import (
 	"github.com/deskconn/deskconn/internal/store"
 )
 
+// prepared returns query prepared once for the store: database/sql keeps
+// it prepared on each pooled connection, so the hottest reads (every
+// webhook delivery looks up its token and connection) skip SQLite's parser,
+// which is much of their cost.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// txStmt is prepared(query) for use in tx.
+func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
 // ---- Event log ----
 
 // AppendEvents stores the events not yet in the log; see store.EventStore.
@@ -31,6 +59,30 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 		return nil, fmt.Errorf("append events: %w", err)
 	}
 	defer tx.Rollback()
+	// The statements are prepared once per pooled connection (prepared):
+	// parsing them is much of an append's cost.
+	insertEvent, err := s.txStmt(ctx, tx, `INSERT INTO events (connection_id, seq, id, source_key, type, occurred_at, received_at, body)
+		SELECT ?1, coalesce((SELECT last_seq FROM event_seqs WHERE connection_id = ?1), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7
+		WHERE NOT EXISTS (SELECT 1 FROM events WHERE connection_id = ?1 AND source_key = ?3)
+		RETURNING seq`)
+	if err != nil {
+		return nil, fmt.Errorf("append events: %w", err)
+	}
+	defer insertEvent.Close()
+	bumpSeq, err := s.txStmt(ctx, tx, `INSERT INTO event_seqs (connection_id, last_seq) VALUES (?, ?)
+		ON CONFLICT (connection_id) DO UPDATE SET last_seq = excluded.last_seq`)
+	if err != nil {
+		return nil, fmt.Errorf("append events: %w", err)
+	}
+	defer bumpSeq.Close()
+	insertDeliveries, err := s.txStmt(ctx, tx, `INSERT INTO deliveries (subscription_id, connection_id, event_seq, state, attempts,
+		next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at)
+		SELECT id, connection_id, ?2, 'pending', 0, ?3, '', 0, '', ?4, ?4 FROM subscriptions
+		WHERE connection_id = ?1 AND (types = '[]' OR EXISTS (SELECT 1 FROM json_each(subscriptions.types) WHERE value = ?5))`)
+	if err != nil {
+		return nil, fmt.Errorf("append events: %w", err)
+	}
+	defer insertDeliveries.Close()
 	var added []*store.Event
 	for _, e := range events {
 		if e.ID == "" {
@@ -41,31 +93,21 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 		}
 		e.ReceivedAt = e.ReceivedAt.UTC().Truncate(time.Microsecond)
 		e.OccurredAt = e.OccurredAt.UTC().Truncate(time.Microsecond)
-		// Insert-if-absent with the next number; few statements per event,
-		// since parsing them is much of the cost. The write lock is held
+		// Insert-if-absent with the next number. The write lock is held
 		// (immediate transaction), so the number cannot be taken meanwhile.
 		var seq int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO events (connection_id, seq, id, source_key, type, occurred_at, received_at, body)
-			SELECT ?1, coalesce((SELECT last_seq FROM event_seqs WHERE connection_id = ?1), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7
-			WHERE NOT EXISTS (SELECT 1 FROM events WHERE connection_id = ?1 AND source_key = ?3)
-			RETURNING seq`,
-			e.ConnectionID, e.ID, e.SourceKey, e.Type, e.OccurredAt.UnixMicro(), e.ReceivedAt.UnixMicro(), e.Body).Scan(&seq)
+		err := insertEvent.QueryRowContext(ctx, e.ConnectionID, e.ID, e.SourceKey, e.Type, e.OccurredAt.UnixMicro(),
+			e.ReceivedAt.UnixMicro(), e.Body).Scan(&seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // already in the log
 		}
 		if err != nil {
 			return nil, fmt.Errorf("append events: %w", mapErr(err))
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO event_seqs (connection_id, last_seq) VALUES (?, ?)
-			ON CONFLICT (connection_id) DO UPDATE SET last_seq = excluded.last_seq`, e.ConnectionID, seq); err != nil {
+		if _, err := bumpSeq.ExecContext(ctx, e.ConnectionID, seq); err != nil {
 			return nil, fmt.Errorf("append events: %w", mapErr(err))
 		}
-		t := now().UnixMicro()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (subscription_id, connection_id, event_seq, state, attempts,
-			next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at)
-			SELECT id, connection_id, ?2, 'pending', 0, ?3, '', 0, '', ?4, ?4 FROM subscriptions
-			WHERE connection_id = ?1 AND (types = '[]' OR EXISTS (SELECT 1 FROM json_each(subscriptions.types) WHERE value = ?5))`,
-			e.ConnectionID, seq, e.ReceivedAt.UnixMicro(), t, e.Type); err != nil {
+		if _, err := insertDeliveries.ExecContext(ctx, e.ConnectionID, seq, e.ReceivedAt.UnixMicro(), now().UnixMicro(), e.Type); err != nil {
 			return nil, fmt.Errorf("append events: create deliveries: %w", err)
 		}
 		e.Seq = seq
@@ -269,6 +311,17 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, at time.Time,
 	if limit <= 0 {
 		limit = 100
 	}
+	// A plain read first: the worker claims after every append, and most
+	// appends create no delivery due now; the claim transaction takes
+	// SQLite's one write lock, which appends are waiting for.
+	var due bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?)`,
+		at.UnixMicro()).Scan(&due); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	if !due {
+		return nil, nil
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
@@ -451,7 +504,11 @@ func (s *Store) GetEventSourceByToken(ctx context.Context, tokenHash []byte) (*s
 	if len(tokenHash) == 0 {
 		return nil, fmt.Errorf("get event source by token: %w", store.ErrNotFound)
 	}
-	src, err := scanSource(s.db.QueryRowContext(ctx, `SELECT `+sourceCols+` FROM event_sources WHERE token_hash = ?`, tokenHash))
+	q, err := s.prepared(ctx, `SELECT `+sourceCols+` FROM event_sources WHERE token_hash = ?`)
+	if err != nil {
+		return nil, fmt.Errorf("get event source by token: %w", err)
+	}
+	src, err := scanSource(q.QueryRowContext(ctx, tokenHash))
 	if err != nil {
 		return nil, fmt.Errorf("get event source by token: %w", err)
 	}

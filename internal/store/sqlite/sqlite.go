@@ -20,6 +20,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/deskconn/deskconn/internal/store"
@@ -43,6 +44,7 @@ type Store struct {
 	lease time.Duration
 
 	locals store.KeyLocks // per-connection in-process refresh locks
+	stmts  sync.Map       // query → *sql.Stmt, for the hottest reads (see prepared)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -85,6 +87,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite store: %w", err)
 	}
 	db.SetMaxOpenConns(8)
+	// As many idle as open: a burst (concurrent webhook deliveries) would
+	// otherwise close and reopen connections, and opening one runs every
+	// pragma above.
+	db.SetMaxIdleConns(8)
 	s := &Store{db: db, path: path, lease: DefaultLockLease}
 	for _, o := range opts {
 		o(s)
@@ -549,8 +555,11 @@ func (s *Store) CreateConnection(ctx context.Context, c *store.Connection) error
 
 // GetConnection returns a tenant's connection; another tenant's is ErrNotFound.
 func (s *Store) GetConnection(ctx context.Context, tenantID, id string) (*store.Connection, error) {
-	c, err := scanConnection(s.db.QueryRowContext(ctx,
-		`SELECT `+connCols+` FROM connections WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	q, err := s.prepared(ctx, `SELECT `+connCols+` FROM connections WHERE tenant_id = ? AND id = ?`)
+	if err != nil {
+		return nil, fmt.Errorf("get connection: %w", err)
+	}
+	c, err := scanConnection(q.QueryRowContext(ctx, tenantID, id))
 	if err != nil {
 		return nil, fmt.Errorf("get connection: %w", err)
 	}

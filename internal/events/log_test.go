@@ -1,0 +1,141 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deskconn/deskconn/internal/store"
+)
+
+// gatedEventStore holds the first AppendEvents call until release is
+// closed, and counts the calls.
+type gatedEventStore struct {
+	store.EventStore
+	release chan struct{}
+	once    sync.Once
+	mu      sync.Mutex
+	calls   int
+}
+
+func (g *gatedEventStore) AppendEvents(ctx context.Context, evs []*store.Event) ([]*store.Event, error) {
+	g.mu.Lock()
+	g.calls++
+	g.mu.Unlock()
+	first := false
+	g.once.Do(func() { first = true })
+	if first {
+		<-g.release
+	}
+	return g.EventStore.AppendEvents(ctx, evs)
+}
+
+// eventually polls cond until it holds (or the test times out).
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-t.Context().Done():
+			t.Fatal("condition never held")
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+func normalisedTicketAdd(t *testing.T, conn, id string) *Normalised {
+	t.Helper()
+	n, err := Normalise(conn, ZohoEvent{EventType: "Ticket_Add", Payload: json.RawMessage(fmt.Sprintf(`{"id":%q}`, id))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Appends that arrive while another commits share the next transaction;
+// each caller gets back its own new events, a Zoho event sent twice in one
+// batch is stored once, and the log has no gaps.
+func TestAppendGroupCommit(t *testing.T) {
+	t.Parallel()
+	st := newTestStore(t, "https://desk.zoho.com/api/v1")
+	g := &gatedEventStore{EventStore: st, release: make(chan struct{})}
+	l := &Log{Store: g}
+	conn := st.conn.ID
+
+	type result struct {
+		name  string
+		added []*store.Event
+		err   error
+	}
+	results := make(chan result, 8)
+	appendOne := func(name, id string) {
+		added, err := l.Append(context.Background(), conn, []*Normalised{normalisedTicketAdd(t, conn, id)})
+		results <- result{name, added, err}
+	}
+	go appendOne("first", "1") // its commit is held
+	eventually(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.calls == 1 })
+	// Five more queue up behind it, two of them the same Zoho event.
+	for i, id := range []string{"2", "3", "4", "5", "5"} {
+		go appendOne(fmt.Sprintf("later %d", i), id)
+	}
+	eventually(t, func() bool { l.pendMu.Lock(); defer l.pendMu.Unlock(); return len(l.pending) == 5 })
+	close(g.release)
+
+	added := 0
+	for range 6 {
+		r := <-results
+		if r.err != nil {
+			t.Fatalf("%s: Append = %v", r.name, r.err)
+		}
+		added += len(r.added)
+		for _, e := range r.added {
+			if e.Seq == 0 || e.ID == "" {
+				t.Errorf("%s: added event without seq or id: %+v", r.name, e)
+			}
+		}
+	}
+	if added != 5 {
+		t.Errorf("Append calls reported %d new events, want 5 (the repeated Zoho event once)", added)
+	}
+	if g.calls != 2 {
+		t.Errorf("AppendEvents called %d times, want 2 (the held one, then one for the five queued)", g.calls)
+	}
+	evs, err := st.ListEvents(t.Context(), store.EventFilter{ConnectionID: conn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 5 {
+		t.Fatalf("the log has %d events, want 5", len(evs))
+	}
+	for i, e := range evs {
+		if e.Seq != int64(i+1) {
+			t.Errorf("event %d has seq %d, want %d (no gaps)", i, e.Seq, i+1)
+		}
+	}
+}
+
+// A group commit that fails is retried request by request, so only the
+// request with the bad row fails.
+func TestAppendGroupCommitIsolatesFailure(t *testing.T) {
+	t.Parallel()
+	st := newTestStore(t, "https://desk.zoho.com/api/v1")
+	l := &Log{Store: st}
+	conn := st.conn.ID
+	good := &store.Event{ConnectionID: conn, SourceKey: "good", Type: TicketCreated, Body: []byte(`{}`)}
+	bad := &store.Event{ConnectionID: conn, SourceKey: "", Type: TicketCreated, Body: []byte(`{}`)}
+	badReq := &appendReq{rows: []*store.Event{bad}}
+	l.pending = []*appendReq{badReq}
+	added, err := l.groupCommit(t.Context(), []*store.Event{good})
+	if err != nil || len(added) != 1 || added[0] != good {
+		t.Fatalf("groupCommit(good) = %v, %v; want the good event stored", added, err)
+	}
+	if !badReq.finished || badReq.err == nil {
+		t.Fatalf("the queued bad request: finished %v, err %v; want finished with an error", badReq.finished, badReq.err)
+	}
+	evs, err := st.ListEvents(t.Context(), store.EventFilter{ConnectionID: conn})
+	if err != nil || len(evs) != 1 || evs[0].SourceKey != "good" {
+		t.Fatalf("log = %v, %v; want only the good event", evs, err)
+	}
+}
