@@ -1,7 +1,8 @@
 package mcpserver
 
 import (
-	"encoding/json"
+	"bufio"
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,8 +18,8 @@ import (
 // list_tickets call (10 rows): the client's request, the server's
 // decoding, validation, the registry, the Zoho client, the compact view
 // and the result's encoding. Zoho is a canned answer recorded from the
-// emulator, so its cost is not counted; the transport is in memory (the
-// JSON-RPC framing of stdio without the pipe). Issue 17's CPU figure.
+// emulator, so its cost is not counted; the transport is `deskconn mcp`'s
+// stdio over pipes. Issue 17's CPU figure.
 func BenchmarkListTicketsCall(b *testing.B) {
 	env := newDeskEnv(b)
 	// Record the emulator's answer to the call the action makes.
@@ -44,27 +45,71 @@ func BenchmarkListTicketsCall(b *testing.B) {
 	}))
 	b.Cleanup(canned.Close)
 
-	serve := func(base string) *mcp.ClientSession {
+	serve := func(base string) *rawStdio {
 		desk, err := zohodesk.New(zohodesk.Config{BaseURL: base + "/api/v1", Tokens: zohodesk.StaticToken(env.access),
 			Retry: zohodesk.RetryPolicy{MaxAttempts: 1}})
 		if err != nil {
 			b.Fatal(err)
 		}
 		conns := &fakeConns{desk: desk, conns: []*store.Connection{env.conn}}
-		return connect(b, New(realRegistry(), ConnectionResolver(conns, env.conn.TenantID, env.conn.ID), nil))
+		return startRawStdio(b, New(realRegistry(), ConnectionResolver(conns, env.conn.TenantID, env.conn.ID), nil))
 	}
-	args := json.RawMessage(`{"params":{"limit":10}}`)
-	callOnce := func(cs *mcp.ClientSession) {
-		res, err := cs.CallTool(b.Context(), &mcp.CallToolParams{Name: "list_tickets", Arguments: args})
-		if err != nil || res.IsError {
-			b.Fatalf("list_tickets: %v %+v", err, res)
+	req := []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"list_tickets","arguments":{"params":{"limit":10}}}}` + "\n")
+	callOnce := func(c *rawStdio) {
+		answer := c.roundTrip(req)
+		if !bytes.Contains(answer, []byte(`"id":7`)) || bytes.Contains(answer, []byte(`"isError":true`)) || !bytes.Contains(answer, []byte(`"data":[`)) {
+			b.Fatalf("list_tickets answered %.300s", answer)
 		}
 	}
 	callOnce(serve(rec.URL)) // records the answer
-	cs := serve(canned.URL)
-	callOnce(cs)
+	c := serve(canned.URL)
+	callOnce(c)
 	b.ReportAllocs()
 	for b.Loop() {
-		callOnce(cs)
+		callOnce(c)
 	}
+}
+
+// rawStdio is a desktop client reduced to its pipes: it writes request
+// lines and reads answer lines, so that a benchmark counts the server's
+// work, not an MCP client's.
+type rawStdio struct {
+	t   testing.TB
+	in  io.Writer
+	out *bufio.Reader
+}
+
+// startRawStdio serves srv over StdioTransport on pipes and initializes
+// the session.
+func startRawStdio(t testing.TB, srv *mcp.Server) *rawStdio {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	ss, err := srv.Connect(t.Context(), StdioTransport(inR, outW, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		inW.Close()
+		ss.Wait()
+		outW.Close()
+	})
+	c := &rawStdio{t: t, in: inW, out: bufio.NewReaderSize(outR, 64<<10)}
+	c.roundTrip([]byte(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}` + "\n"))
+	if _, err := inW.Write([]byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// roundTrip writes one request line and returns the next answer line.
+func (c *rawStdio) roundTrip(line []byte) []byte {
+	if _, err := c.in.Write(line); err != nil {
+		c.t.Fatal(err)
+	}
+	answer, err := c.out.ReadBytes('\n')
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return answer
 }

@@ -3,9 +3,11 @@ package mcpserver
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
@@ -29,25 +31,93 @@ var MaxMessageBytes = int64(base64.StdEncoding.EncodedLen(int(egress.DefaultMaxB
 // is nested deeper than JSON decoding allows, or is longer than
 // MaxMessageBytes is answered with a JSON-RPC parse error (-32700, id
 // null); JSON that is not a JSON-RPC message gets an invalid-request error
-// (-32600); then the next line is read, as the HTTP transport answers a bad
-// body and keeps serving. Empty lines are skipped. w receives whole
-// messages, one Write each; log (nil: discard) records each refused line's
-// problem, never its content.
+// (-32600), and so does a batch (JSON-RPC batches were removed from MCP in
+// its 2025-06-18 revision); then the next line is read, as the HTTP
+// transport answers a bad body and keeps serving. Empty lines are skipped.
+// w receives whole messages, one Write each; log (nil: discard) records
+// each refused line's problem, never its content.
 //
-// A goroutine reads r until it ends or the session closes; like the SDK's
-// own stdio reader it stays blocked in r.Read if r never returns.
+// Each line is decoded once, straight into the message the SDK handles
+// (the SDK's own stdio connection re-reads every message through a second
+// JSON decoder). A goroutine reads r until it ends or the connection
+// closes; like the SDK's own stdio reader it stays blocked in r.Read if r
+// never returns.
 func StdioTransport(r io.Reader, w io.Writer, log *slog.Logger) mcp.Transport {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	out := &lineWriter{w: w}
-	pr, pw := io.Pipe()
-	go pumpLines(r, pw, out, int(MaxMessageBytes), log)
-	return &mcp.IOTransport{Reader: pr, Writer: out, MaxLineLength: int(MaxMessageBytes) + 1}
+	return &stdioTransport{r: r, out: &lineWriter{w: w}, log: log}
+}
+
+type stdioTransport struct {
+	r   io.Reader
+	out *lineWriter
+	log *slog.Logger
+}
+
+// Connect starts reading r; call it once.
+func (t *stdioTransport) Connect(context.Context) (mcp.Connection, error) {
+	c := &stdioConn{out: t.out, incoming: make(chan readResult), closed: make(chan struct{})}
+	go c.pump(t.r, int(MaxMessageBytes), t.log)
+	return c, nil
+}
+
+// readResult is one message read, or the error that ended reading.
+type readResult struct {
+	msg jsonrpc.Message
+	err error
+}
+
+// stdioConn is an mcp.Connection over newline-delimited JSON-RPC.
+type stdioConn struct {
+	out       *lineWriter
+	incoming  chan readResult
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+func (c *stdioConn) Read(ctx context.Context) (jsonrpc.Message, error) {
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-c.closed:
+		return nil, io.EOF
+	case r := <-c.incoming:
+		return r.msg, r.err
+	}
+}
+
+func (c *stdioConn) Write(ctx context.Context, msg jsonrpc.Message) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b, err := jsonrpc.EncodeMessage(msg)
+	if err != nil {
+		return fmt.Errorf("encode message: %w", err)
+	}
+	_, err = c.out.Write(append(b, '\n'))
+	return err
+}
+
+func (c *stdioConn) Close() error {
+	c.closeOnce.Do(func() { close(c.closed) })
+	return nil
+}
+
+func (c *stdioConn) SessionID() string { return "" }
+
+// deliver hands r to Read; false once the connection is closed.
+func (c *stdioConn) deliver(r readResult) bool {
+	select {
+	case c.incoming <- r:
+		return true
+	case <-c.closed:
+		return false
+	}
 }
 
 // lineWriter serialises writes of whole messages from the SDK and from the
-// line checker; Close leaves w open (it is the process's stdout).
+// line checker; it never closes w (the process's stdout).
 type lineWriter struct {
 	mu sync.Mutex
 	w  io.Writer
@@ -59,33 +129,27 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func (l *lineWriter) Close() error { return nil }
-
-// pumpLines copies the good lines of r to pw, answers the bad ones on out,
-// and closes pw when r ends (with r's error, if any) or when the reading
-// side of pw is closed.
-func pumpLines(r io.Reader, pw *io.PipeWriter, out io.Writer, maxLine int, log *slog.Logger) {
+// pump decodes the lines of r into messages for Read, answers the bad ones
+// on out, and ends reading with r's error (io.EOF at its end) or when the
+// connection closes.
+func (c *stdioConn) pump(r io.Reader, maxLine int, log *slog.Logger) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	for {
 		line, tooLong, err := readLine(br, maxLine)
 		if len(line) > 0 || tooLong {
-			var werr error
-			if code, problem := checkLine(line, tooLong, maxLine); code != 0 {
+			msg, code, problem := decodeLine(line, tooLong, maxLine)
+			if code != 0 {
 				log.Warn("mcp stdio: refused an input line", "code", code, "problem", problem)
-				werr = writeError(out, code, problem)
-			} else {
-				_, werr = pw.Write(append(line, '\n'))
-			}
-			if werr != nil {
-				pw.CloseWithError(werr)
+				if werr := writeError(c.out, code, problem); werr != nil {
+					c.deliver(readResult{err: werr})
+					return
+				}
+			} else if !c.deliver(readResult{msg: msg}) {
 				return
 			}
 		}
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				err = nil
-			}
-			pw.CloseWithError(err)
+			c.deliver(readResult{err: err})
 			return
 		}
 	}
@@ -111,32 +175,28 @@ func readLine(br *bufio.Reader, maxLine int) (line []byte, tooLong bool, err err
 	}
 }
 
-// checkLine returns the JSON-RPC error code and message for a line the SDK
-// would not accept, or 0 for a good one (a message or a batch of them).
-func checkLine(line []byte, tooLong bool, maxLine int) (int, string) {
-	switch {
-	case tooLong:
-		return jsonrpc.CodeParseError, "Parse error: the message is longer than " + strconv.Itoa(maxLine) + " bytes"
-	case !json.Valid(line):
-		// json.Valid also fails past encoding/json's nesting limit.
-		return jsonrpc.CodeParseError, "Parse error: the line is not valid JSON (or is nested too deeply)"
+// decodeLine decodes one line into a message, or returns the JSON-RPC
+// error code and message to answer it with.
+func decodeLine(line []byte, tooLong bool, maxLine int) (jsonrpc.Message, int, string) {
+	if tooLong {
+		return nil, jsonrpc.CodeParseError, "Parse error: the message is longer than " + strconv.Itoa(maxLine) + " bytes"
 	}
-	var batch []json.RawMessage
-	if json.Unmarshal(line, &batch) == nil {
-		if len(batch) == 0 {
-			return jsonrpc.CodeInvalidRequest, "Invalid Request: empty batch"
+	if line[0] == '[' {
+		if !json.Valid(line) {
+			return nil, jsonrpc.CodeParseError, "Parse error: the line is not valid JSON (or is nested too deeply)"
 		}
-		for _, m := range batch {
-			if _, err := jsonrpc.DecodeMessage(m); err != nil {
-				return jsonrpc.CodeInvalidRequest, "Invalid Request: a batch element is not a JSON-RPC 2.0 message"
-			}
-		}
-		return 0, ""
+		return nil, jsonrpc.CodeInvalidRequest, "Invalid Request: JSON-RPC batches are not supported (MCP removed them in its 2025-06-18 revision); send one message per line"
 	}
-	if _, err := jsonrpc.DecodeMessage(line); err != nil {
-		return jsonrpc.CodeInvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message"
+	msg, err := jsonrpc.DecodeMessage(line)
+	if err == nil {
+		return msg, 0, ""
 	}
-	return 0, ""
+	// Only a refused line pays for telling bad JSON from a bad message.
+	// json.Valid also fails past encoding/json's nesting limit.
+	if !json.Valid(line) {
+		return nil, jsonrpc.CodeParseError, "Parse error: the line is not valid JSON (or is nested too deeply)"
+	}
+	return nil, jsonrpc.CodeInvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message"
 }
 
 // rpcError is a JSON-RPC error response with a null id, as JSON-RPC 2.0
