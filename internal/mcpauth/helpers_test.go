@@ -101,7 +101,7 @@ func newEnv(t *testing.T, fetcher *egress.Fetcher) *env {
 	ts.Start()
 	t.Cleanup(ts.Close)
 	e.http = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	e.clientID = e.register(`{"client_name":"Test Agent","redirect_uris":["` + cbURL + `"],"token_endpoint_auth_method":"none"}`, http.StatusCreated)["client_id"].(string)
+	e.clientID = e.register(`{"client_name":"Test Agent","redirect_uris":["`+cbURL+`"],"token_endpoint_auth_method":"none"}`, http.StatusCreated)["client_id"].(string)
 	return e
 }
 
