@@ -23,6 +23,10 @@ type KeyScope struct {
 	// Toolsets, if set, are the only toolsets (see Toolsets) whose actions
 	// the credential may run (an MCP sign-in grant limited to a toolset).
 	Toolsets []string
+	// ListInScope asks MCP to list only the tools the scope allows (an MCP
+	// sign-in grant): a read-only grant sees read tools only. API keys
+	// leave it false, and see every tool, refused when called.
+	ListInScope bool
 }
 
 // ErrOutOfScope is in the Err of the forbidden error for a call outside the

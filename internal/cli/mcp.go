@@ -55,8 +55,7 @@ func mountMCPAuth(s *restapi.Server, st store.Store, log *slog.Logger) error {
 		s.Handle(pattern, h)
 	}
 	s.SetBearerTokens(auth)
-	s.Mount("GET /v1/mcp-grants", auth.ListGrantsHandler())
-	s.Mount("DELETE /v1/mcp-grants/{grant}", auth.RevokeGrantHandler())
+	s.MountMCPGrants(auth.ListGrantsHandler(), auth.RevokeGrantHandler())
 	return nil
 }
 

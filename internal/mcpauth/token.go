@@ -240,7 +240,7 @@ func (s *Server) AuthenticateToken(ctx context.Context, token string, r *http.Re
 	if err != nil || r.URL.EscapedPath() != "/mcp/"+seg {
 		return nil, unauthenticated("this access token is valid only for %s", g.Resource)
 	}
-	sc := action.KeyScope{ReadOnly: g.ReadOnly, ConnectionID: g.ConnectionID, ConnectionName: seg}
+	sc := action.KeyScope{ReadOnly: g.ReadOnly, ConnectionID: g.ConnectionID, ConnectionName: seg, ListInScope: true}
 	if g.Toolset != "" {
 		sc.Toolsets = []string{g.Toolset}
 	}

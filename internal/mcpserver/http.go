@@ -209,10 +209,13 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 	})
 }
 
-// within narrows v to what scope allows: a read-only credential (an MCP
-// sign-in grant or an API key) sees only read tools, one limited to
+// within narrows v to what scope allows when the scope asks for it (an MCP
+// sign-in grant): a read-only grant sees only read tools, one limited to
 // toolsets only theirs.
 func (v view) within(scope action.KeyScope) (view, error) {
+	if !scope.ListInScope {
+		return v, nil
+	}
 	if scope.ReadOnly {
 		v.readOnly = true
 	}

@@ -64,3 +64,17 @@ func (s *Server) WebSession(r *http.Request) (tenantID, csrf string, ok bool, er
 	}
 	return sess.TenantID, sess.CSRF, true, nil
 }
+
+// Routes of the MCP sign-in grants, beside API keys (handlers in
+// internal/mcpauth).
+const (
+	RouteListMCPGrants  = "GET /v1/mcp-grants"
+	RouteRevokeMCPGrant = "DELETE /v1/mcp-grants/{grant}"
+)
+
+// MountMCPGrants mounts the grant listing and revocation behind the
+// API-key middleware.
+func (s *Server) MountMCPGrants(list, revoke http.Handler) {
+	s.Mount(RouteListMCPGrants, list)
+	s.Mount(RouteRevokeMCPGrant, revoke)
+}
