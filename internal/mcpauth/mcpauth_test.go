@@ -448,3 +448,21 @@ func TestParseResource(t *testing.T) {
 		}
 	}
 }
+
+func TestCodeOfRevokedGrantRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	code := e.code(e.authParams(), nil)
+	gs, err := e.st.ListMCPGrants(t.Context(), e.tenant.ID)
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("ListMCPGrants = %v, %v", gs, err)
+	}
+	if err := e.st.RevokeMCPGrant(t.Context(), e.tenant.ID, gs[0].ID, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	m, r := e.exchange(code)
+	wantOAuthError(t, m, r, 400, "invalid_grant")
+	if !strings.Contains(r.body, "revoked") {
+		t.Errorf("body = %s, want it to say revoked", r.body)
+	}
+}
