@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/deskconn/deskconn/internal/egress"
@@ -259,6 +261,11 @@ func (s *Server) fetchMetadataDocument(ctx context.Context, id string) (*client,
 
 // handleRegister is dynamic client registration (RFC 7591).
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
+	if !s.registrations.AllowN(s.now(), 1) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(RegistrationInterval/time.Second)))
+		s.writeOAuthError(w, r, errorf(http.StatusTooManyRequests, "temporarily_unavailable", "too many client registrations: retry later"))
+		return
+	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		s.writeOAuthError(w, r, errorf(http.StatusBadRequest, "invalid_client_metadata", "send the registration as application/json"))
 		return

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
+	"golang.org/x/time/rate"
 
 	"github.com/deskconn/deskconn/internal/egress"
 	"github.com/deskconn/deskconn/internal/store"
@@ -59,6 +60,10 @@ const (
 	// MetadataDocumentTTL is how long a fetched Client ID Metadata
 	// Document is cached.
 	MetadataDocumentTTL = 5 * time.Minute
+	// RegistrationBurst and RegistrationInterval bound dynamic client
+	// registrations per process; more answer 429 with Retry-After.
+	RegistrationBurst    = 30
+	RegistrationInterval = 2 * time.Second
 )
 
 // Session is a signed-in person of the web console.
@@ -106,6 +111,11 @@ type Server struct {
 
 	mu    sync.Mutex
 	cimds map[string]cachedClient // Client ID Metadata Documents by URL
+
+	// registrations bounds dynamic registrations, which need no
+	// credential: RegistrationBurst at once, then one per
+	// RegistrationInterval.
+	registrations *rate.Limiter
 }
 
 type cachedClient struct {
@@ -141,7 +151,8 @@ func New(opts Options) (*Server, error) {
 	if opts.SignIn == "" {
 		opts.SignIn = "Open the login link printed by `deskconn serve` (or run `deskconn login`), then reload this page."
 	}
-	s := &Server{opts: opts, base: base, log: opts.Logger, fetch: opts.Fetcher, cimds: map[string]cachedClient{}}
+	s := &Server{opts: opts, base: base, log: opts.Logger, fetch: opts.Fetcher, cimds: map[string]cachedClient{},
+		registrations: rate.NewLimiter(rate.Every(RegistrationInterval), RegistrationBurst)}
 	if s.fetch == nil {
 		s.fetch = egress.New(egress.Config{MaxBytes: MaxMetadataDocumentBytes, Timeout: 10 * time.Second, MaxRedirects: -1, Logger: opts.Logger})
 	}

@@ -466,3 +466,17 @@ func TestCodeOfRevokedGrantRefused(t *testing.T) {
 		t.Errorf("body = %s, want it to say revoked", r.body)
 	}
 }
+
+func TestRegistrationRateLimited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil) // registered one client
+	body := `{"client_name":"Spam","redirect_uris":["https://a.example/cb"]}`
+	for range RegistrationBurst - 1 {
+		e.register(body, http.StatusCreated)
+	}
+	if m := e.register(body, http.StatusTooManyRequests); m["error"] != "temporarily_unavailable" {
+		t.Errorf("over the burst: %v", m)
+	}
+	e.clock.Add(RegistrationInterval)
+	e.register(body, http.StatusCreated)
+}
