@@ -3,6 +3,7 @@ package cli
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deskconn/deskconn/internal/store"
 )
@@ -23,6 +24,9 @@ func TestGrantsListAndRevoke(t *testing.T) {
 	g := &store.MCPGrant{TenantID: tn.ID, ConnectionID: c.ID, ClientID: "mcpc_1", ClientName: "Claude", RedirectURI: "https://claude.ai/cb",
 		Resource: "http://127.0.0.1:1/mcp/support", ReadOnly: true, Toolset: "tickets"}
 	if err := st.CreateMCPGrant(t.Context(), g); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateMCPToken(t.Context(), &store.MCPToken{Hash: []byte("0123456789abcdef0123456789abcdef"), GrantID: g.ID, Kind: store.MCPRefresh, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	list := h.run("grants", "list")

@@ -68,7 +68,10 @@ type MCPAuthStore interface {
 	// GetMCPGrant returns a grant, revoked or not; tenantID "" matches any
 	// tenant, another tenant's grant is ErrNotFound.
 	GetMCPGrant(ctx context.Context, tenantID, id string) (*MCPGrant, error)
-	// ListMCPGrants lists a tenant's unrevoked grants, oldest first.
+	// ListMCPGrants lists a tenant's unrevoked grants under which an
+	// access or refresh token is stored (not only a code: a grant whose
+	// code was never exchanged, or whose tokens were purged, grants
+	// nothing), oldest first.
 	ListMCPGrants(ctx context.Context, tenantID string) ([]*MCPGrant, error)
 	// RevokeMCPGrant sets RevokedAt of an unrevoked grant (tenantID ""
 	// matches any tenant), or returns ErrNotFound.

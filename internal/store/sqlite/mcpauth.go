@@ -100,9 +100,10 @@ func (s *Store) GetMCPGrant(ctx context.Context, tenantID, id string) (*store.MC
 	return g, nil
 }
 
-// ListMCPGrants lists a tenant's unrevoked grants, oldest first.
+// ListMCPGrants lists a tenant's unrevoked grants that hold tokens, oldest first.
 func (s *Store) ListMCPGrants(ctx context.Context, tenantID string) ([]*store.MCPGrant, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+mcpGrantCols+` FROM mcp_grants WHERE tenant_id = ? AND revoked_at IS NULL
+		AND EXISTS (SELECT 1 FROM mcp_tokens t WHERE t.grant_id = mcp_grants.id AND t.kind <> 'code')
 		ORDER BY created_at, id`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("list mcp grants: %w", err)

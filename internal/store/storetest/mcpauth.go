@@ -90,6 +90,21 @@ func testMCPGrants(t *testing.T, open func(t *testing.T) store.Store) {
 	wantErr(t, "CreateMCPGrant(other tenant's connection)", err, store.ErrNotFound)
 
 	g2 := newMCPGrant(t, s, tn.ID, c.ID)
+	// A grant holding only a code is not listed; one with tokens is.
+	for i, gr := range []*store.MCPGrant{g, g2, g2} {
+		kind := store.MCPAccess
+		if i == 1 {
+			kind = store.MCPCode
+		}
+		if err := s.CreateMCPToken(ctx, &store.MCPToken{Hash: hash(uniq("t")), GrantID: gr.ID, Kind: kind, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			if l, _ := s.ListMCPGrants(ctx, tn.ID); len(l) != 1 || l[0].ID != g.ID {
+				t.Errorf("ListMCPGrants with a code-only grant = %v, want only %s", l, g.ID)
+			}
+		}
+	}
 	list, err := s.ListMCPGrants(ctx, tn.ID)
 	if err != nil || len(list) != 2 || list[0].ID != g.ID || list[1].ID != g2.ID {
 		t.Fatalf("ListMCPGrants = %v, %v; want [%s %s]", list, err, g.ID, g2.ID)
