@@ -20,6 +20,13 @@ type KeyScope struct {
 	ConnectionName string
 	// Actions, if set, are the only actions the key may run.
 	Actions []string
+	// Toolsets, if set, are the only toolsets (see Toolsets) whose actions
+	// the credential may run (an MCP sign-in grant limited to a toolset).
+	Toolsets []string
+	// ListInScope asks MCP to list only the tools the scope allows (an MCP
+	// sign-in grant): a read-only grant sees read tools only. API keys
+	// leave it false, and see every tool, refused when called.
+	ListInScope bool
 }
 
 // ErrOutOfScope is in the Err of the forbidden error for a call outside the
@@ -28,7 +35,7 @@ var ErrOutOfScope = errors.New("action: outside the API key's scope")
 
 // Limited reports whether the scope limits anything.
 func (s KeyScope) Limited() bool {
-	return s.ReadOnly || s.ConnectionID != "" || len(s.Actions) > 0
+	return s.ReadOnly || s.ConnectionID != "" || len(s.Actions) > 0 || len(s.Toolsets) > 0
 }
 
 // String describes the scope for people ("read-only, connection support,
@@ -47,6 +54,9 @@ func (s KeyScope) String() string {
 	}
 	if len(s.Actions) > 0 {
 		parts = append(parts, "actions "+strings.Join(s.Actions, ", "))
+	}
+	if len(s.Toolsets) > 0 {
+		parts = append(parts, "toolsets "+strings.Join(s.Toolsets, ", "))
 	}
 	if len(parts) == 0 {
 		return "full"
@@ -80,6 +90,10 @@ func (s KeyScope) check(conn Conn, a *Action) error {
 	if len(s.Actions) > 0 && !slices.Contains(s.Actions, a.name) {
 		return &deskconn.Error{Code: deskconn.CodeForbidden, Err: ErrOutOfScope,
 			Message: fmt.Sprintf("this API key may run only %s: it cannot run %s", strings.Join(s.Actions, ", "), a.name)}
+	}
+	if len(s.Toolsets) > 0 && !slices.Contains(s.Toolsets, a.info.Toolset) {
+		return &deskconn.Error{Code: deskconn.CodeForbidden, Err: ErrOutOfScope,
+			Message: fmt.Sprintf("this credential may use only the toolsets %s: it cannot run %s", strings.Join(s.Toolsets, ", "), a.name)}
 	}
 	return nil
 }

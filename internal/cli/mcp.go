@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
 	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/action"
 	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/mcpauth"
 	"github.com/deskconn/deskconn/internal/mcpserver"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
@@ -27,6 +30,32 @@ func mountMCP(s *restapi.Server, m *connection.Manager, st store.Store) error {
 		Server:         mcpserver.Options{Version: Version, Logger: log},
 		AllowedOrigins: []string{s.BaseURL()},
 	}))
+	return mountMCPAuth(s, st, log)
+}
+
+// mountMCPAuth makes the server the OAuth authorization server of MCP
+// clients (internal/mcpauth): its metadata and OAuth endpoints, its access
+// tokens accepted beside API keys, and the grants under /v1/mcp-grants.
+// The consent page reuses the web console's sessions.
+func mountMCPAuth(s *restapi.Server, st store.Store, log *slog.Logger) error {
+	auth, err := mcpauth.New(mcpauth.Options{
+		Store:   st,
+		BaseURL: s.BaseURL(),
+		Sessions: mcpauth.SessionsFunc(func(r *http.Request) (mcpauth.Session, bool, error) {
+			tenant, csrf, ok, err := s.WebSession(r)
+			return mcpauth.Session{TenantID: tenant, CSRF: csrf}, ok, err
+		}),
+		Toolsets: action.Toolsets,
+		Logger:   log,
+	})
+	if err != nil {
+		return err
+	}
+	for pattern, h := range auth.Routes() {
+		s.Handle(pattern, h)
+	}
+	s.SetBearerTokens(auth)
+	s.MountMCPGrants(auth.ListGrantsHandler(), auth.RevokeGrantHandler())
 	return nil
 }
 

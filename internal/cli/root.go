@@ -78,6 +78,7 @@ func newRootCmd(env *Env) *cobra.Command {
 	root.AddCommand(newServeCmd(env))
 	root.AddCommand(newConnectionsCmd(env))
 	root.AddCommand(newAPIKeysCmd(env))
+	root.AddCommand(newGrantsCmd(env))
 	root.AddCommand(newPoliciesCmd(env))
 	root.AddCommand(newLoginCmd(env))
 	root.AddCommand(newAuditCmd(env))

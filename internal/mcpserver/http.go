@@ -2,9 +2,11 @@ package mcpserver
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -185,6 +187,11 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 			restapi.WriteError(w, r, err)
 			return
 		}
+		scope := restapi.KeyScope(r.Context())
+		if v, err = v.within(scope); err != nil {
+			restapi.WriteError(w, r, err)
+			return
+		}
 		name := r.PathValue("connection")
 		c, err := conns.Get(r.Context(), tenant, name)
 		if err != nil {
@@ -193,7 +200,6 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 		}
 		// A key limited to another connection is refused here, before a
 		// session opens; its other limits apply to each tool call.
-		scope := restapi.KeyScope(r.Context())
 		if err := scope.CheckConnection(c.ID, c.Name); err != nil {
 			restapi.WriteError(w, r, err)
 			return
@@ -201,6 +207,32 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 		id := identity{tenant: tenant, apiKey: keyID, conn: c.ID, view: v, scope: scope}
 		withToken.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 	})
+}
+
+// within narrows v to what scope allows when the scope asks for it (an MCP
+// sign-in grant): a read-only grant sees only read tools, one limited to
+// toolsets only theirs.
+func (v view) within(scope action.KeyScope) (view, error) {
+	if !scope.ListInScope {
+		return v, nil
+	}
+	if scope.ReadOnly {
+		v.readOnly = true
+	}
+	if len(scope.Toolsets) == 0 {
+		return v, nil
+	}
+	sets := slices.Clone(scope.Toolsets)
+	if v.toolsets != "" {
+		sets = slices.DeleteFunc(strings.Split(v.toolsets, ","), func(t string) bool { return !slices.Contains(scope.Toolsets, t) })
+	}
+	if len(sets) == 0 {
+		return v, &deskconn.Error{Code: deskconn.CodeForbidden, Err: action.ErrOutOfScope,
+			Message: fmt.Sprintf("this credential may use only the toolsets %s: drop toolsets= from the URL or name one of them", strings.Join(scope.Toolsets, ", "))}
+	}
+	slices.Sort(sets)
+	v.toolsets = strings.Join(slices.Compact(sets), ",")
+	return v, nil
 }
 
 // normalOrigin returns origin as "scheme://host[:port]" in lower case,

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/action"
 	"github.com/deskconn/deskconn/internal/apikey"
 	"github.com/deskconn/deskconn/internal/connection"
 	"github.com/deskconn/deskconn/internal/metrics"
@@ -76,6 +77,7 @@ type Server struct {
 	secure   bool
 	connects *connectLimiter
 	adm      *admission
+	tokens   BearerTokens // SetBearerTokens (tokens.go)
 
 	background []func(ctx context.Context) // RunInBackground (events.go)
 }
@@ -270,21 +272,16 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 		auth := r.Header.Get("Authorization")
 		scheme, key, ok := strings.Cut(auth, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="deskconn"`)
+			w.Header().Set("WWW-Authenticate", s.challenge(r, false))
 			WriteError(w, r, deskconn.Errorf(deskconn.CodeUnauthenticated, "send an API key as \"Authorization: Bearer dk_...\" (create one with `deskconn apikeys create`)"))
 			return
 		}
-		k, err := s.opts.APIKeys.AuthenticateKey(r.Context(), strings.TrimSpace(key))
+		key = strings.TrimSpace(key)
+		tenantID, keyID, scope, err := s.credential(r, key)
 		if err != nil {
 			if deskconn.ErrorCode(err) == deskconn.CodeUnauthenticated {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="deskconn", error="invalid_token"`)
+				w.Header().Set("WWW-Authenticate", s.challenge(r, true))
 			}
-			WriteError(w, r, err)
-			return
-		}
-		tenantID, keyID := k.TenantID, k.ID
-		scope, err := s.scopeOf(r.Context(), k)
-		if err != nil {
 			WriteError(w, r, err)
 			return
 		}
@@ -299,6 +296,24 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 		defer release()
 		h.ServeHTTP(w, r.WithContext(WithScope(WithAuth(r.Context(), tenantID, keyID), scope)))
 	})
+}
+
+// credential resolves a bearer credential: an API key, or a token of
+// SetBearerTokens.
+func (s *Server) credential(r *http.Request, key string) (tenantID, keyID string, scope action.KeyScope, err error) {
+	if s.tokens != nil && s.tokens.Owns(key) {
+		id, err := s.tokens.AuthenticateToken(r.Context(), key, r)
+		if err != nil {
+			return "", "", scope, err
+		}
+		return id.TenantID, id.CredentialID, id.Scope, nil
+	}
+	k, err := s.opts.APIKeys.AuthenticateKey(r.Context(), key)
+	if err != nil {
+		return "", "", scope, err
+	}
+	scope, err = s.scopeOf(r.Context(), k)
+	return k.TenantID, k.ID, scope, err
 }
 
 // statusWriter records the status for the access log.

@@ -369,8 +369,8 @@ type Store interface {
 	// wrote nothing and the caller may retry with the same key), or returns
 	// ErrNotFound.
 	DeleteIdempotent(ctx context.Context, key IdemKey, owner string) error
-	// PurgeExpired deletes idempotency records, OAuth states, login links
-	// and sessions that expired at or before now.
+	// PurgeExpired deletes idempotency records, OAuth states, login links,
+	// sessions and MCP codes and tokens that expired at or before now.
 	PurgeExpired(ctx context.Context, now time.Time) error
 
 	// Audit.
@@ -390,6 +390,9 @@ type Store interface {
 
 	// Events: the event log, subscriptions and deliveries (events.go).
 	EventStore
+
+	// MCP sign-in: clients, grants and tokens (mcpauth.go).
+	MCPAuthStore
 
 	// Ping checks the database is reachable (for /readyz).
 	Ping(ctx context.Context) error

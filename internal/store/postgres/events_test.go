@@ -13,3 +13,9 @@ func TestEventsAcceptance(t *testing.T) {
 	dsn := pgtest.DSN(t, "deskconn_test")
 	storetest.RunEvents(t, func(t *testing.T) store.Store { return openDSN(t, dsn) })
 }
+
+func TestMCPAuthAcceptance(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DSN(t, "deskconn_test")
+	storetest.RunMCPAuth(t, func(t *testing.T) store.Store { return openDSN(t, dsn) })
+}

@@ -856,7 +856,7 @@ func (s *Store) DeleteIdempotent(ctx context.Context, key store.IdemKey, owner s
 // sessions that expired at or before now.
 func (s *Store) PurgeExpired(ctx context.Context, now time.Time) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		for _, table := range []string{"idempotency_records", "oauth_states", "login_links", "web_sessions"} {
+		for _, table := range []string{"idempotency_records", "oauth_states", "login_links", "web_sessions", "mcp_tokens"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE expires_at <= $1`, now); err != nil {
 				return fmt.Errorf("%s: %w", table, err)
 			}

@@ -13,3 +13,9 @@ func TestEventsAcceptance(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "deskconn.db")
 	storetest.RunEvents(t, func(t *testing.T) store.Store { return openAt(t, path) })
 }
+
+func TestMCPAuthAcceptance(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "deskconn.db")
+	storetest.RunMCPAuth(t, func(t *testing.T) store.Store { return openAt(t, path) })
+}

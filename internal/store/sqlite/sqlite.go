@@ -970,7 +970,7 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time) error {
 		return fmt.Errorf("purge expired: %w", err)
 	}
 	defer tx.Rollback()
-	for _, table := range []string{"idempotency_records", "oauth_states", "login_links", "web_sessions"} {
+	for _, table := range []string{"idempotency_records", "oauth_states", "login_links", "web_sessions", "mcp_tokens"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at <= ?`, now.UnixMicro()); err != nil {
 			return fmt.Errorf("purge expired %s: %w", table, err)
 		}
