@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -112,11 +113,15 @@ type Describer interface {
 // Action is one defined action. It is immutable and safe for concurrent use.
 // Create it with Define.
 type Action struct {
-	name       string
-	info       Info
-	in, out    *jsonschema.Schema
-	inJSON     json.RawMessage
-	outJSON    json.RawMessage
+	name    string
+	info    Info
+	in, out *jsonschema.Schema
+	inJSON  json.RawMessage
+	// outJSON is the output schema as JSON, made on first use: of the
+	// doors only REST's catalogue serves it, and marshalling every
+	// output schema would cost each process start (deskconn mcp) more
+	// than a third of building the catalogue.
+	outJSON    func() json.RawMessage
 	decode     func(raw []byte) (any, error)
 	options    func(v any) WriteOptions
 	describe   func(v any) string
@@ -195,10 +200,14 @@ func define[In, Out any](name string, info Info, handler func(ctx context.Contex
 	if err != nil {
 		return nil, fmt.Errorf("marshal input schema: %w", err)
 	}
-	outJSON, err := json.Marshal(out)
-	if err != nil {
-		return nil, fmt.Errorf("marshal output schema: %w", err)
-	}
+	outJSON := sync.OnceValue(func() json.RawMessage {
+		b, err := json.Marshal(out)
+		if err != nil {
+			// A *jsonschema.Schema built by ForType always marshals.
+			panic(fmt.Sprintf("action %s: marshal output schema: %v", name, err))
+		}
+		return b
+	})
 	a := &Action{
 		name: name, info: info, in: in, out: out, inJSON: inJSON, outJSON: outJSON,
 		outputType: reflect.TypeFor[Out](),
@@ -303,7 +312,7 @@ func (a *Action) OutputSchema() *jsonschema.Schema { return a.out.CloneSchemas()
 func (a *Action) InputSchemaJSON() json.RawMessage { return bytes.Clone(a.inJSON) }
 
 // OutputSchemaJSON returns the output's JSON Schema as JSON (a fresh copy).
-func (a *Action) OutputSchemaJSON() json.RawMessage { return bytes.Clone(a.outJSON) }
+func (a *Action) OutputSchemaJSON() json.RawMessage { return bytes.Clone(a.outJSON()) }
 
 // ValidateOutput checks an output document (as Invoke returns it) against
 // the output schema and reports every problem. Use it in tests.
