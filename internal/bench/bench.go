@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -40,10 +41,11 @@ const (
 	ScenarioConversation = "conversation"
 	ScenarioCatalogue    = "catalogue"
 	ScenarioEvents       = "events"
+	ScenarioMCPStart     = "mcp-start"
 )
 
 // Scenarios lists every scenario in run order.
-var Scenarios = []string{ScenarioOverhead, ScenarioRefreshStorm, ScenarioAttachment, ScenarioExport, ScenarioFanIn, ScenarioConversation, ScenarioCatalogue, ScenarioEvents}
+var Scenarios = []string{ScenarioOverhead, ScenarioRefreshStorm, ScenarioAttachment, ScenarioExport, ScenarioFanIn, ScenarioConversation, ScenarioCatalogue, ScenarioEvents, ScenarioMCPStart}
 
 // Config configures Run. Zero fields take the defaults of DefaultConfig.
 type Config struct {
@@ -79,6 +81,11 @@ type Config struct {
 	// latency it measures in each setting (default 40).
 	EventsIngest int
 	EventChanges int
+	// MCPStarts is how many `deskconn mcp` processes mcp-start times
+	// (default 20); MCPCommand returns the command that runs deskconn with
+	// the given arguments (nil: mcp-start cannot run).
+	MCPStarts  int
+	MCPCommand func(ctx context.Context, args ...string) *exec.Cmd
 	// Logger receives the stacks' logs (default: discard).
 	Logger *slog.Logger
 	// Progress, if set, receives one line as each scenario starts.
@@ -88,7 +95,7 @@ type Config struct {
 // DefaultConfig returns the defaults of `deskconn bench`.
 func DefaultConfig() Config {
 	return Config{Latency: 50 * time.Millisecond, Concurrency: 4, Requests: 50, Duration: 20 * time.Second,
-		SizeMB: 100, Tickets: 10_000, Storm: 100, FanIn: 200, FanInLimit: 5, EventsIngest: 500, EventChanges: 40}
+		SizeMB: 100, Tickets: 10_000, Storm: 100, FanIn: 200, FanInLimit: 5, EventsIngest: 500, EventChanges: 40, MCPStarts: 20}
 }
 
 func (c Config) withDefaults() Config {
@@ -148,6 +155,7 @@ type Report struct {
 	Conversation *ConversationReport `json:"conversation,omitempty"`
 	Catalogue    *CatalogueReport    `json:"catalogue,omitempty"`
 	Events       *EventsReport       `json:"events,omitempty"`
+	MCPStart     *MCPStartReport     `json:"mcpStart,omitempty"`
 }
 
 // Machine describes where the run happened.
@@ -193,6 +201,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if !slices.Contains(want, s) {
 			continue
 		}
+		if s == ScenarioMCPStart && cfg.MCPCommand == nil && !slices.Contains(cfg.Scenarios, s) {
+			continue
+		}
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "bench: running %s\n", s)
 		}
@@ -214,6 +225,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			r.Catalogue, err = runCatalogue(ctx, cfg)
 		case ScenarioEvents:
 			r.Events, err = runEvents(ctx, cfg)
+		case ScenarioMCPStart:
+			if cfg.MCPCommand == nil {
+				// Only a binary that is deskconn can time deskconn mcp:
+				// "all" leaves it out elsewhere (tests, the library).
+				if slices.Contains(cfg.Scenarios, ScenarioMCPStart) {
+					err = fmt.Errorf("no command to start deskconn mcp with (Config.MCPCommand)")
+				}
+				break
+			}
+			r.MCPStart, err = MCPStart(ctx, StackOptions{EmulatorURL: cfg.EmulatorURL, Logger: cfg.Logger}, cfg.MCPStarts, cfg.MCPCommand)
 		}
 		if err != nil {
 			return r, fmt.Errorf("scenario %s: %w", s, err)
@@ -301,6 +322,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 		for _, row := range c.Results {
 			p("%s\t%d\t%d\t%s\t\n", row.Call, row.StructuredBytes, row.TextBytes, row.Result)
 		}
+		flush()
+	}
+	if m := r.MCPStart; m != nil {
+		fmt.Fprintf(w, "mcp-start: a new deskconn mcp process until its first tools/call (list_tickets) answers (goal: p50 under %.0f ms)\n", m.GoalMs)
+		p("runs	p50 ms	min ms	max ms	goal	\n")
+		p("%d\t%.1f\t%.1f\t%.1f\t%s\t\n", m.Runs, m.P50Ms, m.MinMs, m.MaxMs, metText(m.Met))
 		flush()
 	}
 	if e := r.Events; e != nil {

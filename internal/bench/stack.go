@@ -94,6 +94,11 @@ type Stack struct {
 	// OrgID is the connection's organisation.
 	OrgID  string
 	APIKey deskconn.Secret
+	// DataDir holds the stack's SQLite database (bench.db); SecretKey is
+	// its sealing key as DESKCONN_SECRET_KEY takes it. With them another
+	// deskconn process can use the stack's connection (mcp-start).
+	DataDir   string
+	SecretKey string
 
 	admin   *http.Client
 	closers []func()
@@ -133,6 +138,7 @@ func NewStack(ctx context.Context, opts StackOptions) (_ *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start stack: %w", err)
 	}
+	s.DataDir, s.SecretKey = dir, key.Encode()
 	regions := zohodesk.NewRegions(zohodesk.Region{Location: "us", Name: "Emulator", AccountsURL: s.EmulatorURL, DeskAPIBase: s.EmulatorURL + "/api/v1"})
 	mopts := connection.Options{Store: st, Keyring: kr, Regions: regions, BaseURL: nominalBase, Logger: opts.Logger,
 		DeskLimiter: opts.Metrics.Limiter(zohodesk.NewOrgLimiter(OrgConcurrency, rate.Inf, 1))}

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"context"
+	"os"
+	"os/exec"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -17,7 +20,7 @@ func newBenchCmd(env *Env) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure deskconn against the Zoho Desk emulator (overhead, refresh storm, attachments, export, fan-in, conversation, catalogue, events)",
+		Short: "Measure deskconn against the Zoho Desk emulator (overhead, refresh storm, attachments, export, fan-in, conversation, catalogue, events, mcp-start)",
 		Long: `bench measures what deskconn adds to Zoho Desk calls and how it behaves under load, against
 an emulator it starts in process (or one already running on loopback, --emulator URL, started
 with --auto-consent). It measures and never asserts: it prints an aligned table, or with --json
@@ -40,6 +43,8 @@ one JSON object. Scenarios (--scenario):
                  2,000), then --event-changes tickets created/updated through Zoho's API until a
                  signed loopback subscriber receives each (p50, p99 against 50 ms), without and
                  with a slow (200 ms) subscriber; in-process emulator only
+  mcp-start      --mcp-starts new "deskconn mcp" processes (this binary) on the bench's data: time
+                 from the process's start to its first tools/call's answer (p50 against 100 ms)
 
 Everything runs on loopback; see docs/benchmarks.md for how to read the figures.`,
 		Args: cobra.NoArgs,
@@ -47,6 +52,7 @@ Everything runs on loopback; see docs/benchmarks.md for how to read the figures.
 			cfg.Scenarios = strings.Split(scenario, ",")
 			cfg.ZeroLatency = cfg.Latency == 0
 			cfg.Progress = env.Stderr
+			cfg.MCPCommand = benchMCPCommand
 			r, err := bench.Run(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -71,6 +77,17 @@ Everything runs on loopback; see docs/benchmarks.md for how to read the figures.
 	f.IntVar(&cfg.FanInLimit, "fan-in-limit", cfg.FanInLimit, "fan-in: the emulator's concurrent calls per org (in-process emulator)")
 	f.IntVar(&cfg.EventsIngest, "events", cfg.EventsIngest, "events: webhook deliveries ingested")
 	f.IntVar(&cfg.EventChanges, "event-changes", cfg.EventChanges, "events: changes timed end to end, per setting")
+	f.IntVar(&cfg.MCPStarts, "mcp-starts", cfg.MCPStarts, "mcp-start: deskconn mcp processes timed")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of the table")
 	return cmd
+}
+
+// benchMCPCommand runs this binary with args, for the mcp-start scenario.
+// Tests replace it: their binary is a test binary.
+var benchMCPCommand = func(ctx context.Context, args ...string) *exec.Cmd {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = os.Args[0]
+	}
+	return exec.CommandContext(ctx, exe, args...)
 }

@@ -2,7 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -73,5 +76,47 @@ func TestBenchCommandEventsJSON(t *testing.T) {
 		if row.Changes != 2 || row.Received != 2 || row.Result != "ok" {
 			t.Errorf("%s: %+v", row.Setting, row)
 		}
+	}
+}
+
+// TestHelperCLIProcess is not a test: run as a child process, it is the
+// deskconn command with the arguments in DESKCONN_HELPER_CLI (separated by
+// newlines) and this process's standard streams.
+func TestHelperCLIProcess(t *testing.T) {
+	args := os.Getenv("DESKCONN_HELPER_CLI")
+	if args == "" {
+		t.Skip("helper process only")
+	}
+	os.Exit(Run(context.Background(), strings.Split(args, "\n"), os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+// The mcp-start scenario starts deskconn mcp processes on the bench's data
+// (here this test binary acting as deskconn), each answering its first
+// tools/call, and reports their times.
+func TestBenchCommandMCPStart(t *testing.T) {
+	prev := benchMCPCommand
+	benchMCPCommand = func(ctx context.Context, args ...string) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperCLIProcess$")
+		cmd.Env = append(os.Environ(), "DESKCONN_HELPER_CLI="+strings.Join(args, "\n"))
+		return cmd
+	}
+	t.Cleanup(func() { benchMCPCommand = prev })
+	var stdout, stderr bytes.Buffer
+	args := []string{"--data-dir", t.TempDir(), "bench", "--scenario", "mcp-start", "--mcp-starts", "2", "--json"}
+	if code := Run(t.Context(), args, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" }); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var r struct {
+		MCPStart *struct {
+			Runs         int
+			P50Ms, MinMs float64
+			GoalMs       float64
+		}
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, stdout.String())
+	}
+	if m := r.MCPStart; m == nil || m.Runs != 2 || m.MinMs <= 0 || m.P50Ms < m.MinMs || m.GoalMs != 100 {
+		t.Fatalf("mcpStart = %+v", r.MCPStart)
 	}
 }

@@ -1,0 +1,114 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// MCPStartGoal is issue 17's goal for `deskconn mcp`: from the process's
+// start to the answer of its first tool call.
+const MCPStartGoal = 100 * time.Millisecond
+
+// MCPStartReport is the result of the mcp-start scenario.
+type MCPStartReport struct {
+	Runs  int     `json:"runs"`
+	P50Ms float64 `json:"p50Ms"`
+	MinMs float64 `json:"minMs"`
+	MaxMs float64 `json:"maxMs"`
+	// GoalMs is MCPStartGoal; Met says whether the p50 is under it.
+	GoalMs float64 `json:"goalMs"`
+	Met    bool    `json:"met"`
+}
+
+// mcpStartLines are what a desktop client sends first: initialize, the
+// initialized notification, and a tools/call of list_tickets (10 rows).
+var mcpStartLines = []byte(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"deskconn-bench","version":"1"}}}
+{"jsonrpc":"2.0","method":"notifications/initialized"}
+{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_tickets","arguments":{"params":{"limit":10}}}}
+`)
+
+// MCPStart measures `deskconn mcp` as a desktop MCP client starts it: runs
+// times, a new process on the stack's data (its database, key and
+// emulator), timed from the start of the process to the answer of its
+// first tools/call (list_tickets, 10 rows), which must succeed. command
+// returns the command that runs deskconn with the given arguments (the
+// running binary, for `deskconn bench`).
+func MCPStart(ctx context.Context, opts StackOptions, runs int, command func(ctx context.Context, args ...string) *exec.Cmd) (*MCPStartReport, error) {
+	if runs <= 0 {
+		runs = 20
+	}
+	s, err := NewStack(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	args := []string{"--data-dir", s.DataDir, "--db", filepath.Join(s.DataDir, "bench.db"),
+		"--unsafe-zoho-region", "us=" + s.EmulatorURL + "," + s.EmulatorURL + "/api/v1",
+		"mcp", "--tenant", "bench", "--connection", s.Connection.Name}
+	var took []time.Duration
+	for i := range runs {
+		d, err := mcpStartOnce(command(ctx, args...), s.SecretKey)
+		if err != nil {
+			return nil, fmt.Errorf("mcp-start run %d: %w", i+1, err)
+		}
+		took = append(took, d)
+	}
+	slices.Sort(took)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	r := &MCPStartReport{Runs: runs, P50Ms: ms(took[(len(took)-1)/2]), MinMs: ms(took[0]), MaxMs: ms(took[len(took)-1]),
+		GoalMs: ms(MCPStartGoal)}
+	r.Met = r.P50Ms < r.GoalMs
+	return r, nil
+}
+
+// mcpStartOnce starts cmd, sends the first lines of a session, and returns
+// the time until the tools/call answered.
+func mcpStartOnce(cmd *exec.Cmd, secretKey string) (time.Duration, error) {
+	cmd.Env = append(cmd.Environ(), "DESKCONN_SECRET_KEY="+secretKey, "DESKCONN_LOG_LEVEL=error")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return 0, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("start deskconn mcp: %w", err)
+	}
+	defer func() {
+		stdin.Close()
+		_ = cmd.Wait()
+	}()
+	if _, err := stdin.Write(mcpStartLines); err != nil {
+		return 0, fmt.Errorf("write to deskconn mcp: %w", err)
+	}
+	out := bufio.NewReader(stdout)
+	for {
+		line, err := out.ReadBytes('\n')
+		if err != nil {
+			if err == io.EOF {
+				err = fmt.Errorf("deskconn mcp ended: %s", bytes.TrimSpace(stderr.Bytes()))
+			}
+			return 0, err
+		}
+		if !bytes.Contains(line, []byte(`"id":2`)) {
+			continue
+		}
+		took := time.Since(start)
+		if bytes.Contains(line, []byte(`"isError":true`)) || !bytes.Contains(line, []byte(`"result"`)) {
+			return 0, fmt.Errorf("list_tickets failed: %.300s", line)
+		}
+		return took, nil
+	}
+}
