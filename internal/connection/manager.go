@@ -333,7 +333,14 @@ func (m *Manager) Create(ctx context.Context, tenantID string, in CreateInput) (
 // before that rule may carry one). Another tenant's connection is
 // not_found.
 func (m *Manager) Get(ctx context.Context, tenantID, idOrName string) (*store.Connection, error) {
-	c, err := m.opts.Store.GetConnection(ctx, tenantID, idOrName)
+	// Every id has the id prefix, which names may not have: a name is
+	// looked up by name only (one store read per call, not two). Ids are
+	// tried first, then names (of connections named before the rule).
+	var c *store.Connection
+	err := store.ErrNotFound
+	if looksLikeID(idOrName) {
+		c, err = m.opts.Store.GetConnection(ctx, tenantID, idOrName)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		c, err = m.opts.Store.GetConnectionByName(ctx, tenantID, idOrName)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	segjson "github.com/segmentio/encoding/json"
 	"html"
 	"regexp"
 	"slices"
@@ -379,22 +380,35 @@ func listAllTickets(ctx context.Context, call *action.Call, org string, opts zoh
 	return out, nil
 }
 
-// project keeps only keys of a JSON object (a non-object is returned as is).
+// project keeps only keys of a JSON object (a non-object is returned as
+// is). The kept members are copied as they came, in key order, without
+// re-encoding them: keys are plain identifiers.
 func project(raw json.RawMessage, keys []string) json.RawMessage {
 	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
+	if segjson.Unmarshal(raw, &m) != nil || m == nil {
 		return raw
 	}
-	for k := range m {
-		if !slices.Contains(keys, k) {
-			delete(m, k)
+	kept := make([]string, 0, len(keys))
+	size := 2
+	for _, k := range keys {
+		if v, ok := m[k]; ok {
+			kept = append(kept, k)
+			size += len(k) + len(v) + 4
 		}
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return raw
+	slices.Sort(kept)
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, k := range kept {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, '"', ':')
+		b = append(b, m[k]...)
 	}
-	return b
+	return append(b, '}')
 }
 
 func optional(n Nullable) zohodesk.Optional[string] {
