@@ -36,3 +36,26 @@ func BenchmarkProject(b *testing.B) {
 		project(row, compactKeys)
 	}
 }
+
+// FuzzProject: whatever Zoho sends, project answers the input unchanged or
+// valid JSON holding only the listed keys.
+func FuzzProject(f *testing.F) {
+	f.Add(`{"id":"1","subject":"a","x":{"y":[1,"}"]}}`)
+	f.Add(`{"id":"\u0022","subject":null}`)
+	f.Add(`[{"id":1}]`)
+	f.Fuzz(func(t *testing.T, in string) {
+		got := project(json.RawMessage(in), []string{"id", "subject"})
+		if string(got) == in {
+			return
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(got, &m); err != nil {
+			t.Fatalf("project(%q) = %q: not a JSON object: %v", in, got, err)
+		}
+		for k := range m {
+			if k != "id" && k != "subject" {
+				t.Fatalf("project(%q) kept %q", in, k)
+			}
+		}
+	})
+}
