@@ -164,6 +164,10 @@ type Session struct {
 	CreatedAt time.Time
 }
 
+// APIKeyUseResolution is how precisely LookupAPIKey records a key's last
+// use.
+const APIKeyUseResolution = time.Minute
+
 // IdemState is the state of an idempotency record.
 type IdemState string
 
@@ -265,7 +269,10 @@ type Store interface {
 
 	// API keys.
 	CreateAPIKey(ctx context.Context, k *APIKey) error // sets ID and CreatedAt
-	// LookupAPIKey finds a valid (unrevoked) key by hash and records its use.
+	// LookupAPIKey finds a valid (unrevoked) key by hash and records its
+	// use: LastUsed is the time of a use within the last
+	// APIKeyUseResolution (recording every use would make each API call a
+	// write).
 	LookupAPIKey(ctx context.Context, hash []byte) (*APIKey, error)
 	ListAPIKeys(ctx context.Context, tenantID string) ([]*APIKey, error)
 	RevokeAPIKey(ctx context.Context, tenantID, id string) error

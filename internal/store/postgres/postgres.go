@@ -353,10 +353,16 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 // LookupAPIKey returns the unrevoked key with this hash and records its use
 // (LastUsed), or ErrNotFound.
 func (s *Store) LookupAPIKey(ctx context.Context, hash []byte) (*store.APIKey, error) {
-	k, err := scanAPIKey(s.pool.QueryRow(ctx,
-		`UPDATE api_keys SET last_used = $1 WHERE hash = $2 AND revoked_at IS NULL RETURNING `+apiKeyCols, now(), hash))
+	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = $1 AND revoked_at IS NULL`, hash))
 	if err != nil {
 		return nil, fmt.Errorf("lookup api key: %w", err)
+	}
+	if t := now(); k.LastUsed.IsZero() || t.Sub(k.LastUsed) >= store.APIKeyUseResolution {
+		if _, err := s.pool.Exec(ctx, `UPDATE api_keys SET last_used = $1 WHERE id = $2 AND (last_used IS NULL OR last_used < $3)`,
+			t, k.ID, t.Add(-store.APIKeyUseResolution)); err != nil {
+			return nil, fmt.Errorf("lookup api key: record use: %w", err)
+		}
+		k.LastUsed = t.Truncate(time.Microsecond)
 	}
 	return k, nil
 }

@@ -407,11 +407,20 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 // LookupAPIKey returns the unrevoked key with this hash and records its use
 // (LastUsed), or ErrNotFound.
 func (s *Store) LookupAPIKey(ctx context.Context, hash []byte) (*store.APIKey, error) {
-	k, err := scanAPIKey(s.db.QueryRowContext(ctx,
-		`UPDATE api_keys SET last_used = ? WHERE hash = ? AND revoked_at IS NULL RETURNING `+apiKeyCols,
-		now().UnixMicro(), hash))
+	q, err := s.prepared(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = ? AND revoked_at IS NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("lookup api key: %w", err)
+	}
+	k, err := scanAPIKey(q.QueryRowContext(ctx, hash))
+	if err != nil {
+		return nil, fmt.Errorf("lookup api key: %w", err)
+	}
+	if t := now(); k.LastUsed.IsZero() || t.Sub(k.LastUsed) >= store.APIKeyUseResolution {
+		if _, err := s.db.ExecContext(ctx, `UPDATE api_keys SET last_used = ? WHERE id = ? AND (last_used IS NULL OR last_used < ?)`,
+			t.UnixMicro(), k.ID, t.Add(-store.APIKeyUseResolution).UnixMicro()); err != nil {
+			return nil, fmt.Errorf("lookup api key: record use: %w", err)
+		}
+		k.LastUsed = t.Truncate(time.Microsecond)
 	}
 	return k, nil
 }
@@ -568,8 +577,11 @@ func (s *Store) GetConnection(ctx context.Context, tenantID, id string) (*store.
 
 // GetConnectionByName returns a tenant's connection by name, or ErrNotFound.
 func (s *Store) GetConnectionByName(ctx context.Context, tenantID, name string) (*store.Connection, error) {
-	c, err := scanConnection(s.db.QueryRowContext(ctx,
-		`SELECT `+connCols+` FROM connections WHERE tenant_id = ? AND name = ?`, tenantID, name))
+	q, err := s.prepared(ctx, `SELECT `+connCols+` FROM connections WHERE tenant_id = ? AND name = ?`)
+	if err != nil {
+		return nil, fmt.Errorf("get connection by name: %w", err)
+	}
+	c, err := scanConnection(q.QueryRowContext(ctx, tenantID, name))
 	if err != nil {
 		return nil, fmt.Errorf("get connection by name: %w", err)
 	}

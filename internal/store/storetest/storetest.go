@@ -241,6 +241,11 @@ func testAPIKeys(t *testing.T, open func(t *testing.T) store.Store) {
 	if diff := cmp.Diff(&want, got); diff != "" {
 		t.Errorf("LookupAPIKey mismatch (-want +got):\n%s", diff)
 	}
+	// A use within APIKeyUseResolution of the recorded one is not written
+	// again: a lookup stays a read.
+	if again, err := s.LookupAPIKey(ctx, k.Hash); err != nil || !again.LastUsed.Equal(got.LastUsed) {
+		t.Errorf("second LookupAPIKey = %v, %v; want LastUsed still %v", again, err, got.LastUsed)
+	}
 	_, err = s.LookupAPIKey(ctx, hash("no such key"))
 	wantErr(t, "LookupAPIKey(unknown)", err, store.ErrNotFound)
 
