@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"golang.org/x/time/rate"
 
 	"github.com/deskconn/deskconn/internal/store"
 	"github.com/deskconn/deskconn/zohodesk"
@@ -47,7 +48,7 @@ func BenchmarkListTicketsCall(b *testing.B) {
 
 	serve := func(base string) *rawStdio {
 		desk, err := zohodesk.New(zohodesk.Config{BaseURL: base + "/api/v1", Tokens: zohodesk.StaticToken(env.access),
-			Retry: zohodesk.RetryPolicy{MaxAttempts: 1}})
+			Retry: zohodesk.RetryPolicy{MaxAttempts: 1}, Limiter: zohodesk.NewOrgLimiter(5, rate.Inf, 1)})
 		if err != nil {
 			b.Fatal(err)
 		}
