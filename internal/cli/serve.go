@@ -19,6 +19,7 @@ import (
 	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/web"
 )
 
 func newServeCmd(env *Env) *cobra.Command {
@@ -84,6 +85,10 @@ connection through the real OAuth flow, and prints an API key and a curl example
 				if err := mountRoutes(srv, m, a.store); err != nil {
 					return err
 				}
+				console, err := web.Mount(srv, web.Options{})
+				if err != nil {
+					return err
+				}
 				// Expired states, idempotency records, login links and
 				// sessions, and audit records past the retention: one pass
 				// now, then on schedule until serve stops.
@@ -94,7 +99,7 @@ connection through the real OAuth flow, and prints an API key and a curl example
 				wg.Go(func() { janitor.Run(jctx) })
 				defer wg.Wait()
 				defer stopJanitor()
-				login, err := srv.CreateLoginURL(ctx, t.ID)
+				login, err := console.CreateLoginURL(ctx, t.ID)
 				if err != nil {
 					return fmt.Errorf("create the login link: %w", err)
 				}
