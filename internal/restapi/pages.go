@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/deskconn/deskconn/internal/action"
 	"github.com/deskconn/deskconn/internal/apikey"
 	"github.com/deskconn/deskconn/internal/connection"
 	"github.com/deskconn/deskconn/internal/store"
@@ -59,6 +60,10 @@ func (s *Server) View(ctx context.Context, c *store.Connection, withEvents bool)
 	}
 	return v
 }
+
+// Actions returns the action catalogue MountActions mounted (nil before),
+// which policies and key scopes are checked against.
+func (s *Server) Actions() []*action.Action { return s.actions }
 
 // Connected reports whether the connection holds tokens (it went through
 // the connect flow at least once).

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/action"
 	"github.com/deskconn/deskconn/internal/apikey"
 	"github.com/deskconn/deskconn/internal/connection"
 	"github.com/deskconn/deskconn/internal/metrics"
@@ -74,6 +75,7 @@ type Server struct {
 	adm      *admission
 
 	background []func(ctx context.Context) // RunInBackground (events.go)
+	actions    []*action.Action                // the catalogue MountActions mounted
 }
 
 // New returns a Server with its routes registered.

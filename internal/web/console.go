@@ -48,6 +48,7 @@ func Mount(srv *restapi.Server, opts Options) (*Console, error) {
 	}
 	s := &Console{srv: srv, m: srv.Manager(), st: srv.Store(), log: srv.Logger(), opts: opts}
 	s.registerWeb()
+	s.registerConsole()
 	return s, nil
 }
 
