@@ -75,7 +75,7 @@ type Server struct {
 	adm      *admission
 
 	background []func(ctx context.Context) // RunInBackground (events.go)
-	actions    []*action.Action                // the catalogue MountActions mounted
+	actions    []*action.Action            // the catalogue MountActions mounted
 }
 
 // New returns a Server with its routes registered.
