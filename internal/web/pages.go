@@ -356,10 +356,15 @@ func fieldLabel(ptr string) string {
 		return "Client secret"
 	case "scopes":
 		return "Scopes"
+	case "connection":
+		return "Connection"
 	case "actions":
 		return "Actions"
 	case "expires":
 		return "Expires after"
+	}
+	if strings.HasPrefix(ptr, "/scopes/") {
+		return "Scopes"
 	}
 	return strings.TrimPrefix(ptr, "/")
 }

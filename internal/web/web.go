@@ -23,6 +23,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -98,6 +99,7 @@ func (s *Console) registerWeb() {
 	s.handle("GET /login", s.webLogin)
 	s.handle("POST /logout", s.webLogout)
 	s.handle("GET /oauth/callback", s.webCallback)
+	s.handle("GET /connected/{connection}", s.webConnected)
 	s.handle("POST /connections", s.webCreate)
 	s.handle("POST /connections/{connection}/connect", s.webConnect)
 	s.handle("POST /connections/{connection}/delete", s.webDelete)
@@ -303,7 +305,7 @@ func (s *Console) webCreate(w http.ResponseWriter, r *http.Request) {
 		ClientSecret: deskconn.Secret(r.PostForm.Get("client_secret")), Scopes: connection.ParseScopes(form.Scopes),
 	})
 	if err != nil {
-		de := deskconn.AsError(err)
+		de := deskconn.AsError(readableFields(err, fieldLabel))
 		if de.Code == deskconn.CodeInternal {
 			s.log.Error("create connection", "request_id", restapi.RequestID(r.Context()), "err", err)
 		}
@@ -321,7 +323,11 @@ func (s *Console) webConnect(w http.ResponseWriter, r *http.Request) {
 	err := s.srv.AllowConnect(sess.TenantID)
 	var u string
 	if err == nil {
-		u, err = s.m.AuthorizeURL(r.Context(), sess.TenantID, r.PathValue("connection"), "/")
+		if r.PostForm.Get("rebind") == "1" {
+			u, err = s.m.AuthorizeURLRebind(r.Context(), sess.TenantID, r.PathValue("connection"), "/")
+		} else {
+			u, err = s.m.AuthorizeURL(r.Context(), sess.TenantID, r.PathValue("connection"), "/")
+		}
 	}
 	if err != nil {
 		s.renderDomainError(w, r, err, "Connecting could not start")
@@ -336,6 +342,12 @@ func (s *Console) webDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("connection")
+	if r.PostForm.Get("confirm_name") != name {
+		s.renderError(w, r, http.StatusBadRequest, "Type the name to delete",
+			"The connection was not deleted: the name typed does not match "+strconv.Quote(name)+".",
+			"Go back, type the connection's name exactly, then click Delete.")
+		return
+	}
 	if err := s.m.Delete(r.Context(), sess.TenantID, name); err != nil {
 		s.renderDomainError(w, r, err, "The connection could not be deleted")
 		return
@@ -379,6 +391,8 @@ func (s *Console) webCallback(w http.ResponseWriter, r *http.Request) {
 			title, todo = "This sign-in link was already used", "Start again with Connect on the connections page. Nothing was changed."
 		case errors.Is(err, connection.ErrUnknownAccountsServer):
 			title, todo = "Unknown Zoho data centre", "Nothing was sent to it. Connect again; if your account is in a data centre deskconn does not list, report it."
+		case errors.Is(err, connection.ErrOtherOrg):
+			title, todo = "Consent was for another organisation", "Nothing was changed and the new sign-in was given back to Zoho. Connect again signed in as a user of the bound organisation, or, to serve another organisation with this connection, click \"Reconnect to another organisation\" on the connection (this is recorded in the activity)."
 		case errors.Is(err, connection.ErrZoho):
 			title, todo = "Zoho refused the connection", "Check the client id, the client secret of your data centre and the scopes, then connect again. The previous state of the connection is kept."
 		default:
@@ -398,11 +412,28 @@ func (s *Console) webCallback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.Error("oauth callback: session", "request_id", restapi.RequestID(r.Context()), "err", err)
 	}
-	data := connectedData{C: s.srv.View(r.Context(), res.Connection, false)}
 	if sess != nil && sess.TenantID == res.Connection.TenantID {
-		data.SignedIn, data.CSRF = true, sess.CSRF
+		// Post/Redirect/Get: reloading the result page shows the
+		// connection's state, not the used-up callback's error.
+		http.Redirect(w, r, "/connected/"+url.PathEscape(res.Connection.Name), http.StatusSeeOther)
+		return
 	}
-	s.render(w, http.StatusOK, "connected.html", data)
+	s.render(w, http.StatusOK, "connected.html", connectedData{C: s.srv.View(r.Context(), res.Connection, false)})
+}
+
+// webConnected is the result page after a connect flow: the connection's
+// current state, as often as it is reloaded.
+func (s *Console) webConnected(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.signedInPage(w, r)
+	if !ok {
+		return
+	}
+	c, err := s.m.Get(r.Context(), sess.TenantID, r.PathValue("connection"))
+	if err != nil {
+		s.renderDomainError(w, r, err, "The connection could not be shown")
+		return
+	}
+	s.render(w, http.StatusOK, "connected.html", connectedData{C: s.srv.View(r.Context(), c, false), SignedIn: true, CSRF: sess.CSRF})
 }
 
 func (s *Console) renderDomainError(w http.ResponseWriter, r *http.Request, err error, title string) {
