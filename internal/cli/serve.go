@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/emulator"
 	"github.com/deskconn/deskconn/internal/demo"
 	"github.com/deskconn/deskconn/internal/deskactions"
 	"github.com/deskconn/deskconn/internal/metrics"
@@ -24,7 +25,7 @@ import (
 
 func newServeCmd(env *Env) *cobra.Command {
 	var addr, baseURL, tenant, purgeEvery, auditKeep string
-	var demoMode bool
+	var demoMode, autoConsent bool
 	var limits restapi.Limits
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -47,14 +48,17 @@ client secrets and tokens go to that endpoint; a warning is logged. Without
 it only Zoho's production data centres are accepted.
 
 With --demo it also runs the Zoho Desk emulator in process, connects a "demo"
-connection through the real OAuth flow, and prints an API key and a curl example.`,
+connection through the real OAuth flow, and prints an API key, a curl example
+and the emulator's client id and secret (to add a second connection on the
+connect page). Connecting on the page shows the emulator's consent page, as
+Zoho does; --auto-consent approves at once instead (for scripts).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := limitsFromEnv(cmd, env); err != nil {
 				return err
 			}
 			if demoMode {
-				return runDemo(cmd.Context(), env, addr)
+				return runDemo(cmd.Context(), env, addr, autoConsent)
 			}
 			janitor, err := janitorFlags(purgeEvery, auditKeep)
 			if err != nil {
@@ -113,6 +117,7 @@ connection through the real OAuth flow, and prints an API key and a curl example
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT")
 	cmd.Flags().BoolVar(&demoMode, "demo", false, "run with the Zoho Desk emulator, a demo connection and an API key")
+	cmd.Flags().BoolVar(&autoConsent, "auto-consent", false, "with --demo: the emulator approves OAuth consent at once instead of showing its consent page")
 	cmd.Flags().StringVar(&purgeEvery, "purge-interval", envOr(env, "DESKCONN_PURGE_INTERVAL", store.DefaultPurgeInterval.String()),
 		"how often expired OAuth states, idempotency records, login links and sessions (and old audit records) are deleted (env DESKCONN_PURGE_INTERVAL)")
 	cmd.Flags().StringVar(&auditKeep, "audit-retention", envOr(env, "DESKCONN_AUDIT_RETENTION", "90d"),
@@ -231,7 +236,7 @@ func newServerMetrics(a *app) *metrics.Metrics {
 	return metrics.New(metrics.Options{Actions: names, Connections: a.store, Logger: a.log, GoCollectors: true})
 }
 
-func runDemo(ctx context.Context, env *Env, addr string) error {
+func runDemo(ctx context.Context, env *Env, addr string, autoConsent bool) error {
 	log := newLogger(env)
 	kr, err := openKeyring(env, log)
 	if err != nil {
@@ -240,10 +245,13 @@ func runDemo(ctx context.Context, env *Env, addr string) error {
 	d, err := demo.Start(ctx, demo.Options{
 		DataDir: filepath.Clean(env.DataDir),
 		Addr:    addr,
-		APIKey:  deskconn.Secret(env.Getenv("DESKCONN_API_KEY")),
-		Keyring: kr,
-		Logger:  log,
-		Mount:   mountDemoRoutes,
+		// The consent page unless --auto-consent: Start itself consents
+		// for the demo connection either way.
+		ConsentPage: !autoConsent,
+		APIKey:      deskconn.Secret(env.Getenv("DESKCONN_API_KEY")),
+		Keyring:     kr,
+		Logger:      log,
+		Mount:       mountDemoRoutes,
 	})
 	if err != nil {
 		return err
@@ -288,6 +296,10 @@ func printDemo(env *Env, d *demo.Demo) {
   API key for tenant "demo" (shown once):
     %s
 
+  To add a second connection on the connect page, use the emulator's client:
+    Client id:     %s
+    Client secret: %s
+
   Try it:
     curl -s -H "Authorization: Bearer %s" http://%s/v1/connections/%s
     curl -s -H "Authorization: Bearer %s" -H "Content-Type: application/json" \
@@ -304,5 +316,5 @@ func printDemo(env *Env, d *demo.Demo) {
     curl -sN -H "Authorization: Bearer %s" http://%s/v1/connections/%s/events/stream
 
 Press Ctrl-C to stop.
-`, d.URL, d.EmulatorURL, d.LoginURL, key, key, host, d.Connection, key, host, d.Connection, host, d.Connection, stdio, demoCLIFlags(dataDir), key, host, d.Connection)
+`, d.URL, d.EmulatorURL, d.LoginURL, key, emulator.DemoClientID, emulator.DemoClientSecret, key, host, d.Connection, key, host, d.Connection, host, d.Connection, stdio, demoCLIFlags(dataDir), key, host, d.Connection)
 }
