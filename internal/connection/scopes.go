@@ -1,7 +1,13 @@
 package connection
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/store"
 )
 
 // deskScopeGroups are the scope groups of Zoho Desk's OAuth scopes
@@ -77,4 +83,74 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// EditInput changes a connection's OAuth client settings. Nil Scopes and
+// an empty ClientSecret keep the current values.
+type EditInput struct {
+	Scopes       []string
+	ClientSecret deskconn.Secret
+}
+
+// Edit changes a connection's scopes and/or client secret. They take
+// effect at the next connect: the stored tokens keep the scopes they were
+// granted until the person reconnects, so the connection's last error says
+// to reconnect. Scopes are checked as in Create.
+func (m *Manager) Edit(ctx context.Context, tenantID, idOrName string, in EditInput) (*store.Connection, error) {
+	c, err := m.Get(ctx, tenantID, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	var fields []deskconn.FieldError
+	for i, s := range in.Scopes {
+		switch {
+		case !scopeRE.MatchString(s):
+			fields = append(fields, deskconn.FieldError{Pointer: fmt.Sprintf("/scopes/%d", i), Code: "invalid", Message: "a scope looks like Desk.tickets.ALL"})
+		case !KnownScope(s):
+			fields = append(fields, deskconn.FieldError{Pointer: fmt.Sprintf("/scopes/%d", i), Code: "invalid",
+				Message: fmt.Sprintf("%s is not a Zoho Desk scope: did you mean %s?", s, ClosestScope(s))})
+		}
+	}
+	if in.Scopes != nil && len(in.Scopes) == 0 {
+		fields = append(fields, deskconn.FieldError{Pointer: "/scopes", Code: "missing", Message: "give at least one scope, e.g. Desk.tickets.ALL"})
+	}
+	secret := strings.TrimSpace(in.ClientSecret.Reveal())
+	if len(secret) > 500 {
+		fields = append(fields, deskconn.FieldError{Pointer: "/clientSecret", Code: "invalid", Message: "paste the client secret from the Zoho API console"})
+	}
+	if len(fields) > 0 {
+		return nil, deskconn.Invalid("the connection cannot be changed", fields...)
+	}
+	var out *store.Connection
+	err = m.opts.Store.WithRefreshLock(ctx, c.ID, func(ctx context.Context) error {
+		cur, err := m.opts.Store.GetConnection(ctx, tenantID, c.ID)
+		if err != nil {
+			return err
+		}
+		if in.Scopes != nil {
+			cur.Scopes = in.Scopes
+		}
+		if secret != "" {
+			if cur.SealedClientSecret, err = m.seal(cur.ID, colClientSecret, secret); err != nil {
+				return err
+			}
+		}
+		if cur.Status != store.StatusPending {
+			cur.LastError = "the client settings changed: reconnect to apply them"
+		}
+		if err := m.opts.Store.UpdateConnection(ctx, cur); err != nil {
+			return err
+		}
+		out = cur
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, deskconn.Errorf(deskconn.CodeNotFound, "no connection %q", idOrName)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("edit connection: %w", err)
+	}
+	m.forget(c.ID)
+	m.log.Info("connection client settings changed", "tenant", tenantID, "connection", c.ID, "scopes_changed", in.Scopes != nil, "secret_changed", secret != "")
+	return out, nil
 }

@@ -356,9 +356,46 @@ func TestBrowserAdminConsole(t *testing.T) {
 		t.Fatalf("revoked key: %d, want 401", resp.StatusCode)
 	}
 
+	// Reconnecting as a user of another organisation is refused: bind
+	// "support" to the second org, which the consenting user cannot reach.
+	c, err := d.Manager.Get(t.Context(), d.TenantID, "support")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.OrgID, c.OrgName = emulator.SecondOrgID, "Other Org"
+	if err := d.Store.UpdateConnection(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	steps("reconnect to another organisation is refused",
+		chromedp.Navigate(d.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("connect-support")),
+		chromedp.Click(chromedp.ID("connect-support")),
+		chromedp.WaitVisible(chromedp.ID("approve")),
+		chromedp.Click(chromedp.ID("approve")),
+		chromedp.WaitVisible(chromedp.ID("error-title")),
+		shot("6-other-org-refused"))
+	if title, what := text("#error-title"), text("#error-what"); title != "Consent was for another organisation" || !strings.Contains(what, "Other Org") {
+		t.Fatalf("refusal page: %q / %q", title, what)
+	}
+	if c, _ := d.Manager.Get(t.Context(), d.TenantID, "support"); c.OrgID != emulator.SecondOrgID {
+		t.Fatalf("the refused reconnect rebound the connection to %s", c.OrgID)
+	}
+	steps("delete asks for the name",
+		chromedp.Navigate(d.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("delete-open-support")),
+		chromedp.Click(chromedp.ID("delete-open-support")),
+		chromedp.WaitVisible(chromedp.ID("delete-name-support")),
+		chromedp.SendKeys(chromedp.ID("delete-name-support"), "support"),
+		shot("7-delete-confirm"),
+		chromedp.Click(chromedp.ID("delete-support")),
+		chromedp.WaitVisible(".notice"))
+	if _, err := d.Manager.Get(t.Context(), d.TenantID, "support"); err == nil {
+		t.Fatal("the connection survived a confirmed delete")
+	}
+
 	// At 390 px no page is wider than the screen.
 	steps("narrow window", chromedp.EmulateViewport(390, 844))
-	for _, p := range []string{"/", "/connections/support", "/keys", "/activity", "/admins"} {
+	for _, p := range []string{"/", "/connections/demo", "/keys", "/activity", "/admins"} {
 		steps("open "+p, chromedp.Navigate(d.URL+p), chromedp.WaitVisible("main"), shot("390"+strings.ReplaceAll(p, "/", "-")))
 		width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 		if err != nil {

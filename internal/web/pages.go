@@ -15,6 +15,7 @@ import (
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/action"
 	"github.com/deskconn/deskconn/internal/apikey"
+	"github.com/deskconn/deskconn/internal/connection"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
 )
@@ -26,6 +27,7 @@ import (
 func (s *Console) registerConsole() {
 	s.handle("GET /connections/{connection}", s.webConnection)
 	s.handle("POST /connections/{connection}/policies", s.webSetPolicies)
+	s.handle("POST /connections/{connection}/edit", s.webEditConnection)
 	s.handle("GET /keys", s.webKeys)
 	s.handle("POST /keys", s.webCreateKey)
 	s.handle("POST /keys/{id}/revoke", s.webRevokeKey)
@@ -118,7 +120,31 @@ func (s *Console) webConnection(w http.ResponseWriter, r *http.Request) {
 	s.renderConnection(w, r, sess, http.StatusOK, nil, connectionNotices[r.URL.Query().Get("notice")])
 }
 
-var connectionNotices = map[string]string{"policies": "Policies saved."}
+var connectionNotices = map[string]string{
+	"policies": "Policies saved.",
+	"edited":   "Client settings saved. Click Reconnect to sign in with them: until then the connection keeps its current tokens and scopes.",
+}
+
+func (s *Console) webEditConnection(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.checkForm(w, r)
+	if !ok {
+		return
+	}
+	in := connection.EditInput{ClientSecret: deskconn.Secret(r.PostForm.Get("client_secret"))}
+	if v := strings.TrimSpace(r.PostForm.Get("scopes")); v != "" {
+		in.Scopes = connection.ParseScopes(v)
+	}
+	if _, err := s.m.Edit(r.Context(), sess.TenantID, r.PathValue("connection"), in); err != nil {
+		de := deskconn.AsError(readableFields(err, fieldLabel))
+		if de.Code != deskconn.CodeInvalid {
+			s.renderDomainError(w, r, err, "The connection could not be changed")
+			return
+		}
+		s.renderConnection(w, r, sess, http.StatusBadRequest, de, "")
+		return
+	}
+	http.Redirect(w, r, "/connections/"+url.PathEscape(r.PathValue("connection"))+"?notice=edited", http.StatusSeeOther)
+}
 
 func (s *Console) renderConnection(w http.ResponseWriter, r *http.Request, sess *store.Session, status int, formErr *deskconn.Error, notice string) {
 	c, err := s.m.Get(r.Context(), sess.TenantID, r.PathValue("connection"))

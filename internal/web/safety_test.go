@@ -93,3 +93,30 @@ func TestDeleteAndFormErrors(t *testing.T) {
 		t.Fatal("typed name did not delete")
 	}
 }
+
+// TestEditScopesAndSecretThenReconnect: the connection page edits the
+// scopes (checked like on create) and the client secret; reconnecting
+// applies them.
+func TestEditScopesAndSecretThenReconnect(t *testing.T) {
+	t.Parallel()
+	d := startConsoleDemo(t, false)
+	b := signIn(t, d, d.LoginURL)
+	if code, body := b.post("/connections/demo/edit", url.Values{"scopes": {"Desk.tickets.ALL,Desk.contact.READ"}}); code != 400 || !strings.Contains(body, "did you mean Desk.contacts.READ?") || !strings.Contains(body, "<b>Scopes</b>") {
+		t.Fatalf("edit with a scope typo: %d", code)
+	}
+	before, _ := d.Manager.Get(t.Context(), d.TenantID, "demo")
+	code, body := b.post("/connections/demo/edit", url.Values{"scopes": {"Desk.tickets.ALL, Desk.basic.READ,Desk.settings.READ"}, "client_secret": {emulator.DemoClientSecret}})
+	if code != 200 || !strings.Contains(body, "Click Reconnect") {
+		t.Fatalf("edit: %d", code)
+	}
+	c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo")
+	if strings.Join(c.Scopes, ",") != "Desk.tickets.ALL,Desk.basic.READ,Desk.settings.READ" || c.LastError == "" || string(c.SealedClientSecret) == string(before.SealedClientSecret) {
+		t.Fatalf("after edit: scopes %v, last error %q, secret resealed %v", c.Scopes, c.LastError, string(c.SealedClientSecret) != string(before.SealedClientSecret))
+	}
+	if code, body := b.post("/connections/demo/connect", nil); code != 200 || !strings.Contains(body, "Connected: demo") {
+		t.Fatalf("reconnect after edit: %d", code)
+	}
+	if c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo"); c.LastError != "" || c.Status != store.StatusActive {
+		t.Errorf("after reconnect: %s %q", c.Status, c.LastError)
+	}
+}
