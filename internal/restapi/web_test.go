@@ -199,3 +199,19 @@ func TestMethodNotAllowed(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateConnectionScopeTypo: POST /v1/connections refuses a scope
+// that is not a Zoho Desk scope name, naming the closest valid one.
+func TestCreateConnectionScopeTypo(t *testing.T) {
+	t.Parallel()
+	d, _ := startDemo(t)
+	resp, p := do(t, "POST", d.URL+"/v1/connections", d.APIKey.Reveal(), `{"name":"typo","clientId":"1000.X","clientSecret":"s","scopes":["Desk.tickets.ALL","Desk.tikets.READ"]}`)
+	errs, _ := p["errors"].([]any)
+	if resp.StatusCode != 400 || len(errs) != 1 {
+		t.Fatalf("scope typo: %d %v", resp.StatusCode, p)
+	}
+	e := errs[0].(map[string]any)
+	if e["pointer"] != "/scopes/1" || !strings.Contains(e["message"].(string), "did you mean Desk.tickets.READ?") {
+		t.Errorf("scope typo problem = %v", e)
+	}
+}
