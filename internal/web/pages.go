@@ -77,12 +77,22 @@ type health struct {
 	CallsLastHour int
 	ErrsLastHour  int
 	CountCapped   bool // more calls than one audit page: counts are a floor
+	// Credits left today in the connection's organisation, from the last
+	// X-Rate-Limit-Remaining-v3 this server saw (metrics); HasCredits is
+	// false before any. Zoho sends no daily limit, and the edition and
+	// agent count that make it are not known here.
+	CreditsLeft int
+	CreditsAt   time.Time
+	HasCredits  bool
 }
 
 const healthAuditPage = 1000
 
 func (s *Console) health(r *http.Request, c *store.Connection) health {
 	h := health{AccessExpiry: c.AccessExpiry, LastError: c.LastError}
+	if c.OrgID != "" {
+		h.CreditsLeft, h.CreditsAt, h.HasCredits = s.srv.Metrics().CreditsRemaining(c.OrgID)
+	}
 	switch {
 	case c.Status == store.StatusNeedsReauth:
 		h.Token = "refused by Zoho: reconnect"

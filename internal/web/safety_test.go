@@ -2,13 +2,19 @@ package web_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/deskconn/deskconn/emulator"
+	"github.com/deskconn/deskconn/internal/apikey"
 	"github.com/deskconn/deskconn/internal/demo"
+	"github.com/deskconn/deskconn/internal/metrics"
+	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/web"
+	"github.com/deskconn/deskconn/zohodesk"
 )
 
 // followConnect posts a connect form and follows the OAuth flow through
@@ -118,5 +124,34 @@ func TestEditScopesAndSecretThenReconnect(t *testing.T) {
 	}
 	if c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo"); c.LastError != "" || c.Status != store.StatusActive {
 		t.Errorf("after reconnect: %s %q", c.Status, c.LastError)
+	}
+}
+
+// TestHealthShowsCredits: the connection page shows the credits Zoho last
+// said the organisation has left today, when the server keeps metrics.
+func TestHealthShowsCredits(t *testing.T) {
+	t.Parallel()
+	d := startConsoleDemo(t, false)
+	m := metrics.New(metrics.Options{})
+	ts := httptest.NewUnstartedServer(nil)
+	srv, err := restapi.New(restapi.Options{Manager: d.Manager, APIKeys: apikey.New(d.Store), BaseURL: "http://" + ts.Listener.Addr().String(), Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := web.Mount(srv, web.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = srv
+	ts.Start()
+	t.Cleanup(ts.Close)
+	b := signIn(t, d, d.LoginURL) // the session is in the shared store
+	b.base = ts.URL
+	if _, body := b.get("/connections/demo"); !strings.Contains(body, "no call seen by this server yet") {
+		t.Errorf("credits before any call are not reported as unknown")
+	}
+	m.ObserveZoho(zohodesk.ResponseInfo{Method: "GET", PathTemplate: "/tickets", StatusCode: 200, OrgID: emulator.DemoOrgID,
+		RateLimit: zohodesk.RateLimit{Remaining: 4321, HasRemaining: true}})
+	if _, body := b.get("/connections/demo"); !strings.Contains(body, "4321 left today") {
+		t.Errorf("the connection page does not show the credits left")
 	}
 }
