@@ -555,8 +555,9 @@ func (s *Console) webActivity(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "activity.html", data)
 }
 
-// webActivityExport sends every record matching the filters as JSON lines
-// (the same objects as GET /v1/audit), as a download.
+// webActivityExport streams every record matching the filters as JSON
+// lines (the same objects as GET /v1/audit), as a download, a page of the
+// store at a time.
 func (s *Console) webActivityExport(w http.ResponseWriter, r *http.Request) {
 	sess, ok := s.signedInPage(w, r)
 	if !ok {
@@ -573,27 +574,37 @@ func (s *Console) webActivityExport(w http.ResponseWriter, r *http.Request) {
 	}
 	f, _ := s.activityFilter(r, sess.TenantID, cs)
 	f.Limit = 1000
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	enc := json.NewEncoder(w)
+	wrote := false
 	for {
 		recs, err := s.st.ListAudit(r.Context(), f)
 		if err != nil {
-			s.renderDomainError(w, r, err, "The activity could not be exported")
+			if !wrote {
+				s.renderDomainError(w, r, err, "The activity could not be exported")
+				return
+			}
+			// Mid-stream the status is sent: end the file short, and log.
+			s.log.Error("activity export cut short", "request_id", restapi.RequestID(r.Context()), "err", err)
 			return
 		}
+		if !wrote {
+			h := w.Header()
+			h.Set("Content-Type", "application/x-ndjson")
+			h.Set("Content-Disposition", `attachment; filename="deskconn-activity.jsonl"`)
+			h.Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusOK)
+			wrote = true
+		}
 		for _, rec := range recs {
-			_ = enc.Encode(restapi.NewAuditView(rec, names))
+			if err := enc.Encode(restapi.NewAuditView(rec, names)); err != nil {
+				return // the browser went away
+			}
 		}
 		if len(recs) < f.Limit {
-			break
+			return
 		}
 		f.BeforeID = recs[len(recs)-1].ID
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/x-ndjson")
-	h.Set("Content-Disposition", `attachment; filename="deskconn-activity.jsonl"`)
-	h.Set("Cache-Control", "no-store")
-	_, _ = buf.WriteTo(w)
 }
 
 // ---- Admins: invite links and sessions ----
