@@ -171,7 +171,7 @@ func (s *Console) webLogin(w http.ResponseWriter, r *http.Request) {
 	if link == nil {
 		s.renderError(w, r, http.StatusUnauthorized, "This login link does not work",
 			"The link was already used, has expired, or was mistyped.",
-			"Use the newest link printed by `deskconn serve` (restart it to print a new one).")
+			"Ask a signed-in admin for a new link (Admins page), or run `deskconn login` to print one; no restart is needed.")
 		return
 	}
 	id := randomString(32)
@@ -215,7 +215,7 @@ func (s *Console) checkForm(w http.ResponseWriter, r *http.Request) (*store.Sess
 	if sess == nil {
 		s.renderError(w, r, http.StatusUnauthorized, "You are not signed in",
 			"This page needs a signed-in session, and yours is missing or expired.",
-			"Open the login link printed by `deskconn serve`.")
+			"Open a login link: `deskconn login` prints a new one.")
 		return nil, false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.srv.MaxBodyBytes())
@@ -257,7 +257,7 @@ func (s *Console) webIndex(w http.ResponseWriter, r *http.Request) {
 	if sess == nil {
 		s.renderError(w, r, http.StatusUnauthorized, "Sign in to deskconn",
 			"The connect page is open only to people with a login link.",
-			"Open the login link printed by `deskconn serve` in this browser.")
+			"Open a login link in this browser: `deskconn serve` prints one at start, `deskconn login` prints a new one.")
 		return
 	}
 	s.renderIndex(w, r, sess, http.StatusOK, formValues{Scopes: strings.Join(connection.DefaultScopes, ",")}, nil, notices[r.URL.Query().Get("notice")])
