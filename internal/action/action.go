@@ -110,6 +110,14 @@ type Describer interface {
 	Describe() string
 }
 
+// VisibleToCustomer may be implemented by the input of a write that a
+// customer sees only with some inputs (add_ticket_comment with isPublic):
+// when it reports true and the connection sets no policy for the action,
+// the call runs under the confirm default of customer-visible writes.
+type VisibleToCustomer interface {
+	VisibleToCustomer() bool
+}
+
 // Action is one defined action. It is immutable and safe for concurrent use.
 // Create it with Define.
 type Action struct {

@@ -390,7 +390,13 @@ func policyFor(c Conn, a *Action) Policy {
 }
 
 func (r *Registry) checkPolicy(c Conn, a *Action, v any, wo WriteOptions) error {
-	switch p := policyFor(c, a); p {
+	p := policyFor(c, a)
+	if _, set := c.Policies[a.name]; !set && a.info.Write {
+		if vc, ok := v.(VisibleToCustomer); ok && vc.VisibleToCustomer() {
+			p = PolicyConfirm // this input makes the write customer-visible
+		}
+	}
+	switch p {
 	case PolicyAllow:
 		return nil
 	case PolicyConfirm:

@@ -1,17 +1,21 @@
 package cli
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/deskconn/deskconn/internal/apikey"
 	"github.com/deskconn/deskconn/internal/store"
 )
 
 // TestReadOnlyKeyCannotWrite: a key made with `apikeys create --read-only
-// --connection demo` reads over REST and MCP, and every write is refused
-// naming the read-only scope; `apikeys list` shows the scope.
+// --connection demo` reads over REST and MCP; a REST write is refused
+// naming the read-only scope, and MCP offers it no write tool; `apikeys
+// list` shows the scope.
 func TestReadOnlyKeyCannotWrite(t *testing.T) {
 	t.Parallel()
 	cd := startServedDemo(t)
@@ -41,12 +45,23 @@ func TestReadOnlyKeyCannotWrite(t *testing.T) {
 	if isErr, text := mcpCall(t, cs, "list_agents", agents); isErr {
 		t.Errorf("MCP read failed: %s", text)
 	}
+	// Over MCP a read-only key sees only read tools: the write tools are
+	// not listed, and calling one is refused.
+	tools, err := cs.ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range tools.Tools {
+		if tool.Annotations == nil || !tool.Annotations.ReadOnlyHint {
+			t.Errorf("a read-only key is offered the write tool %s", tool.Name)
+		}
+	}
 	for _, tool := range []struct{ name, args string }{
 		{"update_ticket", update},
 		{"add_ticket_comment", `{"orgId":"2389290","ticketId":"1892000000042032","content":"hi"}`},
 	} {
-		if isErr, text := mcpCall(t, cs, tool.name, tool.args); !isErr || !strings.Contains(text, "this API key is read-only") {
-			t.Errorf("MCP %s: error %v: %s", tool.name, isErr, text)
+		if _, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: tool.name, Arguments: json.RawMessage(tool.args)}); err == nil || !strings.Contains(err.Error(), "unknown tool") {
+			t.Errorf("MCP %s with a read-only key: %v, want it refused as an unknown tool", tool.name, err)
 		}
 	}
 	// The ticket was not changed.

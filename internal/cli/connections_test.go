@@ -373,3 +373,14 @@ func TestConnectionsConnectThroughServer(t *testing.T) {
 		t.Fatalf("connect: exit %d: %q %s", res.code, res.stdout, res.stderr)
 	}
 }
+
+// TestConnectionsAddScopeTypo: the CLI refuses a scope that is not a Zoho
+// Desk scope name, naming the closest valid one.
+func TestConnectionsAddScopeTypo(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	res := h.runStdin(hSecret+"\n", "connections", "add", "typo", "--client-id", hClientID, "--client-secret-stdin", "--scopes", "Desk.tickets.ALL,Desk.tikets.READ")
+	if res.code == 0 || !strings.Contains(res.stderr, "did you mean Desk.tickets.READ?") {
+		t.Fatalf("add with a scope typo: exit %d: %s", res.code, res.stderr)
+	}
+}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/deskconn/deskconn/internal/restapi"
+	"github.com/deskconn/deskconn/internal/web"
 )
 
 func newLoginCmd(env *Env) *cobra.Command {
@@ -34,7 +34,7 @@ once. The link works once and expires after --ttl.`,
 					return err
 				}
 				expires := time.Now().Add(ttl)
-				link, err := restapi.CreateLoginURL(ctx, a.store, base, t.ID, expires)
+				link, err := web.CreateLoginURL(ctx, a.store, base, t.ID, expires)
 				if err != nil {
 					return err
 				}
@@ -47,6 +47,6 @@ once. The link works once and expires after --ttl.`,
 	tenantFlag(cmd, &tenant)
 	cmd.Flags().StringVar(&baseURL, "base-url", "", "public base URL of the server "+
 		"(env DESKCONN_BASE_URL; default: the one the latest `deskconn serve` on this database uses, else http://127.0.0.1:8080)")
-	cmd.Flags().DurationVar(&ttl, "ttl", restapi.DefaultLoginTTL, "how long the link stays valid")
+	cmd.Flags().DurationVar(&ttl, "ttl", web.DefaultLoginTTL, "how long the link stays valid")
 	return cmd
 }

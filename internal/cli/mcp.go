@@ -18,6 +18,7 @@ import (
 	"github.com/deskconn/deskconn/internal/mcpserver"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/web"
 )
 
 // mountMCP mounts the streamable HTTP MCP endpoint behind the API-key
@@ -42,8 +43,11 @@ func mountMCPAuth(s *restapi.Server, st store.Store, log *slog.Logger) error {
 		Store:   st,
 		BaseURL: s.BaseURL(),
 		Sessions: mcpauth.SessionsFunc(func(r *http.Request) (mcpauth.Session, bool, error) {
-			tenant, csrf, ok, err := s.WebSession(r)
-			return mcpauth.Session{TenantID: tenant, CSRF: csrf}, ok, err
+			sess, err := web.SignedIn(r, st, s.Now())
+			if sess == nil || err != nil {
+				return mcpauth.Session{}, false, err
+			}
+			return mcpauth.Session{TenantID: sess.TenantID, CSRF: sess.CSRF}, true, nil
 		}),
 		Toolsets: action.Toolsets,
 		Logger:   log,

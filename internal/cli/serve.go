@@ -14,17 +14,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/emulator"
 	"github.com/deskconn/deskconn/internal/demo"
 	"github.com/deskconn/deskconn/internal/deskactions"
 	"github.com/deskconn/deskconn/internal/events"
 	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/web"
 )
 
 func newServeCmd(env *Env) *cobra.Command {
 	var addr, baseURL, tenant, purgeEvery, auditKeep string
-	var demoMode, allowPrivateSubscribers bool
+	var demoMode, allowPrivateSubscribers, autoConsent bool
 	var deliveryLease time.Duration
 	var limits restapi.Limits
 	cmd := &cobra.Command{
@@ -48,14 +50,17 @@ client secrets and tokens go to that endpoint; a warning is logged. Without
 it only Zoho's production data centres are accepted.
 
 With --demo it also runs the Zoho Desk emulator in process, connects a "demo"
-connection through the real OAuth flow, and prints an API key and a curl example.`,
+connection through the real OAuth flow, and prints an API key, a curl example
+and the emulator's client id and secret (to add a second connection on the
+connect page). Connecting on the page shows the emulator's consent page, as
+Zoho does; --auto-consent approves at once instead (for scripts).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := limitsFromEnv(cmd, env); err != nil {
 				return err
 			}
 			if demoMode {
-				return runDemo(cmd.Context(), env, addr)
+				return runDemo(cmd.Context(), env, addr, autoConsent)
 			}
 			janitor, err := janitorFlags(purgeEvery, auditKeep)
 			if err != nil {
@@ -95,6 +100,10 @@ connection through the real OAuth flow, and prints an API key and a curl example
 				if err := mount(srv, m, a.store); err != nil {
 					return err
 				}
+				console, err := web.Mount(srv, web.Options{})
+				if err != nil {
+					return err
+				}
 				// Expired states, idempotency records, login links and
 				// sessions, and audit records past the retention: one pass
 				// now, then on schedule until serve stops.
@@ -105,7 +114,7 @@ connection through the real OAuth flow, and prints an API key and a curl example
 				wg.Go(func() { janitor.Run(jctx) })
 				defer wg.Wait()
 				defer stopJanitor()
-				login, err := srv.CreateLoginURL(ctx, t.ID)
+				login, err := console.CreateLoginURL(ctx, t.ID)
 				if err != nil {
 					return fmt.Errorf("create the login link: %w", err)
 				}
@@ -123,6 +132,7 @@ connection through the real OAuth flow, and prints an API key and a curl example
 		"how long a claimed event delivery stays with its process: after a crash its claimed deliveries wait this long to be sent again")
 	cmd.Flags().BoolVar(&allowPrivateSubscribers, "allow-private-subscribers", false,
 		"UNSAFE: let event subscriptions point at this machine (loopback); for tests and single-machine setups only (--demo always allows it)")
+	cmd.Flags().BoolVar(&autoConsent, "auto-consent", false, "with --demo: the emulator approves OAuth consent at once instead of showing its consent page")
 	cmd.Flags().StringVar(&purgeEvery, "purge-interval", envOr(env, "DESKCONN_PURGE_INTERVAL", store.DefaultPurgeInterval.String()),
 		"how often expired OAuth states, idempotency records, login links and sessions (and old audit records) are deleted (env DESKCONN_PURGE_INTERVAL)")
 	cmd.Flags().StringVar(&auditKeep, "audit-retention", envOr(env, "DESKCONN_AUDIT_RETENTION", "90d"),
@@ -241,7 +251,7 @@ func newServerMetrics(a *app) *metrics.Metrics {
 	return metrics.New(metrics.Options{Actions: names, Connections: a.store, Logger: a.log, GoCollectors: true})
 }
 
-func runDemo(ctx context.Context, env *Env, addr string) error {
+func runDemo(ctx context.Context, env *Env, addr string, autoConsent bool) error {
 	log := newLogger(env)
 	kr, err := openKeyring(env, log)
 	if err != nil {
@@ -250,10 +260,13 @@ func runDemo(ctx context.Context, env *Env, addr string) error {
 	d, err := demo.Start(ctx, demo.Options{
 		DataDir: filepath.Clean(env.DataDir),
 		Addr:    addr,
-		APIKey:  deskconn.Secret(env.Getenv("DESKCONN_API_KEY")),
-		Keyring: kr,
-		Logger:  log,
-		Mount:   mountDemoRoutes,
+		// The consent page unless --auto-consent: Start itself consents
+		// for the demo connection either way.
+		ConsentPage: !autoConsent,
+		APIKey:      deskconn.Secret(env.Getenv("DESKCONN_API_KEY")),
+		Keyring:     kr,
+		Logger:      log,
+		Mount:       mountDemoRoutes,
 	})
 	if err != nil {
 		return err
@@ -298,6 +311,10 @@ func printDemo(env *Env, d *demo.Demo) {
   API key for tenant "demo" (shown once):
     %s
 
+  To add a second connection on the connect page, use the emulator's client:
+    Client id:     %s
+    Client secret: %s
+
   Try it:
     curl -s -H "Authorization: Bearer %s" http://%s/v1/connections/%s
     curl -s -H "Authorization: Bearer %s" -H "Content-Type: application/json" \
@@ -314,5 +331,5 @@ func printDemo(env *Env, d *demo.Demo) {
     curl -sN -H "Authorization: Bearer %s" http://%s/v1/connections/%s/events/stream
 
 Press Ctrl-C to stop.
-`, d.URL, d.EmulatorURL, d.LoginURL, key, key, host, d.Connection, key, host, d.Connection, host, d.Connection, stdio, demoCLIFlags(dataDir), key, host, d.Connection)
+`, d.URL, d.EmulatorURL, d.LoginURL, key, emulator.DemoClientID, emulator.DemoClientSecret, key, host, d.Connection, key, host, d.Connection, host, d.Connection, stdio, demoCLIFlags(dataDir), key, host, d.Connection)
 }

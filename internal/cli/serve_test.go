@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deskconn/deskconn/emulator"
 	"github.com/deskconn/deskconn/internal/apikey"
 	"github.com/deskconn/deskconn/internal/connection"
 	"github.com/deskconn/deskconn/internal/store"
@@ -167,11 +169,12 @@ func TestServeDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name   string
-		envKey string
+		name        string
+		envKey      string
+		autoConsent bool
 	}{
-		{"DESKCONN_API_KEY honoured", envKey.Reveal()},
-		{"generated key", ""},
+		{"DESKCONN_API_KEY honoured", envKey.Reveal(), false},
+		{"generated key and auto consent", "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -179,7 +182,11 @@ func TestServeDemo(t *testing.T) {
 			h.setenv("DESKCONN_API_KEY", tc.envKey)
 			ctx, stop := context.WithCancel(t.Context())
 			defer stop()
-			srv := h.start(ctx, "", "serve", "--demo", "--addr", "127.0.0.1:0")
+			args := []string{"serve", "--demo", "--addr", "127.0.0.1:0"}
+			if tc.autoConsent {
+				args = append(args, "--auto-consent")
+			}
+			srv := h.start(ctx, "", args...)
 			srv.waitFor(t, pressCtrlCRE)
 			out := srv.stdout.String()
 			base := demoURLRE.FindStringSubmatch(out)
@@ -197,6 +204,29 @@ func TestServeDemo(t *testing.T) {
 			}
 			if !strings.HasPrefix(login[1], base[1]+"/") || curl[2] != base[1]+"/v1/connections/demo" {
 				t.Errorf("login link %q and curl URL %q not on %s", login[1], curl[2], base[1])
+			}
+
+			// The emulator's client, to add a second connection.
+			if !strings.Contains(out, "Client id:     "+emulator.DemoClientID) || !strings.Contains(out, "Client secret: "+emulator.DemoClientSecret) {
+				t.Errorf("demo output lacks the emulator's client id and secret:\n%s", out)
+			}
+			// Connect on the page: the emulator's consent page, unless
+			// --auto-consent.
+			jar, _ := cookiejar.New(nil)
+			browser := &http.Client{Jar: jar}
+			page := getBody(t, browser, login[1])
+			csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+			if csrf == nil {
+				t.Fatalf("connect page has no CSRF token")
+			}
+			resp, err := browser.PostForm(base[1]+"/connections/demo/connect", url.Values{"csrf": {csrf[1]}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if consent := strings.Contains(string(b), `id="approve"`); consent == tc.autoConsent {
+				t.Errorf("--auto-consent %v: consent page shown = %v", tc.autoConsent, consent)
 			}
 
 			// The curl example, as printed.
@@ -238,6 +268,17 @@ func TestServeDemo(t *testing.T) {
 			}
 		})
 	}
+}
+
+func getBody(t *testing.T, c *http.Client, u string) string {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 func TestListenBaseURL(t *testing.T) {

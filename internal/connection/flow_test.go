@@ -228,7 +228,7 @@ func TestReconnectRevokesSupersededToken(t *testing.T) {
 func TestCreateValidationAndTenancy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOpts{})
-	_, err := e.m.Create(t.Context(), e.tenant.ID, connection.CreateInput{Name: "bad name!", Scopes: []string{"ok.scope", "bad scope"}})
+	_, err := e.m.Create(t.Context(), e.tenant.ID, connection.CreateInput{Name: "bad name!", Scopes: []string{"Desk.tickets.ALL", "bad scope"}})
 	de := wantCode(t, err, deskconn.CodeInvalid)
 	var ptrs []string
 	for _, f := range de.Fields {

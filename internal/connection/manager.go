@@ -91,6 +91,10 @@ var (
 	// ErrZoho: Zoho refused the exchange, or the organisation list or
 	// self-test failed.
 	ErrZoho = errors.New("connection: zoho error")
+	// ErrOtherOrg: a reconnect signed in a Zoho user who cannot reach the
+	// organisation the connection is bound to, and rebinding was not asked
+	// for (AuthorizeURLRebind).
+	ErrOtherOrg = errors.New("connection: consent for another organisation")
 )
 
 // Options configure a Manager. Store, Keyring, Regions and BaseURL are
@@ -276,8 +280,12 @@ func (in *CreateInput) Validate() error {
 		fields = append(fields, deskconn.FieldError{Pointer: "/clientSecret", Code: "missing", Message: "paste the client secret from the Zoho API console"})
 	}
 	for i, s := range in.Scopes {
-		if !scopeRE.MatchString(s) {
+		switch {
+		case !scopeRE.MatchString(s):
 			fields = append(fields, deskconn.FieldError{Pointer: fmt.Sprintf("/scopes/%d", i), Code: "invalid", Message: "a scope looks like Desk.tickets.ALL"})
+		case !KnownScope(s):
+			fields = append(fields, deskconn.FieldError{Pointer: fmt.Sprintf("/scopes/%d", i), Code: "invalid",
+				Message: fmt.Sprintf("%s is not a Zoho Desk scope: did you mean %s?", s, ClosestScope(s))})
 		}
 	}
 	if len(fields) > 0 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/deskconn/deskconn"
@@ -20,6 +21,26 @@ import (
 // access_type=offline and prompt=consent. redirectTo is kept with the state
 // and returned by Callback (where the web page sends the person after).
 func (m *Manager) AuthorizeURL(ctx context.Context, tenantID, idOrName, redirectTo string) (string, error) {
+	return m.authorizeURL(ctx, tenantID, idOrName, redirectTo, false)
+}
+
+// rebindMark prefixes the stored RedirectTo of a flow that may bind the
+// connection to another organisation (kept in the state, so no other
+// column is needed).
+const rebindMark = "rebind:"
+
+// AuthorizeURLRebind is AuthorizeURL for a reconnect the admin explicitly
+// allowed to bind the connection to another organisation than the one it
+// is bound to; the rebinding is audited. A plain reconnect keeps the
+// organisation and refuses consent for another one (ErrOtherOrg).
+func (m *Manager) AuthorizeURLRebind(ctx context.Context, tenantID, idOrName, redirectTo string) (string, error) {
+	return m.authorizeURL(ctx, tenantID, idOrName, redirectTo, true)
+}
+
+func (m *Manager) authorizeURL(ctx context.Context, tenantID, idOrName, redirectTo string, rebind bool) (string, error) {
+	if rebind {
+		redirectTo = rebindMark + redirectTo
+	}
 	c, err := m.Get(ctx, tenantID, idOrName)
 	if err != nil {
 		return "", err
@@ -85,7 +106,8 @@ func (m *Manager) Callback(ctx context.Context, q url.Values) (*CallbackResult, 
 		}
 		return nil, fmt.Errorf("oauth callback: %w", err)
 	}
-	res := &CallbackResult{Connection: c, RedirectTo: st.RedirectTo}
+	redirectTo, rebind := strings.CutPrefix(st.RedirectTo, rebindMark)
+	res := &CallbackResult{Connection: c, RedirectTo: redirectTo}
 	if !m.opts.Now().Before(st.ExpiresAt) {
 		return res, &deskconn.Error{Code: deskconn.CodeInvalid, Message: fmt.Sprintf("the sign-in for %q took longer than %s; start again with Connect", c.Name, m.opts.StateTTL), Err: ErrStateExpired}
 	}
@@ -118,7 +140,7 @@ func (m *Manager) Callback(ctx context.Context, q url.Values) (*CallbackResult, 
 	if tok.RefreshToken == "" {
 		return res, &deskconn.Error{Code: deskconn.CodeForbidden, Message: "Zoho issued no refresh token (access_type=offline with prompt=consent is required); connect again", Err: ErrZoho}
 	}
-	next, err := m.connected(ctx, c, region, tok)
+	next, err := m.connected(ctx, c, region, tok, rebind)
 	if err != nil {
 		// Nothing was saved: give the unused refresh token back to Zoho so
 		// it does not count against the user's 20.
@@ -163,7 +185,7 @@ func (m *Manager) checkRegion(location, accountsServer string) (zohodesk.Region,
 // connected runs the post-exchange steps (organisations, self-test) with
 // the fresh tokens and saves the connection in one update. On error nothing
 // is saved.
-func (m *Manager) connected(ctx context.Context, c *store.Connection, region zohodesk.Region, tok *zohodesk.Token) (*store.Connection, error) {
+func (m *Manager) connected(ctx context.Context, c *store.Connection, region zohodesk.Region, tok *zohodesk.Token, rebind bool) (*store.Connection, error) {
 	client, err := m.newDeskClient(region.DeskAPIBase, zohodesk.StaticToken(tok.AccessToken))
 	if err != nil {
 		return nil, fmt.Errorf("oauth callback: %w", err)
@@ -180,6 +202,28 @@ func (m *Manager) connected(ctx context.Context, c *store.Connection, region zoh
 	}
 	if len(orgs) == 0 {
 		return nil, &deskconn.Error{Code: deskconn.CodeForbidden, Message: "this Zoho user belongs to no Zoho Desk organisation; sign in with a Desk user", Err: ErrZoho}
+	}
+	// A connection bound to an organisation stays bound to it: a reconnect
+	// by a user who reaches it keeps it; one who does not is refused,
+	// unless the admin chose to rebind.
+	rebound := ""
+	if c.OrgID != "" {
+		if i := slices.IndexFunc(orgs, func(o *zohodesk.Organization) bool { return o.ID == c.OrgID }); i >= 0 {
+			orgs = orgs[i : i+1]
+		} else if !rebind {
+			names := make([]string, len(orgs))
+			for i, o := range orgs {
+				names[i] = orgName(o) + " (" + o.ID + ")"
+			}
+			return nil, &deskconn.Error{Code: deskconn.CodeConflict, Err: ErrOtherOrg, Message: fmt.Sprintf(
+				"%q is bound to the organisation %s (%s), which this Zoho user cannot reach (it reaches %s); nothing was changed. Sign in on Zoho as a user of %s, or choose \"Reconnect to another organisation\" to rebind it",
+				c.Name, c.OrgName, c.OrgID, strings.Join(names, ", "), c.OrgName)}
+		} else {
+			rebound = fmt.Sprintf("rebound from organisation %s (%s)", c.OrgName, c.OrgID)
+			if len(orgs) == 1 {
+				rebound += fmt.Sprintf(" to %s (%s)", orgName(orgs[0]), orgs[0].ID)
+			}
+		}
 	}
 	next := *c
 	next.Location = region.Location
@@ -216,6 +260,14 @@ func (m *Manager) connected(ctx context.Context, c *store.Connection, region zoh
 	next.AccessExpiry = m.expiry(tok)
 	if err := m.opts.Store.UpdateConnection(ctx, &next); err != nil {
 		return nil, fmt.Errorf("oauth callback: save connection: %w", err)
+	}
+	if rebound != "" {
+		// The admin chose this; the audit says who the connection now
+		// serves. A failure to audit is logged: the tokens are saved.
+		if err := m.opts.Store.AppendAudit(ctx, &store.AuditRecord{Time: m.opts.Now(), TenantID: c.TenantID, ConnectionID: c.ID,
+			Action: "connection.rebind", Outcome: "ok", Detail: rebound}); err != nil {
+			m.log.Error("audit the rebinding of a connection", "connection", c.ID, "err", err)
+		}
 	}
 	return &next, nil
 }

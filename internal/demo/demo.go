@@ -29,6 +29,7 @@ import (
 	"github.com/deskconn/deskconn/internal/seal"
 	"github.com/deskconn/deskconn/internal/store"
 	"github.com/deskconn/deskconn/internal/store/sqlite"
+	"github.com/deskconn/deskconn/internal/web"
 	"github.com/deskconn/deskconn/zohodesk"
 )
 
@@ -71,6 +72,7 @@ type Demo struct {
 	Emulator    *emulator.Emulator
 	EmulatorURL string
 	Server      *restapi.Server
+	Console     *web.Console
 	Manager     *connection.Manager
 	Store       store.Store
 
@@ -160,6 +162,10 @@ func Start(ctx context.Context, opts Options) (d *Demo, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start demo: %w", err)
 	}
+	console, err := web.Mount(srv, web.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("start demo: %w", err)
+	}
 	if opts.Mount != nil {
 		if err := opts.Mount(srv, m, st); err != nil {
 			return nil, fmt.Errorf("start demo: mount: %w", err)
@@ -189,13 +195,13 @@ func Start(ctx context.Context, opts Options) (d *Demo, err error) {
 	} else if key, _, err = keys.Create(ctx, tenant.ID, "demo"); err != nil {
 		return nil, fmt.Errorf("start demo: %w", err)
 	}
-	login, err := srv.CreateLoginURL(ctx, tenant.ID)
+	login, err := console.CreateLoginURL(ctx, tenant.ID)
 	if err != nil {
 		return nil, fmt.Errorf("start demo: login link: %w", err)
 	}
 	return &Demo{
 		URL: baseURL, LoginURL: login, APIKey: key, Connection: ConnectionName, TenantID: tenant.ID,
-		Emulator: emu, EmulatorURL: emuURL, Server: srv, Manager: m, Store: st,
+		Emulator: emu, EmulatorURL: emuURL, Server: srv, Console: console, Manager: m, Store: st,
 		stop: func() {
 			for i := len(cleanups) - 1; i >= 0; i-- {
 				cleanups[i]()

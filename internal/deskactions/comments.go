@@ -22,6 +22,11 @@ type AddTicketCommentInput struct {
 	action.WriteOptions
 }
 
+// VisibleToCustomer reports whether the comment is public: the customer
+// sees it in the help center, so it runs under the confirm default of
+// customer-visible writes (action.VisibleToCustomer).
+func (in *AddTicketCommentInput) VisibleToCustomer() bool { return in.IsPublic }
+
 // UpdateTicketCommentInput is the input of update_ticket_comment.
 type UpdateTicketCommentInput struct {
 	OrgRef

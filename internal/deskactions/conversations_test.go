@@ -299,3 +299,25 @@ func TestGetTicketThreadFullContent(t *testing.T) {
 		t.Errorf("text ends %q, html %d bytes (want %d), cut %v", out["text"].(string)[len(out["text"].(string))-10:], len(out["contentHtml"].(string)), len(long), out["textCut"])
 	}
 }
+
+// TestPublicCommentNeedsConfirmation: a public comment is seen by the
+// customer, so add_ticket_comment with isPublic:true runs under the
+// confirm default of customer-visible writes, while a private note does
+// not; an explicit policy for the action still decides.
+func TestPublicCommentNeedsConfirmation(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, Deps{}, emulator.Options{})
+	_, err := e.invoke(t, "add_ticket_comment", `{`+demoTicketIn+`,"content":"Fixed in 2.1","isPublic":true}`)
+	if !errors.Is(err, action.ErrConfirmationRequired) {
+		t.Fatalf("public comment without confirm: %v, want confirmation required", err)
+	}
+	if c := e.mustInvoke(t, "add_ticket_comment", `{`+demoTicketIn+`,"content":"Fixed in 2.1","isPublic":true,"confirm":true}`); c["isPublic"] != true {
+		t.Errorf("confirmed public comment = %v", c)
+	}
+	e.mustInvoke(t, "add_ticket_comment", `{`+demoTicketIn+`,"content":"private note"}`)
+	target := e.target
+	target.Conn.Policies = map[string]string{"add_ticket_comment": "allow"}
+	if _, err := e.reg.Invoke(t.Context(), target, "add_ticket_comment", json.RawMessage(`{`+demoTicketIn+`,"content":"ok","isPublic":true}`), action.InvokeOptions{}); err != nil {
+		t.Errorf("public comment under an explicit allow: %v", err)
+	}
+}

@@ -74,7 +74,7 @@ type Session struct {
 }
 
 // Sessions finds the web console's signed-in person of a request. The
-// console (today internal/restapi) implements it.
+// console (internal/web, web.SignedIn) provides it.
 type Sessions interface {
 	// Current returns the request's live session, or ok false when the
 	// request has none. An error means the check could not be made.

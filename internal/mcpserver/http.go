@@ -204,6 +204,11 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 			restapi.WriteError(w, r, err)
 			return
 		}
+		// A read-only key sees only read tools in tools/list, as if it
+		// asked for readonly=true: it could not run the others.
+		if scope.ReadOnly {
+			v.readOnly = true
+		}
 		id := identity{tenant: tenant, apiKey: keyID, conn: c.ID, view: v, scope: scope}
 		withToken.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 	})

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -71,6 +72,9 @@ type ConnectionLister interface {
 type Metrics struct {
 	reg   *prometheus.Registry
 	known map[string]bool
+	// lastCredits maps organisation id to the last remaining-credits
+	// reading (creditsReading), for the console's health.
+	lastCredits sync.Map
 
 	actions        *prometheus.CounterVec
 	actionDuration *prometheus.HistogramVec
@@ -187,7 +191,30 @@ func (m *Metrics) ObserveZoho(info zohodesk.ResponseInfo) {
 	m.zohoDuration.WithLabelValues(info.Method, path).Observe(info.Duration.Seconds())
 	if info.RateLimit.HasRemaining && info.OrgID != "" {
 		m.credits.WithLabelValues(boundedOrg(info.OrgID)).Set(float64(info.RateLimit.Remaining))
+		if orgRE.MatchString(info.OrgID) {
+			m.lastCredits.Store(info.OrgID, creditsReading{remaining: info.RateLimit.Remaining, at: time.Now()})
+		}
 	}
+}
+
+type creditsReading struct {
+	remaining int
+	at        time.Time
+}
+
+// CreditsRemaining returns the Zoho Desk API credits orgID had left today
+// by the last X-Rate-Limit-Remaining-v3 header this process saw, and when
+// it saw it; ok is false before any (or on nil Metrics).
+func (m *Metrics) CreditsRemaining(orgID string) (remaining int, at time.Time, ok bool) {
+	if m == nil {
+		return 0, time.Time{}, false
+	}
+	v, ok := m.lastCredits.Load(orgID)
+	if !ok {
+		return 0, time.Time{}, false
+	}
+	r := v.(creditsReading)
+	return r.remaining, r.at, true
 }
 
 // ObserveRefresh records one token refresh with its result (the Refresh*

@@ -298,3 +298,28 @@ func httpServer(t *testing.T, h http.Handler) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// TestCreditsRemaining: the last X-Rate-Limit-Remaining-v3 reading of an
+// organisation is kept for the console's health; other orgs have none.
+func TestCreditsRemaining(t *testing.T) {
+	t.Parallel()
+	m := metrics.New(metrics.Options{})
+	if _, _, ok := m.CreditsRemaining("42"); ok {
+		t.Fatal("a reading before any call")
+	}
+	for _, left := range []int{4990, 4987} {
+		m.ObserveZoho(zohodesk.ResponseInfo{Method: "GET", PathTemplate: "/tickets", StatusCode: 200, OrgID: "42",
+			RateLimit: zohodesk.RateLimit{Remaining: left, HasRemaining: true}})
+	}
+	m.ObserveZoho(zohodesk.ResponseInfo{Method: "GET", PathTemplate: "/tickets", StatusCode: 200, OrgID: "42"}) // no header: keeps the last
+	if left, at, ok := m.CreditsRemaining("42"); !ok || left != 4987 || at.IsZero() {
+		t.Errorf("CreditsRemaining(42) = %d %v %v, want 4987", left, at, ok)
+	}
+	if _, _, ok := m.CreditsRemaining("43"); ok {
+		t.Error("a reading for an org never called")
+	}
+	var nilM *metrics.Metrics
+	if _, _, ok := nilM.CreditsRemaining("42"); ok {
+		t.Error("nil Metrics has a reading")
+	}
+}

@@ -87,6 +87,7 @@ func (s *Server) MountActions(opts ActionsOptions) error {
 	if opts.MaxFileBytes <= 0 {
 		opts.MaxFileBytes = egress.DefaultMaxBytes
 	}
+	s.actions = opts.Registry.List()
 	h := &actionHandlers{s: s, reg: opts.Registry, max: opts.MaxBodyBytes, maxFile: opts.MaxFileBytes, spoolDir: opts.SpoolDir}
 	s.Mount(RouteListActions, http.HandlerFunc(h.list))
 	s.Mount(RouteGetAction, http.HandlerFunc(h.get))

@@ -1,7 +1,7 @@
 // Package restapi is deskconn's HTTP server: the REST API (API-key
-// authenticated, errors as RFC 9457 problem details), the connect web page
-// a person uses to connect a Zoho Desk (one-time login link, session cookie,
-// CSRF-protected forms), the OAuth callback, and /healthz and /readyz.
+// authenticated, errors as RFC 9457 problem details), /healthz, /readyz and
+// /metrics. The web console (internal/web: the connect page, login links,
+// sessions and the OAuth callback) mounts its pages on it with Handle.
 //
 // Other packages add authenticated routes with Server.Mount and read the
 // caller's tenant and API key from the request context with TenantID and
@@ -49,10 +49,6 @@ type Options struct {
 	Now     func() time.Time
 	// MaxBodyBytes caps bodies of this package's endpoints; default 64 KiB.
 	MaxBodyBytes int64
-	// SessionTTL is how long a web session lasts; default 12 hours.
-	SessionTTL time.Duration
-	// LoginTTL is how long a login link stays valid; default 24 hours.
-	LoginTTL time.Duration
 	// ConnectPerMinute is how many OAuth flows a tenant may start per
 	// minute (REST and the connect page together); default
 	// DefaultConnectPerMinute. More answer rate_limited (429, Retry-After).
@@ -80,6 +76,7 @@ type Server struct {
 	tokens   BearerTokens // SetBearerTokens (tokens.go)
 
 	background []func(ctx context.Context) // RunInBackground (events.go)
+	actions    []*action.Action            // the catalogue MountActions mounted
 }
 
 // New returns a Server with its routes registered.
@@ -100,12 +97,6 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if opts.SessionTTL <= 0 {
-		opts.SessionTTL = 12 * time.Hour
-	}
-	if opts.LoginTTL <= 0 {
-		opts.LoginTTL = DefaultLoginTTL
 	}
 	if opts.ConnectPerMinute <= 0 {
 		opts.ConnectPerMinute = DefaultConnectPerMinute
@@ -133,7 +124,6 @@ func New(opts Options) (*Server, error) {
 	s.Mount("POST /v1/connections/{connection}/org", http.HandlerFunc(s.apiChooseOrg))
 	s.Mount(RouteAudit, http.HandlerFunc(s.apiAudit))
 	s.mux.HandleFunc("/v1/", s.noRoute)
-	s.registerWeb()
 	return s, nil
 }
 

@@ -34,11 +34,6 @@ type BearerTokens interface {
 // t. Call it before the server starts serving.
 func (s *Server) SetBearerTokens(t BearerTokens) { s.tokens = t }
 
-// Handle registers h for pattern without the API-key middleware, for
-// routes that authenticate on their own (the OAuth endpoints of MCP
-// sign-in). Call it before the server starts serving.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
-
 // challenge returns the WWW-Authenticate value for a refused request,
 // with error="invalid_token" when a token was sent and refused.
 func (s *Server) challenge(r *http.Request, invalid bool) string {
@@ -52,17 +47,6 @@ func (s *Server) challenge(r *http.Request, invalid bool) string {
 		}
 	}
 	return v
-}
-
-// WebSession returns the web console's signed-in tenant and the CSRF token
-// of the request's session; ok is false when it has none. (For the MCP
-// sign-in consent page, which reuses the console's sessions.)
-func (s *Server) WebSession(r *http.Request) (tenantID, csrf string, ok bool, err error) {
-	sess, err := s.currentSession(r)
-	if err != nil || sess == nil {
-		return "", "", false, err
-	}
-	return sess.TenantID, sess.CSRF, true, nil
 }
 
 // Routes of the MCP sign-in grants, beside API keys (handlers in

@@ -329,6 +329,9 @@ type Store interface {
 	// DeleteSession removes the session with this hash (sign out), or
 	// returns ErrNotFound.
 	DeleteSession(ctx context.Context, hash []byte) error
+	// ListSessions returns tenantID's sessions live at now, newest first
+	// (the console's sessions list).
+	ListSessions(ctx context.Context, tenantID string, now time.Time) ([]*Session, error)
 
 	// Idempotency.
 	//

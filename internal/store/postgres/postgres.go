@@ -655,6 +655,29 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
 	return nil
 }
 
+// ListSessions returns tenantID's sessions live at now, newest first.
+func (s *Store) ListSessions(ctx context.Context, tenantID string, now time.Time) ([]*store.Session, error) {
+	rows, err := s.pool.Query(ctx, `SELECT hash, tenant_id, csrf, expires_at, created_at FROM web_sessions
+		WHERE tenant_id = $1 AND expires_at > $2 ORDER BY created_at DESC, hash`, tenantID, now)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Session
+	for rows.Next() {
+		var sess store.Session
+		if err := rows.Scan(&sess.Hash, &sess.TenantID, &sess.CSRF, &sess.ExpiresAt, &sess.CreatedAt); err != nil {
+			return nil, fmt.Errorf("list sessions: %w", err)
+		}
+		sess.ExpiresAt, sess.CreatedAt = sess.ExpiresAt.UTC(), sess.CreatedAt.UTC()
+		out = append(out, &sess)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	return out, nil
+}
+
 // ---- Idempotency ----
 
 const idemCols = `tenant_id, connection_id, action, key, input_hash, state, result, created_at, updated_at, expires_at, owner, heartbeat_at, dispatched_at, settle_input, settle_attempts, next_settle_at`

@@ -688,6 +688,24 @@ func testSessions(t *testing.T, open func(t *testing.T) store.Store) {
 	_, err = other.GetSession(ctx, hash(uniq("session")), now)
 	wantErr(t, "GetSession(unknown)", err, store.ErrNotFound)
 
+	// The tenant's live sessions are listed, newest first; expired ones
+	// and other tenants' are not.
+	older := &store.Session{Hash: hash(uniq("session")), TenantID: tn.ID, CSRF: "c2", ExpiresAt: now.Add(time.Hour), CreatedAt: now.Add(-time.Hour)}
+	expired := &store.Session{Hash: hash(uniq("session")), TenantID: tn.ID, CSRF: "c3", ExpiresAt: now.Add(-time.Second), CreatedAt: now.Add(-2 * time.Hour)}
+	otherTenant := &store.Session{Hash: hash(uniq("session")), TenantID: newTenant(t, s).ID, CSRF: "c4", ExpiresAt: now.Add(time.Hour)}
+	for _, x := range []*store.Session{older, expired, otherTenant} {
+		if err := s.CreateSession(ctx, x); err != nil {
+			t.Fatalf("CreateSession = %v", err)
+		}
+	}
+	list, err := other.ListSessions(ctx, tn.ID, now)
+	if err != nil {
+		t.Fatalf("ListSessions = %v", err)
+	}
+	if len(list) != 2 || !bytes.Equal(list[0].Hash, sess.Hash) || !bytes.Equal(list[1].Hash, older.Hash) || list[1].CSRF != "c2" {
+		t.Errorf("ListSessions = %d sessions, want the live two of the tenant, newest first", len(list))
+	}
+
 	// Signing out on one handle ends the session on every handle.
 	if err := other.DeleteSession(ctx, sess.Hash); err != nil {
 		t.Fatalf("DeleteSession = %v", err)

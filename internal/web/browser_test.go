@@ -1,4 +1,4 @@
-package restapi_test
+package web_test
 
 import (
 	"context"

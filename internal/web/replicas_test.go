@@ -1,10 +1,9 @@
-package restapi_test
+package web_test
 
 import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -12,31 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deskconn/deskconn/internal/apikey"
-	"github.com/deskconn/deskconn/internal/demo"
-	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store/storetest"
 )
-
-// startReplica starts a second restapi.Server on the demo's store and
-// manager, as a second replica behind a load balancer would be. Its clock
-// is now's value.
-func startReplica(t *testing.T, d *demo.Demo, now *atomic.Pointer[time.Time]) (*restapi.Server, string) {
-	t.Helper()
-	ts := httptest.NewUnstartedServer(nil)
-	base := "http://" + ts.Listener.Addr().String()
-	srv, err := restapi.New(restapi.Options{
-		Manager: d.Manager, APIKeys: apikey.New(d.Store), BaseURL: base,
-		Now: func() time.Time { return *now.Load() },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = srv
-	ts.Start()
-	t.Cleanup(ts.Close)
-	return srv, base
-}
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
@@ -92,7 +68,7 @@ func TestWebSessionsAcrossReplicas(t *testing.T) {
 	}
 
 	// A link printed by A signs in on B, once.
-	linkA, err := d.Server.CreateLoginURL(t.Context(), d.TenantID)
+	linkA, err := d.Console.CreateLoginURL(t.Context(), d.TenantID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +91,7 @@ func TestWebSessionsAcrossReplicas(t *testing.T) {
 
 	// A session cookie set by A is accepted by B: the page loads and a
 	// CSRF-protected form succeeds.
-	linkA2 := d.Server.LoginURL(d.TenantID)
+	linkA2 := d.Console.LoginURL(d.TenantID)
 	browser2, jar2 := newBrowser()
 	if code, _ := send(browser2, "GET", linkA2, nil); code != http.StatusSeeOther {
 		t.Fatalf("link of A on A: %d", code)

@@ -1,0 +1,67 @@
+package restapi_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/deskconn/deskconn/internal/apikey"
+	"github.com/deskconn/deskconn/internal/demo"
+	"github.com/deskconn/deskconn/internal/restapi"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func dumpStore(t *testing.T, d *demo.Demo) []byte {
+	t.Helper()
+	dumper, ok := d.Store.(interface {
+		Dump(context.Context) ([]byte, error)
+	})
+	if !ok {
+		t.Fatal("the demo store cannot dump itself")
+	}
+	b, err := dumper.Dump(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// startReplica starts a second restapi.Server on the demo's store and
+// manager, as a second replica behind a load balancer would be. Its clock
+// is now's value.
+func startReplica(t *testing.T, d *demo.Demo, now *atomic.Pointer[time.Time]) (*restapi.Server, string) {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	base := "http://" + ts.Listener.Addr().String()
+	srv, err := restapi.New(restapi.Options{
+		Manager: d.Manager, APIKeys: apikey.New(d.Store), BaseURL: base,
+		Now: func() time.Time { return *now.Load() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = srv
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return srv, base
+}

@@ -1,0 +1,157 @@
+package web_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/deskconn/deskconn/emulator"
+	"github.com/deskconn/deskconn/internal/apikey"
+	"github.com/deskconn/deskconn/internal/demo"
+	"github.com/deskconn/deskconn/internal/metrics"
+	"github.com/deskconn/deskconn/internal/restapi"
+	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/web"
+	"github.com/deskconn/deskconn/zohodesk"
+)
+
+// followConnect posts a connect form and follows the OAuth flow through
+// the auto-consenting emulator back to the callback, as a browser does.
+func (b *browser) followConnect(conn string, form url.Values) (int, string) {
+	b.t.Helper()
+	return b.post("/connections/"+conn+"/connect", form)
+}
+
+// TestReconnectKeepsOrganisation: a connection bound to one organisation
+// is not silently rebound when the person consents as a user of another;
+// the refusal says so; "Reconnect to another organisation" rebinds it and
+// the activity records it. The result page survives a reload.
+func TestReconnectKeepsOrganisation(t *testing.T) {
+	t.Parallel()
+	d, err := demo.Start(t.Context(), demo.Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0",
+		Emulator: emulator.Options{DefaultUser: emulator.SingleOrgUser}, Mount: mountActions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo")
+	// Bound to the second organisation, which the consenting user (of the
+	// demo organisation only) cannot reach.
+	c.OrgID, c.OrgName = emulator.SecondOrgID, "Other Org"
+	if err := d.Store.UpdateConnection(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	b := signIn(t, d, d.LoginURL)
+	code, body := b.followConnect("demo", nil)
+	if code != http.StatusConflict || !strings.Contains(body, "Consent was for another organisation") || !strings.Contains(body, "Other Org") {
+		t.Fatalf("reconnect as a user of another org: %d %s", code, body)
+	}
+	if c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo"); c.OrgID != emulator.SecondOrgID {
+		t.Fatalf("the refused reconnect rebound the connection to %s", c.OrgID)
+	}
+	code, body = b.followConnect("demo", url.Values{"rebind": {"1"}})
+	if code != 200 || !strings.Contains(body, `id="connected-org">Zylker`) {
+		t.Fatalf("rebind: %d %s", code, body)
+	}
+	if c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo"); c.OrgID != emulator.DemoOrgID {
+		t.Fatalf("rebind left the org %s", c.OrgID)
+	}
+	recs, _ := d.Store.ListAudit(t.Context(), store.AuditFilter{TenantID: d.TenantID, Action: "connection.rebind"})
+	if len(recs) != 1 || !strings.Contains(recs[0].Detail, "Other Org") {
+		t.Fatalf("audit of the rebinding: %+v", recs)
+	}
+	// The result page is /connected/demo: reloading it shows the state.
+	if code, body := b.get("/connected/demo"); code != 200 || !strings.Contains(body, "Connected: demo") {
+		t.Errorf("reloading the result page: %d", code)
+	}
+	// A plain reconnect by a user who reaches the bound org keeps it.
+	if code, body := b.followConnect("demo", nil); code != 200 || !strings.Contains(body, `id="connected-org">Zylker`) {
+		t.Errorf("plain reconnect: %d", code)
+	}
+}
+
+// TestDeleteAsksForTheName: delete needs the connection's name typed and
+// says it revokes Zoho's refresh token; form errors name fields as people
+// read them, and scope typos get the closest valid name.
+func TestDeleteAndFormErrors(t *testing.T) {
+	t.Parallel()
+	d := startConsoleDemo(t, false)
+	b := signIn(t, d, d.LoginURL)
+	if _, body := b.get("/"); !strings.Contains(body, "revokes Zoho's refresh token") {
+		t.Error("the delete control does not say it revokes the refresh token")
+	}
+	if code, body := b.post("/connections/demo/delete", url.Values{"confirm_name": {"dem"}}); code != 400 || !strings.Contains(body, "does not match") {
+		t.Fatalf("delete with a wrong name: %d", code)
+	}
+	if _, err := d.Manager.Get(t.Context(), d.TenantID, "demo"); err != nil {
+		t.Fatal("a wrong name deleted the connection")
+	}
+	code, body := b.post("/connections", url.Values{"name": {"x2"}, "client_id": {""}, "client_secret": {"s"}, "scopes": {"Desk.tikets.READ"}})
+	if code != 400 || !strings.Contains(body, "<b>Client id</b>") || !strings.Contains(body, "did you mean Desk.tickets.READ?") || strings.Contains(body, "/clientId") {
+		t.Fatalf("form errors: %d %s", code, body)
+	}
+	if code, _ := b.post("/connections/demo/delete", url.Values{"confirm_name": {"demo"}}); code != 200 {
+		t.Fatalf("delete: %d", code)
+	}
+	if _, err := d.Manager.Get(t.Context(), d.TenantID, "demo"); err == nil {
+		t.Fatal("typed name did not delete")
+	}
+}
+
+// TestEditScopesAndSecretThenReconnect: the connection page edits the
+// scopes (checked like on create) and the client secret; reconnecting
+// applies them.
+func TestEditScopesAndSecretThenReconnect(t *testing.T) {
+	t.Parallel()
+	d := startConsoleDemo(t, false)
+	b := signIn(t, d, d.LoginURL)
+	if code, body := b.post("/connections/demo/edit", url.Values{"scopes": {"Desk.tickets.ALL,Desk.contact.READ"}}); code != 400 || !strings.Contains(body, "did you mean Desk.contacts.READ?") || !strings.Contains(body, "<b>Scopes</b>") {
+		t.Fatalf("edit with a scope typo: %d", code)
+	}
+	before, _ := d.Manager.Get(t.Context(), d.TenantID, "demo")
+	code, body := b.post("/connections/demo/edit", url.Values{"scopes": {"Desk.tickets.ALL, Desk.basic.READ,Desk.settings.READ"}, "client_secret": {emulator.DemoClientSecret}})
+	if code != 200 || !strings.Contains(body, "Click Reconnect") {
+		t.Fatalf("edit: %d", code)
+	}
+	c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo")
+	if strings.Join(c.Scopes, ",") != "Desk.tickets.ALL,Desk.basic.READ,Desk.settings.READ" || c.LastError == "" || string(c.SealedClientSecret) == string(before.SealedClientSecret) {
+		t.Fatalf("after edit: scopes %v, last error %q, secret resealed %v", c.Scopes, c.LastError, string(c.SealedClientSecret) != string(before.SealedClientSecret))
+	}
+	if code, body := b.post("/connections/demo/connect", nil); code != 200 || !strings.Contains(body, "Connected: demo") {
+		t.Fatalf("reconnect after edit: %d", code)
+	}
+	if c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo"); c.LastError != "" || c.Status != store.StatusActive {
+		t.Errorf("after reconnect: %s %q", c.Status, c.LastError)
+	}
+}
+
+// TestHealthShowsCredits: the connection page shows the credits Zoho last
+// said the organisation has left today, when the server keeps metrics.
+func TestHealthShowsCredits(t *testing.T) {
+	t.Parallel()
+	d := startConsoleDemo(t, false)
+	m := metrics.New(metrics.Options{})
+	ts := httptest.NewUnstartedServer(nil)
+	srv, err := restapi.New(restapi.Options{Manager: d.Manager, APIKeys: apikey.New(d.Store), BaseURL: "http://" + ts.Listener.Addr().String(), Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := web.Mount(srv, web.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = srv
+	ts.Start()
+	t.Cleanup(ts.Close)
+	b := signIn(t, d, d.LoginURL) // the session is in the shared store
+	b.base = ts.URL
+	if _, body := b.get("/connections/demo"); !strings.Contains(body, "no call seen by this server yet") {
+		t.Errorf("credits before any call are not reported as unknown")
+	}
+	m.ObserveZoho(zohodesk.ResponseInfo{Method: "GET", PathTemplate: "/tickets", StatusCode: 200, OrgID: emulator.DemoOrgID,
+		RateLimit: zohodesk.RateLimit{Remaining: 4321, HasRemaining: true}})
+	if _, body := b.get("/connections/demo"); !strings.Contains(body, "4321 left today") {
+		t.Errorf("the connection page does not show the credits left")
+	}
+}
