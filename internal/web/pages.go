@@ -31,6 +31,7 @@ func (s *Console) registerConsole() {
 	s.handle("GET /keys", s.webKeys)
 	s.handle("POST /keys", s.webCreateKey)
 	s.handle("POST /keys/{id}/revoke", s.webRevokeKey)
+	s.handle("POST /grants/{id}/revoke", s.webRevokeGrant)
 	s.handle("GET /activity", s.webActivity)
 	s.handle("GET /activity/export", s.webActivityExport)
 	s.handle("GET /admins", s.webAdmins)
@@ -235,9 +236,16 @@ type keyRow struct {
 	Revoked                        bool
 }
 
+// grantRow is an MCP sign-in grant (internal/mcpauth), shown beside the
+// API keys.
+type grantRow struct {
+	ID, Client, RedirectHost, Connection, Access, Created string
+}
+
 type keysData struct {
 	CSRF        string
 	Keys        []keyRow
+	Grants      []grantRow
 	Connections []string
 	Form        keyForm
 	FormError   *deskconn.Error
@@ -264,8 +272,11 @@ func (s *Console) webKeys(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	notice := ""
-	if r.URL.Query().Get("notice") == "revoked" {
+	switch r.URL.Query().Get("notice") {
+	case "revoked":
 		notice = "API key revoked: calls with it are refused from now on."
+	case "grant-revoked":
+		notice = "MCP sign-in revoked: its tokens are refused from now on; the client must sign in again."
 	}
 	s.renderKeys(w, r, sess, http.StatusOK, keysData{Notice: notice})
 }
@@ -296,6 +307,35 @@ func (s *Console) renderKeys(w http.ResponseWriter, r *http.Request, sess *store
 			row.State = "expired"
 		}
 		data.Keys = append(data.Keys, row)
+	}
+	grants, err := s.st.ListMCPGrants(r.Context(), sess.TenantID)
+	if err != nil {
+		s.renderDomainError(w, r, err, "The MCP sign-ins could not be listed")
+		return
+	}
+	for _, g := range grants {
+		access := "full access"
+		switch {
+		case g.ReadOnly && g.Toolset != "":
+			access = "read-only, toolset " + g.Toolset
+		case g.ReadOnly:
+			access = "read-only"
+		case g.Toolset != "":
+			access = "toolset " + g.Toolset
+		}
+		host := g.RedirectURI
+		if u, err := url.Parse(g.RedirectURI); err == nil && u.Host != "" {
+			host = u.Host
+		}
+		conn := names[g.ConnectionID]
+		if conn == "" {
+			conn = g.ConnectionID
+		}
+		client := g.ClientName
+		if client == "" {
+			client = g.ClientID
+		}
+		data.Grants = append(data.Grants, grantRow{ID: g.ID, Client: client, RedirectHost: host, Connection: conn, Access: access, Created: stamp(g.CreatedAt)})
 	}
 	data.CSRF = sess.CSRF
 	s.render(w, status, "keys.html", data)
@@ -416,6 +456,25 @@ func (s *Console) webRevokeKey(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("api key revoked on the web console", "tenant", sess.TenantID, "session", sessionID(sess.Hash), "api_key", r.PathValue("id"))
 	http.Redirect(w, r, "/keys?notice=revoked", http.StatusSeeOther)
+}
+
+// webRevokeGrant revokes an MCP sign-in grant: its access and refresh
+// tokens are refused from then on (internal/mcpauth checks the grant).
+func (s *Console) webRevokeGrant(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.checkForm(w, r)
+	if !ok {
+		return
+	}
+	err := s.st.RevokeMCPGrant(r.Context(), sess.TenantID, r.PathValue("id"), s.srv.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		err = deskconn.Errorf(deskconn.CodeNotFound, "this MCP sign-in does not exist or was already revoked")
+	}
+	if err != nil {
+		s.renderDomainError(w, r, err, "The MCP sign-in could not be revoked")
+		return
+	}
+	s.log.Info("mcp grant revoked on the web console", "tenant", sess.TenantID, "session", sessionID(sess.Hash), "grant", r.PathValue("id"))
+	http.Redirect(w, r, "/keys?notice=grant-revoked", http.StatusSeeOther)
 }
 
 // ---- Activity ----
