@@ -1,13 +1,10 @@
 package web_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -235,52 +232,9 @@ func TestZohoLinksInActivity(t *testing.T) {
 // policies, create a read-only key for one connection, watch an agent's
 // call with it in the activity, and revoke it; then the pages at 390 px.
 func TestBrowserAdminConsole(t *testing.T) {
-	chromium := os.Getenv("DESKCONN_TEST_CHROMIUM")
-	if chromium == "" {
-		t.Skip("DESKCONN_TEST_CHROMIUM is unset (path to a chromium binary)")
-	}
-	artifacts := t.TempDir()
-	if dir := os.Getenv("DESKCONN_TEST_ARTIFACTS"); dir != "" {
-		artifacts = filepath.Join(dir, t.Name())
-		if err := os.MkdirAll(artifacts, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tab := newChromiumTab(t, 5*time.Minute) // a busy 2-core machine can take minutes
 	d := startConsoleDemo(t, true)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 1000))
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second)
-	defer cancelT()
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-			buf, err := chromedp.FullScreenshot(90)(ctx, tg)
-			if err != nil {
-				return chromedp.Void{}, err
-			}
-			return chromedp.Void{}, os.WriteFile(filepath.Join(artifacts, name+".png"), buf, 0o644)
-		}
-	}
-	steps := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			_ = chromedp.Do(ctx, shot("failed-"+name))
-			t.Fatalf("%s: %v (screenshots in %s)", name, err, artifacts)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("read %s: %v (screenshots in %s)", sel, err, artifacts)
-		}
-		return strings.TrimSpace(v)
-	}
+	ctx, shot, steps, text := tab.ctx, tab.shot, tab.steps, tab.text
 	steps("sign in and add a connection",
 		chromedp.Navigate(d.LoginURL),
 		chromedp.WaitVisible(chromedp.ID("add-form")),
@@ -354,6 +308,29 @@ func TestBrowserAdminConsole(t *testing.T) {
 		shot("5-revoked"))
 	if resp, _ := do(t, "POST", d.URL+"/v1/connections/support/actions/list_tickets", key, `{"params":{"limit":1}}`); resp.StatusCode != 401 {
 		t.Fatalf("revoked key: %d, want 401", resp.StatusCode)
+	}
+
+	// Invite another admin: the link signs in a second browser (plain
+	// HTTP here), whose session this page lists and ends.
+	steps("invite another admin",
+		chromedp.Navigate(d.URL+"/admins"),
+		chromedp.WaitVisible(chromedp.ID("invite")),
+		chromedp.Click(chromedp.ID("invite")),
+		chromedp.WaitVisible(chromedp.ID("invite-link")),
+		shot("5b-invite"))
+	other := signIn(t, d, text("#invite-link"))
+	steps("end the invited admin's session",
+		chromedp.Navigate(d.URL+"/admins"),
+		chromedp.WaitVisible(chromedp.ID("sessions")))
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#sessions tbody tr").length`)); err != nil || n != 2 {
+		t.Fatalf("sessions listed: %d (%v), want this browser's and the invited one", n, err)
+	}
+	steps("click End on the other session",
+		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("#sessions tbody tr")].find(r => !r.textContent.includes("(this browser)")).querySelector("button").click()`),
+		chromedp.WaitVisible(chromedp.ID("notice")),
+		shot("5c-session-ended"))
+	if code, _ := other.get("/"); code != 401 {
+		t.Errorf("the ended session still signs in: %d", code)
 	}
 
 	// Reconnecting as a user of another organisation is refused: bind
