@@ -205,9 +205,15 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 			return
 		}
 		// A read-only key sees only read tools in tools/list, as if it
-		// asked for readonly=true: it could not run the others.
+		// asked for readonly=true, and a key limited to named actions only
+		// those: it could not run the others.
 		if scope.ReadOnly {
 			v.readOnly = true
+		}
+		if len(scope.Actions) > 0 {
+			names := slices.Clone(scope.Actions)
+			slices.Sort(names)
+			v.actions = strings.Join(slices.Compact(names), ",")
 		}
 		id := identity{tenant: tenant, apiKey: keyID, conn: c.ID, view: v, scope: scope}
 		withToken.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))

@@ -24,8 +24,11 @@ func TestReadOnlyKeyListsReadTools(t *testing.T) {
 	mux := http.NewServeMux()
 	// As restapi's middleware does: the key's scope is in the context.
 	mux.Handle(HTTPPattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("as") == "read-only-key" {
+		switch r.URL.Query().Get("as") {
+		case "read-only-key":
 			r = r.WithContext(restapi.WithScope(r.Context(), action.KeyScope{ReadOnly: true}))
+		case "two-actions-key":
+			r = r.WithContext(restapi.WithScope(r.Context(), action.KeyScope{Actions: []string{"list_tickets", "get_ticket", "list_tickets"}}))
 		}
 		h.ServeHTTP(w, r)
 	}))
@@ -38,6 +41,14 @@ func TestReadOnlyKeyListsReadTools(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantTools(Options{ReadOnly: true}), toolNames(t, cs)); diff != "" {
 		t.Errorf("tools of a read-only key (-want +got):\n%s", diff)
+	}
+	// A key limited to named actions lists only those.
+	named, err := httpSession(t, srv.URL+"/mcp/demo?as=two-actions-key", "key-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"get_ticket", "list_tickets"}, toolNames(t, named)); diff != "" {
+		t.Errorf("tools of a key limited to two actions (-want +got):\n%s", diff)
 	}
 	full, err := httpSession(t, srv.URL+"/mcp/demo", "key-a")
 	if err != nil {

@@ -75,6 +75,9 @@ type Options struct {
 	// ReadOnly serves only read-only actions (Hints.ReadOnly): the others
 	// are neither listed nor callable.
 	ReadOnly bool
+	// Actions, if not empty, serves only these actions (an API key limited
+	// to named actions sees only those tools).
+	Actions []string
 }
 
 // DefaultInstructions is the guide sent to clients when Options.Instructions

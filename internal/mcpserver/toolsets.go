@@ -39,6 +39,9 @@ func (o *Options) serves(a *action.Action) bool {
 	if o.ReadOnly && !a.Hints().ReadOnly {
 		return false
 	}
+	if len(o.Actions) > 0 && !slices.Contains(o.Actions, a.Name()) {
+		return false
+	}
 	return len(o.Toolsets) == 0 || slices.Contains(o.Toolsets, a.Toolset())
 }
 
@@ -47,6 +50,7 @@ func (o *Options) serves(a *action.Action) bool {
 type view struct {
 	toolsets string
 	readOnly bool
+	actions  string // sorted, comma-joined; "" for all (an API key's named actions)
 }
 
 // viewOf reads the view of an HTTP MCP request from its query:
@@ -74,9 +78,13 @@ func (v view) options(base Options) *Options {
 		o.Toolsets = strings.Split(v.toolsets, ",")
 	}
 	o.ReadOnly = v.readOnly
+	o.Actions = nil
+	if v.actions != "" {
+		o.Actions = strings.Split(v.actions, ",")
+	}
 	return &o
 }
 
 func (v view) String() string {
-	return fmt.Sprintf("toolsets=%s readonly=%t", v.toolsets, v.readOnly)
+	return fmt.Sprintf("toolsets=%s readonly=%t actions=%s", v.toolsets, v.readOnly, v.actions)
 }
