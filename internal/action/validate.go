@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/spelling"
 	"github.com/google/jsonschema-go/jsonschema"
 )
 
@@ -453,23 +454,7 @@ func editDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 99
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return spelling.Distance(a, b)
 }
 
 // typeMatches reports whether v has one of the JSON types. An "integer" is

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/spelling"
 	"github.com/deskconn/deskconn/internal/store"
 )
 
@@ -66,23 +67,7 @@ func editDistance(a, b string) int {
 	if len(a) > 200 || len(b) > 200 {
 		return max(len(a), len(b)) // too long to be a scope: no need to be exact
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return spelling.Distance(a, b)
 }
 
 // EditInput changes a connection's OAuth client settings. Nil Scopes and
