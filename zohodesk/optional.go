@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+
+	segjson "github.com/segmentio/encoding/json"
 )
 
 // Optional is a three-state request field for PATCH bodies: unset (the zero
@@ -85,7 +87,7 @@ func marshalWithExtra(v any, extra map[string]any) ([]byte, error) {
 // number arrives where v has a string, it is converted to its decimal text
 // and decoding is retried, instead of failing the whole call.
 func decodeLenient(b []byte, v any) error {
-	err := json.Unmarshal(b, v)
+	err := segjson.Unmarshal(b, v)
 	var te *json.UnmarshalTypeError
 	if err == nil || !errors.As(err, &te) {
 		return err

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	segjson "github.com/segmentio/encoding/json"
 )
 
 // HeaderRequestID is the response header read into RequestID fields.
@@ -75,7 +77,11 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 	if out == nil || resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(body)) == 0 {
 		return res, nil
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	// segmentio's decoder reads the body in one pass (encoding/json scans
+	// it once to validate, then again to decode, and again for every
+	// nested Unmarshaler); it is encoding/json's drop-in, with the same
+	// error types.
+	if err := segjson.Unmarshal(body, out); err != nil {
 		return res, newDecodeError(r.method, r.displayPath(c), resp, body, err)
 	}
 	return res, nil

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -42,7 +43,7 @@ func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // TestListAllConcurrentPagesInOrder checks that all: true fetches pages
 // concurrently (never more than listAllParallel, and within the client's
 // limiter), returns exactly the rows page-by-page listing returns, in the
-// same order, and stops within one wave of the end.
+// same order, and stops within one window of the end.
 func TestListAllConcurrentPagesInOrder(t *testing.T) {
 	t.Parallel()
 	emu := emulator.New(emulator.Options{ExtraTickets: 750, Faults: []emulator.Fault{{Kind: emulator.FaultLatency, PathPrefix: "/api/v1/tickets", Latency: 20 * time.Millisecond}}})
@@ -111,13 +112,65 @@ func TestListAllConcurrentPagesInOrder(t *testing.T) {
 	counter.mu.Lock()
 	peak, n := counter.peak, counter.n
 	counter.mu.Unlock()
-	// 11 pages: the first alone, then waves of 5 (the last wave's extra
-	// pages are past the end).
+	// 11 pages: the first alone, then up to 5 in flight (those requested
+	// before the short last page arrived are past the end).
 	if peak < 2 || peak > 4 {
 		t.Errorf("peak concurrent page fetches = %d, want 2..4 (the client's limiter is 4)", peak)
 	}
 	if n < 11 || n > 11+listAllParallel-1 {
 		t.Errorf("page fetches = %d, want 11..%d", n, 11+listAllParallel-1)
+	}
+}
+
+// TestListAllFailsOnAPageError: a page Zoho refuses in the middle of a
+// walk fails the whole call with Zoho's error (no partial list passes for
+// a complete one), and the walk ends: no request is left running.
+func TestListAllFailsOnAPageError(t *testing.T) {
+	t.Parallel()
+	emu := emulator.New(emulator.Options{ExtraTickets: 750})
+	var mu sync.Mutex
+	var froms []string
+	refuse := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/api/v1/tickets" {
+			from := r.URL.Query().Get("from")
+			mu.Lock()
+			froms = append(froms, from)
+			mu.Unlock()
+			if from == "300" {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnprocessableEntity)
+				w.Write([]byte(`{"errorCode":"INVALID_DATA","message":"page refused by the test"}`))
+				return
+			}
+		}
+		emu.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(refuse)
+	t.Cleanup(srv.Close)
+	_, access, err := emu.MintToken(emulator.DemoClientID, emulator.DemoUser, emulator.DemoOrgID, allScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk, err := zohodesk.New(zohodesk.Config{BaseURL: srv.URL + "/api/v1", Tokens: zohodesk.StaticToken(access),
+		Limiter: zohodesk.NewOrgLimiter(4, 1000, 1000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := action.NewRegistry(action.Options{})
+	reg.Add(All(Deps{})...)
+	target := action.Target{Tenant: "t1", Conn: action.Conn{ID: "c1", Name: "demo", DefaultOrgID: emulator.DemoOrgID}, Desk: desk}
+	_, err = reg.Invoke(t.Context(), target, "list_tickets", json.RawMessage(`{"all":true}`), action.InvokeOptions{})
+	if err == nil || !strings.Contains(err.Error(), "page refused by the test") {
+		t.Fatalf("all: true over a refused page = %v, want Zoho's error", err)
+	}
+	// Invoke returned, so every request of the walk has ended (close waits
+	// for them): none past the window after the refused page was sent.
+	mu.Lock()
+	defer mu.Unlock()
+	for _, f := range froms {
+		if n, _ := strconv.Atoi(f); n > 300+listAllParallel*zohodesk.MaxLimitTickets {
+			t.Errorf("page from=%s requested after the refused page 300 (requests: %v)", f, froms)
+		}
 	}
 }
 

@@ -18,6 +18,11 @@ func TestProject(t *testing.T) {
 		{`[1,2]`, `[1,2]`},
 		{`null`, `null`},
 		{`{"id":`, `{"id":`},
+		{`{"id":[1,,2]}`, `{"id":[1,,2]}`},
+		// An escaped key is the same key; the last of a repeated key wins;
+		// nested members of the same name are not top-level members.
+		{`{"\u0069d":"1","x":{"subject":"no"},"subject":"a","subject":"b"}`, `{"id":"1","subject":"b"}`},
+		{` { "id" : [ {"id":[]} , "]" ] , "contact" : null } `, `{"contact":null,"id":[ {"id":[]} , "]" ]}`},
 	} {
 		got := project(json.RawMessage(tc.in), keys)
 		if string(got) != tc.want {

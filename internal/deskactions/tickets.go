@@ -31,27 +31,72 @@ const maxListAll = 5000
 // once: the concurrency of Zoho's smallest edition (5), so one export never
 // needs more than any org allows; the client's limiter enforces the
 // deployment-wide cap. Past the last page, at most listAllParallel-1 empty
-// pages are fetched (each costs list credits).
+// pages are requested (each costs list credits; those still in flight when
+// the end is seen are cancelled).
 const listAllParallel = 5
 
-// fetchTicketPages fetches n consecutive full-size pages starting at from
-// concurrently and returns them in order. The first error cancels the rest.
-func fetchTicketPages(ctx context.Context, call *action.Call, org string, opts zohodesk.TicketListOptions, from, n int) ([][]*zohodesk.Ticket, error) {
-	pages := make([][]*zohodesk.Ticket, n)
+// ticketPages fetches consecutive full-size pages of a ticket list from a
+// start offset, keeping up to depth requests in flight: while the caller
+// reads one page, the next ones are already on their way (a sliding
+// window, not waves that wait for their slowest page). Pages are returned
+// in order. The client's per-org limiter still bounds what is in flight
+// across the deployment.
+type ticketPages struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	g      *errgroup.Group
+	call   *action.Call
+	org    string
+	opts   zohodesk.TicketListOptions
+	start  int // offset of page 0
+	issued int // pages requested so far
+	got    []chan []*zohodesk.Ticket
+}
+
+// newTicketPages prepares the walk; nothing is requested until next.
+func newTicketPages(ctx context.Context, call *action.Call, org string, opts zohodesk.TicketListOptions, from int) *ticketPages {
+	ctx, cancel := context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(ctx)
-	for i := range n {
-		o := opts
-		o.ListOptions = zohodesk.ListOptions{From: from + i*zohodesk.MaxLimitTickets, Limit: zohodesk.MaxLimitTickets}
-		g.Go(func() error {
-			items, _, err := call.Desk.Tickets.List(gctx, org, &o)
-			pages[i] = items
-			return err
+	return &ticketPages{ctx: gctx, cancel: cancel, g: g, call: call, org: org, opts: opts, start: from}
+}
+
+// next returns page i (0, 1, 2... in turn), first topping the window up to
+// depth pages in flight from it (pages already requested stay requested). A failed request fails next and cancels
+// the others.
+func (p *ticketPages) next(i, depth int) ([]*zohodesk.Ticket, error) {
+	for p.issued < i+depth {
+		n := p.issued
+		ch := make(chan []*zohodesk.Ticket, 1)
+		p.got = append(p.got, ch)
+		o := p.opts
+		o.ListOptions = zohodesk.ListOptions{From: p.start + n*zohodesk.MaxLimitTickets, Limit: zohodesk.MaxLimitTickets}
+		p.g.Go(func() error {
+			items, _, err := p.call.Desk.Tickets.List(p.ctx, p.org, &o)
+			if err != nil {
+				return err
+			}
+			ch <- items
+			return nil
 		})
+		p.issued++
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+	select {
+	case items := <-p.got[i]:
+		return items, nil
+	case <-p.ctx.Done():
+		// The group's context ends on the first error (or the caller's).
+		if err := p.g.Wait(); err != nil {
+			return nil, err
+		}
+		return nil, p.ctx.Err()
 	}
-	return pages, nil
+}
+
+// close cancels the requests still in flight (pages past the end or the
+// cap) and waits for them.
+func (p *ticketPages) close() {
+	p.cancel()
+	_ = p.g.Wait() // their answers (or cancellations) are not needed
 }
 
 // ticketIncludeGet and ticketIncludeList are Zoho's include values.
@@ -308,10 +353,10 @@ func appendOnly(sortBy string) bool {
 //
 // Offset pages shift when tickets are inserted in front of the offset, so:
 //   - in an append-only order (createdTime or ticketNumber ascending) new
-//     tickets come after every existing one and never shift a page; pages
-//     are fetched listAllParallel at a time (the first alone, since most
-//     lists fit in it), and the client's per-org limiter bounds what is in
-//     flight;
+//     tickets come after every existing one and never shift a page; up to
+//     listAllParallel pages are in flight while earlier ones are read (the
+//     first page of a walk from 0 alone, since most lists fit in it), and
+//     the client's per-org limiter bounds what is in flight;
 //   - in any other order pages are fetched one after another, so a ticket
 //     created during the walk can only push rows to a later page: they are
 //     seen twice, never skipped, and the second copy is dropped by id.
@@ -332,47 +377,43 @@ func listAllTickets(ctx context.Context, call *action.Call, org string, opts zoh
 	}
 	out := ListOutput{Data: []json.RawMessage{}, From: from, Limit: zohodesk.MaxLimitTickets, Walk: walk}
 	seen := make(map[string]bool)
-	wave := 1
-	for {
-		// Never ask for a page past the cap.
-		left := (maxListAll - len(out.Data) + zohodesk.MaxLimitTickets - 1) / zohodesk.MaxLimitTickets
-		if !walk.Parallel {
-			wave = 1
+	pages := newTicketPages(ctx, call, org, opts, from)
+	defer pages.close()
+	for i := 0; ; i++ {
+		depth := listAllParallel
+		switch {
+		case !walk.Parallel:
+			depth = 1
+		case i == 0 && from == 0:
+			depth = 1 // most lists fit in their first page
 		}
-		pages, err := fetchTicketPages(ctx, call, org, opts, from, min(wave, left))
+		// Never ask for a page past the cap.
+		depth = min(depth, max(1, (maxListAll-len(out.Data)+zohodesk.MaxLimitTickets-1)/zohodesk.MaxLimitTickets))
+		items, err := pages.next(i, depth)
 		if err != nil {
 			return ListOutput{}, err
 		}
-		wave = listAllParallel
-		done := false
-		for _, items := range pages {
-			used := 0 // rows of this page consumed (kept or dropped)
-			for _, t := range items {
-				if len(out.Data) == maxListAll {
-					break
-				}
-				used++
-				if seen[t.ID] {
-					walk.DuplicatesDropped++
-					continue
-				}
-				seen[t.ID] = true
-				out.Data = append(out.Data, row(t))
-			}
-			from += used
-			if used == len(items) && len(items) < zohodesk.MaxLimitTickets {
-				done = true // a short page: the end
-				break
-			}
+		used := 0 // rows of this page consumed (kept or dropped)
+		for _, t := range items {
 			if len(out.Data) == maxListAll {
-				out.HasMore, out.Truncated = true, true
-				next := from
-				out.NextFrom = &next
-				done = true
 				break
 			}
+			used++
+			if seen[t.ID] {
+				walk.DuplicatesDropped++
+				continue
+			}
+			seen[t.ID] = true
+			out.Data = append(out.Data, row(t))
 		}
-		if done {
+		from += used
+		if used == len(items) && len(items) < zohodesk.MaxLimitTickets {
+			break // a short page: the end
+		}
+		if len(out.Data) == maxListAll {
+			out.HasMore, out.Truncated = true, true
+			next := from
+			out.NextFrom = &next
 			break
 		}
 	}
@@ -380,33 +421,65 @@ func listAllTickets(ctx context.Context, call *action.Call, org string, opts zoh
 	return out, nil
 }
 
-// project keeps only keys of a JSON object (a non-object is returned as
-// is). The kept members are copied as they came, in key order, without
-// re-encoding them: keys are plain identifiers.
+// project keeps only keys of a JSON object (anything else, or invalid JSON,
+// is returned as is). The kept members are copied as they came, in key
+// order, without re-encoding them: keys are plain identifiers. A key given
+// twice keeps its last value, as decoding would.
+//
+// It walks the object's members with segmentio's tokenizer and copies the
+// kept values' bytes, so a row costs one validation and one scan, and
+// allocates only its result.
 func project(raw json.RawMessage, keys []string) json.RawMessage {
-	var m map[string]json.RawMessage
-	if segjson.Unmarshal(raw, &m) != nil || m == nil {
+	if !segjson.Valid(raw) {
 		return raw
 	}
-	kept := make([]string, 0, len(keys))
-	size := 2
-	for _, k := range keys {
-		if v, ok := m[k]; ok {
-			kept = append(kept, k)
-			size += len(k) + len(v) + 4
+	var spans [64][2]int // value of keys[i] is raw[spans[i][0]:spans[i][1]]; zero: absent
+	if len(keys) > len(spans) {
+		panic("deskactions: project keeps at most 64 keys")
+	}
+	t := segjson.NewTokenizer(raw)
+	if !t.Next() || t.Delim != '{' {
+		return raw
+	}
+	key := -1 // index in keys of the member being read, or -1
+	for t.Next() {
+		switch {
+		case t.Depth == 0: // the object's closing brace
+		case t.IsKey && t.Depth == 1:
+			key = slices.Index(keys, string(t.String()))
+		case t.Delim == ':' || t.Delim == ',' || key < 0:
+		default: // the first token of a kept member's value
+			start := len(raw) - t.Remaining() - len(t.Value)
+			if t.Delim == '{' || t.Delim == '[' {
+				for d := t.Depth; t.Next() && (t.Depth != d || (t.Delim != '}' && t.Delim != ']')); {
+				}
+			}
+			spans[key] = [2]int{start, len(raw) - t.Remaining()}
+			key = -1
 		}
 	}
-	slices.Sort(kept)
+	if t.Err != nil {
+		return raw
+	}
+	order := make([]int, 0, len(keys))
+	size := 2
+	for i, k := range keys {
+		if sp := spans[i]; sp[1] > 0 {
+			order = append(order, i)
+			size += len(k) + sp[1] - sp[0] + 4
+		}
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
 	b := make([]byte, 0, size)
 	b = append(b, '{')
-	for i, k := range kept {
-		if i > 0 {
+	for n, i := range order {
+		if n > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, '"')
-		b = append(b, k...)
+		b = append(b, keys[i]...)
 		b = append(b, '"', ':')
-		b = append(b, m[k]...)
+		b = append(b, raw[spans[i][0]:spans[i][1]]...)
 	}
 	return append(b, '}')
 }

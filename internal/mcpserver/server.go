@@ -38,9 +38,11 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	segjson "github.com/segmentio/encoding/json"
 
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/action"
@@ -205,6 +207,17 @@ type handler struct {
 	log        *slog.Logger
 	hints      *hinter
 	structured bool
+
+	// fromName is fromField(act), worked out on the first paged answer
+	// (the input schema is cloned to read it).
+	fromOnce sync.Once
+	fromName string
+}
+
+// from returns the name of the action's paging field, as fromField.
+func (h *handler) from() string {
+	h.fromOnce.Do(func() { h.fromName = fromField(h.act) })
+	return h.fromName
 }
 
 func (h *handler) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -249,7 +262,7 @@ func (h *handler) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Call
 // success renders an action's (or a dry run's) JSON output.
 func (h *handler) success(out json.RawMessage) *mcp.CallToolResult {
 	text := string(out)
-	if s := summary(h.act, out); s != "" {
+	if s := summary(h.act.Name(), h.from, out); s != "" {
 		text = s + "\n" + text
 	}
 	res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}
@@ -292,8 +305,7 @@ func (h *handler) fail(ctx context.Context, connID string, err error, start time
 }
 
 // summary is a one-line description of a list or dry-run output, or "".
-func summary(a *action.Action, out json.RawMessage) string {
-	name := a.Name()
+func summary(name string, from func() string, out json.RawMessage) string {
 	var v struct {
 		DryRun   bool `json:"dryRun"`
 		Requests []struct {
@@ -305,7 +317,8 @@ func summary(a *action.Action, out json.RawMessage) string {
 		HasMore  bool `json:"hasMore"`
 		NextFrom *int `json:"nextFrom"`
 	}
-	if json.Unmarshal(out, &v) != nil {
+	// segmentio skips the rows (most of out) without decoding them.
+	if segjson.Unmarshal(out, &v) != nil {
 		return ""
 	}
 	switch {
@@ -325,7 +338,7 @@ func summary(a *action.Action, out json.RawMessage) string {
 			s += fmt.Sprintf(" from index %d", *v.From)
 		}
 		if v.HasMore && v.NextFrom != nil {
-			s += fmt.Sprintf("; more exist: pass %s=%d for the next page", fromField(a), *v.NextFrom)
+			s += fmt.Sprintf("; more exist: pass %s=%d for the next page", from(), *v.NextFrom)
 		} else if v.HasMore {
 			s += "; more exist"
 		}

@@ -91,12 +91,58 @@ func (c *stdioConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	b, err := encodeLine(msg)
+	if err != nil {
+		return err
+	}
+	_, err = c.out.Write(b)
+	return err
+}
+
+// encodeLine returns msg as one newline-terminated line, byte for byte
+// what jsonrpc.EncodeMessage writes. A successful response (every tool
+// result) is spliced together: its result was marshalled by the SDK, so it
+// is compact JSON already, and EncodeMessage would only scan it again to
+// compact it, the largest single cost of a list call's answer.
+func encodeLine(msg jsonrpc.Message) ([]byte, error) {
+	if r, ok := msg.(*jsonrpc.Response); ok && r.Error == nil && len(r.Result) > 0 {
+		var id []byte
+		switch v := r.ID.Raw().(type) {
+		case int64:
+			id = strconv.AppendInt(nil, v, 10)
+		case string:
+			id = strconv.AppendQuote(nil, v) // for the ASCII ids clients send; else below
+			if !isPlainASCII(v) {
+				id = nil
+			}
+		}
+		if id != nil {
+			b := make([]byte, 0, len(`{"jsonrpc":"2.0","id":,"result":}`)+len(id)+len(r.Result)+1)
+			b = append(b, `{"jsonrpc":"2.0","id":`...)
+			b = append(b, id...)
+			b = append(b, `,"result":`...)
+			b = append(b, r.Result...)
+			return append(b, "}\n"...), nil
+		}
+	}
 	b, err := jsonrpc.EncodeMessage(msg)
 	if err != nil {
-		return fmt.Errorf("encode message: %w", err)
+		return nil, fmt.Errorf("encode message: %w", err)
 	}
-	_, err = c.out.Write(append(b, '\n'))
-	return err
+	return append(b, '\n'), nil
+}
+
+// isPlainASCII reports whether strconv.Quote and JSON encode s alike:
+// printable ASCII without the characters encoding/json escapes
+// differently ('<', '>', '&' are not escaped by the SDK's encoder, which
+// sets no HTML escaping, and strconv leaves them too).
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *stdioConn) Close() error {

@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"strings"
@@ -89,6 +90,57 @@ func TestStdioLineLimit(t *testing.T) {
 		}
 		if line, _, _ := readLine(br, 100); string(line) != "next" {
 			t.Errorf("%d bytes: the next line is %q", tc.n, line)
+		}
+	}
+}
+
+// TestEncodeLineMatchesSDK: the spliced encoding of responses is byte for
+// byte the SDK's, for every kind of id and result, and errors and
+// requests take the SDK's path.
+func TestEncodeLineMatchesSDK(t *testing.T) {
+	ids := []any{float64(0), float64(7), float64(-3), float64(1 << 53), "", "abc", `quo"te\back`, "<&>", "tab\there", "é", "\u2028", "\x7f"}
+	results := []any{
+		map[string]any{"content": []any{map[string]any{"type": "text", "text": "a \"b\" <c> & \u2028 é"}}},
+		json.RawMessage(`{"a" : [1, 2 ,3]}`),
+		[]int{1, 2},
+		"s",
+		map[string]any{},
+	}
+	for _, raw := range ids {
+		id, err := jsonrpc.MakeID(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, res := range results {
+			b, err := json.Marshal(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The SDK marshals results with an encoder that does not escape HTML.
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(json.RawMessage(b)); err != nil {
+				t.Fatal(err)
+			}
+			msgs := []jsonrpc.Message{
+				&jsonrpc.Response{ID: id, Result: bytes.TrimRight(buf.Bytes(), "\n")},
+				&jsonrpc.Response{ID: id, Error: &jsonrpc.Error{Code: -32602, Message: "bad <param>"}},
+				&jsonrpc.Request{ID: id, Method: "tools/call", Params: b},
+			}
+			for _, m := range msgs {
+				want, err := jsonrpc.EncodeMessage(m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := encodeLine(m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got) != string(want)+"\n" {
+					t.Errorf("id %q, %T: encodeLine\n%s\nwant\n%s", raw, m, got, want)
+				}
+			}
 		}
 	}
 }
