@@ -24,6 +24,13 @@ func (m *Manager) Client(ctx context.Context, tenantID, idOrName string) (*zohod
 	return m.client(c)
 }
 
+// ClientOf is Client for a connection the caller has just read with Get (an
+// HTTP request that resolved its connection once): it does not read the
+// store again, so the connection is exactly as fresh as that read.
+func (m *Manager) ClientOf(c *store.Connection) (*zohodesk.Client, *store.Connection, error) {
+	return m.client(c)
+}
+
 func (m *Manager) client(c *store.Connection) (*zohodesk.Client, *store.Connection, error) {
 	switch c.Status {
 	case store.StatusNeedsReauth:

@@ -111,6 +111,10 @@ func (f *fakeConns) Client(ctx context.Context, tenantID, idOrName string) (*zoh
 	if err != nil {
 		return nil, nil, err
 	}
+	return f.ClientOf(c)
+}
+
+func (f *fakeConns) ClientOf(c *store.Connection) (*zohodesk.Client, *store.Connection, error) {
 	if c.Status == store.StatusNeedsReauth {
 		return nil, c, deskconn.Errorf(deskconn.CodeNeedsReauth, "connection %q must be reconnected", c.Name)
 	}

@@ -27,6 +27,9 @@ import (
 type Connections interface {
 	Get(ctx context.Context, tenantID, idOrName string) (*store.Connection, error)
 	Client(ctx context.Context, tenantID, idOrName string) (*zohodesk.Client, *store.Connection, error)
+	// ClientOf is Client for a connection just read with Get, without
+	// reading it again.
+	ClientOf(c *store.Connection) (*zohodesk.Client, *store.Connection, error)
 }
 
 // ConnectionResolver returns a Resolver that runs every call on one fixed
@@ -68,7 +71,8 @@ type HTTPOptions struct {
 type identity struct {
 	tenant, apiKey, conn string
 	view                 view
-	scope                action.KeyScope // the API key's scope
+	scope                action.KeyScope   // the API key's scope
+	c                    *store.Connection // the connection as this HTTP request read it
 }
 
 type identityKey struct{}
@@ -119,7 +123,18 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 		if !ok {
 			return action.Target{}, &deskconn.Error{Code: deskconn.CodeInternal, Message: "internal error", Err: errNoIdentity}
 		}
-		desk, c, err := conns.Client(ctx, id.tenant, id.conn)
+		// The HTTP request carrying this call read the connection (to
+		// check the key may use it); its Zoho client is built from that
+		// read instead of a second one. A call without it (none today)
+		// reads the store.
+		var desk *zohodesk.Client
+		var c *store.Connection
+		var err error
+		if id.c != nil && id.c.ID == id.conn {
+			desk, c, err = conns.ClientOf(id.c)
+		} else {
+			desk, c, err = conns.Client(ctx, id.tenant, id.conn)
+		}
 		if err != nil {
 			return action.Target{}, err
 		}
@@ -164,7 +179,7 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 			// The view is part of the session's owner: a session opened
 			// read-only, or with some toolsets, stays so.
 			UserID: id.tenant + "\x00" + id.apiKey + "\x00" + id.conn + "\x00" + id.view.String(),
-			Extra:  map[string]any{"tenant": id.tenant, "apiKey": id.apiKey, "connection": id.conn, "scope": id.scope},
+			Extra:  map[string]any{"tenant": id.tenant, "apiKey": id.apiKey, "connection": id.conn, "scope": id.scope, "conn": id.c},
 		}, nil
 	}
 	withToken := auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(sdk)
@@ -215,7 +230,7 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 			slices.Sort(names)
 			v.actions = strings.Join(slices.Compact(names), ",")
 		}
-		id := identity{tenant: tenant, apiKey: keyID, conn: c.ID, view: v, scope: scope}
+		id := identity{tenant: tenant, apiKey: keyID, conn: c.ID, view: v, scope: scope, c: c}
 		withToken.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 	})
 }
@@ -283,8 +298,9 @@ func identityOf(ti *auth.TokenInfo) (identity, bool) {
 	key, _ := ti.Extra["apiKey"].(string)
 	conn, _ := ti.Extra["connection"].(string)
 	scope, _ := ti.Extra["scope"].(action.KeyScope)
+	c, _ := ti.Extra["conn"].(*store.Connection)
 	if tenant == "" || conn == "" || strings.ContainsRune(tenant, 0) {
 		return identity{}, false
 	}
-	return identity{tenant: tenant, apiKey: key, conn: conn, scope: scope}, true
+	return identity{tenant: tenant, apiKey: key, conn: conn, scope: scope, c: c}, true
 }

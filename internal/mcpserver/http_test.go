@@ -89,6 +89,24 @@ func TestHTTPCallsTools(t *testing.T) {
 	}
 }
 
+// TestHTTPCallSeesConnectionChange: every HTTP request reads its
+// connection (its tool call reuses that read), so a connection that needs
+// reconnecting refuses the very next call of an open session.
+func TestHTTPCallSeesConnectionChange(t *testing.T) {
+	t.Parallel()
+	env, url := newHTTPServer(t)
+	cs, err := httpSession(t, url+"/mcp/demo", "key-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSucceed(t, call(t, cs, "get_ticket", `{"ticketNumber":"101"}`))
+	env.conn.Status = store.StatusNeedsReauth // no request is in flight
+	res := call(t, cs, "get_ticket", `{"ticketNumber":"101"}`)
+	if !res.IsError || !strings.Contains(text(t, res), "reconnected") {
+		t.Fatalf("call after the connection needs reconnecting = %+v, want needs_reauth", res)
+	}
+}
+
 func TestHTTPTenantIsolation(t *testing.T) {
 	t.Parallel()
 	_, url := newHTTPServer(t)
