@@ -316,6 +316,10 @@ func (a *Action) InputSchema() *jsonschema.Schema { return a.in.CloneSchemas() }
 // a DryRunResult instead (see DryRunSchema).
 func (a *Action) OutputSchema() *jsonschema.Schema { return a.out.CloneSchemas() }
 
+// OutputIsObject reports whether the output is a JSON object (its schema's
+// type is "object"), without copying the schema.
+func (a *Action) OutputIsObject() bool { return a.out.Type == "object" }
+
 // InputSchemaJSON returns the input's JSON Schema as JSON (a fresh copy).
 func (a *Action) InputSchemaJSON() json.RawMessage { return bytes.Clone(a.inJSON) }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -259,6 +260,25 @@ var supportedKeywords = map[string]bool{
 	"Not": true, // only as the "false" schema {"not": {}}
 }
 
+// unsupportedFields lists the fields of jsonschema.Schema that are not
+// supportedKeywords, in field order: worked out once, since every action's
+// schemas are checked at start.
+var unsupportedFields = sync.OnceValue(func() []schemaField {
+	t := reflect.TypeFor[jsonschema.Schema]()
+	var out []schemaField
+	for i := range t.NumField() {
+		if name := t.Field(i).Name; !supportedKeywords[name] {
+			out = append(out, schemaField{index: i, name: name})
+		}
+	}
+	return out
+})
+
+type schemaField struct {
+	index int
+	name  string
+}
+
 // checkSupported reports the first keyword in s that the validator does not
 // implement, with its location.
 func checkSupported(s *jsonschema.Schema, at string) error {
@@ -266,12 +286,10 @@ func checkSupported(s *jsonschema.Schema, at string) error {
 		return nil
 	}
 	v := reflect.ValueOf(s).Elem()
-	for i := range v.NumField() {
-		name := v.Type().Field(i).Name
-		if v.Field(i).IsZero() || supportedKeywords[name] {
-			continue
+	for _, f := range unsupportedFields() {
+		if !v.Field(f.index).IsZero() {
+			return fmt.Errorf("schema at %s uses %s, which the action validator does not implement", at, f.name)
 		}
-		return fmt.Errorf("schema at %s uses %s, which the action validator does not implement", at, name)
 	}
 	if s.Not != nil && !isFalse(s) {
 		return fmt.Errorf("schema at %s uses not (other than the false schema)", at)

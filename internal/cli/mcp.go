@@ -138,6 +138,7 @@ func runMCP(ctx context.Context, env *Env, tenantName, conn string, toolsets []s
 	if err != nil {
 		return &ExitError{Code: ExitCode(deskconn.ErrorCode(err)), Err: err}
 	}
+	m.Warm(c) // the first tool call needs neither the refresh lock nor another read
 	server := mcpserver.New(newActionRegistry(app.store, app.keyring, app.log, nil), mcpserver.ConnectionResolver(m, tenant.ID, c.ID),
 		&mcpserver.Options{Version: Version, Logger: app.log, Toolsets: toolsets, ReadOnly: readOnly})
 	app.log.Info("serving MCP over stdio", "tenant", tenant.Name, "connection", c.Name, "toolsets", toolsets, "read_only", readOnly)

@@ -98,6 +98,23 @@ func (ts *TokenSource) Refresh(ctx context.Context, stale string) (string, error
 	return ts.m.fresh(ctx, ts.tenantID, ts.connID, stale)
 }
 
+// Warm caches c's stored access token when it stays valid for longer than
+// RefreshAhead, as the first Token call would after reading it under the
+// refresh lock: a new process (deskconn mcp) that has just read its
+// connection answers its first call without taking that lock (a store
+// write) or reading the connection again. It never calls Zoho: a token that
+// is missing, expiring or cannot be opened is left to the first call.
+func (m *Manager) Warm(c *store.Connection) {
+	if c.Status != store.StatusActive || len(c.SealedAccessToken) == 0 || !m.opts.Now().Add(m.opts.RefreshAhead).Before(c.AccessExpiry) {
+		return
+	}
+	tok, err := m.open(c.ID, colAccessToken, c.SealedAccessToken)
+	if err != nil {
+		return // the first call reports it
+	}
+	m.remember(c.ID, tok, c.AccessExpiry)
+}
+
 func (m *Manager) cached(connID string) (string, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -1,6 +1,7 @@
 package connection_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -346,5 +347,62 @@ func TestInvalidClientSaysEnableMultiDC(t *testing.T) {
 	}
 	if strings.Contains(de.Message, testSecret) {
 		t.Errorf("message leaks the client secret: %q", de.Message)
+	}
+}
+
+// lockCounting counts refresh-lock acquisitions.
+type lockCounting struct {
+	store.Store
+	locks atomic.Int64
+}
+
+func (l *lockCounting) WithRefreshLock(ctx context.Context, connID string, fn func(context.Context) error) error {
+	l.locks.Add(1)
+	return l.Store.WithRefreshLock(ctx, connID, fn)
+}
+
+// TestWarm: a new process that warms its connection answers its first
+// Token from the stored access token without taking the refresh lock; an
+// access token about to expire is not warmed, and the first Token
+// refreshes it as before.
+func TestWarm(t *testing.T) {
+	t.Parallel()
+	var opts connection.Options
+	counting := &lockCounting{}
+	e := newEnv(t, envOpts{emu: emulator.Options{DefaultUser: emulator.SingleOrgUser}, mopts: func(o *connection.Options) {
+		counting.Store = o.Store
+		o.Store = counting
+		opts = *o
+	}})
+	c := e.connect("warm")
+	stored := e.secretOf(c, "access_token", c.SealedAccessToken)
+
+	fresh, err := connection.New(opts) // another process on the same store
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh.Warm(c)
+	before := counting.locks.Load()
+	tok, err := fresh.TokenSource(e.tenant.ID, c.ID).Token(t.Context())
+	if err != nil || tok != stored {
+		t.Fatalf("Token after Warm = %q, %v; want the stored token", tok, err)
+	}
+	if n := counting.locks.Load() - before; n != 0 {
+		t.Errorf("Token after Warm took the refresh lock %d times, want 0", n)
+	}
+
+	e.clock.Add(time.Hour - time.Minute) // inside RefreshAhead of the expiry
+	later, err := connection.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later.Warm(c)
+	calls := tokenEndpointCalls(e.emu)
+	tok, err = later.TokenSource(e.tenant.ID, c.ID).Token(t.Context())
+	if err != nil || tok == stored {
+		t.Fatalf("Token of an expiring warmed token = %q, %v; want a refreshed one", tok, err)
+	}
+	if counting.locks.Load()-before != 1 || tokenEndpointCalls(e.emu)-calls != 1 {
+		t.Errorf("expiring token: %d locks, %d token calls; want 1 and 1", counting.locks.Load()-before, tokenEndpointCalls(e.emu)-calls)
 	}
 }

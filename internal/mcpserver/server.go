@@ -131,7 +131,7 @@ func New(reg *action.Registry, resolve Resolver, opts *Options) *mcp.Server {
 		if !o.serves(a) {
 			continue
 		}
-		h := &handler{reg: reg, act: a, resolve: resolve, log: o.Logger, hints: hints, structured: OutputSchema(a) != nil}
+		h := &handler{reg: reg, act: a, resolve: resolve, log: o.Logger, hints: hints, structured: hasStructured(a)}
 		srv.AddTool(Tool(a), h.call)
 	}
 	return srv
@@ -170,7 +170,7 @@ func Tool(a *action.Action) *mcp.Tool {
 // advertise it, to keep tools/list small; REST's /v1/actions serves the
 // action's output schema.
 func OutputSchema(a *action.Action) json.RawMessage {
-	if a.OutputSchema().Type != "object" {
+	if !hasStructured(a) {
 		return nil
 	}
 	branches := []json.RawMessage{a.OutputSchemaJSON()}
@@ -187,6 +187,10 @@ func OutputSchema(a *action.Action) json.RawMessage {
 	}
 	return schema
 }
+
+// hasStructured reports whether a's results carry structured content: whether
+// OutputSchema is not nil, without building it.
+func hasStructured(a *action.Action) bool { return a.OutputIsObject() }
 
 // errorSchemaJSON is the schema of the structured content of an error
 // result: {"error": <the domain error>}.
