@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -562,5 +563,40 @@ func TestRetryPolicyBackoff(t *testing.T) {
 				t.Errorf("Backoff(%d) = %v, want within [%v, %v]", n, d, want*3/4, want)
 			}
 		}
+	}
+}
+
+// TestBodyWithContentLength: a body read into a buffer sized from its
+// Content-Length decodes as before, and one cut short of it is an error,
+// never a truncated object.
+func TestBodyWithContentLength(t *testing.T) {
+	t.Parallel()
+	const body = `{"id":"7","ticketNumber":"101","subject":"sized"}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == basePath+"/tickets/7" {
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.Write([]byte(body))
+			return
+		}
+		// Promise more than is sent, then drop the connection.
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n" + body)
+		buf.Flush()
+	}))
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv, StaticToken("tok"))
+	c.retry.MaxAttempts = 1
+	tk, _, err := c.Tickets.Get(t.Context(), "1", "7", nil)
+	if err != nil || tk.Subject != "sized" || string(tk.Raw) != body {
+		t.Fatalf("Get with Content-Length = %+v, %v", tk, err)
+	}
+	if _, _, err := c.Tickets.Get(t.Context(), "1", "8", nil); err == nil {
+		t.Fatal("a body cut short of its Content-Length decoded without an error")
 	}
 }
