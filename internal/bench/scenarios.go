@@ -22,6 +22,8 @@ import (
 	"sync"
 	"time"
 
+	segjson "github.com/segmentio/encoding/json"
+
 	"github.com/deskconn/deskconn/internal/deskactions"
 )
 
@@ -428,15 +430,17 @@ func export(ctx context.Context, s *Stack, all bool) (ExportMethod, error) {
 			return m, err
 		}
 		m.Actions++
+		// The client's decoding is not deskconn's work: segmentio's
+		// decoder keeps it small next to what is measured.
 		var out deskactions.ListOutput
-		if err := json.Unmarshal(raw, &out); err != nil {
+		if err := segjson.Unmarshal(raw, &out); err != nil {
 			return m, fmt.Errorf("decode list_tickets: %w", err)
 		}
 		for _, t := range out.Data {
 			var row struct {
 				ID string `json:"id"`
 			}
-			if json.Unmarshal(t, &row) == nil && row.ID != "" {
+			if segjson.Unmarshal(t, &row) == nil && row.ID != "" {
 				seen[row.ID] = true
 			}
 		}
