@@ -276,6 +276,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 			p("%s\t%s\t%d\t%d\t%.2f\t%.2f\t%.1f\t%.3f\t%.2f\t%.2f\t\n", row.Call, row.Path, row.OK, row.Errors, row.P50Ms, row.P99Ms, row.Throughput, row.RatioP50, row.AddedP50Ms, row.AddedP99Ms)
 		}
 		flush()
+		fmt.Fprintf(w, "MCP SDK floor: a tool that does nothing, official Go SDK server and client over streamable HTTP: p50 %.2f ms (part of every mcp row's added time)\n", o.MCPFloorP50Ms)
 	}
 	if s := r.RefreshStorm; s != nil {
 		fmt.Fprintln(w, "refresh-storm: concurrent actions on one connection whose access token just expired (goal: 1 token call)")

@@ -32,6 +32,9 @@ func TestRunAllTiny(t *testing.T) {
 	if o == nil || len(o.Rows) != 15 {
 		t.Fatalf("overhead = %+v, want 3 calls × 5 paths", o)
 	}
+	if o.MCPFloorP50Ms <= 0 {
+		t.Errorf("MCP SDK floor p50 = %v ms, want a measured time", o.MCPFloorP50Ms)
+	}
 	for i, row := range o.Rows {
 		wantPath := []string{PathBare, PathClient, PathRegistry, PathREST, PathMCP}[i%5]
 		wantCall := []string{"get_ticket", "list_tickets", "create_ticket"}[i/5]

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"time"
 
@@ -27,6 +28,12 @@ const (
 // OverheadReport is the result of the overhead scenario.
 type OverheadReport struct {
 	Rows []OverheadRow `json:"rows"`
+	// MCPFloorP50Ms is the p50 of a call to a tool that does nothing,
+	// served by the official MCP Go SDK over streamable HTTP on loopback
+	// and called by its client, as the mcp path calls deskconn: the least
+	// any server built on the SDK adds on that path. The mcp rows' added
+	// p50 minus it is deskconn's own share.
+	MCPFloorP50Ms float64 `json:"mcpFloorP50Ms"`
 }
 
 // OverheadRow is one call made by one path. Ratios and added latencies are
@@ -206,6 +213,9 @@ func runOverhead(ctx context.Context, cfg Config) (*OverheadReport, error) {
 	}
 
 	rep := &OverheadReport{}
+	if rep.MCPFloorP50Ms, err = mcpFloor(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("MCP SDK floor: %w", err)
+	}
 	for _, c := range overheadCalls() {
 		paths := []struct {
 			name string
@@ -246,6 +256,36 @@ func runOverhead(ctx context.Context, cfg Config) (*OverheadReport, error) {
 		}
 	}
 	return rep, nil
+}
+
+// mcpFloor measures the p50 of calls to a tool that does nothing, on an
+// MCP Go SDK server over streamable HTTP on loopback, by the SDK's client
+// with the settings of the mcp path.
+func mcpFloor(ctx context.Context, cfg Config) (float64, error) {
+	srv := mcp.NewServer(&mcp.Implementation{Name: "floor", Version: "dev"}, nil)
+	srv.AddTool(&mcp.Tool{Name: "nothing", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "{}"}}}, nil
+		})
+	hs := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))
+	defer hs.Close()
+	mc := mcp.NewClient(&mcp.Implementation{Name: "deskconn-bench", Version: "dev"}, nil)
+	session, err := mc.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: hs.URL, HTTPClient: &http.Client{Transport: loopbackTransport()}, DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer session.Close()
+	call := func(ctx context.Context) error {
+		_, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "nothing", Arguments: map[string]any{}})
+		return err
+	}
+	runParallel(ctx, cfg.Concurrency, cfg.Concurrency, cfg.Duration, call)
+	lat, _, _, first := runParallel(ctx, cfg.Requests, cfg.Concurrency, cfg.Duration, call)
+	if len(lat) == 0 {
+		return 0, fmt.Errorf("no call answered: %v", first)
+	}
+	slices.Sort(lat)
+	return ms(percentile(lat, 50)), nil
 }
 
 func toolText(res *mcp.CallToolResult) string {
