@@ -40,15 +40,11 @@ func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.next.ServeHTTP(w, r)
 }
 
-// TestListAllConcurrentPagesInOrder checks that all: true fetches pages
-// concurrently (never more than listAllParallel, and within the client's
-// limiter), returns exactly the rows page-by-page listing returns, in the
-// same order, and stops within one window of the end.
-func TestListAllConcurrentPagesInOrder(t *testing.T) {
-	t.Parallel()
-	emu := emulator.New(emulator.Options{ExtraTickets: 750, Faults: []emulator.Fault{{Kind: emulator.FaultLatency, PathPrefix: "/api/v1/tickets", Latency: 20 * time.Millisecond}}})
-	counter := &inFlight{next: emu}
-	srv := httptest.NewServer(counter)
+// listAllSetup serves h (in front of emu) on loopback and returns a registry
+// and a target whose Desk client calls it, at most 4 calls at a time.
+func listAllSetup(t *testing.T, emu *emulator.Emulator, h http.Handler) (*action.Registry, action.Target) {
+	t.Helper()
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	_, access, err := emu.MintToken(emulator.DemoClientID, emulator.DemoUser, emulator.DemoOrgID, allScopes)
 	if err != nil {
@@ -61,7 +57,18 @@ func TestListAllConcurrentPagesInOrder(t *testing.T) {
 	}
 	reg := action.NewRegistry(action.Options{})
 	reg.Add(All(Deps{})...)
-	target := action.Target{Tenant: "t1", Conn: action.Conn{ID: "c1", Name: "demo", DefaultOrgID: emulator.DemoOrgID}, Desk: desk}
+	return reg, action.Target{Tenant: "t1", Conn: action.Conn{ID: "c1", Name: "demo", DefaultOrgID: emulator.DemoOrgID}, Desk: desk}
+}
+
+// TestListAllConcurrentPagesInOrder checks that all: true fetches pages
+// concurrently (never more than listAllParallel, and within the client's
+// limiter), returns exactly the rows page-by-page listing returns, in the
+// same order, and stops within one window of the end.
+func TestListAllConcurrentPagesInOrder(t *testing.T) {
+	t.Parallel()
+	emu := emulator.New(emulator.Options{ExtraTickets: 750, Faults: []emulator.Fault{{Kind: emulator.FaultLatency, PathPrefix: "/api/v1/tickets", Latency: 20 * time.Millisecond}}})
+	counter := &inFlight{next: emu}
+	reg, target := listAllSetup(t, emu, counter)
 	list := func(input string) ListOutput {
 		t.Helper()
 		raw, err := reg.Invoke(t.Context(), target, "list_tickets", json.RawMessage(input), action.InvokeOptions{})
@@ -145,21 +152,8 @@ func TestListAllFailsOnAPageError(t *testing.T) {
 		}
 		emu.ServeHTTP(w, r)
 	})
-	srv := httptest.NewServer(refuse)
-	t.Cleanup(srv.Close)
-	_, access, err := emu.MintToken(emulator.DemoClientID, emulator.DemoUser, emulator.DemoOrgID, allScopes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	desk, err := zohodesk.New(zohodesk.Config{BaseURL: srv.URL + "/api/v1", Tokens: zohodesk.StaticToken(access),
-		Limiter: zohodesk.NewOrgLimiter(4, 1000, 1000)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := action.NewRegistry(action.Options{})
-	reg.Add(All(Deps{})...)
-	target := action.Target{Tenant: "t1", Conn: action.Conn{ID: "c1", Name: "demo", DefaultOrgID: emulator.DemoOrgID}, Desk: desk}
-	_, err = reg.Invoke(t.Context(), target, "list_tickets", json.RawMessage(`{"all":true}`), action.InvokeOptions{})
+	reg, target := listAllSetup(t, emu, refuse)
+	_, err := reg.Invoke(t.Context(), target, "list_tickets", json.RawMessage(`{"all":true}`), action.InvokeOptions{})
 	if err == nil || !strings.Contains(err.Error(), "page refused by the test") {
 		t.Fatalf("all: true over a refused page = %v, want Zoho's error", err)
 	}
