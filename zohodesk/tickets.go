@@ -214,6 +214,30 @@ func (s *TicketsService) List(ctx context.Context, orgID string, opts *TicketLis
 	return getList[Ticket](ctx, s.client, orgID, "tickets", "tickets", q)
 }
 
+// ListRaw is List returning each ticket as Zoho sent it, not decoded: for
+// callers that pass Zoho's objects on (deskconn's list views), it spares
+// decoding every field of every ticket.
+func (s *TicketsService) ListRaw(ctx context.Context, orgID string, opts *TicketListOptions) ([]json.RawMessage, *Response, error) {
+	if err := needOrg(orgID); err != nil {
+		return nil, nil, err
+	}
+	q, err := opts.values()
+	if err != nil {
+		return nil, nil, err
+	}
+	items, resp, err := getList[json.RawMessage](ctx, s.client, orgID, "tickets", "tickets", q)
+	if err != nil {
+		return nil, resp, err
+	}
+	out := make([]json.RawMessage, 0, len(items))
+	for _, it := range items {
+		if it != nil {
+			out = append(out, *it)
+		}
+	}
+	return out, resp, nil
+}
+
 // ListAll iterates over every ticket matching opts, page by page.
 //
 // Without SortBy Zoho lists newest first, so tickets created during the walk

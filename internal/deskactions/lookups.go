@@ -99,7 +99,7 @@ func pageLimit(limit, max int) int {
 }
 
 // pageOf builds a ListOutput from one page of Zoho objects.
-func pageOf[T any](items []*T, raw func(*T) json.RawMessage, from, limit int) ListOutput {
+func pageOf[E any](items []E, raw func(E) json.RawMessage, from, limit int) ListOutput {
 	out := ListOutput{Data: make([]json.RawMessage, 0, len(items)), From: from, Limit: limit}
 	for _, it := range items {
 		out.Data = append(out.Data, raw(it))

@@ -306,22 +306,24 @@ func listTickets(ctx context.Context, call *action.Call, in ListTicketsInput) (L
 	if p.ReceivedInDays != 0 {
 		opts.ReceivedInDays = itoa(p.ReceivedInDays)
 	}
-	compact := func(t *zohodesk.Ticket) json.RawMessage {
+	row := func(raw json.RawMessage) json.RawMessage {
 		if in.View == "full" {
-			return t.Raw
+			return raw
 		}
-		return project(t.Raw, compactKeys)
+		return project(raw, compactKeys)
 	}
 	if !in.All {
 		limit := pageLimit(p.Limit, zohodesk.MaxLimitTickets)
 		opts.ListOptions = zohodesk.ListOptions{From: p.From, Limit: limit}
-		items, _, err := call.Desk.Tickets.List(ctx, org, opts)
+		// One page needs only Zoho's objects as they came: they are not
+		// decoded (all: true decodes them, for the ids it de-duplicates by).
+		items, _, err := call.Desk.Tickets.ListRaw(ctx, org, opts)
 		if err != nil {
 			return ListOutput{}, err
 		}
-		return pageOf(items, compact, p.From, limit), nil
+		return pageOf(items, row, p.From, limit), nil
 	}
-	return listAllTickets(ctx, call, org, *opts, p.From, compact)
+	return listAllTickets(ctx, call, org, *opts, p.From, func(t *zohodesk.Ticket) json.RawMessage { return row(t.Raw) })
 }
 
 // listSortBy is the sortBy list_tickets always sends. Zoho lists tickets
