@@ -161,6 +161,33 @@ func TestTicketsList(t *testing.T) {
 	}
 }
 
+// TestTicketsListRaw: ListRaw sends what List sends and returns each ticket
+// as the bytes Zoho sent (List's Raw), for an empty list too.
+func TestTicketsListRaw(t *testing.T) {
+	t.Parallel()
+	c, mux, _ := setup(t)
+	want := wantReq{method: "GET", path: "/api/v1/tickets", org: true, query: q("from", "10", "limit", "5", "status", "Open")}
+	serve(t, mux, "/api/v1/tickets", want, http.StatusOK, fixture(t, "tickets.json"))
+	opts := &TicketListOptions{ListOptions: ListOptions{From: 10, Limit: 5}, Status: "Open"}
+	raw, _, err := c.Tickets.ListRaw(t.Context(), testOrg, opts)
+	if err != nil {
+		t.Fatalf("Tickets.ListRaw: %v", err)
+	}
+	typed, _, err := c.Tickets.List(t.Context(), testOrg, opts)
+	if err != nil || len(raw) != 1 || len(typed) != 1 || string(raw[0]) != string(typed[0].Raw) {
+		t.Fatalf("ListRaw = %s, List = %+v (%v); want the same object", raw, typed, err)
+	}
+	if _, _, err := c.Tickets.ListRaw(t.Context(), "", nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("ListRaw without an org: %v, want ErrInvalid", err)
+	}
+
+	c2, mux2, _ := setup(t)
+	serve(t, mux2, "/api/v1/tickets", wantReq{method: "GET", path: "/api/v1/tickets", org: true}, http.StatusNoContent, "")
+	if got, _, err := c2.Tickets.ListRaw(t.Context(), testOrg, nil); err != nil || len(got) != 0 {
+		t.Fatalf("ListRaw of 204 = %s, %v; want empty", got, err)
+	}
+}
+
 func TestTicketsListEmpty204(t *testing.T) {
 	t.Parallel()
 	c, mux, _ := setup(t)
