@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -125,6 +126,40 @@ type EventSource struct {
 	UpdatedAt    time.Time
 }
 
+// WriteMark records one change deskconn made in Zoho Desk through an
+// action, so that the event Zoho reports for it can be told apart from a
+// person's change (the envelope's actor). Marks are kept as long as events
+// (PurgeEvents).
+type WriteMark struct {
+	ConnectionID string
+	// Key names the change as an event can name it (WriteKey).
+	Key string
+	// Action is the action's name; APIKeyID who called it: the API key's
+	// id, or an MCP grant's, as in the audit log ("" for the CLI and the
+	// web console).
+	Action   string
+	APIKeyID string
+	At       time.Time
+}
+
+// WriteKey names a change of one Zoho object: kind ("ticket", "thread",
+// "comment", "contact", "account"), the object's id and, for a change of
+// an existing object, the modifiedTime Zoho gave it ("" names the
+// object's creation). The modifiedTime is read as ISO 8601 or epoch
+// milliseconds and kept to the millisecond, so that the write's answer and
+// the event's payload match whichever form each carries; anything else is
+// kept as it is.
+func WriteKey(kind, objectID, modifiedTime string) string {
+	k := kind + "/" + objectID
+	if modifiedTime == "" {
+		return k
+	}
+	if t, err := time.Parse(time.RFC3339Nano, modifiedTime); err == nil {
+		return k + "@" + strconv.FormatInt(t.UnixMilli(), 10)
+	}
+	return k + "@" + modifiedTime // epoch milliseconds already, or unknown
+}
+
 // EventStore persists the event pipeline: the per-connection event log,
 // push subscriptions and their deliveries, poll cursors, event sources and
 // leases. Every method is safe for concurrent use by several processes.
@@ -142,8 +177,12 @@ type EventStore interface {
 	// (0 when none).
 	LastEventSeq(ctx context.Context, connectionID string) (int64, error)
 	// PurgeEvents deletes events received before the cutoff, and their
-	// deliveries. Cursors are unaffected.
+	// deliveries, and returns how many events it deleted. It also deletes
+	// the write marks made before the cutoff. Cursors are unaffected.
 	PurgeEvents(ctx context.Context, before time.Time) (int64, error)
+	// MatchWrites returns the connection's write marks whose Key is one of
+	// keys, by key (missing keys are absent).
+	MatchWrites(ctx context.Context, connectionID string, keys []string) (map[string]*WriteMark, error)
 
 	// Subscriptions. CreateSubscription sets CreatedAt, and ID when empty;
 	// ErrNotFound when the connection does not exist. Get/List/Delete are

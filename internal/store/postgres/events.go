@@ -141,7 +141,37 @@ func (s *Store) PurgeEvents(ctx context.Context, before time.Time) (int64, error
 	if err != nil {
 		return 0, fmt.Errorf("purge events: %w", err)
 	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM write_marks WHERE created_at < $1`, before); err != nil {
+		return 0, fmt.Errorf("purge write marks: %w", err)
+	}
 	return tag.RowsAffected(), nil
+}
+
+// MatchWrites returns the connection's write marks with one of keys; see
+// store.EventStore.
+func (s *Store) MatchWrites(ctx context.Context, connectionID string, keys []string) (map[string]*store.WriteMark, error) {
+	out := map[string]*store.WriteMark{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT key, action, api_key_id, created_at FROM write_marks
+		WHERE connection_id = $1 AND key = ANY($2)`, connectionID, keys)
+	if err != nil {
+		return nil, fmt.Errorf("match writes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		m := &store.WriteMark{ConnectionID: connectionID}
+		if err := rows.Scan(&m.Key, &m.Action, &m.APIKeyID, &m.At); err != nil {
+			return nil, fmt.Errorf("match writes: %w", err)
+		}
+		m.At = m.At.UTC()
+		out[m.Key] = m
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("match writes: %w", err)
+	}
+	return out, nil
 }
 
 // ---- Subscriptions ----

@@ -175,7 +175,46 @@ func (s *Store) PurgeEvents(ctx context.Context, before time.Time) (int64, error
 	if err != nil {
 		return 0, fmt.Errorf("purge events: %w", err)
 	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM write_marks WHERE created_at < ?`, before.UnixMicro()); err != nil {
+		return 0, fmt.Errorf("purge write marks: %w", err)
+	}
 	return rowsAffected(res)
+}
+
+// MatchWrites returns the connection's write marks with one of keys; see
+// store.EventStore.
+func (s *Store) MatchWrites(ctx context.Context, connectionID string, keys []string) (map[string]*store.WriteMark, error) {
+	out := map[string]*store.WriteMark{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(keys)
+	if err != nil {
+		return nil, fmt.Errorf("match writes: %w", err)
+	}
+	st, err := s.prepared(ctx, `SELECT key, action, api_key_id, created_at FROM write_marks
+		WHERE connection_id = ? AND key IN (SELECT value FROM json_each(?))`)
+	if err != nil {
+		return nil, fmt.Errorf("match writes: %w", err)
+	}
+	rows, err := st.QueryContext(ctx, connectionID, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("match writes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		m := &store.WriteMark{ConnectionID: connectionID}
+		var at int64
+		if err := rows.Scan(&m.Key, &m.Action, &m.APIKeyID, &at); err != nil {
+			return nil, fmt.Errorf("match writes: %w", err)
+		}
+		m.At = time.UnixMicro(at).UTC()
+		out[m.Key] = m
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("match writes: %w", err)
+	}
+	return out, nil
 }
 
 // ---- Subscriptions ----
