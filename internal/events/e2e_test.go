@@ -43,6 +43,12 @@ func startStack(t testing.TB) *stack {
 // ("" keeps the demo org's Enterprise).
 func startStackEdition(t testing.TB, edition string) *stack {
 	t.Helper()
+	return startStackWith(t, emulator.Options{Edition: edition})
+}
+
+// startStackWith is startStack with these emulator options.
+func startStackWith(t testing.TB, eopts emulator.Options) *stack {
+	t.Helper()
 	mount := func(s *restapi.Server, m *connection.Manager, st store.Store) error {
 		p := events.New(events.Options{
 			Store: st, Keyring: m.Keyring(), Client: m.Client, BaseURL: s.BaseURL(), AllowHTTP: true,
@@ -54,8 +60,9 @@ func startStackEdition(t testing.TB, edition string) *stack {
 			return err
 		}
 		// The action registry every door (REST, MCP) serves, with list_events
-		// reading this pipeline's log.
-		reg := action.NewRegistry(action.Options{})
+		// reading this pipeline's log, and its writes audited (and marked) as
+		// serve does.
+		reg := action.NewRegistry(action.Options{Audit: st})
 		reg.Add(deskactions.All(deskactions.Deps{Events: p.Log})...)
 		if err := s.MountActions(restapi.ActionsOptions{Registry: reg}); err != nil {
 			return err
@@ -70,7 +77,7 @@ func startStackEdition(t testing.TB, edition string) *stack {
 		return nil
 	}
 	d, err := demo.Start(t.Context(), demo.Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Mount: mount,
-		Logger: slog.New(slog.DiscardHandler), Emulator: emulator.Options{Edition: edition}})
+		Logger: slog.New(slog.DiscardHandler), Emulator: eopts})
 	if err != nil {
 		t.Fatalf("demo.Start = %v", err)
 	}

@@ -69,9 +69,16 @@ func (l *Log) Append(ctx context.Context, connectionID string, evs []*Normalised
 		return nil, nil
 	}
 	received := l.now().UTC().Truncate(time.Microsecond)
+	marks, err := l.matchWrites(ctx, connectionID, evs)
+	if err != nil {
+		return nil, err
+	}
 	rows := make([]*store.Event, 0, len(evs))
 	for _, n := range evs {
 		env := n.Envelope
+		if m := marks[n.writeKey]; m != nil && n.writeKey != "" {
+			env.Actor = &Actor{Type: ActorDeskconn, Action: m.Action, Key: m.APIKeyID}
+		}
 		env.ID = store.NewID("evt")
 		env.Connection = connectionID
 		env.ReceivedAt = received
@@ -86,6 +93,25 @@ func (l *Log) Append(ctx context.Context, connectionID string, evs []*Normalised
 			OccurredAt: env.OccurredAt, ReceivedAt: received, Body: body})
 	}
 	return l.groupCommit(ctx, rows)
+}
+
+// matchWrites returns deskconn's write marks of the changes evs report, by
+// key: one read for the whole batch.
+func (l *Log) matchWrites(ctx context.Context, connectionID string, evs []*Normalised) (map[string]*store.WriteMark, error) {
+	keys := make([]string, 0, len(evs))
+	for _, n := range evs {
+		if n.writeKey != "" {
+			keys = append(keys, n.writeKey)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	marks, err := l.Store.MatchWrites(ctx, connectionID, keys)
+	if err != nil {
+		return nil, fmt.Errorf("append events: find deskconn's own writes: %w", err)
+	}
+	return marks, nil
 }
 
 // groupCommit stores rows together with those of concurrent Append calls

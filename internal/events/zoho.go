@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/deskconn/deskconn/internal/store"
 )
 
 // MaxWebhookEvents is how many events one webhook delivery may carry.
@@ -160,6 +162,9 @@ var ErrUnknownEvent = errors.New("event type not handled")
 type Normalised struct {
 	Envelope
 	SourceKey string
+	// writeKey names the change as deskconn's write marks do
+	// (store.WriteKey); "" when it cannot be matched.
+	writeKey string
 }
 
 // Normalise turns one Zoho event into deskconn's envelope for the
@@ -209,6 +214,7 @@ func Normalise(connectionID string, ev ZohoEvent) (*Normalised, error) {
 		// decides.
 		if modified != "" {
 			n.SourceKey = m.typ + ":" + id + ":" + modified
+			n.writeKey = store.WriteKey(m.kind, id, modified)
 		} else {
 			h := sha256.New()
 			h.Write([]byte(ev.EventTime.String()))
@@ -218,6 +224,7 @@ func Normalise(connectionID string, ev ZohoEvent) (*Normalised, error) {
 	default:
 		// Creations and additions happen once per object.
 		n.SourceKey = m.typ + ":" + id
+		n.writeKey = store.WriteKey(m.kind, id, "")
 	}
 	return n, nil
 }
