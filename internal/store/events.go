@@ -239,3 +239,29 @@ type EventStore interface {
 	// ReleaseLease gives up owner's lease (a no-op when owner does not hold it).
 	ReleaseLease(ctx context.Context, name, owner string) error
 }
+
+// Locks are named locks, each held by at most one process of the
+// deployment at a time, that end with the process that holds them. A Locks
+// value is one process's; it is safe for concurrent use.
+type Locks interface {
+	// Hold reports whether this process holds the named lock, taking it
+	// when it is free. For a lock it held, it first checks that the lock is
+	// still held (its database session is alive): a lost lock is forgotten
+	// and taken again only if it is free, so that a process never goes on
+	// acting on a lock it lost.
+	Hold(ctx context.Context, name string) (bool, error)
+	// Release gives up the named lock (a no-op when not held). It may give
+	// up every lock of this process when the lock cannot be given up alone
+	// (its session must be ended); they are then taken again by Hold.
+	Release(ctx context.Context, name string) error
+	// Close gives up every lock.
+	Close() error
+}
+
+// SessionLocker is implemented by stores whose locks are database session
+// locks (Postgres advisory locks): a crashed process's locks end with its
+// session, at once, rather than when a lease expires.
+type SessionLocker interface {
+	// SessionLocks returns a new set of locks on a session of its own.
+	SessionLocks() Locks
+}
