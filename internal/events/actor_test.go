@@ -34,9 +34,11 @@ func (c *manualClock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// heldTransport holds the emulator's webhook deliveries while held is set.
+// heldTransport holds the emulator's webhook deliveries while held is set,
+// then sends them through base (nil: http.DefaultTransport).
 type heldTransport struct {
 	gate atomic.Pointer[chan struct{}]
+	base http.RoundTripper
 }
 
 func (h *heldTransport) hold() {
@@ -57,6 +59,9 @@ func (h *heldTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		case <-r.Context().Done():
 			return nil, r.Context().Err()
 		}
+	}
+	if h.base != nil {
+		return h.base.RoundTrip(r)
 	}
 	return http.DefaultTransport.RoundTrip(r)
 }

@@ -176,11 +176,17 @@ func Normalise(connectionID string, ev ZohoEvent) (*Normalised, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownEvent, ev.EventType)
 	}
-	var fields map[string]json.RawMessage
+	// Only the fields read here: a ticket's payload has dozens, and a map
+	// of them all is most of this function's cost.
+	var fields struct {
+		ID           json.RawMessage `json:"id"`
+		ModifiedTime json.RawMessage `json:"modifiedTime"`
+		CreatedTime  json.RawMessage `json:"createdTime"`
+	}
 	if err := json.Unmarshal(ev.Payload, &fields); err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
 	}
-	id := scalarString(fields["id"])
+	id := scalarString(fields.ID)
 	if id == "" {
 		return nil, fmt.Errorf("%w: payload/id: want the %s's id", ErrMalformed, m.kind)
 	}
@@ -191,10 +197,10 @@ func Normalise(connectionID string, ev ZohoEvent) (*Normalised, error) {
 		Object:     Object{Kind: m.kind, ID: id},
 		Data:       compact(ev.Payload),
 	}}
-	modified := scalarString(fields["modifiedTime"])
+	modified := scalarString(fields.ModifiedTime)
 	if n.OccurredAt.IsZero() {
-		for _, f := range []string{"modifiedTime", "createdTime"} {
-			if t, err := parseTimeString(scalarString(fields[f])); err == nil {
+		for _, f := range []json.RawMessage{fields.ModifiedTime, fields.CreatedTime} {
+			if t, err := parseTimeString(scalarString(f)); err == nil {
 				n.OccurredAt = t
 				break
 			}
@@ -203,7 +209,11 @@ func Normalise(connectionID string, ev ZohoEvent) (*Normalised, error) {
 	switch m.typ {
 	case TicketUpdated, ContactUpdated, AccountUpdated:
 		if ev.PrevState != nil {
-			prev, err := changedFields(fields, ev.PrevState)
+			var current map[string]json.RawMessage
+			if err := json.Unmarshal(ev.Payload, &current); err != nil {
+				return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
+			}
+			prev, err := changedFields(current, ev.PrevState)
 			if err != nil {
 				return nil, err
 			}

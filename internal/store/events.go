@@ -25,6 +25,10 @@ type Event struct {
 	OccurredAt time.Time
 	ReceivedAt time.Time
 	Body       []byte
+	// Deliveries is set by AppendEvents on the events it stored: how many
+	// push deliveries it created for the event (0 when no subscription
+	// wants it).
+	Deliveries int
 }
 
 // EventFilter selects events of one connection.

@@ -64,15 +64,16 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 				return err
 			}
 			t := now()
-			if _, err := tx.Exec(ctx, `INSERT INTO deliveries (subscription_id, connection_id, event_seq, state, attempts,
+			tag, err := tx.Exec(ctx, `INSERT INTO deliveries (subscription_id, connection_id, event_seq, state, attempts,
 				next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at)
 				SELECT id, connection_id, $2, 'pending', 0, $3, '', '-infinity', '', $4, $4 FROM subscriptions
 				WHERE connection_id = $1 AND (cardinality(types) = 0 OR $5 = ANY(types))`,
-				e.ConnectionID, seq, received, t, e.Type); err != nil {
+				e.ConnectionID, seq, received, t, e.Type)
+			if err != nil {
 				return fmt.Errorf("create deliveries: %w", err)
 			}
 			added = append(added, &store.Event{Seq: seq, ID: id, ConnectionID: e.ConnectionID, SourceKey: e.SourceKey,
-				Type: e.Type, OccurredAt: occurred, ReceivedAt: received, Body: e.Body})
+				Type: e.Type, OccurredAt: occurred, ReceivedAt: received, Body: e.Body, Deliveries: int(tag.RowsAffected())})
 		}
 		return nil
 	})
@@ -84,7 +85,7 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 	for _, a := range added {
 		for _, e := range events {
 			if e.ConnectionID == a.ConnectionID && e.SourceKey == a.SourceKey && e.Seq == 0 {
-				e.Seq, e.ID, e.OccurredAt, e.ReceivedAt = a.Seq, a.ID, a.OccurredAt, a.ReceivedAt
+				e.Seq, e.ID, e.OccurredAt, e.ReceivedAt, e.Deliveries = a.Seq, a.ID, a.OccurredAt, a.ReceivedAt, a.Deliveries
 				out = append(out, e)
 				break
 			}

@@ -107,10 +107,15 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 		if _, err := bumpSeq.ExecContext(ctx, e.ConnectionID, seq); err != nil {
 			return nil, fmt.Errorf("append events: %w", mapErr(err))
 		}
-		if _, err := insertDeliveries.ExecContext(ctx, e.ConnectionID, seq, e.ReceivedAt.UnixMicro(), now().UnixMicro(), e.Type); err != nil {
+		res, err := insertDeliveries.ExecContext(ctx, e.ConnectionID, seq, e.ReceivedAt.UnixMicro(), now().UnixMicro(), e.Type)
+		if err != nil {
 			return nil, fmt.Errorf("append events: create deliveries: %w", err)
 		}
-		e.Seq = seq
+		nd, err := res.RowsAffected()
+		if err != nil {
+			return nil, fmt.Errorf("append events: create deliveries: %w", err)
+		}
+		e.Seq, e.Deliveries = seq, int(nd)
 		added = append(added, e)
 	}
 	if err := tx.Commit(); err != nil {

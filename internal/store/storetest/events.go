@@ -345,6 +345,10 @@ func testDeliveries(t *testing.T, open func(t *testing.T) store.Store) {
 	if _, err := s.AppendEvents(ctx, []*store.Event{e1, e2}); err != nil {
 		t.Fatalf("AppendEvents = %v", err)
 	}
+	// ticket.created goes to both subscriptions, ticket.updated to one.
+	if e1.Deliveries != 2 || e2.Deliveries != 1 {
+		t.Errorf("Deliveries = %d, %d; want 2, 1", e1.Deliveries, e2.Deliveries)
+	}
 
 	// Nothing is due before the first event arrived.
 	if got, err := s.ClaimDeliveries(ctx, "w1", base.Add(-time.Second), time.Minute, 10); err != nil || len(got) != 0 {
