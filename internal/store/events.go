@@ -128,6 +128,12 @@ type EventSource struct {
 	LastEventAt  time.Time
 	LastError    string // safe, human-readable
 	UpdatedAt    time.Time
+	// OrgID and DeskBaseURL are the connection's, read with the source by
+	// GetEventSourceByToken (the webhook receiver checks a delivery's JWT
+	// against them, so it needs no second read); other reads leave them
+	// empty, and PutEventSource ignores them.
+	OrgID       string
+	DeskBaseURL string
 }
 
 // WriteMark records one change deskconn made in Zoho Desk through an

@@ -401,6 +401,15 @@ func (s *Store) SetCursor(ctx context.Context, connectionID, name, value string)
 
 const sourceCols = `connection_id, tenant_id, mode, token_hash, webhook_id, last_event_at, last_error, updated_at`
 
+// withExtra scans a row that has, after the columns its caller scans,
+// more columns into extra.
+type withExtra struct {
+	row   pgx.Row
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra...)...) }
+
 func scanSource(row pgx.Row) (*store.EventSource, error) {
 	var src store.EventSource
 	var last *time.Time
@@ -440,10 +449,14 @@ func (s *Store) GetEventSourceByToken(ctx context.Context, tokenHash []byte) (*s
 	if len(tokenHash) == 0 {
 		return nil, fmt.Errorf("get event source by token: %w", store.ErrNotFound)
 	}
-	src, err := scanSource(s.pool.QueryRow(ctx, `SELECT `+sourceCols+` FROM event_sources WHERE token_hash = $1`, tokenHash))
+	var orgID, deskBaseURL string
+	src, err := scanSource(withExtra{s.pool.QueryRow(ctx, `SELECT s.connection_id, s.tenant_id, s.mode, s.token_hash, s.webhook_id,
+		s.last_event_at, s.last_error, s.updated_at, c.org_id, c.desk_base_url
+		FROM event_sources s JOIN connections c ON c.id = s.connection_id WHERE s.token_hash = $1`, tokenHash), []any{&orgID, &deskBaseURL}})
 	if err != nil {
 		return nil, fmt.Errorf("get event source by token: %w", err)
 	}
+	src.OrgID, src.DeskBaseURL = orgID, deskBaseURL
 	return src, nil
 }
 

@@ -83,6 +83,14 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 		return nil, fmt.Errorf("append events: %w", err)
 	}
 	defer insertDeliveries.Close()
+	anySubscription, err := s.txStmt(ctx, tx, `SELECT EXISTS (SELECT 1 FROM subscriptions WHERE connection_id = ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("append events: %w", err)
+	}
+	defer anySubscription.Close()
+	// Whether each connection has subscriptions, read once per transaction:
+	// a connection read only by pulling skips the delivery insert.
+	subscribed := map[string]bool{}
 	var added []*store.Event
 	for _, e := range events {
 		if e.ID == "" {
@@ -107,15 +115,25 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 		if _, err := bumpSeq.ExecContext(ctx, e.ConnectionID, seq); err != nil {
 			return nil, fmt.Errorf("append events: %w", mapErr(err))
 		}
-		res, err := insertDeliveries.ExecContext(ctx, e.ConnectionID, seq, e.ReceivedAt.UnixMicro(), now().UnixMicro(), e.Type)
-		if err != nil {
-			return nil, fmt.Errorf("append events: create deliveries: %w", err)
+		subs, known := subscribed[e.ConnectionID]
+		if !known {
+			if err := anySubscription.QueryRowContext(ctx, e.ConnectionID).Scan(&subs); err != nil {
+				return nil, fmt.Errorf("append events: %w", err)
+			}
+			subscribed[e.ConnectionID] = subs
 		}
-		nd, err := res.RowsAffected()
-		if err != nil {
-			return nil, fmt.Errorf("append events: create deliveries: %w", err)
+		e.Seq, e.Deliveries = seq, 0
+		if subs {
+			res, err := insertDeliveries.ExecContext(ctx, e.ConnectionID, seq, e.ReceivedAt.UnixMicro(), now().UnixMicro(), e.Type)
+			if err != nil {
+				return nil, fmt.Errorf("append events: create deliveries: %w", err)
+			}
+			nd, err := res.RowsAffected()
+			if err != nil {
+				return nil, fmt.Errorf("append events: create deliveries: %w", err)
+			}
+			e.Deliveries = int(nd)
 		}
-		e.Seq, e.Deliveries = seq, int(nd)
 		added = append(added, e)
 	}
 	if err := tx.Commit(); err != nil {
@@ -548,16 +566,29 @@ func (s *Store) GetEventSourceByToken(ctx context.Context, tokenHash []byte) (*s
 	if len(tokenHash) == 0 {
 		return nil, fmt.Errorf("get event source by token: %w", store.ErrNotFound)
 	}
-	q, err := s.prepared(ctx, `SELECT `+sourceCols+` FROM event_sources WHERE token_hash = ?`)
+	q, err := s.prepared(ctx, `SELECT s.connection_id, s.tenant_id, s.mode, s.token_hash, s.webhook_id, s.last_event_at,
+		s.last_error, s.updated_at, c.org_id, c.desk_base_url
+		FROM event_sources s JOIN connections c ON c.id = s.connection_id WHERE s.token_hash = ?`)
 	if err != nil {
 		return nil, fmt.Errorf("get event source by token: %w", err)
 	}
-	src, err := scanSource(q.QueryRowContext(ctx, tokenHash))
+	var orgID, deskBaseURL string
+	src, err := scanSource(withExtra{q.QueryRowContext(ctx, tokenHash), []any{&orgID, &deskBaseURL}})
 	if err != nil {
 		return nil, fmt.Errorf("get event source by token: %w", err)
 	}
+	src.OrgID, src.DeskBaseURL = orgID, deskBaseURL
 	return src, nil
 }
+
+// withExtra scans a row that has, after the columns its caller scans,
+// more columns into extra.
+type withExtra struct {
+	sc    scanner
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.sc.Scan(append(dest, w.extra...)...) }
 
 // TouchEventSource sets the source's last_event_at only.
 func (s *Store) TouchEventSource(ctx context.Context, connectionID string, at time.Time) error {

@@ -555,6 +555,10 @@ func testEventSources(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := t.Context()
 	tn := newTenant(t, s)
 	c, c2 := newConnection(t, s, tn.ID), newConnection(t, s, tn.ID)
+	c.OrgID, c.DeskBaseURL = "2389290", "https://desk.zoho.eu/api/v1"
+	if err := s.UpdateConnection(ctx, c); err != nil {
+		t.Fatalf("UpdateConnection = %v", err)
+	}
 	_, err := s.GetEventSource(ctx, c.ID)
 	wantErr(t, "GetEventSource(none)", err, store.ErrNotFound)
 	src := &store.EventSource{ConnectionID: c.ID, TenantID: tn.ID, Mode: store.SourceWebhook, TokenHash: hash(uniq("tok")), WebhookID: "4000000012345",
@@ -569,8 +573,10 @@ func testEventSources(t *testing.T, open func(t *testing.T) store.Store) {
 	if diff := cmp.Diff(src, got); diff != "" {
 		t.Errorf("GetEventSource mismatch (-want +got):\n%s", diff)
 	}
-	if got, err := s.GetEventSourceByToken(ctx, src.TokenHash); err != nil || got.ConnectionID != c.ID {
-		t.Errorf("GetEventSourceByToken = %v, %v; want connection %s", got, err, c.ID)
+	// By token, with the connection's organisation and data centre.
+	if got, err := s.GetEventSourceByToken(ctx, src.TokenHash); err != nil || got.ConnectionID != c.ID ||
+		got.OrgID != c.OrgID || got.DeskBaseURL != c.DeskBaseURL {
+		t.Errorf("GetEventSourceByToken = %+v, %v; want connection %s with org %s at %s", got, err, c.ID, c.OrgID, c.DeskBaseURL)
 	}
 	_, err = s.GetEventSourceByToken(ctx, hash(uniq("tok")))
 	wantErr(t, "GetEventSourceByToken(unknown)", err, store.ErrNotFound)
