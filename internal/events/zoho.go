@@ -32,6 +32,49 @@ type ZohoEvent struct {
 // ErrMalformed is wrapped by every decoding error.
 var ErrMalformed = errors.New("malformed webhook body")
 
+// wireEvent is one event of a delivery as it comes, each member undecoded.
+type wireEvent struct {
+	EventType json.RawMessage `json:"eventType"`
+	OrgID     json.RawMessage `json:"orgId"`
+	EventTime json.RawMessage `json:"eventTime"`
+	Payload   json.RawMessage `json:"payload"`
+	PrevState json.RawMessage `json:"prevState"`
+}
+
+// decodeWireEvents splits a delivery into its events in one pass over the
+// body. Only when that fails does it decode event by event, to name the
+// one that is not an object.
+func decodeWireEvents(body []byte) ([]wireEvent, error) {
+	if body[0] == '{' {
+		var w wireEvent
+		if err := json.Unmarshal(body, &w); err != nil {
+			return nil, fmt.Errorf("%w: /0: want an object: %v", ErrMalformed, err)
+		}
+		return []wireEvent{w}, nil
+	}
+	var ws []wireEvent
+	if err := json.Unmarshal(body, &ws); err == nil {
+		if len(ws) > MaxWebhookEvents {
+			return nil, fmt.Errorf("%w: %d events, at most %d per delivery", ErrMalformed, len(ws), MaxWebhookEvents)
+		}
+		return ws, nil
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return nil, fmt.Errorf("%w: want a JSON array of events: %v", ErrMalformed, err)
+	}
+	if len(raws) > MaxWebhookEvents {
+		return nil, fmt.Errorf("%w: %d events, at most %d per delivery", ErrMalformed, len(raws), MaxWebhookEvents)
+	}
+	ws = make([]wireEvent, len(raws))
+	for i, raw := range raws {
+		if err := json.Unmarshal(raw, &ws[i]); err != nil {
+			return nil, fmt.Errorf("%w: /%d: want an object: %v", ErrMalformed, i, err)
+		}
+	}
+	return ws, nil
+}
+
 // DecodeWebhook decodes a webhook delivery: a JSON array of events [D
 // N-D29, SIM, PD], or a single event object, accepted as well since peers
 // disagree on batching [GAP]. Every event needs a non-empty eventType and a
@@ -41,27 +84,12 @@ func DecodeWebhook(body []byte) ([]ZohoEvent, error) {
 	if len(body) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrMalformed)
 	}
-	var raws []json.RawMessage
-	if body[0] == '{' {
-		raws = []json.RawMessage{body}
-	} else if err := json.Unmarshal(body, &raws); err != nil {
-		return nil, fmt.Errorf("%w: want a JSON array of events: %v", ErrMalformed, err)
+	ws, err := decodeWireEvents(body)
+	if err != nil {
+		return nil, err
 	}
-	if len(raws) > MaxWebhookEvents {
-		return nil, fmt.Errorf("%w: %d events, at most %d per delivery", ErrMalformed, len(raws), MaxWebhookEvents)
-	}
-	out := make([]ZohoEvent, 0, len(raws))
-	for i, raw := range raws {
-		var w struct {
-			EventType json.RawMessage `json:"eventType"`
-			OrgID     json.RawMessage `json:"orgId"`
-			EventTime json.RawMessage `json:"eventTime"`
-			Payload   json.RawMessage `json:"payload"`
-			PrevState json.RawMessage `json:"prevState"`
-		}
-		if err := json.Unmarshal(raw, &w); err != nil {
-			return nil, fmt.Errorf("%w: /%d: want an object: %v", ErrMalformed, i, err)
-		}
+	out := make([]ZohoEvent, 0, len(ws))
+	for i, w := range ws {
 		var ev ZohoEvent
 		if err := json.Unmarshal(w.EventType, &ev.EventType); err != nil || ev.EventType == "" {
 			return nil, fmt.Errorf("%w: /%d/eventType: want a non-empty string", ErrMalformed, i)
