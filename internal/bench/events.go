@@ -46,21 +46,21 @@ type EventsReport struct {
 	// Ingest: Zoho's signed webhook deliveries (one event each,
 	// IngestInFlight at a time) verified, normalised and committed to the
 	// SQLite log before each 200.
-	Ingested       int             `json:"ingested"`
-	IngestInFlight int             `json:"ingestInFlight"`
-	IngestStored   int             `json:"ingestStored"` // events found in the log afterwards
-	IngestMs       float64         `json:"ingestMs"`
-	IngestPerSec   float64         `json:"ingestPerSec"`
+	Ingested       int     `json:"ingested"`
+	IngestInFlight int     `json:"ingestInFlight"`
+	IngestStored   int     `json:"ingestStored"` // events found in the log afterwards
+	IngestMs       float64 `json:"ingestMs"`
+	IngestPerSec   float64 `json:"ingestPerSec"`
 	// IngestCPUPerEventUs is the process's CPU time (user + system) during
 	// ingest divided by the events stored, in µs: both sides, the
 	// emulator's deliveries and deskconn's receiver, as they share the
 	// process. A loaded machine disturbs it less than events/s. 0 where
 	// the system does not report CPU time.
-	IngestCPUPerEventUs float64 `json:"ingestCpuPerEventUs"`
-	IngestGoal     float64         `json:"ingestGoal"`
-	IngestGoalMet  bool            `json:"ingestGoalMet"`
-	LatencyP50Goal float64         `json:"latencyP50GoalMs"`
-	Latency        []EventsLatency `json:"latency"`
+	IngestCPUPerEventUs float64         `json:"ingestCpuPerEventUs"`
+	IngestGoal          float64         `json:"ingestGoal"`
+	IngestGoalMet       bool            `json:"ingestGoalMet"`
+	LatencyP50Goal      float64         `json:"latencyP50GoalMs"`
+	Latency             []EventsLatency `json:"latency"`
 }
 
 // EventsLatency is the latency from a change made through Zoho's API to the
@@ -230,7 +230,7 @@ func measureIngest(ctx context.Context, d *demo.Demo, connID string, gate *gated
 		rep.IngestPerSec = float64(rep.IngestStored) / elapsed.Seconds()
 	}
 	if cpuOK && rep.IngestStored > 0 {
-		rep.IngestCPUPerEventUs = float64((cpu1-cpu0).Microseconds()) / float64(rep.IngestStored)
+		rep.IngestCPUPerEventUs = float64((cpu1 - cpu0).Microseconds()) / float64(rep.IngestStored)
 	}
 	rep.IngestGoalMet = rep.IngestPerSec >= EventsIngestGoal
 	return nil

@@ -108,11 +108,11 @@ func (s *stack) api(ctx context.Context, method, path, body string) (int, []byte
 	return resp.StatusCode, b
 }
 
-// createTicketInZoho makes the change on Zoho's side: straight through the
-// emulator's API, as an agent in Zoho Desk would.
-func (s *stack) createTicketInZoho(subject string) string {
+// zoho returns a client of the emulator's API with the scope, as a
+// person's (or another integration's) in Zoho Desk, not deskconn's.
+func (s *stack) zoho(scope string) *zohodesk.Client {
 	s.t.Helper()
-	_, access, err := s.d.Emulator.MintToken(emulator.DemoClientID, emulator.SingleOrgUser, emulator.DemoOrgID, []string{"Desk.tickets.ALL"})
+	_, access, err := s.d.Emulator.MintToken(emulator.DemoClientID, emulator.SingleOrgUser, emulator.DemoOrgID, []string{scope})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -120,7 +120,14 @@ func (s *stack) createTicketInZoho(subject string) string {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	tk, _, err := c.Tickets.Create(s.t.Context(), emulator.DemoOrgID, &zohodesk.TicketCreateRequest{
+	return c
+}
+
+// createTicketInZoho makes the change on Zoho's side: straight through the
+// emulator's API, as an agent in Zoho Desk would.
+func (s *stack) createTicketInZoho(subject string) string {
+	s.t.Helper()
+	tk, _, err := s.zoho("Desk.tickets.ALL").Tickets.Create(s.t.Context(), emulator.DemoOrgID, &zohodesk.TicketCreateRequest{
 		Subject: subject, DepartmentID: emulator.DemoDepartmentID, ContactID: emulator.DemoContactID})
 	if err != nil {
 		s.t.Fatalf("create ticket in Zoho: %v", err)
@@ -131,15 +138,7 @@ func (s *stack) createTicketInZoho(subject string) string {
 // zohoWebhooks counts the webhooks configured in Zoho.
 func (s *stack) zohoWebhooks() int {
 	s.t.Helper()
-	_, access, err := s.d.Emulator.MintToken(emulator.DemoClientID, emulator.SingleOrgUser, emulator.DemoOrgID, []string{"Desk.events.ALL"})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	c, err := zohodesk.New(zohodesk.Config{BaseURL: s.d.EmulatorURL + "/api/v1", Tokens: zohodesk.StaticToken(access)})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	hooks, _, err := c.Webhooks.List(s.t.Context(), emulator.DemoOrgID)
+	hooks, _, err := s.zoho("Desk.events.ALL").Webhooks.List(s.t.Context(), emulator.DemoOrgID)
 	if err != nil {
 		s.t.Fatal(err)
 	}
