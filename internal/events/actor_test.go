@@ -69,7 +69,7 @@ func (h *heldTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // An agent's create_ticket and update_ticket produce events whose actor
 // names the action and the API key; a person's change made in Zoho right
 // after, to the same ticket, produces an event without one. In webhook
-// mode and in polling mode.
+// mode and in polling mode; in webhook mode also an agent's comment.
 func TestOwnWritesCarryActor(t *testing.T) {
 	for _, mode := range []store.EventSourceMode{store.SourceWebhook, store.SourcePolling} {
 		t.Run(string(mode), func(t *testing.T) {
@@ -152,6 +152,13 @@ func TestOwnWritesCarryActor(t *testing.T) {
 			env = next(events.TicketUpdated, created.ID)
 			if env.Actor != nil {
 				t.Errorf("a person's change in Zoho has actor %+v, want none", env.Actor)
+			}
+
+			if mode == store.SourceWebhook { // polling sees tickets only
+				// A comment is matched by the id Zoho returned for it.
+				var comment struct{ ID string }
+				agent("add_ticket_comment", `{"ticketId":"`+created.ID+`","content":"Checked the printer."}`, &comment)
+				wantActor(next(events.TicketCommentAdded, comment.ID), "add_ticket_comment")
 			}
 		})
 	}
