@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/store"
 	"github.com/deskconn/deskconn/zohodesk"
 )
 
@@ -57,6 +58,7 @@ type Call struct {
 	mu        sync.Mutex
 	requestID string
 	detail    string
+	writes    []store.WriteMark
 }
 
 // OrgID returns the organisation to use: in (the input's orgId) if set, else
@@ -91,10 +93,39 @@ func (c *Call) SetDetail(detail string) {
 	c.detail = detail
 }
 
-func (c *Call) auditInfo() (requestID, detail string) {
+// Created records that the handler created an object in Zoho Desk: kind
+// ("ticket", "thread", "comment", "contact" or "account"), the id Zoho
+// returned and the modifiedTime it answered with ("" when none). Updated
+// records a change of an existing object, with the modifiedTime Zoho
+// answered the write with. When the action succeeds, the registry stores
+// them as write marks with its audit record (store.WriteMark), and the
+// events Zoho reports for exactly these changes name the action as their
+// actor.
+func (c *Call) Created(kind, id, modifiedTime string) {
+	c.wrote(store.WriteKey(kind, id, ""))
+	if modifiedTime != "" {
+		c.wrote(store.WriteKey(kind, id, modifiedTime))
+	}
+}
+
+// Updated: see Created. Without a modifiedTime it records nothing: a
+// change cannot be told from a later one without it.
+func (c *Call) Updated(kind, id, modifiedTime string) {
+	if id != "" && modifiedTime != "" {
+		c.wrote(store.WriteKey(kind, id, modifiedTime))
+	}
+}
+
+func (c *Call) wrote(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.requestID, c.detail
+	c.writes = append(c.writes, store.WriteMark{Key: key})
+}
+
+func (c *Call) auditInfo() (requestID, detail string, writes []store.WriteMark) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.requestID, c.detail, c.writes
 }
 
 // PlannedRequest is one Zoho request a write would send, as a dry run

@@ -565,10 +565,17 @@ func TestAuditAndObserver(t *testing.T) {
 		_, _ = r.Invoke(t.Context(), tg, c.name, json.RawMessage(c.input), action.InvokeOptions{})
 	}
 	got := st.audits()
-	type row struct{ Action, Outcome, ReqID, Detail string }
+	type row struct {
+		Action, Outcome, ReqID, Detail string
+		Writes                         []string
+	}
 	var rows []row
 	for _, a := range got {
-		rows = append(rows, row{a.Action, a.Outcome, a.ZohoRequestID, a.Detail})
+		var writes []string
+		for _, m := range a.Writes {
+			writes = append(writes, m.Key)
+		}
+		rows = append(rows, row{a.Action, a.Outcome, a.ZohoRequestID, a.Detail, writes})
 		if a.TenantID != "ten1" || a.APIKeyID != "key1" || a.ConnectionID != "c1" || a.Time.IsZero() {
 			t.Errorf("audit row lacks identity: %+v", a)
 		}
@@ -576,12 +583,14 @@ func TestAuditAndObserver(t *testing.T) {
 			t.Errorf("audit row leaks input: %s", s)
 		}
 	}
+	// Only the successful write carries its changes (write marks): not
+	// the failed one, nor the replay, whose change the first call made.
 	want := []row{
-		{"toy_create", "ok", "zr-1", "ticket created"},
-		{"toy_create", "invalid", "zr-fail", ""},
-		{"toy_create", "ok", "", "replayed for an idempotency key"},
-		{"toy_create", "invalid", "", ""},
-		{"toy_trash", "forbidden", "", "input ticketIds=1"},
+		{"toy_create", "ok", "zr-1", "ticket created", []string{"ticket/T1", "ticket/T1@1768473000000"}},
+		{"toy_create", "invalid", "zr-fail", "", nil},
+		{"toy_create", "ok", "", "replayed for an idempotency key", nil},
+		{"toy_create", "invalid", "", "", nil},
+		{"toy_trash", "forbidden", "", "input ticketIds=1", nil},
 	}
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("audit rows (-want +got):\n%s", diff)

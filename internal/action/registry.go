@@ -49,7 +49,10 @@ type Options struct {
 	// Idempotency stores idempotency records. Without it, a write that
 	// carries an idempotency key is refused as invalid.
 	Idempotency IdempotencyStore
-	// Audit receives a record for every write attempt (nil: none).
+	// Audit receives a record for every write attempt (nil: none). The
+	// record of a write that succeeded carries the changes its handler
+	// reported (Call.Created, Call.Updated), which the store keeps as
+	// write marks: without Audit, events never name deskconn as actor.
 	Audit AuditLog
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -184,6 +187,7 @@ type attempt struct {
 	requestID string
 	detail    string
 	input     string // the input's ids (summarizeIDs), for the audit log
+	writes    []store.WriteMark
 }
 
 // Invoke runs the named action for target with the raw JSON input and
@@ -258,6 +262,9 @@ func (r *Registry) audit(ctx context.Context, t Target, a *Action, outcome strin
 	}
 	if derr != nil && derr.Upstream != nil && derr.Upstream.RequestID != "" {
 		rec.ZohoRequestID = derr.Upstream.RequestID
+	}
+	if outcome == "ok" && !at.replayed {
+		rec.Writes = at.writes
 	}
 	if at.replayed {
 		rec.Detail = "replayed for an idempotency key"
@@ -340,7 +347,7 @@ func (r *Registry) run(ctx context.Context, a *Action, call *Call, v any, at *at
 		if p := recover(); p != nil {
 			err = fmt.Errorf("action %s panicked: %v", a.name, p)
 		}
-		at.requestID, at.detail = call.auditInfo()
+		at.requestID, at.detail, at.writes = call.auditInfo()
 	}()
 	return a.run(ctx, call, v)
 }

@@ -82,6 +82,9 @@ func (t *toy) define(name string, hints action.Hints) *action.Action {
 		if err := zohodesk.BeforeDispatch(ctx); err != nil {
 			return toyOut{}, err
 		}
+		// Reported before the outcome is known: a failed call's marks must
+		// not be kept.
+		call.Created("ticket", fmt.Sprintf("T%d", n), "2026-01-15T10:30:00.000Z")
 		if t.fail != nil {
 			if err := t.fail(n); err != nil {
 				return toyOut{}, err

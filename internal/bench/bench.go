@@ -333,8 +333,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	if e := r.Events; e != nil {
 		fmt.Fprintf(w, "events: Zoho webhook deliveries into the SQLite event log (goal: %.0f events/s)\n", e.IngestGoal)
-		p("deliveries\tin flight\tstored\tduration ms\tevents/s\tgoal\t\n")
-		p("%d\t%d\t%d\t%.1f\t%.1f\t%s\t\n", e.Ingested, e.IngestInFlight, e.IngestStored, e.IngestMs, e.IngestPerSec, metText(e.IngestGoalMet))
+		p("deliveries\tin flight\tstored\tduration ms\tevents/s\tCPU µs/event\tgoal\t\n")
+		p("%d\t%d\t%d\t%.1f\t%.1f\t%.0f\t%s\t\n", e.Ingested, e.IngestInFlight, e.IngestStored, e.IngestMs, e.IngestPerSec, e.IngestCPUPerEventUs, metText(e.IngestGoalMet))
 		flush()
 		fmt.Fprintf(w, "events: a change through Zoho's API until a signed subscriber receives it (goal: p50 under %.0f ms)\n", e.LatencyP50Goal)
 		p("setting\tchanges\treceived\tp50 ms\tp99 ms\tslow subscriber received\tgoal\tresult\t\n")

@@ -197,6 +197,7 @@ func accountActions() []*action.Action {
 				return AccountOutput{}, err
 			}
 			call.SetDetail("account " + a.ID + " created")
+			call.Created("account", a.ID, a.ModifiedTime)
 			return accountOutput(a), nil
 		}),
 		action.Define("get_account", action.Info{
@@ -446,5 +447,6 @@ func updateAccount(ctx context.Context, call *action.Call, in UpdateAccountInput
 		return UpdateAccountOutput{}, accountNotFound(err, id)
 	}
 	call.SetDetail("account " + a.ID + " updated")
+	call.Updated("account", a.ID, a.ModifiedTime)
 	return UpdateAccountOutput{AccountOutput: accountOutput(a), UpdatedFields: fields}, nil
 }

@@ -248,6 +248,7 @@ func addComment(ctx context.Context, call *action.Call, in AddTicketCommentInput
 		return CommentOutput{}, scopeError(ticketNotFound(err, in.TicketSelector, id), "Desk.tickets.UPDATE")
 	}
 	call.SetDetail("comment " + c.ID + " added to ticket " + id)
+	call.Created("comment", c.ID, "")
 	out := commentOutput(c, id)
 	if len(out.Mentioned) == 0 {
 		out.Mentioned = mentioned

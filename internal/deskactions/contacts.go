@@ -448,6 +448,7 @@ func createContact(ctx context.Context, call *action.Call, in CreateContactInput
 		return ContactOutput{}, err
 	}
 	call.SetDetail("contact " + c.ID + " created")
+	call.Created("contact", c.ID, c.ModifiedTime)
 	return contactOutput(c), nil
 }
 
@@ -519,6 +520,7 @@ func updateContact(ctx context.Context, call *action.Call, in UpdateContactInput
 		return UpdateContactOutput{}, contactNotFound(err, id)
 	}
 	call.SetDetail("contact " + c.ID + " updated")
+	call.Updated("contact", c.ID, c.ModifiedTime)
 	return UpdateContactOutput{ContactOutput: contactOutput(c), UpdatedFields: fields}, nil
 }
 

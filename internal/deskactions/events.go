@@ -30,7 +30,7 @@ type ListEventsInput struct {
 
 // ListEventsOutput is the output of list_events.
 type ListEventsOutput struct {
-	Events []json.RawMessage `json:"events" jsonschema:"The events, oldest first: {id, connection, type, occurredAt, receivedAt, object: {kind, id}, data, previous}."`
+	Events []json.RawMessage `json:"events" jsonschema:"The events, oldest first: {id, connection, type, occurredAt, receivedAt, object: {kind, id}, data, previous, actor}; actor {type: deskconn, action, key} is present only on changes made through deskconn."`
 	Next   int64             `json:"next" jsonschema:"Pass as after in the next call to get only newer events."`
 }
 
@@ -39,7 +39,7 @@ func eventActions(deps Deps) []*action.Action {
 		action.Define("list_events", action.Info{
 			Title: "List events",
 			Description: "What changed in Zoho Desk since a cursor (tickets, threads, comments, contacts, accounts; " +
-				"updates carry previous values). Pass the last answer's next as after; waitSeconds waits for a new event.",
+				"updates carry previous values; changes made through deskconn carry an actor). Pass the last answer's next as after; waitSeconds waits for a new event.",
 			Toolset: "events",
 			Hints:   action.Hints{ReadOnly: true}, TypeSchemas: typeSchemas(),
 		}, func(ctx context.Context, call *action.Call, in ListEventsInput) (ListEventsOutput, error) {

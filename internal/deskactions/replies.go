@@ -204,6 +204,7 @@ func sendReply(ctx context.Context, deps Deps, call *action.Call, in ReplyToTick
 		return ReplyOutput{}, scopeError(ticketNotFound(err, in.TicketSelector, id), "Desk.tickets.UPDATE")
 	}
 	call.SetDetail("reply " + th.ID + " sent on ticket " + id)
+	call.Created("thread", th.ID, "")
 	return replyOutput(th, id, req), nil
 }
 

@@ -261,6 +261,7 @@ func createTicket(ctx context.Context, deps Deps, call *action.Call, in CreateTi
 		return CreateTicketOutput{}, err
 	}
 	call.SetDetail("ticket " + t.ID + " created")
+	call.Created("ticket", t.ID, t.ModifiedTime)
 	out := CreateTicketOutput{
 		ID: t.ID, TicketNumber: t.TicketNumber, WebURL: t.WebURL, CreatedTime: t.CreatedTime,
 		AssigneeID: t.AssigneeID, UploadIDs: uploadIDs, Ticket: t.Raw,
@@ -558,6 +559,7 @@ func updateTicket(ctx context.Context, call *action.Call, in UpdateTicketInput) 
 	if err != nil {
 		return UpdateTicketOutput{}, ticketNotFound(err, in.TicketSelector, id)
 	}
+	call.Updated("ticket", t.ID, t.ModifiedTime)
 	if t.IsTrashed {
 		// Moved to the trash between the check and the PATCH: Zoho applied
 		// the change, but the ticket must not be reported as live.

@@ -268,7 +268,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		var wake <-chan struct{}
 		if w.Log != nil {
-			wake = w.Log.anyChange()
+			wake = w.Log.deliveriesDue()
 		}
 		select {
 		case <-ctx.Done():

@@ -43,6 +43,12 @@ func startStack(t testing.TB) *stack {
 // ("" keeps the demo org's Enterprise).
 func startStackEdition(t testing.TB, edition string) *stack {
 	t.Helper()
+	return startStackWith(t, emulator.Options{Edition: edition})
+}
+
+// startStackWith is startStack with these emulator options.
+func startStackWith(t testing.TB, eopts emulator.Options) *stack {
+	t.Helper()
 	mount := func(s *restapi.Server, m *connection.Manager, st store.Store) error {
 		p := events.New(events.Options{
 			Store: st, Keyring: m.Keyring(), Client: m.Client, BaseURL: s.BaseURL(), AllowHTTP: true,
@@ -54,8 +60,9 @@ func startStackEdition(t testing.TB, edition string) *stack {
 			return err
 		}
 		// The action registry every door (REST, MCP) serves, with list_events
-		// reading this pipeline's log.
-		reg := action.NewRegistry(action.Options{})
+		// reading this pipeline's log, and its writes audited (and marked) as
+		// serve does.
+		reg := action.NewRegistry(action.Options{Audit: st})
 		reg.Add(deskactions.All(deskactions.Deps{Events: p.Log})...)
 		if err := s.MountActions(restapi.ActionsOptions{Registry: reg}); err != nil {
 			return err
@@ -70,7 +77,7 @@ func startStackEdition(t testing.TB, edition string) *stack {
 		return nil
 	}
 	d, err := demo.Start(t.Context(), demo.Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Mount: mount,
-		Logger: slog.New(slog.DiscardHandler), Emulator: emulator.Options{Edition: edition}})
+		Logger: slog.New(slog.DiscardHandler), Emulator: eopts})
 	if err != nil {
 		t.Fatalf("demo.Start = %v", err)
 	}
@@ -101,11 +108,11 @@ func (s *stack) api(ctx context.Context, method, path, body string) (int, []byte
 	return resp.StatusCode, b
 }
 
-// createTicketInZoho makes the change on Zoho's side: straight through the
-// emulator's API, as an agent in Zoho Desk would.
-func (s *stack) createTicketInZoho(subject string) string {
+// zoho returns a client of the emulator's API with the scope, as a
+// person's (or another integration's) in Zoho Desk, not deskconn's.
+func (s *stack) zoho(scope string) *zohodesk.Client {
 	s.t.Helper()
-	_, access, err := s.d.Emulator.MintToken(emulator.DemoClientID, emulator.SingleOrgUser, emulator.DemoOrgID, []string{"Desk.tickets.ALL"})
+	_, access, err := s.d.Emulator.MintToken(emulator.DemoClientID, emulator.SingleOrgUser, emulator.DemoOrgID, []string{scope})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -113,7 +120,14 @@ func (s *stack) createTicketInZoho(subject string) string {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	tk, _, err := c.Tickets.Create(s.t.Context(), emulator.DemoOrgID, &zohodesk.TicketCreateRequest{
+	return c
+}
+
+// createTicketInZoho makes the change on Zoho's side: straight through the
+// emulator's API, as an agent in Zoho Desk would.
+func (s *stack) createTicketInZoho(subject string) string {
+	s.t.Helper()
+	tk, _, err := s.zoho("Desk.tickets.ALL").Tickets.Create(s.t.Context(), emulator.DemoOrgID, &zohodesk.TicketCreateRequest{
 		Subject: subject, DepartmentID: emulator.DemoDepartmentID, ContactID: emulator.DemoContactID})
 	if err != nil {
 		s.t.Fatalf("create ticket in Zoho: %v", err)
@@ -124,15 +138,7 @@ func (s *stack) createTicketInZoho(subject string) string {
 // zohoWebhooks counts the webhooks configured in Zoho.
 func (s *stack) zohoWebhooks() int {
 	s.t.Helper()
-	_, access, err := s.d.Emulator.MintToken(emulator.DemoClientID, emulator.SingleOrgUser, emulator.DemoOrgID, []string{"Desk.events.ALL"})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	c, err := zohodesk.New(zohodesk.Config{BaseURL: s.d.EmulatorURL + "/api/v1", Tokens: zohodesk.StaticToken(access)})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	hooks, _, err := c.Webhooks.List(s.t.Context(), emulator.DemoOrgID)
+	hooks, _, err := s.zoho("Desk.events.ALL").Webhooks.List(s.t.Context(), emulator.DemoOrgID)
 	if err != nil {
 		s.t.Fatal(err)
 	}

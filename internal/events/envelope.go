@@ -57,7 +57,25 @@ type Envelope struct {
 	// Previous holds, for *.updated events, the previous value of each field
 	// that changed (only when Zoho sent the previous state); absent otherwise.
 	Previous json.RawMessage `json:"previous,omitempty"`
+	// Actor is set when the change was deskconn's own: an action's write
+	// whose answer from Zoho names exactly this change (the same object and
+	// modifiedTime; for a creation, a thread or a comment, the id Zoho
+	// returned). Absent for every other change, a person's or another
+	// integration's alike.
+	Actor *Actor `json:"actor,omitempty"`
 }
+
+// Actor names who made a change through deskconn.
+type Actor struct {
+	Type   string `json:"type"`   // "deskconn"
+	Action string `json:"action"` // the action, e.g. "update_ticket"
+	// Key is the API key's id, or the MCP grant's, that called the action
+	// (as in the audit log); absent for the CLI and the web console.
+	Key string `json:"key,omitempty"`
+}
+
+// ActorDeskconn is Actor.Type of deskconn's own writes.
+const ActorDeskconn = "deskconn"
 
 // Object names what the event is about.
 type Object struct {

@@ -23,7 +23,7 @@ type Log struct {
 
 	mu      sync.Mutex
 	waiters map[string]chan struct{} // connection id → closed on the next append
-	any     chan struct{}            // closed on the next append of any connection
+	due     chan struct{}            // closed when deliveries may have become due
 
 	// Group commit: Append queues its rows in pending, then takes commitMu;
 	// whoever holds it commits every queued request in one transaction, so
@@ -37,10 +37,15 @@ type Log struct {
 // err are written by the committer while it holds commitMu, and read by the
 // caller once it holds commitMu itself.
 type appendReq struct {
-	rows     []*store.Event
-	added    []*store.Event
-	err      error
-	finished bool
+	rows []*store.Event
+	// envs and writeKeys are rows[i]'s envelope and its change's write key
+	// ("" when none), for the committer to set the actor of deskconn's own
+	// changes.
+	envs      []*Envelope
+	writeKeys []string
+	added     []*store.Event
+	err       error
+	finished  bool
 }
 
 // commitTimeout bounds one group commit. It does not come from the caller
@@ -69,7 +74,7 @@ func (l *Log) Append(ctx context.Context, connectionID string, evs []*Normalised
 		return nil, nil
 	}
 	received := l.now().UTC().Truncate(time.Microsecond)
-	rows := make([]*store.Event, 0, len(evs))
+	r := &appendReq{rows: make([]*store.Event, 0, len(evs)), envs: make([]*Envelope, 0, len(evs)), writeKeys: make([]string, 0, len(evs))}
 	for _, n := range evs {
 		env := n.Envelope
 		env.ID = store.NewID("evt")
@@ -82,18 +87,58 @@ func (l *Log) Append(ctx context.Context, connectionID string, evs []*Normalised
 		if err != nil {
 			return nil, fmt.Errorf("append events: encode %s: %w", env.Type, err)
 		}
-		rows = append(rows, &store.Event{ID: env.ID, ConnectionID: connectionID, SourceKey: n.SourceKey, Type: env.Type,
+		r.rows = append(r.rows, &store.Event{ID: env.ID, ConnectionID: connectionID, SourceKey: n.SourceKey, Type: env.Type,
 			OccurredAt: env.OccurredAt, ReceivedAt: received, Body: body})
+		r.envs = append(r.envs, &env)
+		r.writeKeys = append(r.writeKeys, n.writeKey)
 	}
-	return l.groupCommit(ctx, rows)
+	return l.groupCommit(ctx, r)
 }
 
-// groupCommit stores rows together with those of concurrent Append calls
-// and returns once they are committed, with the ones that were new. On a
-// failed group commit each request is retried alone, so one request's bad
-// row does not fail the others.
-func (l *Log) groupCommit(ctx context.Context, rows []*store.Event) ([]*store.Event, error) {
-	r := &appendReq{rows: rows}
+// markActors sets the actor of the batch's events that report one of
+// deskconn's own writes (its write marks), re-encoding their bodies: one
+// read per connection for the whole batch.
+func (l *Log) markActors(ctx context.Context, batch []*appendReq) error {
+	keys := map[string][]string{} // connection id → write keys
+	for _, b := range batch {
+		for i, k := range b.writeKeys {
+			if k != "" {
+				c := b.rows[i].ConnectionID
+				keys[c] = append(keys[c], k)
+			}
+		}
+	}
+	marks := make(map[string]map[string]*store.WriteMark, len(keys))
+	for c, ks := range keys {
+		m, err := l.Store.MatchWrites(ctx, c, ks)
+		if err != nil {
+			return fmt.Errorf("append events: find deskconn's own writes: %w", err)
+		}
+		marks[c] = m
+	}
+	for _, b := range batch {
+		for i, k := range b.writeKeys {
+			m := marks[b.rows[i].ConnectionID][k]
+			if k == "" || m == nil {
+				continue
+			}
+			env := b.envs[i]
+			env.Actor = &Actor{Type: ActorDeskconn, Action: m.Action, Key: m.APIKeyID}
+			body, err := json.Marshal(env)
+			if err != nil {
+				return fmt.Errorf("append events: encode %s: %w", env.Type, err)
+			}
+			b.rows[i].Body = body
+		}
+	}
+	return nil
+}
+
+// groupCommit stores r's rows together with those of concurrent Append
+// calls and returns once they are committed, with the ones that were new.
+// On a failed group commit each request is retried alone, so one
+// request's bad row does not fail the others.
+func (l *Log) groupCommit(ctx context.Context, r *appendReq) ([]*store.Event, error) {
 	l.pendMu.Lock()
 	l.pending = append(l.pending, r)
 	l.pendMu.Unlock()
@@ -110,6 +155,12 @@ func (l *Log) groupCommit(ctx context.Context, rows []*store.Event) ([]*store.Ev
 
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
+	if err := l.markActors(cctx, batch); err != nil {
+		for _, b := range batch {
+			b.err, b.finished = err, true
+		}
+		return r.added, r.err
+	}
 	var all []*store.Event
 	for _, b := range batch {
 		all = append(all, b.rows...)
@@ -140,39 +191,59 @@ func (l *Log) groupCommit(ctx context.Context, rows []*store.Event) ([]*store.Ev
 		}
 	}
 	notified := map[string]bool{}
+	deliveries := false
 	for _, b := range batch {
 		for _, e := range b.added {
+			deliveries = deliveries || e.Deliveries > 0
 			if !notified[e.ConnectionID] {
 				notified[e.ConnectionID] = true
-				l.Notify(e.ConnectionID)
+				l.notifyReaders(e.ConnectionID)
 			}
 		}
+	}
+	// The delivery worker wakes only for events that created deliveries:
+	// waking it (a claim query) on every append of a connection without
+	// subscribers was a large part of ingest's cost.
+	if deliveries {
+		l.notifyDue()
 	}
 	return r.added, r.err
 }
 
-// Notify wakes this process's waiters on the connection.
+// Notify wakes this process's waiters on the connection and its delivery
+// worker (after new events, or deliveries made due again).
 func (l *Log) Notify(connectionID string) {
+	l.notifyReaders(connectionID)
+	l.notifyDue()
+}
+
+func (l *Log) notifyReaders(connectionID string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if ch, ok := l.waiters[connectionID]; ok {
 		close(ch)
 		delete(l.waiters, connectionID)
 	}
-	if l.any != nil {
-		close(l.any)
-		l.any = nil
+}
+
+func (l *Log) notifyDue() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.due != nil {
+		close(l.due)
+		l.due = nil
 	}
 }
 
-// anyChange returns a channel closed on the next append of any connection.
-func (l *Log) anyChange() <-chan struct{} {
+// deliveriesDue returns a channel closed when this process appended events
+// that created deliveries, or Notify was called.
+func (l *Log) deliveriesDue() <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.any == nil {
-		l.any = make(chan struct{})
+	if l.due == nil {
+		l.due = make(chan struct{})
 	}
-	return l.any
+	return l.due
 }
 
 func (l *Log) changed(connectionID string) <-chan struct{} {

@@ -127,7 +127,7 @@ func TestAppendGroupCommitIsolatesFailure(t *testing.T) {
 	bad := &store.Event{ConnectionID: conn, SourceKey: "", Type: TicketCreated, Body: []byte(`{}`)}
 	badReq := &appendReq{rows: []*store.Event{bad}}
 	l.pending = []*appendReq{badReq}
-	added, err := l.groupCommit(t.Context(), []*store.Event{good})
+	added, err := l.groupCommit(t.Context(), &appendReq{rows: []*store.Event{good}})
 	if err != nil || len(added) != 1 || added[0] != good {
 		t.Fatalf("groupCommit(good) = %v, %v; want the good event stored", added, err)
 	}
@@ -137,5 +137,56 @@ func TestAppendGroupCommitIsolatesFailure(t *testing.T) {
 	evs, err := st.ListEvents(t.Context(), store.EventFilter{ConnectionID: conn})
 	if err != nil || len(evs) != 1 || evs[0].SourceKey != "good" {
 		t.Fatalf("log = %v, %v; want only the good event", evs, err)
+	}
+}
+
+// Append sets the actor of exactly the changes deskconn's actions made (its
+// write marks): the same ticket and modifiedTime, or the same thread; not
+// a later change of the same ticket, nor another connection's.
+func TestAppendMarksOwnWrites(t *testing.T) {
+	t.Parallel()
+	st := newTestStore(t, "https://desk.zoho.com/api/v1")
+	l := &Log{Store: st}
+	const modified = "2026-06-01T10:00:00.000Z"
+	if err := st.AppendAudit(t.Context(), &store.AuditRecord{TenantID: st.tenant.ID, APIKeyID: "key_1", ConnectionID: st.conn.ID,
+		Action: "update_ticket", Outcome: "ok", Writes: []store.WriteMark{{Key: store.WriteKey("ticket", "1", modified)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AppendAudit(t.Context(), &store.AuditRecord{TenantID: st.tenant.ID, APIKeyID: "mcpg_2", ConnectionID: st.conn.ID,
+		Action: "reply_to_ticket", Outcome: "ok", Writes: []store.WriteMark{{Key: store.WriteKey("thread", "7", "")}}}); err != nil {
+		t.Fatal(err)
+	}
+	norm := func(typ, payload string) *Normalised {
+		t.Helper()
+		n, err := Normalise(st.conn.ID, ZohoEvent{EventType: typ, Payload: json.RawMessage(payload)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	evs := []*Normalised{
+		norm("Ticket_Update", `{"id":"1","modifiedTime":"`+modified+`"}`),
+		norm("Ticket_Update", `{"id":"1","modifiedTime":"2026-06-01T10:00:01.000Z"}`), // a person, a second later
+		norm("Ticket_Thread_Add", `{"id":"7","ticketId":"1"}`),
+		norm("Ticket_Add", `{"id":"1"}`), // created elsewhere
+	}
+	added, err := l.Append(t.Context(), st.conn.ID, evs)
+	if err != nil || len(added) != 4 {
+		t.Fatalf("Append = %d events, %v", len(added), err)
+	}
+	want := []*Actor{
+		{Type: ActorDeskconn, Action: "update_ticket", Key: "key_1"},
+		nil,
+		{Type: ActorDeskconn, Action: "reply_to_ticket", Key: "mcpg_2"},
+		nil,
+	}
+	for i, e := range added {
+		var env Envelope
+		if err := json.Unmarshal(e.Body, &env); err != nil {
+			t.Fatal(err)
+		}
+		if (env.Actor == nil) != (want[i] == nil) || (env.Actor != nil && *env.Actor != *want[i]) {
+			t.Errorf("event %d (%s) actor = %+v, want %+v", i, env.Type, env.Actor, want[i])
+		}
 	}
 }

@@ -22,8 +22,11 @@ type ClientFunc func(ctx context.Context, tenantID, idOrName string) (*zohodesk.
 // search by modified time, ascending (zoho-desk-api-2.md §1.10), from the
 // persisted cursor minus an overlap (search indexing lags), de-duplicated
 // by the log's source keys, within a per-round budget of calls. One replica
-// polls a connection at a time: each round first takes the connection's
-// lease in the store.
+// polls a connection at a time: before each round it makes sure it holds
+// the connection's lock (Locks): on Postgres a session advisory lock, which
+// ends with the holder's session, so a crashed replica's connections are
+// taken over at the next round of another; on SQLite a lease row in the
+// store, which a crashed holder keeps until it expires (3 intervals).
 //
 // Polling sees tickets only: [GAP] Zoho has no per-organisation "new
 // threads/comments since" read, and whether a thread bumps the ticket's
@@ -52,9 +55,88 @@ type Poller struct {
 	// daily credits (zoho-desk-api.md §2.5: from 5,000 a day on Free).
 	CreditsPerDay int
 	Now           func() time.Time
+	// Locks are the one-replica-per-connection locks; nil: the store's
+	// session locks when it has them (store.SessionLocker: Postgres), else
+	// leases in the store (TryLease) owned by Owner.
+	Locks store.Locks
 
-	mu   sync.Mutex
-	next map[string]time.Time // connection id → earliest next poll (credit budget)
+	mu    sync.Mutex
+	next  map[string]time.Time // connection id → earliest next poll (credit budget)
+	held  map[string]bool      // connection ids whose lock this poller took
+	locks store.Locks          // Locks, or the default chosen on first use
+}
+
+// leaseLocks are store.Locks made of the store's lease rows: a lock lasts
+// ttl from its last Hold, so a holder that stops is replaced once it
+// expires.
+type leaseLocks struct {
+	store store.EventStore
+	owner string
+	now   func() time.Time
+	ttl   func() time.Duration
+}
+
+func (l *leaseLocks) Hold(ctx context.Context, name string) (bool, error) {
+	return l.store.TryLease(ctx, name, l.owner, l.now(), l.ttl())
+}
+
+func (l *leaseLocks) Release(ctx context.Context, name string) error {
+	return l.store.ReleaseLease(ctx, name, l.owner)
+}
+
+func (l *leaseLocks) Close() error { return nil }
+
+// lockSet returns the poller's locks, choosing the default on first use.
+func (p *Poller) lockSet() store.Locks {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.locks == nil {
+		p.locks = p.Locks
+		if p.locks == nil {
+			if sl, ok := p.Store.(store.SessionLocker); ok {
+				p.locks = sl.SessionLocks()
+			} else {
+				p.locks = &leaseLocks{store: p.Store, owner: p.Owner, now: p.now, ttl: func() time.Duration { return 3 * p.interval() }}
+			}
+		}
+	}
+	return p.locks
+}
+
+// pollLock names a connection's polling lock.
+func pollLock(connectionID string) string { return "poll/" + connectionID }
+
+// Close gives up the locks of the connections this poller polls, so that
+// another replica takes them over at its next round. Run calls it when it
+// returns.
+func (p *Poller) Close() error {
+	locks := p.lockSet()
+	p.mu.Lock()
+	held := p.held
+	p.held = nil
+	p.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for id := range held {
+		if err := locks.Release(ctx, pollLock(id)); err != nil {
+			p.logger().Warn("events: poller: release lock", "connection", id, "err", err)
+		}
+	}
+	return locks.Close()
+}
+
+// setHeld records whether this poller holds the connection's lock.
+func (p *Poller) setHeld(connectionID string, held bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held == nil {
+		p.held = map[string]bool{}
+	}
+	if held {
+		p.held[connectionID] = true
+	} else {
+		delete(p.held, connectionID)
+	}
 }
 
 // DefaultPollCredits is the default daily credit budget of polling one
@@ -90,8 +172,10 @@ func (p *Poller) interval() time.Duration {
 	return 30 * time.Second
 }
 
-// Run polls every polling connection each Interval until ctx ends.
+// Run polls every polling connection each Interval until ctx ends, then
+// gives up its locks (Close).
 func (p *Poller) Run(ctx context.Context) error {
+	defer p.Close()
 	ticker := time.NewTicker(p.interval())
 	defer ticker.Stop()
 	for {
@@ -104,23 +188,30 @@ func (p *Poller) Run(ctx context.Context) error {
 	}
 }
 
-// RunOnce polls, once, every connection in polling mode whose lease this
-// poller holds or can take. Failures are recorded on the event source.
+// RunOnce polls, once, every connection in polling mode whose lock this
+// poller holds or can take, and gives up the locks of connections no longer
+// polling. Failures are recorded on the event source.
 func (p *Poller) RunOnce(ctx context.Context) {
 	srcs, err := p.Store.ListEventSources(ctx, store.SourcePolling)
 	if err != nil {
 		p.logger().Error("events: poller: list sources", "err", err)
 		return
 	}
+	locks := p.lockSet()
+	p.releaseStale(ctx, locks, srcs)
 	for _, src := range srcs {
 		if !p.due(src.ConnectionID) {
 			continue // within its credit budget's spacing
 		}
-		ok, err := p.Store.TryLease(ctx, "poll/"+src.ConnectionID, p.Owner, p.now(), 3*p.interval())
+		// Checked before every round: a holder whose session was lost
+		// (Postgres) no longer holds the lock and must not poll.
+		ok, err := locks.Hold(ctx, pollLock(src.ConnectionID))
 		if err != nil {
-			p.logger().Error("events: poller: lease", "connection", src.ConnectionID, "err", err)
+			p.setHeld(src.ConnectionID, false)
+			p.logger().Error("events: poller: lock", "connection", src.ConnectionID, "err", err)
 			continue
 		}
+		p.setHeld(src.ConnectionID, ok)
 		if !ok {
 			continue // another replica polls this connection
 		}
@@ -130,8 +221,30 @@ func (p *Poller) RunOnce(ctx context.Context) {
 	}
 }
 
+// releaseStale gives up the locks of connections that no longer poll.
+func (p *Poller) releaseStale(ctx context.Context, locks store.Locks, srcs []*store.EventSource) {
+	polling := make(map[string]bool, len(srcs))
+	for _, s := range srcs {
+		polling[s.ConnectionID] = true
+	}
+	p.mu.Lock()
+	var stale []string
+	for id := range p.held {
+		if !polling[id] {
+			stale = append(stale, id)
+		}
+	}
+	p.mu.Unlock()
+	for _, id := range stale {
+		if err := locks.Release(ctx, pollLock(id)); err != nil {
+			p.logger().Warn("events: poller: release lock", "connection", id, "err", err)
+		}
+		p.setHeld(id, false)
+	}
+}
+
 // PollConnection reads one round of changes of src's connection and
-// returns how many new events it logged. The caller holds the lease.
+// returns how many new events it logged. The caller holds the lock.
 func (p *Poller) PollConnection(ctx context.Context, src *store.EventSource) (int, error) {
 	n, err := p.poll(ctx, src)
 	lastErr := ""

@@ -94,20 +94,15 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	conn, err := r.Store.GetConnection(ctx, src.TenantID, src.ConnectionID)
+	// The connection's organisation and data centre came with the source.
+	jwks, err := jwksURL(src.DeskBaseURL)
 	if err != nil {
-		r.logger().Error("events: webhook: load connection", "connection", src.ConnectionID, "err", err)
+		r.logger().Error("events: webhook: connection has no data centre", "connection", src.ConnectionID, "err", err)
 		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	jwks, err := jwksURL(conn.DeskBaseURL)
-	if err != nil {
-		r.logger().Error("events: webhook: connection has no data centre", "connection", conn.ID, "err", err)
-		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	if err := r.Verifier.Verify(ctx, req.Header.Get("X-ZDesk-JWT"), jwks, conn.OrgID, src.WebhookID); err != nil {
-		r.logger().Warn("events: webhook refused", "connection", conn.ID, "err", err)
+	if err := r.Verifier.Verify(ctx, req.Header.Get("X-ZDesk-JWT"), jwks, src.OrgID, src.WebhookID); err != nil {
+		r.logger().Warn("events: webhook refused", "connection", src.ConnectionID, "err", err)
 		http.Error(w, "invalid X-ZDesk-JWT", http.StatusUnauthorized)
 		return
 	}
@@ -127,29 +122,29 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	zevs, err := DecodeWebhook(body)
 	if err != nil {
-		r.logger().Warn("events: webhook body refused", "connection", conn.ID, "err", err)
+		r.logger().Warn("events: webhook body refused", "connection", src.ConnectionID, "err", err)
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	var norm []*Normalised
 	for _, ze := range zevs {
-		if ze.OrgID != "" && ze.OrgID != conn.OrgID {
-			r.logger().Warn("events: webhook event of another organisation skipped", "connection", conn.ID, "eventType", ze.EventType)
+		if ze.OrgID != "" && ze.OrgID != src.OrgID {
+			r.logger().Warn("events: webhook event of another organisation skipped", "connection", src.ConnectionID, "eventType", ze.EventType)
 			continue
 		}
-		n, err := Normalise(conn.ID, ze)
+		n, err := Normalise(src.ConnectionID, ze)
 		if errors.Is(err, ErrUnknownEvent) {
-			r.logger().Debug("events: webhook event type not handled", "connection", conn.ID, "eventType", ze.EventType)
+			r.logger().Debug("events: webhook event type not handled", "connection", src.ConnectionID, "eventType", ze.EventType)
 			continue
 		}
 		if err != nil {
-			r.logger().Warn("events: webhook event skipped", "connection", conn.ID, "eventType", ze.EventType, "err", err)
+			r.logger().Warn("events: webhook event skipped", "connection", src.ConnectionID, "eventType", ze.EventType, "err", err)
 			continue
 		}
 		norm = append(norm, n)
 	}
-	if _, err := r.Log.Append(ctx, conn.ID, norm); err != nil {
-		r.logger().Error("events: webhook: store events", "connection", conn.ID, "err", err)
+	if _, err := r.Log.Append(ctx, src.ConnectionID, norm); err != nil {
+		r.logger().Error("events: webhook: store events", "connection", src.ConnectionID, "err", err)
 		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
 		return
 	}
@@ -157,8 +152,8 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	// For the connection's health display, at most once a minute: the
 	// events are stored and acknowledged already.
 	if now := r.Log.now(); now.Sub(src.LastEventAt) > time.Minute {
-		if err := r.Store.TouchEventSource(context.WithoutCancel(ctx), conn.ID, now); err != nil {
-			r.logger().Warn("events: webhook: record the last event time", "connection", conn.ID, "err", err)
+		if err := r.Store.TouchEventSource(context.WithoutCancel(ctx), src.ConnectionID, now); err != nil {
+			r.logger().Warn("events: webhook: record the last event time", "connection", src.ConnectionID, "err", err)
 		}
 	}
 }

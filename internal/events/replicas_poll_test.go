@@ -14,12 +14,16 @@ import (
 	"github.com/deskconn/deskconn/internal/store/postgres"
 	"github.com/deskconn/deskconn/internal/store/postgres/pgtest"
 	"github.com/deskconn/deskconn/zohodesk"
+	"github.com/jackc/pgx/v5"
 )
 
 // Three replicas on one Postgres poll a polling connection: in each round
-// all three try at once, and only the lease holder reads Zoho; every
-// ticket becomes one event. When the holder stops (a crash: it never
-// releases), exactly one of the others takes over once the lease expires.
+// all three try at once, and only the holder of the connection's session
+// advisory lock reads Zoho; every ticket becomes one event. When the
+// holder's session ends (a crash, or its connection to Postgres lost: it
+// never releases), exactly one of the others takes over at its next round,
+// with no lease to wait out, and the old holder, finding its session gone,
+// stops polling.
 func TestReplicasPollOnce(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.DSN(t, "deskconn_events_poll")
@@ -69,6 +73,11 @@ func TestReplicasPollOnce(t *testing.T) {
 
 	reads := make([]atomic.Int32, len(replicas)) // Zoho clients each replica asked for
 	var pollers []*Poller
+	t.Cleanup(func() {
+		for _, p := range pollers {
+			p.Close()
+		}
+	})
 	for i, r := range replicas {
 		pollers = append(pollers, &Poller{Store: r, Log: &Log{Store: r}, Owner: fmt.Sprintf("replica-%d", i), Now: now,
 			CreditsPerDay: 1 << 30, // the budget's spacing is tested elsewhere
@@ -122,7 +131,9 @@ func TestReplicasPollOnce(t *testing.T) {
 		t.Fatalf("the log has %d events (%v), want %d (one per ticket)", n, err, rounds)
 	}
 
-	// The holder stops without releasing; the others wait out its lease.
+	// The holder's session ends, as when its process is killed or its
+	// connection to Postgres drops: Postgres releases the lock at once.
+	terminateLockHolder(t, dsn, pollLock(c.ID))
 	var rest []*Poller
 	for i, p := range pollers {
 		if i != holder {
@@ -131,16 +142,54 @@ func TestReplicasPollOnce(t *testing.T) {
 	}
 	createTicket("after the crash")
 	round(rest)
-	if h := holders(); len(h) != 1 {
-		t.Fatalf("within the crashed holder's lease, replicas that read Zoho: %v, want only the old holder", h)
-	}
-	advance(3*pollers[0].interval() + time.Second)
-	round(rest)
-	if h := holders(); len(h) != 2 {
-		t.Fatalf("after the lease expired, replicas that read Zoho: %v, want the old holder and one other", h)
+	h = holders()
+	if len(h) != 2 {
+		t.Fatalf("after the holder's session ended, replicas that read Zoho: %v, want the old holder and one other", h)
 	}
 	if n, err := countLogged(t, st, c.ID); err != nil || n != rounds+1 {
 		t.Fatalf("the log has %d events (%v), want %d", n, err, rounds+1)
+	}
+	// The old holder comes back: it finds its session gone, so it no
+	// longer holds the lock and does not poll; the new holder goes on.
+	before := make([]int32, len(reads))
+	for i := range reads {
+		before[i] = reads[i].Load()
+	}
+	createTicket("after the old holder came back")
+	round(pollers)
+	var polled []int
+	for i := range reads {
+		if reads[i].Load() > before[i] {
+			polled = append(polled, i)
+		}
+	}
+	if len(polled) != 1 || polled[0] == holder {
+		t.Fatalf("with the old holder back, replicas that read Zoho: %v, want only the new holder (old holder %d)", polled, holder)
+	}
+	if n, err := countLogged(t, st, c.ID); err != nil || n != rounds+2 {
+		t.Fatalf("the log has %d events (%v), want %d", n, err, rounds+2)
+	}
+}
+
+// terminateLockHolder ends the Postgres session holding the named session
+// lock (postgres.SessionLocks) of this schema, as a crash would.
+func terminateLockHolder(t *testing.T, dsn, name string) {
+	t.Helper()
+	admin, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(t.Context())
+	// An advisory lock on a bigint key shows in pg_locks as classid (high
+	// 32 bits) and objid (low 32 bits), objsubid 1. The timeout makes
+	// pg_terminate_backend wait until the session has ended (Postgres 14+).
+	var n int
+	err = admin.QueryRow(t.Context(), `WITH k AS (SELECT hashtextextended('deskconn/lock/' || current_schema() || '/' || $1::text, 0) AS key)
+		SELECT count(*) FILTER (WHERE pg_terminate_backend(l.pid, 10000)) FROM pg_locks l, k
+		WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND l.classid = ((k.key >> 32) & 4294967295)::bigint::oid AND l.objid = (k.key & 4294967295)::bigint::oid`, name).Scan(&n)
+	if err != nil || n != 1 {
+		t.Fatalf("terminate the lock holder's session: %d sessions, %v; want 1", n, err)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/deskconn/deskconn/internal/store"
 )
 
 // MaxWebhookEvents is how many events one webhook delivery may carry.
@@ -30,6 +32,49 @@ type ZohoEvent struct {
 // ErrMalformed is wrapped by every decoding error.
 var ErrMalformed = errors.New("malformed webhook body")
 
+// wireEvent is one event of a delivery as it comes, each member undecoded.
+type wireEvent struct {
+	EventType json.RawMessage `json:"eventType"`
+	OrgID     json.RawMessage `json:"orgId"`
+	EventTime json.RawMessage `json:"eventTime"`
+	Payload   json.RawMessage `json:"payload"`
+	PrevState json.RawMessage `json:"prevState"`
+}
+
+// decodeWireEvents splits a delivery into its events in one pass over the
+// body. Only when that fails does it decode event by event, to name the
+// one that is not an object.
+func decodeWireEvents(body []byte) ([]wireEvent, error) {
+	if body[0] == '{' {
+		var w wireEvent
+		if err := json.Unmarshal(body, &w); err != nil {
+			return nil, fmt.Errorf("%w: /0: want an object: %v", ErrMalformed, err)
+		}
+		return []wireEvent{w}, nil
+	}
+	var ws []wireEvent
+	if err := json.Unmarshal(body, &ws); err == nil {
+		if len(ws) > MaxWebhookEvents {
+			return nil, fmt.Errorf("%w: %d events, at most %d per delivery", ErrMalformed, len(ws), MaxWebhookEvents)
+		}
+		return ws, nil
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return nil, fmt.Errorf("%w: want a JSON array of events: %v", ErrMalformed, err)
+	}
+	if len(raws) > MaxWebhookEvents {
+		return nil, fmt.Errorf("%w: %d events, at most %d per delivery", ErrMalformed, len(raws), MaxWebhookEvents)
+	}
+	ws = make([]wireEvent, len(raws))
+	for i, raw := range raws {
+		if err := json.Unmarshal(raw, &ws[i]); err != nil {
+			return nil, fmt.Errorf("%w: /%d: want an object: %v", ErrMalformed, i, err)
+		}
+	}
+	return ws, nil
+}
+
 // DecodeWebhook decodes a webhook delivery: a JSON array of events [D
 // N-D29, SIM, PD], or a single event object, accepted as well since peers
 // disagree on batching [GAP]. Every event needs a non-empty eventType and a
@@ -39,27 +84,12 @@ func DecodeWebhook(body []byte) ([]ZohoEvent, error) {
 	if len(body) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrMalformed)
 	}
-	var raws []json.RawMessage
-	if body[0] == '{' {
-		raws = []json.RawMessage{body}
-	} else if err := json.Unmarshal(body, &raws); err != nil {
-		return nil, fmt.Errorf("%w: want a JSON array of events: %v", ErrMalformed, err)
+	ws, err := decodeWireEvents(body)
+	if err != nil {
+		return nil, err
 	}
-	if len(raws) > MaxWebhookEvents {
-		return nil, fmt.Errorf("%w: %d events, at most %d per delivery", ErrMalformed, len(raws), MaxWebhookEvents)
-	}
-	out := make([]ZohoEvent, 0, len(raws))
-	for i, raw := range raws {
-		var w struct {
-			EventType json.RawMessage `json:"eventType"`
-			OrgID     json.RawMessage `json:"orgId"`
-			EventTime json.RawMessage `json:"eventTime"`
-			Payload   json.RawMessage `json:"payload"`
-			PrevState json.RawMessage `json:"prevState"`
-		}
-		if err := json.Unmarshal(raw, &w); err != nil {
-			return nil, fmt.Errorf("%w: /%d: want an object: %v", ErrMalformed, i, err)
-		}
+	out := make([]ZohoEvent, 0, len(ws))
+	for i, w := range ws {
 		var ev ZohoEvent
 		if err := json.Unmarshal(w.EventType, &ev.EventType); err != nil || ev.EventType == "" {
 			return nil, fmt.Errorf("%w: /%d/eventType: want a non-empty string", ErrMalformed, i)
@@ -160,6 +190,9 @@ var ErrUnknownEvent = errors.New("event type not handled")
 type Normalised struct {
 	Envelope
 	SourceKey string
+	// writeKey names the change as deskconn's write marks do
+	// (store.WriteKey); "" when it cannot be matched.
+	writeKey string
 }
 
 // Normalise turns one Zoho event into deskconn's envelope for the
@@ -171,11 +204,17 @@ func Normalise(connectionID string, ev ZohoEvent) (*Normalised, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownEvent, ev.EventType)
 	}
-	var fields map[string]json.RawMessage
+	// Only the fields read here: a ticket's payload has dozens, and a map
+	// of them all is most of this function's cost.
+	var fields struct {
+		ID           json.RawMessage `json:"id"`
+		ModifiedTime json.RawMessage `json:"modifiedTime"`
+		CreatedTime  json.RawMessage `json:"createdTime"`
+	}
 	if err := json.Unmarshal(ev.Payload, &fields); err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
 	}
-	id := scalarString(fields["id"])
+	id := scalarString(fields.ID)
 	if id == "" {
 		return nil, fmt.Errorf("%w: payload/id: want the %s's id", ErrMalformed, m.kind)
 	}
@@ -186,10 +225,10 @@ func Normalise(connectionID string, ev ZohoEvent) (*Normalised, error) {
 		Object:     Object{Kind: m.kind, ID: id},
 		Data:       compact(ev.Payload),
 	}}
-	modified := scalarString(fields["modifiedTime"])
+	modified := scalarString(fields.ModifiedTime)
 	if n.OccurredAt.IsZero() {
-		for _, f := range []string{"modifiedTime", "createdTime"} {
-			if t, err := parseTimeString(scalarString(fields[f])); err == nil {
+		for _, f := range []json.RawMessage{fields.ModifiedTime, fields.CreatedTime} {
+			if t, err := parseTimeString(scalarString(f)); err == nil {
 				n.OccurredAt = t
 				break
 			}
@@ -198,7 +237,11 @@ func Normalise(connectionID string, ev ZohoEvent) (*Normalised, error) {
 	switch m.typ {
 	case TicketUpdated, ContactUpdated, AccountUpdated:
 		if ev.PrevState != nil {
-			prev, err := changedFields(fields, ev.PrevState)
+			var current map[string]json.RawMessage
+			if err := json.Unmarshal(ev.Payload, &current); err != nil {
+				return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
+			}
+			prev, err := changedFields(current, ev.PrevState)
 			if err != nil {
 				return nil, err
 			}
@@ -209,6 +252,7 @@ func Normalise(connectionID string, ev ZohoEvent) (*Normalised, error) {
 		// decides.
 		if modified != "" {
 			n.SourceKey = m.typ + ":" + id + ":" + modified
+			n.writeKey = store.WriteKey(m.kind, id, modified)
 		} else {
 			h := sha256.New()
 			h.Write([]byte(ev.EventTime.String()))
@@ -218,6 +262,7 @@ func Normalise(connectionID string, ev ZohoEvent) (*Normalised, error) {
 	default:
 		// Creations and additions happen once per object.
 		n.SourceKey = m.typ + ":" + id
+		n.writeKey = store.WriteKey(m.kind, id, "")
 	}
 	return n, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -24,6 +25,10 @@ type Event struct {
 	OccurredAt time.Time
 	ReceivedAt time.Time
 	Body       []byte
+	// Deliveries is set by AppendEvents on the events it stored: how many
+	// push deliveries it created for the event (0 when no subscription
+	// wants it).
+	Deliveries int
 }
 
 // EventFilter selects events of one connection.
@@ -123,6 +128,46 @@ type EventSource struct {
 	LastEventAt  time.Time
 	LastError    string // safe, human-readable
 	UpdatedAt    time.Time
+	// OrgID and DeskBaseURL are the connection's, read with the source by
+	// GetEventSourceByToken (the webhook receiver checks a delivery's JWT
+	// against them, so it needs no second read); other reads leave them
+	// empty, and PutEventSource ignores them.
+	OrgID       string
+	DeskBaseURL string
+}
+
+// WriteMark records one change deskconn made in Zoho Desk through an
+// action, so that the event Zoho reports for it can be told apart from a
+// person's change (the envelope's actor). Marks are kept as long as events
+// (PurgeEvents).
+type WriteMark struct {
+	ConnectionID string
+	// Key names the change as an event can name it (WriteKey).
+	Key string
+	// Action is the action's name; APIKeyID who called it: the API key's
+	// id, or an MCP grant's, as in the audit log ("" for the CLI and the
+	// web console).
+	Action   string
+	APIKeyID string
+	At       time.Time
+}
+
+// WriteKey names a change of one Zoho object: kind ("ticket", "thread",
+// "comment", "contact", "account"), the object's id and, for a change of
+// an existing object, the modifiedTime Zoho gave it ("" names the
+// object's creation). The modifiedTime is read as ISO 8601 or epoch
+// milliseconds and kept to the millisecond, so that the write's answer and
+// the event's payload match whichever form each carries; anything else is
+// kept as it is.
+func WriteKey(kind, objectID, modifiedTime string) string {
+	k := kind + "/" + objectID
+	if modifiedTime == "" {
+		return k
+	}
+	if t, err := time.Parse(time.RFC3339Nano, modifiedTime); err == nil {
+		return k + "@" + strconv.FormatInt(t.UnixMilli(), 10)
+	}
+	return k + "@" + modifiedTime // epoch milliseconds already, or unknown
 }
 
 // EventStore persists the event pipeline: the per-connection event log,
@@ -142,8 +187,12 @@ type EventStore interface {
 	// (0 when none).
 	LastEventSeq(ctx context.Context, connectionID string) (int64, error)
 	// PurgeEvents deletes events received before the cutoff, and their
-	// deliveries. Cursors are unaffected.
+	// deliveries, and returns how many events it deleted. It also deletes
+	// the write marks made before the cutoff. Cursors are unaffected.
 	PurgeEvents(ctx context.Context, before time.Time) (int64, error)
+	// MatchWrites returns the connection's write marks whose Key is one of
+	// keys, by key (missing keys are absent).
+	MatchWrites(ctx context.Context, connectionID string, keys []string) (map[string]*WriteMark, error)
 
 	// Subscriptions. CreateSubscription sets CreatedAt, and ID when empty;
 	// ErrNotFound when the connection does not exist. Get/List/Delete are
@@ -199,4 +248,30 @@ type EventStore interface {
 	TryLease(ctx context.Context, name, owner string, now time.Time, ttl time.Duration) (bool, error)
 	// ReleaseLease gives up owner's lease (a no-op when owner does not hold it).
 	ReleaseLease(ctx context.Context, name, owner string) error
+}
+
+// Locks are named locks, each held by at most one process of the
+// deployment at a time, that end with the process that holds them. A Locks
+// value is one process's; it is safe for concurrent use.
+type Locks interface {
+	// Hold reports whether this process holds the named lock, taking it
+	// when it is free. For a lock it held, it first checks that the lock is
+	// still held (its database session is alive): a lost lock is forgotten
+	// and taken again only if it is free, so that a process never goes on
+	// acting on a lock it lost.
+	Hold(ctx context.Context, name string) (bool, error)
+	// Release gives up the named lock (a no-op when not held). It may give
+	// up every lock of this process when the lock cannot be given up alone
+	// (its session must be ended); they are then taken again by Hold.
+	Release(ctx context.Context, name string) error
+	// Close gives up every lock.
+	Close() error
+}
+
+// SessionLocker is implemented by stores whose locks are database session
+// locks (Postgres advisory locks): a crashed process's locks end with its
+// session, at once, rather than when a lease expires.
+type SessionLocker interface {
+	// SessionLocks returns a new set of locks on a session of its own.
+	SessionLocks() Locks
 }

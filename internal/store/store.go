@@ -243,6 +243,35 @@ type AuditRecord struct {
 	ZohoRequestID string
 	Duration      time.Duration
 	Detail        string // short, safe summary (e.g. ticket id created)
+	// Writes are the changes the action made in Zoho Desk, for a write
+	// that succeeded: AppendAudit stores them as write marks in the same
+	// transaction as the record (EventStore.MatchWrites). ConnectionID and
+	// At of each are the record's when empty.
+	Writes []WriteMark
+}
+
+// WriteMarks returns r.Writes with the record's connection, action, API
+// key and time where a mark leaves them empty, its time truncated to the
+// microsecond.
+func (r *AuditRecord) WriteMarks() []WriteMark {
+	out := make([]WriteMark, len(r.Writes))
+	for i, m := range r.Writes {
+		if m.ConnectionID == "" {
+			m.ConnectionID = r.ConnectionID
+		}
+		if m.Action == "" {
+			m.Action = r.Action
+		}
+		if m.APIKeyID == "" {
+			m.APIKeyID = r.APIKeyID
+		}
+		if m.At.IsZero() {
+			m.At = r.Time
+		}
+		m.At = m.At.UTC().Truncate(time.Microsecond)
+		out[i] = m
+	}
+	return out
 }
 
 // AuditFilter selects audit records.

@@ -64,15 +64,16 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 				return err
 			}
 			t := now()
-			if _, err := tx.Exec(ctx, `INSERT INTO deliveries (subscription_id, connection_id, event_seq, state, attempts,
+			tag, err := tx.Exec(ctx, `INSERT INTO deliveries (subscription_id, connection_id, event_seq, state, attempts,
 				next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at)
 				SELECT id, connection_id, $2, 'pending', 0, $3, '', '-infinity', '', $4, $4 FROM subscriptions
 				WHERE connection_id = $1 AND (cardinality(types) = 0 OR $5 = ANY(types))`,
-				e.ConnectionID, seq, received, t, e.Type); err != nil {
+				e.ConnectionID, seq, received, t, e.Type)
+			if err != nil {
 				return fmt.Errorf("create deliveries: %w", err)
 			}
 			added = append(added, &store.Event{Seq: seq, ID: id, ConnectionID: e.ConnectionID, SourceKey: e.SourceKey,
-				Type: e.Type, OccurredAt: occurred, ReceivedAt: received, Body: e.Body})
+				Type: e.Type, OccurredAt: occurred, ReceivedAt: received, Body: e.Body, Deliveries: int(tag.RowsAffected())})
 		}
 		return nil
 	})
@@ -84,7 +85,7 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 	for _, a := range added {
 		for _, e := range events {
 			if e.ConnectionID == a.ConnectionID && e.SourceKey == a.SourceKey && e.Seq == 0 {
-				e.Seq, e.ID, e.OccurredAt, e.ReceivedAt = a.Seq, a.ID, a.OccurredAt, a.ReceivedAt
+				e.Seq, e.ID, e.OccurredAt, e.ReceivedAt, e.Deliveries = a.Seq, a.ID, a.OccurredAt, a.ReceivedAt, a.Deliveries
 				out = append(out, e)
 				break
 			}
@@ -141,7 +142,37 @@ func (s *Store) PurgeEvents(ctx context.Context, before time.Time) (int64, error
 	if err != nil {
 		return 0, fmt.Errorf("purge events: %w", err)
 	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM write_marks WHERE created_at < $1`, before); err != nil {
+		return 0, fmt.Errorf("purge write marks: %w", err)
+	}
 	return tag.RowsAffected(), nil
+}
+
+// MatchWrites returns the connection's write marks with one of keys; see
+// store.EventStore.
+func (s *Store) MatchWrites(ctx context.Context, connectionID string, keys []string) (map[string]*store.WriteMark, error) {
+	out := map[string]*store.WriteMark{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT key, action, api_key_id, created_at FROM write_marks
+		WHERE connection_id = $1 AND key = ANY($2)`, connectionID, keys)
+	if err != nil {
+		return nil, fmt.Errorf("match writes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		m := &store.WriteMark{ConnectionID: connectionID}
+		if err := rows.Scan(&m.Key, &m.Action, &m.APIKeyID, &m.At); err != nil {
+			return nil, fmt.Errorf("match writes: %w", err)
+		}
+		m.At = m.At.UTC()
+		out[m.Key] = m
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("match writes: %w", err)
+	}
+	return out, nil
 }
 
 // ---- Subscriptions ----
@@ -370,6 +401,15 @@ func (s *Store) SetCursor(ctx context.Context, connectionID, name, value string)
 
 const sourceCols = `connection_id, tenant_id, mode, token_hash, webhook_id, last_event_at, last_error, updated_at`
 
+// withExtra scans a row that has, after the columns its caller scans,
+// more columns into extra.
+type withExtra struct {
+	row   pgx.Row
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra...)...) }
+
 func scanSource(row pgx.Row) (*store.EventSource, error) {
 	var src store.EventSource
 	var last *time.Time
@@ -409,10 +449,14 @@ func (s *Store) GetEventSourceByToken(ctx context.Context, tokenHash []byte) (*s
 	if len(tokenHash) == 0 {
 		return nil, fmt.Errorf("get event source by token: %w", store.ErrNotFound)
 	}
-	src, err := scanSource(s.pool.QueryRow(ctx, `SELECT `+sourceCols+` FROM event_sources WHERE token_hash = $1`, tokenHash))
+	var orgID, deskBaseURL string
+	src, err := scanSource(withExtra{s.pool.QueryRow(ctx, `SELECT s.connection_id, s.tenant_id, s.mode, s.token_hash, s.webhook_id,
+		s.last_event_at, s.last_error, s.updated_at, c.org_id, c.desk_base_url
+		FROM event_sources s JOIN connections c ON c.id = s.connection_id WHERE s.token_hash = $1`, tokenHash), []any{&orgID, &deskBaseURL}})
 	if err != nil {
 		return nil, fmt.Errorf("get event source by token: %w", err)
 	}
+	src.OrgID, src.DeskBaseURL = orgID, deskBaseURL
 	return src, nil
 }
 

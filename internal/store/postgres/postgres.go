@@ -906,10 +906,30 @@ func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 		r.Time = now()
 	}
 	r.Time = r.Time.UTC().Truncate(time.Microsecond)
-	err := s.pool.QueryRow(ctx, `INSERT INTO audit_log (time, tenant_id, api_key_id, connection_id, action,
-		outcome, zoho_request_id, duration_ns, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		r.Time, r.TenantID, r.APIKeyID, r.ConnectionID, r.Action, r.Outcome, r.ZohoRequestID,
-		int64(r.Duration), r.Detail).Scan(&r.ID)
+	const insert = `INSERT INTO audit_log (time, tenant_id, api_key_id, connection_id, action,
+		outcome, zoho_request_id, duration_ns, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
+	args := []any{r.Time, r.TenantID, r.APIKeyID, r.ConnectionID, r.Action, r.Outcome, r.ZohoRequestID, int64(r.Duration), r.Detail}
+	if len(r.Writes) == 0 {
+		if err := s.pool.QueryRow(ctx, insert, args...).Scan(&r.ID); err != nil {
+			return fmt.Errorf("append audit: %w", err)
+		}
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, insert, args...).Scan(&r.ID); err != nil {
+			return err
+		}
+		for _, m := range r.WriteMarks() {
+			// A later write of the same change (the same key) replaces the mark.
+			if _, err := tx.Exec(ctx, `INSERT INTO write_marks (connection_id, key, action, api_key_id, created_at)
+				VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connection_id, key) DO UPDATE SET action = excluded.action,
+				api_key_id = excluded.api_key_id, created_at = excluded.created_at`,
+				m.ConnectionID, m.Key, m.Action, m.APIKeyID, m.At); err != nil {
+				return fmt.Errorf("write mark: %w", err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}

@@ -83,6 +83,14 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 		return nil, fmt.Errorf("append events: %w", err)
 	}
 	defer insertDeliveries.Close()
+	anySubscription, err := s.txStmt(ctx, tx, `SELECT EXISTS (SELECT 1 FROM subscriptions WHERE connection_id = ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("append events: %w", err)
+	}
+	defer anySubscription.Close()
+	// Whether each connection has subscriptions, read once per transaction:
+	// a connection read only by pulling skips the delivery insert.
+	subscribed := map[string]bool{}
 	var added []*store.Event
 	for _, e := range events {
 		if e.ID == "" {
@@ -107,10 +115,25 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 		if _, err := bumpSeq.ExecContext(ctx, e.ConnectionID, seq); err != nil {
 			return nil, fmt.Errorf("append events: %w", mapErr(err))
 		}
-		if _, err := insertDeliveries.ExecContext(ctx, e.ConnectionID, seq, e.ReceivedAt.UnixMicro(), now().UnixMicro(), e.Type); err != nil {
-			return nil, fmt.Errorf("append events: create deliveries: %w", err)
+		subs, known := subscribed[e.ConnectionID]
+		if !known {
+			if err := anySubscription.QueryRowContext(ctx, e.ConnectionID).Scan(&subs); err != nil {
+				return nil, fmt.Errorf("append events: %w", err)
+			}
+			subscribed[e.ConnectionID] = subs
 		}
-		e.Seq = seq
+		e.Seq, e.Deliveries = seq, 0
+		if subs {
+			res, err := insertDeliveries.ExecContext(ctx, e.ConnectionID, seq, e.ReceivedAt.UnixMicro(), now().UnixMicro(), e.Type)
+			if err != nil {
+				return nil, fmt.Errorf("append events: create deliveries: %w", err)
+			}
+			nd, err := res.RowsAffected()
+			if err != nil {
+				return nil, fmt.Errorf("append events: create deliveries: %w", err)
+			}
+			e.Deliveries = int(nd)
+		}
 		added = append(added, e)
 	}
 	if err := tx.Commit(); err != nil {
@@ -175,7 +198,46 @@ func (s *Store) PurgeEvents(ctx context.Context, before time.Time) (int64, error
 	if err != nil {
 		return 0, fmt.Errorf("purge events: %w", err)
 	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM write_marks WHERE created_at < ?`, before.UnixMicro()); err != nil {
+		return 0, fmt.Errorf("purge write marks: %w", err)
+	}
 	return rowsAffected(res)
+}
+
+// MatchWrites returns the connection's write marks with one of keys; see
+// store.EventStore.
+func (s *Store) MatchWrites(ctx context.Context, connectionID string, keys []string) (map[string]*store.WriteMark, error) {
+	out := map[string]*store.WriteMark{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(keys)
+	if err != nil {
+		return nil, fmt.Errorf("match writes: %w", err)
+	}
+	st, err := s.prepared(ctx, `SELECT key, action, api_key_id, created_at FROM write_marks
+		WHERE connection_id = ? AND key IN (SELECT value FROM json_each(?))`)
+	if err != nil {
+		return nil, fmt.Errorf("match writes: %w", err)
+	}
+	rows, err := st.QueryContext(ctx, connectionID, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("match writes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		m := &store.WriteMark{ConnectionID: connectionID}
+		var at int64
+		if err := rows.Scan(&m.Key, &m.Action, &m.APIKeyID, &at); err != nil {
+			return nil, fmt.Errorf("match writes: %w", err)
+		}
+		m.At = time.UnixMicro(at).UTC()
+		out[m.Key] = m
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("match writes: %w", err)
+	}
+	return out, nil
 }
 
 // ---- Subscriptions ----
@@ -504,16 +566,29 @@ func (s *Store) GetEventSourceByToken(ctx context.Context, tokenHash []byte) (*s
 	if len(tokenHash) == 0 {
 		return nil, fmt.Errorf("get event source by token: %w", store.ErrNotFound)
 	}
-	q, err := s.prepared(ctx, `SELECT `+sourceCols+` FROM event_sources WHERE token_hash = ?`)
+	q, err := s.prepared(ctx, `SELECT s.connection_id, s.tenant_id, s.mode, s.token_hash, s.webhook_id, s.last_event_at,
+		s.last_error, s.updated_at, c.org_id, c.desk_base_url
+		FROM event_sources s JOIN connections c ON c.id = s.connection_id WHERE s.token_hash = ?`)
 	if err != nil {
 		return nil, fmt.Errorf("get event source by token: %w", err)
 	}
-	src, err := scanSource(q.QueryRowContext(ctx, tokenHash))
+	var orgID, deskBaseURL string
+	src, err := scanSource(withExtra{q.QueryRowContext(ctx, tokenHash), []any{&orgID, &deskBaseURL}})
 	if err != nil {
 		return nil, fmt.Errorf("get event source by token: %w", err)
 	}
+	src.OrgID, src.DeskBaseURL = orgID, deskBaseURL
 	return src, nil
 }
+
+// withExtra scans a row that has, after the columns its caller scans,
+// more columns into extra.
+type withExtra struct {
+	sc    scanner
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.sc.Scan(append(dest, w.extra...)...) }
 
 // TouchEventSource sets the source's last_event_at only.
 func (s *Store) TouchEventSource(ctx context.Context, connectionID string, at time.Time) error {

@@ -1027,12 +1027,35 @@ func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 		r.Time = now()
 	}
 	r.Time = r.Time.UTC().Truncate(time.Microsecond)
-	err := s.db.QueryRowContext(ctx, `INSERT INTO audit_log (time, tenant_id, api_key_id, connection_id, action,
-		outcome, zoho_request_id, duration_ns, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		r.Time.UnixMicro(), r.TenantID, r.APIKeyID, r.ConnectionID, r.Action, r.Outcome, r.ZohoRequestID,
-		int64(r.Duration), r.Detail).Scan(&r.ID)
+	const insert = `INSERT INTO audit_log (time, tenant_id, api_key_id, connection_id, action,
+		outcome, zoho_request_id, duration_ns, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	args := []any{r.Time.UnixMicro(), r.TenantID, r.APIKeyID, r.ConnectionID, r.Action, r.Outcome, r.ZohoRequestID,
+		int64(r.Duration), r.Detail}
+	if len(r.Writes) == 0 {
+		if err := s.db.QueryRowContext(ctx, insert, args...).Scan(&r.ID); err != nil {
+			return fmt.Errorf("append audit: %w", err)
+		}
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
+	}
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, insert, args...).Scan(&r.ID); err != nil {
+		return fmt.Errorf("append audit: %w", err)
+	}
+	for _, m := range r.WriteMarks() {
+		// A later write of the same change (the same key) replaces the mark.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO write_marks (connection_id, key, action, api_key_id, created_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection_id, key) DO UPDATE SET action = excluded.action,
+			api_key_id = excluded.api_key_id, created_at = excluded.created_at`,
+			m.ConnectionID, m.Key, m.Action, m.APIKeyID, m.At.UnixMicro()); err != nil {
+			return fmt.Errorf("append audit: write mark: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("append audit: commit: %w", err)
 	}
 	return nil
 }

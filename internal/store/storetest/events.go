@@ -26,7 +26,12 @@ func RunEvents(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"EventLog", testEventLog},
 		{"EventAppendConcurrent", testEventAppendConcurrent},
-		{"EventPurge", testEventPurge},
+		// One after the other: each purges what the other wrote before
+		// its cutoff.
+		{"EventPurge", func(t *testing.T, open func(t *testing.T) store.Store) {
+			testEventPurge(t, open)
+			testWriteMarks(t, open)
+		}},
 		{"Subscriptions", testSubscriptions},
 		{"Cursors", testCursors},
 		{"EventSources", testEventSources},
@@ -215,6 +220,56 @@ func testEventPurge(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 }
 
+// testWriteMarks: marks are written with their audit record, found by
+// connection and key, replaced by a later write of the same key, and purged
+// with the event log.
+func testWriteMarks(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tn := newTenant(t, s)
+	c1, c2 := newConnection(t, s, tn.ID), newConnection(t, s, tn.ID)
+	at := time.Date(1961, 1, 1, 0, 0, 0, 0, time.UTC) // purged below; no other test uses 1961
+	upd := store.WriteKey("ticket", "1", "2026-01-15T10:30:00.000Z")
+	if err := s.AppendAudit(ctx, &store.AuditRecord{Time: at, TenantID: tn.ID, APIKeyID: "key_1", ConnectionID: c1.ID,
+		Action: "update_ticket", Outcome: "ok", Writes: []store.WriteMark{{Key: upd}}}); err != nil {
+		t.Fatalf("AppendAudit = %v", err)
+	}
+	if err := s.AppendAudit(ctx, &store.AuditRecord{Time: at, TenantID: tn.ID, APIKeyID: "mcpg_2", ConnectionID: c1.ID,
+		Action: "reply_to_ticket", Outcome: "ok", Writes: []store.WriteMark{{Key: store.WriteKey("thread", "9", "")}, {Key: "ticket/1"}}}); err != nil {
+		t.Fatalf("AppendAudit = %v", err)
+	}
+	// The same key again: the later write's mark.
+	if err := s.AppendAudit(ctx, &store.AuditRecord{Time: at.Add(time.Minute), TenantID: tn.ID, APIKeyID: "key_3", ConnectionID: c1.ID,
+		Action: "create_ticket", Outcome: "ok", Writes: []store.WriteMark{{Key: "ticket/1"}}}); err != nil {
+		t.Fatalf("AppendAudit = %v", err)
+	}
+	got, err := s.MatchWrites(ctx, c1.ID, []string{upd, "ticket/1", "thread/9", "ticket/1@0"})
+	if err != nil {
+		t.Fatalf("MatchWrites = %v", err)
+	}
+	want := map[string]*store.WriteMark{
+		upd:        {ConnectionID: c1.ID, Key: upd, Action: "update_ticket", APIKeyID: "key_1", At: at},
+		"ticket/1": {ConnectionID: c1.ID, Key: "ticket/1", Action: "create_ticket", APIKeyID: "key_3", At: at.Add(time.Minute)},
+		"thread/9": {ConnectionID: c1.ID, Key: "thread/9", Action: "reply_to_ticket", APIKeyID: "mcpg_2", At: at},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("MatchWrites (-want +got):\n%s", d)
+	}
+	if other, err := s.MatchWrites(ctx, c2.ID, []string{upd}); err != nil || len(other) != 0 {
+		t.Errorf("MatchWrites of another connection = %v, %v; want none", other, err)
+	}
+	if none, err := s.MatchWrites(ctx, c1.ID, nil); err != nil || len(none) != 0 {
+		t.Errorf("MatchWrites without keys = %v, %v; want none", none, err)
+	}
+	if _, err := s.PurgeEvents(ctx, at.Add(time.Second)); err != nil {
+		t.Fatalf("PurgeEvents = %v", err)
+	}
+	left, err := s.MatchWrites(ctx, c1.ID, []string{upd, "ticket/1", "thread/9"})
+	if err != nil || len(left) != 1 || left["ticket/1"] == nil {
+		t.Errorf("after purge MatchWrites = %v, %v; want only ticket/1 (written after the cutoff)", left, err)
+	}
+}
+
 func newSubscription(t *testing.T, s store.Store, tenantID, connID string, types ...string) *store.Subscription {
 	t.Helper()
 	sub := &store.Subscription{TenantID: tenantID, ConnectionID: connID, URL: "https://hooks.example.com/" + uniq("h"),
@@ -289,6 +344,10 @@ func testDeliveries(t *testing.T, open func(t *testing.T) store.Store) {
 	e1.ReceivedAt, e2.ReceivedAt = base, base.Add(time.Second)
 	if _, err := s.AppendEvents(ctx, []*store.Event{e1, e2}); err != nil {
 		t.Fatalf("AppendEvents = %v", err)
+	}
+	// ticket.created goes to both subscriptions, ticket.updated to one.
+	if e1.Deliveries != 2 || e2.Deliveries != 1 {
+		t.Errorf("Deliveries = %d, %d; want 2, 1", e1.Deliveries, e2.Deliveries)
 	}
 
 	// Nothing is due before the first event arrived.
@@ -496,6 +555,10 @@ func testEventSources(t *testing.T, open func(t *testing.T) store.Store) {
 	ctx := t.Context()
 	tn := newTenant(t, s)
 	c, c2 := newConnection(t, s, tn.ID), newConnection(t, s, tn.ID)
+	c.OrgID, c.DeskBaseURL = "2389290", "https://desk.zoho.eu/api/v1"
+	if err := s.UpdateConnection(ctx, c); err != nil {
+		t.Fatalf("UpdateConnection = %v", err)
+	}
 	_, err := s.GetEventSource(ctx, c.ID)
 	wantErr(t, "GetEventSource(none)", err, store.ErrNotFound)
 	src := &store.EventSource{ConnectionID: c.ID, TenantID: tn.ID, Mode: store.SourceWebhook, TokenHash: hash(uniq("tok")), WebhookID: "4000000012345",
@@ -510,8 +573,10 @@ func testEventSources(t *testing.T, open func(t *testing.T) store.Store) {
 	if diff := cmp.Diff(src, got); diff != "" {
 		t.Errorf("GetEventSource mismatch (-want +got):\n%s", diff)
 	}
-	if got, err := s.GetEventSourceByToken(ctx, src.TokenHash); err != nil || got.ConnectionID != c.ID {
-		t.Errorf("GetEventSourceByToken = %v, %v; want connection %s", got, err, c.ID)
+	// By token, with the connection's organisation and data centre.
+	if got, err := s.GetEventSourceByToken(ctx, src.TokenHash); err != nil || got.ConnectionID != c.ID ||
+		got.OrgID != c.OrgID || got.DeskBaseURL != c.DeskBaseURL {
+		t.Errorf("GetEventSourceByToken = %+v, %v; want connection %s with org %s at %s", got, err, c.ID, c.OrgID, c.DeskBaseURL)
 	}
 	_, err = s.GetEventSourceByToken(ctx, hash(uniq("tok")))
 	wantErr(t, "GetEventSourceByToken(unknown)", err, store.ErrNotFound)
