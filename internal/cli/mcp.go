@@ -27,7 +27,7 @@ import (
 // base URL.
 func mountMCP(s *restapi.Server, m *connection.Manager, st store.Store) error {
 	log := slog.Default()
-	s.Mount(mcpserver.HTTPPattern, mcpserver.HTTPHandler(newActionRegistry(st, m.Keyring(), log, s.Metrics().ObserveAction), m, &mcpserver.HTTPOptions{
+	s.Mount(mcpserver.HTTPPattern, mcpserver.HTTPHandler(newActionRegistry(st, m.Keyring(), log, s.ObserveAction), m, &mcpserver.HTTPOptions{
 		Server:         mcpserver.Options{Version: Version, Logger: log},
 		AllowedOrigins: []string{s.BaseURL()},
 	}))

@@ -1,9 +1,12 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,6 +16,7 @@ import (
 	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/usage"
 	"github.com/deskconn/deskconn/internal/web"
 	"github.com/deskconn/deskconn/zohodesk"
 )
@@ -127,8 +131,9 @@ func TestEditScopesAndSecretThenReconnect(t *testing.T) {
 	}
 }
 
-// TestHealthShowsCredits: the connection page shows the credits Zoho last
-// said the organisation has left today, when the server keeps metrics.
+// TestHealthShowsCredits: the connection page shows the credits used today
+// against the organisation's daily limit, made from its edition and active
+// agents (fetched from Zoho), with the credits Zoho last said are left.
 func TestHealthShowsCredits(t *testing.T) {
 	t.Parallel()
 	d := startConsoleDemo(t, false)
@@ -146,12 +151,27 @@ func TestHealthShowsCredits(t *testing.T) {
 	t.Cleanup(ts.Close)
 	b := signIn(t, d, d.LoginURL) // the session is in the shared store
 	b.base = ts.URL
-	if _, body := b.get("/connections/demo"); !strings.Contains(body, "no call seen by this server yet") {
-		t.Errorf("credits before any call are not reported as unknown")
+	limitRE := regexp.MustCompile(`daily limit (\d+) \(edition ENTERPRISE, (\d+) agents\)`)
+	_, body := b.get("/connections/demo")
+	lm := limitRE.FindStringSubmatch(body)
+	if lm == nil {
+		t.Fatalf("before any call, the page does not show the daily limit of the demo's ENTERPRISE organisation:\n%s", body)
+	}
+	limit, _ := strconv.Atoi(lm[1])
+	agents, _ := strconv.Atoi(lm[2])
+	if want, _ := usage.DailyLimit("ENTERPRISE", agents); agents < 1 || limit != want {
+		t.Errorf("daily limit %d with %d agents; want %d", limit, agents, want)
 	}
 	m.ObserveZoho(zohodesk.ResponseInfo{Method: "GET", PathTemplate: "/tickets", StatusCode: 200, OrgID: emulator.DemoOrgID,
-		RateLimit: zohodesk.RateLimit{Remaining: 4321, HasRemaining: true}})
-	if _, body := b.get("/connections/demo"); !strings.Contains(body, "4321 left today") {
-		t.Errorf("the connection page does not show the credits left")
+		RateLimit: zohodesk.RateLimit{Remaining: limit - 1234, HasRemaining: true}})
+	if _, body := b.get("/connections/demo"); !strings.Contains(body, fmt.Sprintf("1234 used of %d today (edition ENTERPRISE, %d agents)", limit, agents)) ||
+		!strings.Contains(body, "shared by every app") {
+		t.Errorf("the connection page does not show the credits used against the limit:\n%s", body)
+	}
+	// Bought credits: more left than the edition gives.
+	m.ObserveZoho(zohodesk.ResponseInfo{Method: "GET", PathTemplate: "/tickets", StatusCode: 200, OrgID: emulator.DemoOrgID,
+		RateLimit: zohodesk.RateLimit{Remaining: limit + 500, HasRemaining: true}})
+	if _, body := b.get("/connections/demo"); !strings.Contains(body, fmt.Sprintf("%d left today", limit+500)) || !strings.Contains(body, "extra credits bought?") {
+		t.Errorf("more credits than the limit are not shown as such:\n%s", body)
 	}
 }
