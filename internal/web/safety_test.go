@@ -175,3 +175,104 @@ func TestHealthShowsCredits(t *testing.T) {
 		t.Errorf("more credits than the limit are not shown as such:\n%s", body)
 	}
 }
+
+// TestReconnectRebindOverREST: POST /v1/connections/{connection}/connect
+// keeps the organisation the connection is bound to; with {"rebind": true}
+// the consent rebinds it, and the audit records it; a body-less POST still
+// starts a plain reconnect.
+func TestReconnectRebindOverREST(t *testing.T) {
+	t.Parallel()
+	d, err := demo.Start(t.Context(), demo.Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0",
+		Emulator: emulator.Options{DefaultUser: emulator.SingleOrgUser}, Mount: mountActions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo")
+	c.OrgID, c.OrgName = emulator.SecondOrgID, "Other Org"
+	if err := d.Store.UpdateConnection(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	key := d.APIKey.Reveal()
+	// consent starts the flow over REST and follows the authorize URL
+	// through the auto-consenting emulator to the callback, as a browser.
+	consent := func(body string) int {
+		t.Helper()
+		res, got := do(t, http.MethodPost, d.URL+"/v1/connections/demo/connect", key, body)
+		u, _ := got["authorizeUrl"].(string)
+		if res.StatusCode != http.StatusOK || u == "" {
+			t.Fatalf("POST connect %q: %d %v", body, res.StatusCode, got)
+		}
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, body := range []string{"", `{"rebind": false}`} {
+		if code := consent(body); code != http.StatusConflict {
+			t.Fatalf("reconnect (body %q) as a user of another org: callback %d, want 409", body, code)
+		}
+		if c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo"); c.OrgID != emulator.SecondOrgID {
+			t.Fatalf("a reconnect without rebind rebound the connection to %s", c.OrgID)
+		}
+	}
+	if res, got := do(t, http.MethodPost, d.URL+"/v1/connections/demo/connect", key, `{"rebnd": true}`); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a misspelt field: %d %v, want 400", res.StatusCode, got)
+	}
+	if code := consent(`{"rebind": true}`); code != http.StatusOK {
+		t.Fatalf("rebind: callback %d", code)
+	}
+	if c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo"); c.OrgID != emulator.DemoOrgID {
+		t.Fatalf("rebind left the org %s", c.OrgID)
+	}
+	recs, _ := d.Store.ListAudit(t.Context(), store.AuditFilter{TenantID: d.TenantID, Action: "connection.rebind"})
+	if len(recs) != 1 || !strings.Contains(recs[0].Detail, "Other Org") {
+		t.Fatalf("audit of the rebinding: %+v", recs)
+	}
+}
+
+// TestConnectionHealthOverREST: GET /v1/connections/{connection} includes
+// the health (the list does not): token state, credits used of the daily
+// limit after a call to Zoho, and the last hour's calls, reads included.
+func TestConnectionHealthOverREST(t *testing.T) {
+	t.Parallel()
+	d := startConsoleDemo(t, false)
+	key := d.APIKey.Reveal()
+	if res, got := do(t, http.MethodPost, d.URL+"/v1/connections/demo/actions/list_tickets", key, `{"params":{"limit":1}}`); res.StatusCode != http.StatusOK {
+		t.Fatalf("read: %d %v", res.StatusCode, got)
+	}
+	if res, _ := do(t, http.MethodPost, d.URL+"/v1/connections/demo/actions/get_ticket", key, `{"ticketId":"no such"}`); res.StatusCode < 400 {
+		t.Fatalf("a failing read answered %d", res.StatusCode)
+	}
+	res, got := do(t, http.MethodGet, d.URL+"/v1/connections/demo", key, "")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET connection: %d %v", res.StatusCode, got)
+	}
+	h, _ := got["health"].(map[string]any)
+	if h == nil {
+		t.Fatalf("no health in %v", got)
+	}
+	if h["token"] != "valid" || h["accessTokenExpiresAt"] == nil {
+		t.Errorf("token: %v, expires %v", h["token"], h["accessTokenExpiresAt"])
+	}
+	last, _ := h["lastHour"].(map[string]any)
+	if last["calls"] != 2.0 || last["errors"] != 1.0 || !strings.Contains(fmt.Sprint(last["note"]), "reads included") {
+		t.Errorf("lastHour = %v; want 2 calls (reads), 1 error", last)
+	}
+	cr, _ := h["credits"].(map[string]any)
+	limit, _ := cr["dailyLimit"].(float64)
+	remaining, _ := cr["remaining"].(float64)
+	used, _ := cr["used"].(float64)
+	if cr["edition"] != "ENTERPRISE" || limit == 0 || remaining == 0 || used != limit-remaining || used < 1 {
+		t.Errorf("credits = %v; want used = dailyLimit - remaining > 0 for the ENTERPRISE org", cr)
+	}
+	_, list := do(t, http.MethodGet, d.URL+"/v1/connections", key, "")
+	for _, c := range list["connections"].([]any) {
+		if _, ok := c.(map[string]any)["health"]; ok {
+			t.Errorf("the list includes health (it would fetch per connection)")
+		}
+	}
+}
