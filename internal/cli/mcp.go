@@ -18,6 +18,7 @@ import (
 	"github.com/deskconn/deskconn/internal/mcpserver"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/usage"
 	"github.com/deskconn/deskconn/internal/web"
 )
 
@@ -138,7 +139,14 @@ func runMCP(ctx context.Context, env *Env, tenantName, conn string, toolsets []s
 	if err != nil {
 		return &ExitError{Code: ExitCode(deskconn.ErrorCode(err)), Err: err}
 	}
-	server := mcpserver.New(newActionRegistry(app.store, app.keyring, app.log, nil), mcpserver.ConnectionResolver(m, tenant.ID, c.ID),
+	// Tool calls count in the connection's health like the server's:
+	// flushed every minute and when the session ends.
+	counter := usage.NewCounter(app.store, nil, app.log)
+	cctx, stopCounting := context.WithCancel(context.WithoutCancel(ctx))
+	counted := make(chan struct{})
+	go func() { defer close(counted); counter.Run(cctx, nil) }()
+	defer func() { stopCounting(); <-counted }()
+	server := mcpserver.New(newActionRegistry(app.store, app.keyring, app.log, counter.Observe), mcpserver.ConnectionResolver(m, tenant.ID, c.ID),
 		&mcpserver.Options{Version: Version, Logger: app.log, Toolsets: toolsets, ReadOnly: readOnly})
 	app.log.Info("serving MCP over stdio", "tenant", tenant.Name, "connection", c.Name, "toolsets", toolsets, "read_only", readOnly)
 	err = server.Run(ctx, mcpserver.StdioTransport(env.Stdin, env.Stdout, app.log))

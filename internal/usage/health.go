@@ -124,12 +124,6 @@ func (r *Reporter) credits(ctx context.Context, c *store.Connection) Credits {
 		cr.Summary = "unknown until the connection is bound to an organisation"
 		return cr
 	}
-	if r.Credits != nil {
-		if rem, at, ok := r.Credits(c.OrgID); ok {
-			at = at.UTC()
-			cr.Remaining, cr.RemainingAt = &rem, &at
-		}
-	}
 	limitKnown := false
 	if r.Orgs != nil && c.Status == store.StatusActive {
 		info, _ := r.Orgs.Get(ctx, OrgKey{TenantID: c.TenantID, ConnectionID: c.ID, OrgID: c.OrgID})
@@ -140,6 +134,13 @@ func (r *Reporter) credits(ctx context.Context, c *store.Connection) Credits {
 		}
 		if l, ok := DailyLimit(info.Edition, info.Agents); ok && info.AgentsKnown {
 			cr.DailyLimit, limitKnown = &l, true
+		}
+	}
+	// After the fetch: its own answer from Zoho may be the latest count.
+	if r.Credits != nil {
+		if rem, at, ok := r.Credits(c.OrgID); ok {
+			at = at.UTC()
+			cr.Remaining, cr.RemainingAt = &rem, &at
 		}
 	}
 	switch {
