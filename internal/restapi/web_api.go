@@ -1,6 +1,8 @@
 package restapi
 
 import (
+	"bufio"
+	"io"
 	"net/http"
 	"time"
 
@@ -149,7 +151,7 @@ func (s *Server) apiConnect(w http.ResponseWriter, r *http.Request) {
 		// organisation than the one it is bound to (audited).
 		Rebind bool `json:"rebind"`
 	}
-	if r.ContentLength != 0 {
+	if hasBody(r) {
 		if err := DecodeJSON(w, r, s.opts.MaxBodyBytes, &req); err != nil {
 			WriteError(w, r, err)
 			return
@@ -185,4 +187,21 @@ func (s *Server) apiChooseOrg(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, s.view(c))
+}
+
+// hasBody reports whether r carries a body of at least one byte, also
+// when its length is not declared (chunked); the byte stays readable.
+func hasBody(r *http.Request) bool {
+	if r.ContentLength >= 0 || r.Body == nil {
+		return r.ContentLength > 0
+	}
+	br := bufio.NewReader(r.Body)
+	if _, err := br.Peek(1); err != nil {
+		return false
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{br, r.Body}
+	return true
 }
