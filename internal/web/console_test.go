@@ -297,6 +297,19 @@ func TestBrowserAdminConsole(t *testing.T) {
 	if resp, _ := do(t, "POST", d.URL+"/v1/connections/support/actions/add_ticket_comment", key, `{"ticketId":"1","content":"x"}`); resp.StatusCode != 403 {
 		t.Fatalf("agent write with the read-only key: %d, want 403", resp.StatusCode)
 	}
+	// The connection's health counts the agent's read too, and shows the
+	// credits used of the organisation's daily limit.
+	steps("see the connection's health",
+		chromedp.Navigate(d.URL+"/connections/support"),
+		chromedp.WaitVisible(chromedp.ID("health-calls")),
+		shot("3b-health"))
+	if calls := text("#health-calls"); !strings.HasPrefix(calls, "2 calls, 1 failed") || !strings.Contains(calls, "reads included") {
+		t.Errorf("the health's last hour shows %q; want the read and the refused write: 2 calls, 1 failed", calls)
+	}
+	if credits := text("#health-credits"); !regexp.MustCompile(`^\d+ used of \d+ today \(edition ENTERPRISE, \d+ agents\)`).MatchString(credits) ||
+		!strings.Contains(credits, "shared by every app") {
+		t.Errorf("the health's credits show %q", credits)
+	}
 	steps("watch the activity",
 		chromedp.Navigate(d.URL+"/activity"),
 		chromedp.WaitVisible(chromedp.ID("activity")),
