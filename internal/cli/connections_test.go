@@ -34,6 +34,15 @@ func (h *harness) connectOK(name string) (result, string) {
 	return res, page
 }
 
+// addConnected adds the connection name and connects it.
+func (h *harness) addConnected(name string) {
+	h.t.Helper()
+	if res := h.run("connections", "add", name, "--client-id", hClientID); res.code != 0 {
+		h.t.Fatalf("add: %s", res.stderr)
+	}
+	h.connectOK(name)
+}
+
 func TestConnectionsAddListShowDelete(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
@@ -392,10 +401,7 @@ func TestConnectionsAddScopeTypo(t *testing.T) {
 func TestConnectionsShowHealth(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	if res := h.run("connections", "add", "support", "--client-id", hClientID); res.code != 0 {
-		t.Fatalf("add: %s", res.stderr)
-	}
-	h.connectOK("support")
+	h.addConnected("support")
 	if res := h.run("run", "list_tickets", "--connection", "support"); res.code != 0 {
 		t.Fatalf("run list_tickets: %d %s", res.code, res.stderr)
 	}
@@ -442,10 +448,7 @@ func TestConnectionsShowHealth(t *testing.T) {
 func TestConnectionsConnectRebind(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	if res := h.run("connections", "add", "support", "--client-id", hClientID); res.code != 0 {
-		t.Fatalf("add: %s", res.stderr)
-	}
-	h.connectOK("support")
+	h.addConnected("support")
 	st := h.openStore()
 	c := h.conn(st, "default", "support")
 	// Bound to the second organisation, which the consenting user (of the

@@ -28,12 +28,11 @@ func (b *browser) followConnect(conn string, form url.Values) (int, string) {
 	return b.post("/connections/"+conn+"/connect", form)
 }
 
-// TestReconnectKeepsOrganisation: a connection bound to one organisation
-// is not silently rebound when the person consents as a user of another;
-// the refusal says so; "Reconnect to another organisation" rebinds it and
-// the activity records it. The result page survives a reload.
-func TestReconnectKeepsOrganisation(t *testing.T) {
-	t.Parallel()
+// demoBoundToOtherOrg starts a demo (auto-consent, as the demo's single
+// organisation user) whose connection "demo" is bound to the second
+// organisation, which the consenting user cannot reach.
+func demoBoundToOtherOrg(t *testing.T) *demo.Demo {
+	t.Helper()
 	d, err := demo.Start(t.Context(), demo.Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0",
 		Emulator: emulator.Options{DefaultUser: emulator.SingleOrgUser}, Mount: mountActions})
 	if err != nil {
@@ -41,12 +40,20 @@ func TestReconnectKeepsOrganisation(t *testing.T) {
 	}
 	t.Cleanup(d.Close)
 	c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo")
-	// Bound to the second organisation, which the consenting user (of the
-	// demo organisation only) cannot reach.
 	c.OrgID, c.OrgName = emulator.SecondOrgID, "Other Org"
 	if err := d.Store.UpdateConnection(t.Context(), c); err != nil {
 		t.Fatal(err)
 	}
+	return d
+}
+
+// TestReconnectKeepsOrganisation: a connection bound to one organisation
+// is not silently rebound when the person consents as a user of another;
+// the refusal says so; "Reconnect to another organisation" rebinds it and
+// the activity records it. The result page survives a reload.
+func TestReconnectKeepsOrganisation(t *testing.T) {
+	t.Parallel()
+	d := demoBoundToOtherOrg(t)
 	b := signIn(t, d, d.LoginURL)
 	code, body := b.followConnect("demo", nil)
 	if code != http.StatusConflict || !strings.Contains(body, "Consent was for another organisation") || !strings.Contains(body, "Other Org") {
@@ -182,17 +189,7 @@ func TestHealthShowsCredits(t *testing.T) {
 // starts a plain reconnect.
 func TestReconnectRebindOverREST(t *testing.T) {
 	t.Parallel()
-	d, err := demo.Start(t.Context(), demo.Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0",
-		Emulator: emulator.Options{DefaultUser: emulator.SingleOrgUser}, Mount: mountActions})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo")
-	c.OrgID, c.OrgName = emulator.SecondOrgID, "Other Org"
-	if err := d.Store.UpdateConnection(t.Context(), c); err != nil {
-		t.Fatal(err)
-	}
+	d := demoBoundToOtherOrg(t)
 	key := d.APIKey.Reveal()
 	// consent starts the flow over REST and follows the authorize URL
 	// through the auto-consenting emulator to the callback, as a browser.
