@@ -514,6 +514,20 @@ func TestSearchAndAgentsByEmail(t *testing.T) {
 		t.Fatalf("agent by unknown email: %d %q", r.status, r.body)
 	}
 	wantStatus(t, e.do("GET", "/api/v1/agents/email/jade.tywin@zylker.com", nil), 200, "")
+	// The count of active full agents (the per-agent part of the daily
+	// credits) agrees with the list; light agents only when asked for.
+	full := e.do("GET", "/api/v1/agents?status=ACTIVE&isLightAgent=false&limit=200", nil)
+	all := e.do("GET", "/api/v1/agents?status=ACTIVE&limit=200", nil)
+	wantStatus(t, full, 200, "")
+	wantStatus(t, all, 200, "")
+	for q, list := range map[string]result{"status=ACTIVE&includeLightAgent=false": full, "status=ACTIVE&includeLightAgent=true": all} {
+		r = e.do("GET", "/api/v1/agents/count?"+q, nil)
+		wantStatus(t, r, 200, "")
+		if got, want := r.json(t)["count"], float64(len(list.json(t)["data"].([]any))); got != want {
+			t.Fatalf("agents/count?%s = %v, the list has %v", q, got, want)
+		}
+	}
+	wantStatus(t, e.do("GET", "/api/v1/agents/count?status=DELETED", nil), 422, "UNPROCESSABLE_ENTITY")
 	r = e.do("GET", "/api/v1/contacts/search?email=carol@zylker-customer.com", nil)
 	wantStatus(t, r, 200, "")
 	if r.json(t)["count"] != 1.0 {

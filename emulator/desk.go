@@ -140,6 +140,7 @@ func (e *Emulator) deskRoutes() []route {
 		rt("POST", "agents", [][]string{anyOf("Desk.settings.CREATE", "Desk.basic.CREATE", "Desk.agents.CREATE")}, "", e.addAgent),
 		rt("POST", "agents/activate", [][]string{anyOf("Desk.settings.UPDATE", "Desk.basic.UPDATE", "Desk.agents.UPDATE")}, "", e.activateAgents),
 		rt("GET", "agents/email/{email}", agentR, "include", e.agentByEmail),
+		rt("GET", "agents/count", agentR, "status,isConfirmed,includeLightAgent", e.countAgents),
 		rt("GET", "agents/{id}", agentR, "include", e.getAgent),
 		// Working a ticket (handlers_threads.go, handlers_comments.go).
 		list(rt("GET", "tickets/{id}/threads", [][]string{anyOf("Desk.tickets.READ")}, "from,limit,sortBy", e.listThreads)),

@@ -37,7 +37,7 @@
 // search, contacts), the knowledge base (articles list, search and get;
 // root categories and category trees), tickets (create, list, get, update,
 // moveToTrash, search), uploads, ticket attachments (create, list,
-// content), agents (add, list, get, by email, deactivate, activate), and
+// content), agents (add, list, count, get, by email, deactivate, activate), and
 // working a ticket: threads (list, get, fullContent), conversations,
 // sendReply, draftReply (create, update), comments (list, create, update,
 // delete), tags (list, associate, dissociate), time entries (list,

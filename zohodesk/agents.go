@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strconv"
 )
 
 // AgentsService adds, lists, looks up, deactivates and activates agents.
@@ -305,4 +306,43 @@ func (c *Client) MyInfo(ctx context.Context, orgID string, opts *AgentGetOptions
 		return nil, nil, err
 	}
 	return c.getAgent(ctx, orgID, "myinfo", "myinfo", opts.values())
+}
+
+// AgentCountOptions are the query parameters of Agents.Count. Nil fields
+// are not sent.
+type AgentCountOptions struct {
+	// Status: ACTIVE or DISABLED (Zoho's OAS enum).
+	Status            string
+	IsConfirmed       *bool
+	IncludeLightAgent *bool
+}
+
+// Count returns how many agents match opts. Zoho's OAS (Agent.json,
+// getAgentsCount, response agentCountResponse) types count as a string or
+// an integer; both are accepted. A count that is not a non-negative
+// integer is an error.
+//
+//desk:operation GET /api/v1/agents/count
+func (s *AgentsService) Count(ctx context.Context, orgID string, opts *AgentCountOptions) (int, *Response, error) {
+	if err := needOrg(orgID); err != nil {
+		return 0, nil, err
+	}
+	q := url.Values{}
+	if opts != nil {
+		setStr(q, "status", opts.Status)
+		setBool(q, "isConfirmed", opts.IsConfirmed)
+		setBool(q, "includeLightAgent", opts.IncludeLightAgent)
+	}
+	var body struct {
+		Count json.RawMessage `json:"count"`
+	}
+	resp, err := s.client.do(ctx, &request{method: http.MethodGet, tmpl: "agents/count", path: "agents/count", query: q, orgID: orgID, withOrg: true}, &body)
+	if err != nil {
+		return 0, resp, err
+	}
+	n, err := strconv.Atoi(stringish(body.Count))
+	if err != nil || n < 0 {
+		return 0, resp, fmt.Errorf("zohodesk: agents count: Zoho answered count %s, not a non-negative integer", body.Count)
+	}
+	return n, resp, nil
 }

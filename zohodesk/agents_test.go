@@ -150,3 +150,25 @@ func TestMyInfo(t *testing.T) {
 		t.Fatalf("MyInfo = %+v, %v", a, err)
 	}
 }
+
+func TestAgentsCount(t *testing.T) {
+	t.Parallel()
+	c, mux, _ := setup(t)
+	serve(t, mux, "/api/v1/agents/count", wantReq{
+		method: "GET", path: "/api/v1/agents/count", org: true, query: q("status", "ACTIVE", "includeLightAgent", "false"),
+	}, http.StatusOK, `{"count":"7"}`)
+	no := false
+	n, _, err := c.Agents.Count(t.Context(), testOrg, &AgentCountOptions{Status: "ACTIVE", IncludeLightAgent: &no})
+	if err != nil || n != 7 {
+		t.Fatalf("Agents.Count = %d, %v; want 7", n, err)
+	}
+}
+
+func TestAgentsCountNotANumber(t *testing.T) {
+	t.Parallel()
+	c, mux, _ := setup(t)
+	serve(t, mux, "/api/v1/agents/count", wantReq{method: "GET", path: "/api/v1/agents/count", org: true}, http.StatusOK, `{"count":null}`)
+	if n, _, err := c.Agents.Count(t.Context(), testOrg, nil); err == nil {
+		t.Fatalf("Agents.Count(null) = %d, nil; want an error", n)
+	}
+}

@@ -33,9 +33,14 @@ type AuditLog interface {
 	AppendAudit(ctx context.Context, r *store.AuditRecord) error
 }
 
-// Observation describes one finished Invoke, for metrics.
+// Observation describes one finished Invoke, for metrics and per-connection
+// call counts.
 type Observation struct {
-	Action string
+	// Tenant and ConnectionID are the call's target (ConnectionID is ""
+	// when the target has no connection).
+	Tenant       string
+	ConnectionID string
+	Action       string
 	// Outcome is "ok", "dry_run", or the domain error code.
 	Outcome  string
 	Duration time.Duration
@@ -72,8 +77,9 @@ type Options struct {
 	// first looked for in Zoho Desk, so that a request Zoho was still
 	// processing has finished (default 30s).
 	SettleAfter time.Duration
-	// Observer, if set, is called after every Invoke (for metrics). It must
-	// be quick and safe for concurrent use.
+	// Observer, if set, is called after every Invoke, reads included (for
+	// metrics and call counts). It must be quick, never block on I/O, and
+	// be safe for concurrent use.
 	Observer func(Observation)
 	// AuditError, if set, is called when an audit record cannot be written.
 	// The action's result is returned regardless.
@@ -221,7 +227,7 @@ func (r *Registry) Invoke(ctx context.Context, t Target, name string, raw json.R
 	a := r.Lookup(name)
 	if a == nil {
 		err := deskconn.Errorf(deskconn.CodeNotFound, "there is no action named %q; list the available actions (GET /v1/actions, or deskconn actions)", name)
-		r.observe(Observation{Action: name, Outcome: string(err.Code), Duration: r.opts.Now().Sub(start)})
+		r.observe(Observation{Tenant: t.Tenant, ConnectionID: t.Conn.ID, Action: name, Outcome: string(err.Code), Duration: r.opts.Now().Sub(start)})
 		return nil, err
 	}
 	var at attempt
@@ -239,7 +245,7 @@ func (r *Registry) Invoke(ctx context.Context, t Target, name string, raw json.R
 	if a.info.Write {
 		r.audit(ctx, t, a, outcome, dur, &at, derr)
 	}
-	r.observe(Observation{Action: name, Outcome: outcome, Duration: dur, Replayed: at.replayed})
+	r.observe(Observation{Tenant: t.Tenant, ConnectionID: t.Conn.ID, Action: name, Outcome: outcome, Duration: dur, Replayed: at.replayed})
 	if derr != nil {
 		return nil, derr
 	}

@@ -29,7 +29,7 @@ import (
 // left unknown (see settleInBackground).
 func mountActions(s *restapi.Server, m *connection.Manager, st store.Store) error {
 	log := slog.Default()
-	reg := newActionRegistry(st, m.Keyring(), log, s.Metrics().ObserveAction)
+	reg := newActionRegistry(st, m.Keyring(), log, s.ObserveAction)
 	s.RunInBackground(func(ctx context.Context) { settleInBackground(ctx, reg, m, log, settleEvery) })
 	return s.MountActions(restapi.ActionsOptions{Registry: reg})
 }

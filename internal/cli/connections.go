@@ -18,7 +18,10 @@ import (
 
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/metrics"
+	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/usage"
 )
 
 func newConnectionsCmd(env *Env) *cobra.Command {
@@ -34,6 +37,11 @@ func newConnectionsCmd(env *Env) *cobra.Command {
 				var err error
 				if baseURL, err = connectionsBaseURL(ctx, env, a.store, baseURL); err != nil {
 					return err
+				}
+				if a.metrics == nil {
+					// What Zoho answers (credits left) feeds the health
+					// that show prints.
+					a.metrics = metrics.New(metrics.Options{})
 				}
 				m, err := a.manager(baseURL)
 				if err != nil {
@@ -96,7 +104,20 @@ shell history could see it.`,
 		})}
 
 	var asJSON bool
-	show := &cobra.Command{Use: "show NAME", Short: "Show a connection", Args: cobra.ExactArgs(1)}
+	show := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show a connection and its health",
+		Long: `show prints a connection and its health: token state and next refresh, last
+error, the organisation's API credits used today of its edition's daily limit,
+and the calls and errors of the last hour (every action call, reads included,
+by any server or CLI on this database).
+
+The daily limit needs the organisation's edition and active agents: show
+asks Zoho for them (two calls, 2 credits of the organisation's), which also
+gives the credits left. --json prints the same health object as
+GET /v1/connections/{connection}.`,
+		Args: cobra.ExactArgs(1),
+	}
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	show.RunE = func(cmd *cobra.Command, args []string) error {
 		return run(func(ctx context.Context, a *app, m *connection.Manager, t *store.Tenant) error {
@@ -104,7 +125,8 @@ shell history could see it.`,
 			if err != nil {
 				return err
 			}
-			return printConnection(env, m, c, asJSON)
+			h := restapi.NewHealthReporter(m, usage.NewCounter(a.store, nil, a.log), a.metrics, nil).Health(ctx, c)
+			return printConnectionHealth(env, m, c, &h, asJSON)
 		})(cmd, args)
 	}
 
@@ -120,18 +142,24 @@ shell history could see it.`,
 	}
 
 	var wait time.Duration
+	var rebind bool
 	connect := &cobra.Command{
 		Use:   "connect NAME",
 		Short: "Print the Zoho authorize URL and wait for the callback",
 		Long: `connect prints the URL to open in a browser. When nothing listens on the
 base URL's address it listens there itself for the OAuth callback; when
-'deskconn serve' already does, it waits for the server to finish the flow.`,
+'deskconn serve' already does, it waits for the server to finish the flow.
+
+Reconnecting keeps the organisation the connection is bound to: consenting as
+a Zoho user of another organisation is refused. --rebind lets this consent
+bind the connection to another organisation; the activity log records it.`,
 		Args: cobra.ExactArgs(1),
 	}
 	connect.Flags().DurationVar(&wait, "wait", 10*time.Minute, "how long to wait for the callback")
+	connect.Flags().BoolVar(&rebind, "rebind", false, "allow the consent to bind the connection to another organisation (audited)")
 	connect.RunE = func(cmd *cobra.Command, args []string) error {
 		return run(func(ctx context.Context, a *app, m *connection.Manager, t *store.Tenant) error {
-			return connectCLI(ctx, env, m, t, args[0], baseURL, wait)
+			return connectCLI(ctx, env, m, t, args[0], baseURL, wait, rebind)
 		})(cmd, args)
 	}
 
@@ -171,12 +199,16 @@ func connectionsBaseURL(ctx context.Context, env *Env, st store.Store, flag stri
 	}
 }
 
-func connectCLI(ctx context.Context, env *Env, m *connection.Manager, t *store.Tenant, name, baseURL string, wait time.Duration) error {
+func connectCLI(ctx context.Context, env *Env, m *connection.Manager, t *store.Tenant, name, baseURL string, wait time.Duration, rebind bool) error {
 	before, err := m.Get(ctx, t.ID, name)
 	if err != nil {
 		return err
 	}
-	authURL, err := m.AuthorizeURL(ctx, t.ID, name, "")
+	authorize := m.AuthorizeURL
+	if rebind {
+		authorize = m.AuthorizeURLRebind
+	}
+	authURL, err := authorize(ctx, t.ID, name, "")
 	if err != nil {
 		return err
 	}
@@ -272,12 +304,21 @@ func waitForServer(ctx context.Context, env *Env, m *connection.Manager, t *stor
 }
 
 func printConnection(env *Env, m *connection.Manager, c *store.Connection, asJSON bool) error {
+	return printConnectionHealth(env, m, c, nil, asJSON)
+}
+
+// printConnectionHealth prints c, and its health when h is not nil (in
+// JSON under "health", as GET /v1/connections/{connection} has it).
+func printConnectionHealth(env *Env, m *connection.Manager, c *store.Connection, h *usage.Health, asJSON bool) error {
 	if asJSON {
 		v := map[string]any{
 			"id": c.ID, "name": c.Name, "status": c.Status, "clientId": c.ClientID, "scopes": c.Scopes,
 			"redirectUrl": m.CallbackURL(), "location": c.Location, "accountsServer": c.AccountsServer,
 			"deskBaseUrl": c.DeskBaseURL, "orgId": c.OrgID, "orgName": c.OrgName, "orgChoices": connection.OrgChoices(c),
 			"userId": c.UserID, "userEmail": c.UserEmail, "userName": c.UserName, "lastError": c.LastError,
+		}
+		if h != nil {
+			v["health"] = h
 		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -301,6 +342,17 @@ func printConnection(env *Env, m *connection.Manager, c *store.Connection, asJSO
 	}
 	if c.LastError != "" {
 		fmt.Fprintf(w, "Last error:\t%s\n", c.LastError)
+	}
+	if h != nil {
+		fmt.Fprintf(w, "Token:\t%s\n", h.TokenNote)
+		if h.AccessTokenExpiresAt != nil {
+			fmt.Fprintf(w, "Next refresh:\ton the first call after %s\n", h.AccessTokenExpiresAt.Format(time.RFC3339))
+		}
+		fmt.Fprintf(w, "Zoho credits:\t%s\n", h.Credits.Summary)
+		fmt.Fprintf(w, "Last hour:\t%d calls, %d failed (%s)\n", h.LastHour.Calls, h.LastHour.Errors, h.LastHour.Note)
+		if h.LastHour.CountError != "" {
+			fmt.Fprintf(w, "\tsaved counts unreadable: %s\n", h.LastHour.CountError)
+		}
 	}
 	return w.Flush()
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,15 @@ func (h *harness) connectOK(name string) (result, string) {
 		h.t.Fatalf("connect exited %d: %s", res.code, res.stderr)
 	}
 	return res, page
+}
+
+// addConnected adds the connection name and connects it.
+func (h *harness) addConnected(name string) {
+	h.t.Helper()
+	if res := h.run("connections", "add", name, "--client-id", hClientID); res.code != 0 {
+		h.t.Fatalf("add: %s", res.stderr)
+	}
+	h.connectOK(name)
 }
 
 func TestConnectionsAddListShowDelete(t *testing.T) {
@@ -382,5 +392,93 @@ func TestConnectionsAddScopeTypo(t *testing.T) {
 	res := h.runStdin(hSecret+"\n", "connections", "add", "typo", "--client-id", hClientID, "--client-secret-stdin", "--scopes", "Desk.tickets.ALL,Desk.tikets.READ")
 	if res.code == 0 || !strings.Contains(res.stderr, "did you mean Desk.tickets.READ?") {
 		t.Fatalf("add with a scope typo: exit %d: %s", res.code, res.stderr)
+	}
+}
+
+// TestConnectionsShowHealth: show prints the health (token and next
+// refresh, credits used of the edition's daily limit, the last hour's
+// calls with reads), and --json has it under "health" as REST does.
+func TestConnectionsShowHealth(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	h.addConnected("support")
+	if res := h.run("run", "list_tickets", "--connection", "support"); res.code != 0 {
+		t.Fatalf("run list_tickets: %d %s", res.code, res.stderr)
+	}
+	if res := h.runStdin(`{"ticketId":"1"}`, "run", "get_ticket", "--connection", "support", "--input", "-"); res.code == 0 {
+		t.Fatalf("get_ticket of no such ticket succeeded: %s", res.stdout)
+	}
+	show := h.run("connections", "show", "support")
+	if show.code != 0 {
+		t.Fatalf("show: exit %d: %s", show.code, show.stderr)
+	}
+	for _, re := range []string{
+		`Token: +valid; refreshed on the first call after it expires`,
+		`Next refresh: +on the first call after 20\d\d-`,
+		`Zoho credits: +\d+ used of \d+ today \(edition ENTERPRISE, \d+ agents\)\. Credits are the organisation's, shared by every app`,
+		`Last hour: +2 calls, 1 failed \(every action call, reads included`,
+	} {
+		if !regexp.MustCompile(re).MatchString(show.stdout) {
+			t.Errorf("show stdout lacks %s:\n%s", re, show.stdout)
+		}
+	}
+	var js struct {
+		Health struct {
+			Token   string
+			Credits struct {
+				Edition                             string
+				DailyLimit, Used, Remaining, Agents int
+			}
+			LastHour struct{ Calls, Errors int }
+		}
+	}
+	if res := h.run("connections", "show", "support", "--json"); res.code != 0 || json.Unmarshal([]byte(res.stdout), &js) != nil {
+		t.Fatalf("show --json: exit %d: %q %s", res.code, res.stdout, res.stderr)
+	}
+	hl := js.Health
+	if hl.Token != "valid" || hl.Credits.Edition != "ENTERPRISE" || hl.Credits.DailyLimit == 0 || hl.Credits.Used != hl.Credits.DailyLimit-hl.Credits.Remaining ||
+		hl.Credits.Used < 1 || hl.LastHour.Calls != 2 || hl.LastHour.Errors != 1 {
+		t.Errorf("show --json health = %+v", hl)
+	}
+}
+
+// TestConnectionsConnectRebind: a reconnect whose consent is for another
+// organisation than the bound one is refused and changes nothing;
+// --rebind allows it, and the audit log records it.
+func TestConnectionsConnectRebind(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	h.addConnected("support")
+	st := h.openStore()
+	c := h.conn(st, "default", "support")
+	// Bound to the second organisation, which the consenting user (of the
+	// demo organisation only) cannot reach.
+	c.OrgID, c.OrgName = emulator.SecondOrgID, "Other Org"
+	if err := st.UpdateConnection(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	r, authURL := h.startConnect(t.Context(), "support")
+	if status, page := get(t, h.authorize(authURL, true).String()); status != http.StatusBadRequest || !strings.Contains(page, "Other Org") {
+		t.Errorf("callback of a consent for another org: %d %q, want 400 naming the bound org", status, page)
+	}
+	if res := r.wait(t, 30*time.Second); res.code == 0 || !strings.Contains(res.stderr, "Other Org") || !strings.Contains(res.stderr, "deskconn connections connect support --rebind") {
+		t.Fatalf("connect exited %d after a refused rebind: %q %q", res.code, res.stdout, res.stderr)
+	}
+	if c := h.conn(st, "default", "support"); c.OrgID != emulator.SecondOrgID {
+		t.Fatalf("the refused reconnect rebound the connection to %s", c.OrgID)
+	}
+	r, authURL = h.startConnect(t.Context(), "support", "--rebind")
+	if status, page := get(t, h.authorize(authURL, true).String()); status != http.StatusOK {
+		t.Fatalf("callback of --rebind: %d %q", status, page)
+	}
+	if res := r.wait(t, 30*time.Second); res.code != 0 || !strings.Contains(res.stdout, "Zylker ("+emulator.DemoOrgID+")") {
+		t.Fatalf("connect --rebind: exit %d: %q %q", res.code, res.stdout, res.stderr)
+	}
+	if c := h.conn(st, "default", "support"); c.OrgID != emulator.DemoOrgID {
+		t.Fatalf("--rebind left the org %s", c.OrgID)
+	}
+	recs, err := st.ListAudit(t.Context(), store.AuditFilter{TenantID: c.TenantID, Action: "connection.rebind"})
+	if err != nil || len(recs) != 1 || !strings.Contains(recs[0].Detail, "Other Org") {
+		t.Fatalf("audit of the rebinding: %+v, %v", recs, err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/deskconn/deskconn/internal/mcpserver"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/usage"
 	"github.com/deskconn/deskconn/internal/web"
 )
 
@@ -27,7 +28,7 @@ import (
 // base URL.
 func mountMCP(s *restapi.Server, m *connection.Manager, st store.Store) error {
 	log := slog.Default()
-	s.Mount(mcpserver.HTTPPattern, mcpserver.HTTPHandler(newActionRegistry(st, m.Keyring(), log, s.Metrics().ObserveAction), m, &mcpserver.HTTPOptions{
+	s.Mount(mcpserver.HTTPPattern, mcpserver.HTTPHandler(newActionRegistry(st, m.Keyring(), log, s.ObserveAction), m, &mcpserver.HTTPOptions{
 		Server:         mcpserver.Options{Version: Version, Logger: log},
 		AllowedOrigins: []string{s.BaseURL()},
 	}))
@@ -139,7 +140,14 @@ func runMCP(ctx context.Context, env *Env, tenantName, conn string, toolsets []s
 		return &ExitError{Code: ExitCode(deskconn.ErrorCode(err)), Err: err}
 	}
 	m.Warm(c) // the first tool call needs neither the refresh lock nor another read
-	server := mcpserver.New(newActionRegistry(app.store, app.keyring, app.log, nil), mcpserver.ConnectionResolver(m, tenant.ID, c.ID),
+	// Tool calls count in the connection's health like the server's:
+	// flushed every minute and when the session ends.
+	counter := usage.NewCounter(app.store, nil, app.log)
+	cctx, stopCounting := context.WithCancel(context.WithoutCancel(ctx))
+	counted := make(chan struct{})
+	go func() { defer close(counted); counter.Run(cctx, nil) }()
+	defer func() { stopCounting(); <-counted }()
+	server := mcpserver.New(newActionRegistry(app.store, app.keyring, app.log, counter.Observe), mcpserver.ConnectionResolver(m, tenant.ID, c.ID),
 		&mcpserver.Options{Version: Version, Logger: app.log, Toolsets: toolsets, ReadOnly: readOnly})
 	app.log.Info("serving MCP over stdio", "tenant", tenant.Name, "connection", c.Name, "toolsets", toolsets, "read_only", readOnly)
 	err = server.Run(ctx, mcpserver.StdioTransport(env.Stdin, env.Stdout, app.log))

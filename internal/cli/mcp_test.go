@@ -15,10 +15,7 @@ import (
 func TestMCPToolsetsAndReadOnly(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	if res := h.run("connections", "add", "support", "--client-id", hClientID); res.code != 0 {
-		t.Fatalf("add: %s", res.stderr)
-	}
-	h.connectOK("support")
+	h.addConnected("support")
 
 	res := h.run("mcp", "--connection", "support", "--toolsets", "tickets,ticket")
 	if res.code == 0 || !strings.Contains(res.stderr, "--toolsets") || !strings.Contains(res.stderr, `unknown toolset "ticket": choose among tickets, conversations`) {

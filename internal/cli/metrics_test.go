@@ -49,7 +49,7 @@ func TestServerMetricsWiring(t *testing.T) {
 		t.Fatal("the server does not hand out its metrics")
 	}
 	// A registry built as the hooks build it reports to the server's metrics.
-	reg := newActionRegistry(st, a.keyring, a.log, srv.Metrics().ObserveAction)
+	reg := newActionRegistry(st, a.keyring, a.log, srv.ObserveAction)
 	if _, err := reg.Invoke(t.Context(), action.Target{Tenant: "t"}, "get_ticket", json.RawMessage(`{"ticketId":"x"}`), action.InvokeOptions{}); err == nil {
 		t.Fatal("get_ticket with a bad id succeeded")
 	}

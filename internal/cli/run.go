@@ -19,6 +19,7 @@ import (
 	"github.com/deskconn/deskconn/internal/filedata"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/usage"
 )
 
 // Exit codes of `deskconn run` by domain error code. 0 is success and 1
@@ -198,8 +199,14 @@ func runAction(ctx context.Context, env *Env, name string, f runFlags) error {
 	if err != nil {
 		return failRun(err)
 	}
-	reg := newActionRegistry(app.store, app.keyring, app.log, nil)
+	// The call counts in the connection's health include CLI calls: one
+	// count, written once the call is done.
+	counter := usage.NewCounter(app.store, nil, app.log)
+	reg := newActionRegistry(app.store, app.keyring, app.log, counter.Observe)
 	out, err := reg.Invoke(ctx, restapi.ActionTarget(tenant.ID, "", c, desk), name, raw, action.InvokeOptions{IdempotencyKey: f.idemKey})
+	if ferr := counter.Flush(context.WithoutCancel(ctx)); ferr != nil {
+		app.log.Warn("the call was not counted in the connection's health", "err", ferr)
+	}
 	if err != nil {
 		if deskconn.ErrorCode(err) == deskconn.CodeInternal {
 			app.log.Error("action failed", "action", name, "connection", c.ID, "err", err)

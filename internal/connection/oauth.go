@@ -216,8 +216,8 @@ func (m *Manager) connected(ctx context.Context, c *store.Connection, region zoh
 				names[i] = orgName(o) + " (" + o.ID + ")"
 			}
 			return nil, &deskconn.Error{Code: deskconn.CodeConflict, Err: ErrOtherOrg, Message: fmt.Sprintf(
-				"%q is bound to the organisation %s (%s), which this Zoho user cannot reach (it reaches %s); nothing was changed. Sign in on Zoho as a user of %s, or choose \"Reconnect to another organisation\" to rebind it",
-				c.Name, c.OrgName, c.OrgID, strings.Join(names, ", "), c.OrgName)}
+				"%q is bound to the organisation %s (%s), which this Zoho user cannot reach (it reaches %s); nothing was changed. Sign in on Zoho as a user of %s, or rebind it: \"Reconnect to another organisation\" on its page, deskconn connections connect %s --rebind, or POST .../connect with {\"rebind\": true}",
+				c.Name, c.OrgName, c.OrgID, strings.Join(names, ", "), c.OrgName, c.Name)}
 		} else {
 			rebound = fmt.Sprintf("rebound from organisation %s (%s)", c.OrgName, c.OrgID)
 			if len(orgs) == 1 {

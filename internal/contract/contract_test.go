@@ -186,6 +186,9 @@ func clientCalls(t *testing.T, h *harness) {
 	must("agents get", err)
 	_, _, err = c.Agents.GetByEmail(ctx, org, "jade.tywin@zylker.com")
 	must("agents by email", err)
+	noLight := false
+	_, _, err = c.Agents.Count(ctx, org, &zohodesk.AgentCountOptions{Status: "ACTIVE", IncludeLightAgent: &noLight})
+	must("agents count", err)
 	_, err = c.Agents.Deactivate(ctx, org, agent.ID)
 	must("agents deactivate", err)
 	_, err = c.Agents.Activate(ctx, org, []string{agent.ID})
@@ -266,6 +269,7 @@ var expected = []struct {
 	{"GET /api/v1/agents", true, []int{200, 422}},
 	{"GET /api/v1/agents/{agentId}", true, []int{200}},
 	{"GET /api/v1/agents/email/{emailId}", true, []int{200}},
+	{"GET /api/v1/agents/count", true, []int{200}},
 	{"POST /api/v1/agents/{agentId}/deactivate", true, []int{204}},
 	{"POST /api/v1/agents/activate", true, []int{204}},
 }

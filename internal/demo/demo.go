@@ -25,6 +25,7 @@ import (
 	"github.com/deskconn/deskconn/emulator"
 	"github.com/deskconn/deskconn/internal/apikey"
 	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/seal"
 	"github.com/deskconn/deskconn/internal/store"
@@ -153,12 +154,16 @@ func Start(ctx context.Context, opts Options) (d *Demo, err error) {
 	// The emulator is the only "us" data centre: a custom region is the
 	// only way a loopback accounts server is accepted.
 	regions := zohodesk.NewRegions(zohodesk.Region{Location: "us", Name: "Demo (emulator)", AccountsURL: emuURL, DeskAPIBase: emuURL + "/api/v1"})
-	m, err := connection.New(connection.Options{Store: st, Keyring: opts.Keyring, Regions: regions, BaseURL: baseURL, Logger: opts.Logger})
+	// Metrics, as serve has them: the console's health reads the
+	// organisation's remaining credits from what they last saw.
+	met := metrics.New(metrics.Options{})
+	m, err := connection.New(connection.Options{Store: st, Keyring: opts.Keyring, Regions: regions, BaseURL: baseURL, Logger: opts.Logger,
+		OnDeskResponse: met.ObserveZoho, OnRefresh: met.ObserveRefresh})
 	if err != nil {
 		return nil, fmt.Errorf("start demo: %w", err)
 	}
 	keys := apikey.New(st)
-	srv, err := restapi.New(restapi.Options{Manager: m, APIKeys: keys, BaseURL: baseURL, Logger: opts.Logger})
+	srv, err := restapi.New(restapi.Options{Manager: m, APIKeys: keys, BaseURL: baseURL, Logger: opts.Logger, Metrics: met})
 	if err != nil {
 		return nil, fmt.Errorf("start demo: %w", err)
 	}

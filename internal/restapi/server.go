@@ -32,6 +32,8 @@ import (
 	"github.com/deskconn/deskconn/internal/connection"
 	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/usage"
+	"github.com/deskconn/deskconn/zohodesk"
 )
 
 // DefaultMaxBodyBytes caps request bodies of the connection endpoints and
@@ -61,6 +63,10 @@ type Options struct {
 	// for bodies, a budget of body bytes in flight, and per-API-key
 	// concurrency and rate limits (see Limits for the defaults).
 	Limits Limits
+	// Usage counts every action call per connection for the health
+	// report (Server.Health); nil makes one on the Manager's store. Serve
+	// flushes it every minute and on shutdown.
+	Usage *usage.Counter
 }
 
 // Server is the HTTP server. Build it with New, add routes with Mount
@@ -74,6 +80,7 @@ type Server struct {
 	connects *connectLimiter
 	adm      *admission
 	tokens   BearerTokens // SetBearerTokens (tokens.go)
+	health   *usage.Reporter
 
 	background []func(ctx context.Context) // RunInBackground (events.go)
 	actions    []*action.Action            // the catalogue MountActions mounted
@@ -111,6 +118,12 @@ func New(opts Options) (*Server, error) {
 		connects: newConnectLimiter(opts.ConnectPerMinute),
 		adm:      newAdmission(opts.Limits, opts.Now),
 	}
+	if opts.Usage == nil {
+		opts.Usage = usage.NewCounter(s.store, opts.Now, opts.Logger)
+		s.opts.Usage = opts.Usage
+	}
+	s.health = NewHealthReporter(opts.Manager, opts.Usage, opts.Metrics, opts.Now)
+	s.RunInBackground(func(ctx context.Context) { opts.Usage.Run(ctx, nil) })
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
 	if opts.Metrics != nil {
@@ -166,9 +179,33 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 func (s *Server) BaseURL() string { return s.opts.BaseURL }
 
 // Metrics returns Options.Metrics, possibly nil (a nil *metrics.Metrics
-// records nothing). Code that builds the action registry for this server
-// sets action.Options.Observer to Metrics().ObserveAction.
+// records nothing).
 func (s *Server) Metrics() *metrics.Metrics { return s.opts.Metrics }
+
+// ObserveAction records one finished action call in the metrics and the
+// per-connection call counts. Code that builds the action registry for
+// this server sets action.Options.Observer to it.
+func (s *Server) ObserveAction(o action.Observation) {
+	s.opts.Metrics.ObserveAction(o)
+	s.opts.Usage.Observe(o)
+}
+
+// Health reports a connection's health (see usage.Reporter.Health).
+func (s *Server) Health(ctx context.Context, c *store.Connection) usage.Health {
+	return s.health.Health(ctx, c)
+}
+
+// NewHealthReporter returns the health reporter of connections managed by
+// m: calls counted by counter, remaining credits as met last saw them
+// (nil: unknown), the organisation's edition and agents fetched with the
+// connection's own client at most once an hour per organisation.
+func NewHealthReporter(m *connection.Manager, counter *usage.Counter, met *metrics.Metrics, now func() time.Time) *usage.Reporter {
+	client := func(ctx context.Context, tenantID, connID string) (*zohodesk.Client, error) {
+		cl, _, err := m.Client(ctx, tenantID, connID)
+		return cl, err
+	}
+	return &usage.Reporter{Counter: counter, Orgs: usage.NewOrgCache(usage.FetchFromDesk(client), now), Credits: met.CreditsRemaining, Now: now}
+}
 
 // Mount registers h for pattern (a net/http ServeMux pattern such as
 // "POST /v1/connections/{connection}/actions/{action}") behind the API-key

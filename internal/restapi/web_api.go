@@ -1,12 +1,15 @@
 package restapi
 
 import (
+	"bufio"
+	"io"
 	"net/http"
 	"time"
 
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/connection"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/usage"
 )
 
 // ConnectionView is the JSON form of a connection. It never holds a secret.
@@ -26,8 +29,12 @@ type ConnectionView struct {
 	User           *UserView              `json:"user,omitempty"`
 	LastError      string                 `json:"lastError,omitempty"`
 	Events         *EventSourceView       `json:"events,omitempty"` // how its events come in; absent until enabled
-	CreatedAt      time.Time              `json:"createdAt"`
-	UpdatedAt      time.Time              `json:"updatedAt"`
+	// Health is the connection's health: token state and next refresh,
+	// last error, the organisation's credits today, calls and errors in
+	// the last hour. Only GET /v1/connections/{connection} includes it.
+	Health    *usage.Health `json:"health,omitempty"`
+	CreatedAt time.Time     `json:"createdAt"`
+	UpdatedAt time.Time     `json:"updatedAt"`
 }
 
 // UserView is the Zoho user a connection's token belongs to.
@@ -111,7 +118,10 @@ func (s *Server) apiGet(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, s.withEvents(r.Context(), s.view(c)))
+	v := s.withEvents(r.Context(), s.view(c))
+	h := s.Health(r.Context(), c)
+	v.Health = &h
+	WriteJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) apiDelete(w http.ResponseWriter, r *http.Request) {
@@ -135,7 +145,23 @@ func (s *Server) apiConnect(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	u, err := s.opts.Manager.AuthorizeURL(r.Context(), TenantID(r.Context()), r.PathValue("connection"), "")
+	// The body is optional: a body-less POST is a plain (re)connect.
+	var req struct {
+		// Rebind lets the consent bind the connection to another
+		// organisation than the one it is bound to (audited).
+		Rebind bool `json:"rebind"`
+	}
+	if hasBody(r) {
+		if err := DecodeJSON(w, r, s.opts.MaxBodyBytes, &req); err != nil {
+			WriteError(w, r, err)
+			return
+		}
+	}
+	authorize := s.opts.Manager.AuthorizeURL
+	if req.Rebind {
+		authorize = s.opts.Manager.AuthorizeURLRebind
+	}
+	u, err := authorize(r.Context(), TenantID(r.Context()), r.PathValue("connection"), "")
 	if err != nil {
 		WriteError(w, r, err)
 		return
@@ -161,4 +187,21 @@ func (s *Server) apiChooseOrg(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, s.view(c))
+}
+
+// hasBody reports whether r carries a body of at least one byte, also
+// when its length is not declared (chunked); the byte stays readable.
+func hasBody(r *http.Request) bool {
+	if r.ContentLength >= 0 || r.Body == nil {
+		return r.ContentLength > 0
+	}
+	br := bufio.NewReader(r.Body)
+	if _, err := br.Peek(1); err != nil {
+		return false
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{br, r.Body}
+	return true
 }

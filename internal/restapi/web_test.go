@@ -97,6 +97,29 @@ func TestConnectionsAPI(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(p["authorizeUrl"].(string), "state=") {
 		t.Fatalf("connect: %d %v", resp.StatusCode, p)
 	}
+	// The body is optional; {"rebind": true} asks for a rebinding
+	// reconnect, also when sent chunked (no Content-Length).
+	for _, body := range []string{`{"rebind": true}`, `{}`} {
+		if resp, p = do(t, "POST", d.URL+"/v1/connections/second/connect", key, body); resp.StatusCode != 200 || p["authorizeUrl"] == nil {
+			t.Fatalf("connect %s: %d %v", body, resp.StatusCode, p)
+		}
+	}
+	if resp, p = do(t, "POST", d.URL+"/v1/connections/second/connect", key, `{"rebind": "yes"}`); resp.StatusCode != 400 {
+		t.Fatalf("connect with a non-boolean rebind: %d %v", resp.StatusCode, p)
+	}
+	for _, body := range []string{"", `{"rebind": true}`} {
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", d.URL+"/v1/connections/second/connect", io.NopCloser(strings.NewReader(body)))
+		req.ContentLength = -1 // chunked
+		req.Header.Set("Authorization", "Bearer "+key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("chunked connect %q: %d", body, res.StatusCode)
+		}
+	}
 	resp, p = do(t, "GET", d.URL+"/v1/connections", key, "")
 	if resp.StatusCode != 200 || len(p["connections"].([]any)) != 2 {
 		t.Fatalf("list: %d %v", resp.StatusCode, p)

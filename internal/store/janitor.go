@@ -18,7 +18,9 @@ const (
 
 // Janitor deletes what a store no longer needs, on a schedule: expired
 // idempotency records, OAuth states, login links and web sessions
-// (PurgeExpired), and audit records older than the retention (PurgeAudit).
+// (PurgeExpired), call counts older than CallCountRetention
+// (PurgeCallCounts), and audit records older than the retention
+// (PurgeAudit).
 // Every replica may run one: each pass is a pair of idempotent deletes.
 type Janitor struct {
 	// Store is purged; required.
@@ -39,7 +41,7 @@ type Janitor struct {
 }
 
 // PurgeOnce runs one pass at the janitor's clock and returns the audit
-// records it deleted. Both deletes are tried; their errors are joined.
+// records it deleted. Every delete is tried; their errors are joined.
 func (j *Janitor) PurgeOnce(ctx context.Context) (auditDeleted int64, err error) {
 	if j.Store == nil {
 		return 0, errors.New("janitor: Store is required")
@@ -50,6 +52,9 @@ func (j *Janitor) PurgeOnce(ctx context.Context) (auditDeleted int64, err error)
 	}
 	var errs []error
 	if err := j.Store.PurgeExpired(ctx, now); err != nil {
+		errs = append(errs, fmt.Errorf("janitor: %w", err))
+	}
+	if _, err := j.Store.PurgeCallCounts(ctx, now.Add(-CallCountRetention)); err != nil {
 		errs = append(errs, fmt.Errorf("janitor: %w", err))
 	}
 	if keep := j.retention(); keep > 0 {

@@ -16,6 +16,7 @@ type purgeStore struct {
 	mu          sync.Mutex
 	expired     []time.Time
 	auditBefore []time.Time
+	countBefore []time.Time
 	err         error
 	passes      chan struct{} // receives after each PurgeExpired, if set
 }
@@ -35,6 +36,13 @@ func (p *purgeStore) PurgeAudit(_ context.Context, before time.Time) (int64, err
 	defer p.mu.Unlock()
 	p.auditBefore = append(p.auditBefore, before)
 	return 3, p.err
+}
+
+func (p *purgeStore) PurgeCallCounts(_ context.Context, before time.Time) (int64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.countBefore = append(p.countBefore, before)
+	return 0, p.err
 }
 
 func TestJanitorPurgeOnce(t *testing.T) {
@@ -64,6 +72,9 @@ func TestJanitorPurgeOnce(t *testing.T) {
 			if len(st.auditBefore) != len(tc.wantBefore) || (len(tc.wantBefore) == 1 && !st.auditBefore[0].Equal(tc.wantBefore[0])) {
 				t.Errorf("PurgeAudit before %v, want %v", st.auditBefore, tc.wantBefore)
 			}
+			if want := now.Add(-store.CallCountRetention); len(st.countBefore) != 1 || !st.countBefore[0].Equal(want) {
+				t.Errorf("PurgeCallCounts before %v, want once before %v", st.countBefore, want)
+			}
 		})
 	}
 }
@@ -76,8 +87,8 @@ func TestJanitorPurgeOnceErrors(t *testing.T) {
 	if _, err := j.PurgeOnce(t.Context()); !errors.Is(err, boom) {
 		t.Fatalf("PurgeOnce = %v, want %v", err, boom)
 	}
-	if len(st.expired) != 1 || len(st.auditBefore) != 1 {
-		t.Errorf("a failed purge stopped the other: expired %d, audit %d calls", len(st.expired), len(st.auditBefore))
+	if len(st.expired) != 1 || len(st.auditBefore) != 1 || len(st.countBefore) != 1 {
+		t.Errorf("a failed purge stopped the others: expired %d, audit %d, call counts %d calls", len(st.expired), len(st.auditBefore), len(st.countBefore))
 	}
 }
 

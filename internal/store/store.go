@@ -433,6 +433,9 @@ type Store interface {
 	// MCP sign-in: clients, grants and tokens (mcpauth.go).
 	MCPAuthStore
 
+	// Per-minute call counts of every action call (usage.go).
+	UsageStore
+
 	// Ping checks the database is reachable (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

@@ -6,6 +6,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ import (
 
 // mountActions mounts the action catalogue, audited to st, as serve does.
 func mountActions(s *restapi.Server, _ *connection.Manager, st store.Store) error {
-	reg := action.NewRegistry(action.Options{Idempotency: st, Audit: st})
+	reg := action.NewRegistry(action.Options{Idempotency: st, Audit: st, Observer: s.ObserveAction})
 	reg.Add(deskactions.All(deskactions.Deps{})...)
 	return s.MountActions(restapi.ActionsOptions{Registry: reg})
 }
@@ -148,11 +149,17 @@ func TestConsolePagesOverHTTP(t *testing.T) {
 	}
 
 	// An agent uses the key: a read works, a write is refused by scope.
+	calls0, errs0 := lastHourCalls(t, b, "demo")
 	if resp, p := do(t, "POST", d.URL+"/v1/connections/demo/actions/list_tickets", key, `{"params":{"limit":1}}`); resp.StatusCode != 200 {
 		t.Fatalf("read with the read-only key: %d %v", resp.StatusCode, p)
 	}
 	if resp, p := do(t, "POST", d.URL+"/v1/connections/demo/actions/add_ticket_comment", key, `{"ticketId":"1","content":"x"}`); resp.StatusCode != 403 {
 		t.Fatalf("write with the read-only key: %d %v, want 403", resp.StatusCode, p)
+	}
+	// The health counts both calls, the read included, and the refusal
+	// as failed.
+	if calls, errs := lastHourCalls(t, b, "demo"); calls != calls0+2 || errs != errs0+1 {
+		t.Errorf("health after a read and a refused write: %d calls, %d failed; want %d, %d", calls, errs, calls0+2, errs0+1)
 	}
 	keys, _ := d.Server.APIKeys().List(t.Context(), d.TenantID)
 	var keyID string
@@ -290,6 +297,19 @@ func TestBrowserAdminConsole(t *testing.T) {
 	if resp, _ := do(t, "POST", d.URL+"/v1/connections/support/actions/add_ticket_comment", key, `{"ticketId":"1","content":"x"}`); resp.StatusCode != 403 {
 		t.Fatalf("agent write with the read-only key: %d, want 403", resp.StatusCode)
 	}
+	// The connection's health counts the agent's read too, and shows the
+	// credits used of the organisation's daily limit.
+	steps("see the connection's health",
+		chromedp.Navigate(d.URL+"/connections/support"),
+		chromedp.WaitVisible(chromedp.ID("health-calls")),
+		shot("3b-health"))
+	if calls := text("#health-calls"); !strings.HasPrefix(calls, "2 calls, 1 failed") || !strings.Contains(calls, "reads included") {
+		t.Errorf("the health's last hour shows %q; want the read and the refused write: 2 calls, 1 failed", calls)
+	}
+	if credits := text("#health-credits"); !regexp.MustCompile(`^\d+ used of \d+ today \(edition ENTERPRISE, \d+ agents\)`).MatchString(credits) ||
+		!strings.Contains(credits, "shared by every app") {
+		t.Errorf("the health's credits show %q", credits)
+	}
 	steps("watch the activity",
 		chromedp.Navigate(d.URL+"/activity"),
 		chromedp.WaitVisible(chromedp.ID("activity")),
@@ -382,4 +402,20 @@ func TestBrowserAdminConsole(t *testing.T) {
 			t.Errorf("%s is %d px wide at 390 px", p, width)
 		}
 	}
+}
+
+var healthCalls = regexp.MustCompile(`id="health-calls">(\d+) calls, (\d+) failed`)
+
+// lastHourCalls reads the calls and errors of the last hour from a
+// connection's page.
+func lastHourCalls(t *testing.T, b *browser, conn string) (calls, errs int) {
+	t.Helper()
+	_, body := b.get("/connections/" + conn)
+	m := healthCalls.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("the page of %s shows no call counts:\n%s", conn, body)
+	}
+	calls, _ = strconv.Atoi(m[1])
+	errs, _ = strconv.Atoi(m[2])
+	return calls, errs
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/deskconn/deskconn/internal/connection"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/usage"
 )
 
 // The console's pages beyond the connect page: a connection's policies and
@@ -63,64 +64,9 @@ type connectionData struct {
 	C         restapi.ConnectionView
 	Policies  []action.PolicyEntry
 	Presets   []string
-	Health    health
+	Health    usage.Health
 	FormError *deskconn.Error
 	Notice    string
-}
-
-// health is what the connection page shows of a connection's state. Calls
-// and errors come from the audit log, which records every write (reads
-// are not audited), so they count writes.
-type health struct {
-	Token         string // what state the token is in
-	AccessExpiry  time.Time
-	LastError     string
-	CallsLastHour int
-	ErrsLastHour  int
-	CountCapped   bool // more calls than one audit page: counts are a floor
-	// Credits left today in the connection's organisation, from the last
-	// X-Rate-Limit-Remaining-v3 this server saw (metrics); HasCredits is
-	// false before any. Zoho sends no daily limit, and the edition and
-	// agent count that make it are not known here.
-	CreditsLeft int
-	CreditsAt   time.Time
-	HasCredits  bool
-}
-
-const healthAuditPage = 1000
-
-func (s *Console) health(r *http.Request, c *store.Connection) health {
-	h := health{AccessExpiry: c.AccessExpiry, LastError: c.LastError}
-	if c.OrgID != "" {
-		h.CreditsLeft, h.CreditsAt, h.HasCredits = s.srv.Metrics().CreditsRemaining(c.OrgID)
-	}
-	switch {
-	case c.Status == store.StatusNeedsReauth:
-		h.Token = "refused by Zoho: reconnect"
-	case len(c.SealedRefreshToken) == 0:
-		h.Token = "none yet: connect first"
-	case c.AccessExpiry.After(s.srv.Now()):
-		h.Token = "valid; refreshed on the first call after it expires"
-	default:
-		h.Token = "access token expired; refreshed on the next call"
-	}
-	since := s.srv.Now().Add(-time.Hour)
-	recs, err := s.st.ListAudit(r.Context(), store.AuditFilter{TenantID: c.TenantID, ConnectionID: c.ID, Limit: healthAuditPage})
-	if err != nil {
-		s.log.Error("health: read audit", "request_id", restapi.RequestID(r.Context()), "err", err)
-		return h
-	}
-	for _, rec := range recs {
-		if rec.Time.Before(since) {
-			break
-		}
-		h.CallsLastHour++
-		if rec.Outcome != "ok" && rec.Outcome != "dry_run" {
-			h.ErrsLastHour++
-		}
-	}
-	h.CountCapped = len(recs) == healthAuditPage && !recs[len(recs)-1].Time.Before(since)
-	return h
 }
 
 func (s *Console) webConnection(w http.ResponseWriter, r *http.Request) {
@@ -165,7 +111,7 @@ func (s *Console) renderConnection(w http.ResponseWriter, r *http.Request, sess 
 	}
 	s.render(w, status, "connection.html", connectionData{
 		CSRF: sess.CSRF, C: s.srv.View(r.Context(), c, true), Policies: action.EffectivePolicies(s.srv.Actions(), c.Policies),
-		Presets: action.Presets, Health: s.health(r, c), FormError: formErr, Notice: notice,
+		Presets: action.Presets, Health: s.srv.Health(r.Context(), c), FormError: formErr, Notice: notice,
 	})
 }
 

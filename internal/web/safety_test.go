@@ -1,9 +1,12 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,6 +16,7 @@ import (
 	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
+	"github.com/deskconn/deskconn/internal/usage"
 	"github.com/deskconn/deskconn/internal/web"
 	"github.com/deskconn/deskconn/zohodesk"
 )
@@ -24,12 +28,11 @@ func (b *browser) followConnect(conn string, form url.Values) (int, string) {
 	return b.post("/connections/"+conn+"/connect", form)
 }
 
-// TestReconnectKeepsOrganisation: a connection bound to one organisation
-// is not silently rebound when the person consents as a user of another;
-// the refusal says so; "Reconnect to another organisation" rebinds it and
-// the activity records it. The result page survives a reload.
-func TestReconnectKeepsOrganisation(t *testing.T) {
-	t.Parallel()
+// demoBoundToOtherOrg starts a demo (auto-consent, as the demo's single
+// organisation user) whose connection "demo" is bound to the second
+// organisation, which the consenting user cannot reach.
+func demoBoundToOtherOrg(t *testing.T) *demo.Demo {
+	t.Helper()
 	d, err := demo.Start(t.Context(), demo.Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0",
 		Emulator: emulator.Options{DefaultUser: emulator.SingleOrgUser}, Mount: mountActions})
 	if err != nil {
@@ -37,12 +40,20 @@ func TestReconnectKeepsOrganisation(t *testing.T) {
 	}
 	t.Cleanup(d.Close)
 	c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo")
-	// Bound to the second organisation, which the consenting user (of the
-	// demo organisation only) cannot reach.
 	c.OrgID, c.OrgName = emulator.SecondOrgID, "Other Org"
 	if err := d.Store.UpdateConnection(t.Context(), c); err != nil {
 		t.Fatal(err)
 	}
+	return d
+}
+
+// TestReconnectKeepsOrganisation: a connection bound to one organisation
+// is not silently rebound when the person consents as a user of another;
+// the refusal says so; "Reconnect to another organisation" rebinds it and
+// the activity records it. The result page survives a reload.
+func TestReconnectKeepsOrganisation(t *testing.T) {
+	t.Parallel()
+	d := demoBoundToOtherOrg(t)
 	b := signIn(t, d, d.LoginURL)
 	code, body := b.followConnect("demo", nil)
 	if code != http.StatusConflict || !strings.Contains(body, "Consent was for another organisation") || !strings.Contains(body, "Other Org") {
@@ -127,8 +138,9 @@ func TestEditScopesAndSecretThenReconnect(t *testing.T) {
 	}
 }
 
-// TestHealthShowsCredits: the connection page shows the credits Zoho last
-// said the organisation has left today, when the server keeps metrics.
+// TestHealthShowsCredits: the connection page shows the credits used today
+// against the organisation's daily limit, made from its edition and active
+// agents (fetched from Zoho), with the credits Zoho last said are left.
 func TestHealthShowsCredits(t *testing.T) {
 	t.Parallel()
 	d := startConsoleDemo(t, false)
@@ -146,12 +158,118 @@ func TestHealthShowsCredits(t *testing.T) {
 	t.Cleanup(ts.Close)
 	b := signIn(t, d, d.LoginURL) // the session is in the shared store
 	b.base = ts.URL
-	if _, body := b.get("/connections/demo"); !strings.Contains(body, "no call seen by this server yet") {
-		t.Errorf("credits before any call are not reported as unknown")
+	limitRE := regexp.MustCompile(`daily limit (\d+) \(edition ENTERPRISE, (\d+) agents\)`)
+	_, body := b.get("/connections/demo")
+	lm := limitRE.FindStringSubmatch(body)
+	if lm == nil {
+		t.Fatalf("before any call, the page does not show the daily limit of the demo's ENTERPRISE organisation:\n%s", body)
+	}
+	limit, _ := strconv.Atoi(lm[1])
+	agents, _ := strconv.Atoi(lm[2])
+	if want, _ := usage.DailyLimit("ENTERPRISE", agents); agents < 1 || limit != want {
+		t.Errorf("daily limit %d with %d agents; want %d", limit, agents, want)
 	}
 	m.ObserveZoho(zohodesk.ResponseInfo{Method: "GET", PathTemplate: "/tickets", StatusCode: 200, OrgID: emulator.DemoOrgID,
-		RateLimit: zohodesk.RateLimit{Remaining: 4321, HasRemaining: true}})
-	if _, body := b.get("/connections/demo"); !strings.Contains(body, "4321 left today") {
-		t.Errorf("the connection page does not show the credits left")
+		RateLimit: zohodesk.RateLimit{Remaining: limit - 1234, HasRemaining: true}})
+	if _, body := b.get("/connections/demo"); !strings.Contains(body, fmt.Sprintf("1234 used of %d today (edition ENTERPRISE, %d agents)", limit, agents)) ||
+		!strings.Contains(body, "shared by every app") {
+		t.Errorf("the connection page does not show the credits used against the limit:\n%s", body)
+	}
+	// Bought credits: more left than the edition gives.
+	m.ObserveZoho(zohodesk.ResponseInfo{Method: "GET", PathTemplate: "/tickets", StatusCode: 200, OrgID: emulator.DemoOrgID,
+		RateLimit: zohodesk.RateLimit{Remaining: limit + 500, HasRemaining: true}})
+	if _, body := b.get("/connections/demo"); !strings.Contains(body, fmt.Sprintf("%d left today", limit+500)) || !strings.Contains(body, "extra credits bought?") {
+		t.Errorf("more credits than the limit are not shown as such:\n%s", body)
+	}
+}
+
+// TestReconnectRebindOverREST: POST /v1/connections/{connection}/connect
+// keeps the organisation the connection is bound to; with {"rebind": true}
+// the consent rebinds it, and the audit records it; a body-less POST still
+// starts a plain reconnect.
+func TestReconnectRebindOverREST(t *testing.T) {
+	t.Parallel()
+	d := demoBoundToOtherOrg(t)
+	key := d.APIKey.Reveal()
+	// consent starts the flow over REST and follows the authorize URL
+	// through the auto-consenting emulator to the callback, as a browser.
+	consent := func(body string) int {
+		t.Helper()
+		res, got := do(t, http.MethodPost, d.URL+"/v1/connections/demo/connect", key, body)
+		u, _ := got["authorizeUrl"].(string)
+		if res.StatusCode != http.StatusOK || u == "" {
+			t.Fatalf("POST connect %q: %d %v", body, res.StatusCode, got)
+		}
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, body := range []string{"", `{"rebind": false}`} {
+		if code := consent(body); code != http.StatusConflict {
+			t.Fatalf("reconnect (body %q) as a user of another org: callback %d, want 409", body, code)
+		}
+		if c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo"); c.OrgID != emulator.SecondOrgID {
+			t.Fatalf("a reconnect without rebind rebound the connection to %s", c.OrgID)
+		}
+	}
+	if res, got := do(t, http.MethodPost, d.URL+"/v1/connections/demo/connect", key, `{"rebnd": true}`); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a misspelt field: %d %v, want 400", res.StatusCode, got)
+	}
+	if code := consent(`{"rebind": true}`); code != http.StatusOK {
+		t.Fatalf("rebind: callback %d", code)
+	}
+	if c, _ := d.Manager.Get(t.Context(), d.TenantID, "demo"); c.OrgID != emulator.DemoOrgID {
+		t.Fatalf("rebind left the org %s", c.OrgID)
+	}
+	recs, _ := d.Store.ListAudit(t.Context(), store.AuditFilter{TenantID: d.TenantID, Action: "connection.rebind"})
+	if len(recs) != 1 || !strings.Contains(recs[0].Detail, "Other Org") {
+		t.Fatalf("audit of the rebinding: %+v", recs)
+	}
+}
+
+// TestConnectionHealthOverREST: GET /v1/connections/{connection} includes
+// the health (the list does not): token state, credits used of the daily
+// limit after a call to Zoho, and the last hour's calls, reads included.
+func TestConnectionHealthOverREST(t *testing.T) {
+	t.Parallel()
+	d := startConsoleDemo(t, false)
+	key := d.APIKey.Reveal()
+	if res, got := do(t, http.MethodPost, d.URL+"/v1/connections/demo/actions/list_tickets", key, `{"params":{"limit":1}}`); res.StatusCode != http.StatusOK {
+		t.Fatalf("read: %d %v", res.StatusCode, got)
+	}
+	if res, _ := do(t, http.MethodPost, d.URL+"/v1/connections/demo/actions/get_ticket", key, `{"ticketId":"no such"}`); res.StatusCode < 400 {
+		t.Fatalf("a failing read answered %d", res.StatusCode)
+	}
+	res, got := do(t, http.MethodGet, d.URL+"/v1/connections/demo", key, "")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET connection: %d %v", res.StatusCode, got)
+	}
+	h, _ := got["health"].(map[string]any)
+	if h == nil {
+		t.Fatalf("no health in %v", got)
+	}
+	if h["token"] != "valid" || h["accessTokenExpiresAt"] == nil {
+		t.Errorf("token: %v, expires %v", h["token"], h["accessTokenExpiresAt"])
+	}
+	last, _ := h["lastHour"].(map[string]any)
+	if last["calls"] != 2.0 || last["errors"] != 1.0 || !strings.Contains(fmt.Sprint(last["note"]), "reads included") {
+		t.Errorf("lastHour = %v; want 2 calls (reads), 1 error", last)
+	}
+	cr, _ := h["credits"].(map[string]any)
+	limit, _ := cr["dailyLimit"].(float64)
+	remaining, _ := cr["remaining"].(float64)
+	used, _ := cr["used"].(float64)
+	if cr["edition"] != "ENTERPRISE" || limit == 0 || remaining == 0 || used != limit-remaining || used < 1 {
+		t.Errorf("credits = %v; want used = dailyLimit - remaining > 0 for the ENTERPRISE org", cr)
+	}
+	_, list := do(t, http.MethodGet, d.URL+"/v1/connections", key, "")
+	for _, c := range list["connections"].([]any) {
+		if _, ok := c.(map[string]any)["health"]; ok {
+			t.Errorf("the list includes health (it would fetch per connection)")
+		}
 	}
 }

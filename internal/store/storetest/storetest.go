@@ -107,6 +107,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IdempotencyConcurrentClaim", testIdempotencyConcurrentClaim},
 		{"Audit", testAudit},
 		{"Settings", testSettings},
+		{"CallCounts", testCallCounts},
 		{"RefreshLockExclusion", testRefreshLockExclusion},
 		{"RefreshLockPerConnection", testRefreshLockPerConnection},
 		{"RefreshLockContext", testRefreshLockContext},

@@ -1,0 +1,15 @@
+-- Per-connection, per-minute counts of every action call, reads included,
+-- for the console's "calls and errors in the last hour". Each replica
+-- flushes its in-memory counts as increments (upserts that add), so rows
+-- sum what every replica saw. No foreign key: a flush for a connection
+-- deleted meanwhile must not fail; rows are purged after two days.
+
+CREATE TABLE call_counts (
+    tenant_id     text NOT NULL,
+    connection_id text NOT NULL,
+    minute        timestamptz NOT NULL,
+    calls         bigint NOT NULL,
+    errors        bigint NOT NULL,
+    PRIMARY KEY (tenant_id, connection_id, minute)
+);
+CREATE INDEX call_counts_minute ON call_counts(minute);
