@@ -330,6 +330,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 		p("runs	p50 ms	min ms	max ms	goal	\n")
 		p("%d\t%.1f\t%.1f\t%.1f\t%s\t\n", m.Runs, m.P50Ms, m.MinMs, m.MaxMs, metText(m.Met))
 		flush()
+		fmt.Fprintf(w, "mcp CPU: the deskconn mcp process's CPU time per list_tickets call (10 rows), over %d calls: %.3f ms (goal: at most %.1f ms) %s\n",
+			m.CPUCalls, m.CPUPerCallMs, m.CPUGoalMs, metText(m.CPUMet))
 	}
 	if e := r.Events; e != nil {
 		fmt.Fprintf(w, "events: Zoho webhook deliveries into the SQLite event log (goal: %.0f events/s)\n", e.IngestGoal)

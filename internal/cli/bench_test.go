@@ -108,9 +108,11 @@ func TestBenchCommandMCPStart(t *testing.T) {
 	}
 	var r struct {
 		MCPStart *struct {
-			Runs         int
-			P50Ms, MinMs float64
-			GoalMs       float64
+			Runs                    int
+			P50Ms, MinMs            float64
+			GoalMs                  float64
+			CPUPerCallMs, CPUGoalMs float64
+			CPUCalls                int
 		}
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
@@ -118,5 +120,9 @@ func TestBenchCommandMCPStart(t *testing.T) {
 	}
 	if m := r.MCPStart; m == nil || m.Runs != 2 || m.MinMs <= 0 || m.P50Ms < m.MinMs || m.GoalMs != 100 {
 		t.Fatalf("mcpStart = %+v", r.MCPStart)
+	}
+	// The CPU per call of a process that made 300 more calls than another.
+	if m := r.MCPStart; m.CPUCalls != 300 || m.CPUPerCallMs <= 0 || m.CPUGoalMs != 0.6 {
+		t.Errorf("mcp CPU: %d calls, %v ms each, goal %v; want 300 calls measured against 0.6 ms", m.CPUCalls, m.CPUPerCallMs, m.CPUGoalMs)
 	}
 }
