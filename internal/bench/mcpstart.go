@@ -98,25 +98,34 @@ func MCPStart(ctx context.Context, opts StackOptions, runs int, command func(ctx
 	return r, nil
 }
 
+// startMCP starts cmd (deskconn mcp) on the bench's key, logging errors
+// only, with its stdin, its stdout and a buffer collecting its stderr.
+func startMCP(cmd *exec.Cmd, secretKey string) (io.WriteCloser, *bufio.Reader, *bytes.Buffer, error) {
+	cmd.Env = append(cmd.Environ(), "DESKCONN_SECRET_KEY="+secretKey, "DESKCONN_LOG_LEVEL=error")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		return nil, nil, nil, fmt.Errorf("start deskconn mcp: %w", err)
+	}
+	return stdin, bufio.NewReader(stdout), stderr, nil
+}
+
 // mcpProcessCPU runs cmd (deskconn mcp), initializes a session, makes
 // calls list_tickets calls one after another, ends the session and
 // returns the process's CPU time (user + system).
 func mcpProcessCPU(cmd *exec.Cmd, secretKey string, calls int) (time.Duration, error) {
-	cmd.Env = append(cmd.Environ(), "DESKCONN_SECRET_KEY="+secretKey, "DESKCONN_LOG_LEVEL=error")
-	stdin, err := cmd.StdinPipe()
+	stdin, out, stderr, err := startMCP(cmd, secretKey)
 	if err != nil {
 		return 0, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return 0, err
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start deskconn mcp: %w", err)
-	}
-	out := bufio.NewReader(stdout)
 	fail := func(err error) (time.Duration, error) {
 		stdin.Close()
 		_ = cmd.Wait()
@@ -164,20 +173,10 @@ func mcpProcessCPU(cmd *exec.Cmd, secretKey string, calls int) (time.Duration, e
 // mcpStartOnce starts cmd, sends the first lines of a session, and returns
 // the time until the tools/call answered.
 func mcpStartOnce(cmd *exec.Cmd, secretKey string) (time.Duration, error) {
-	cmd.Env = append(cmd.Environ(), "DESKCONN_SECRET_KEY="+secretKey, "DESKCONN_LOG_LEVEL=error")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return 0, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return 0, err
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("start deskconn mcp: %w", err)
+	stdin, out, stderr, err := startMCP(cmd, secretKey)
+	if err != nil {
+		return 0, err
 	}
 	defer func() {
 		stdin.Close()
@@ -186,7 +185,6 @@ func mcpStartOnce(cmd *exec.Cmd, secretKey string) (time.Duration, error) {
 	if _, err := stdin.Write(mcpStartLines); err != nil {
 		return 0, fmt.Errorf("write to deskconn mcp: %w", err)
 	}
-	out := bufio.NewReader(stdout)
 	for {
 		line, err := out.ReadBytes('\n')
 		if err != nil {
