@@ -278,6 +278,27 @@ func (h *handler) success(out json.RawMessage) *mcp.CallToolResult {
 
 // fail renders err once as a tool error result and logs it.
 func (h *handler) fail(ctx context.Context, connID string, err error, start time.Time) *mcp.CallToolResult {
+	if errors.Is(ctx.Err(), context.Canceled) && errors.Is(err, context.Canceled) {
+		// The client cancelled the call or ended the session (stdin
+		// closed, connection dropped): nobody waits for the answer, and
+		// nothing failed. (A deadline that passed is a failure, below.)
+		h.log.LogAttrs(ctx, slog.LevelInfo, "mcp tool call cancelled by the client",
+			slog.String("tool", h.act.Name()), slog.String("connection", connID), slog.Duration("duration", time.Since(start)))
+	} else {
+		h.logFailure(ctx, connID, err, start)
+	}
+	de := deskconn.AsError(err)
+	env := h.hints.envelope(de)
+	res := &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: h.hints.text(de, env)}}}
+	if h.structured {
+		res.StructuredContent = map[string]any{"error": env}
+	}
+	return res
+}
+
+// logFailure logs a failed call once: internal errors at error level with
+// their cause (for operators only), transient ones at warn.
+func (h *handler) logFailure(ctx context.Context, connID string, err error, start time.Time) {
 	de := deskconn.AsError(err)
 	level := slog.LevelInfo
 	switch de.Code {
@@ -299,13 +320,6 @@ func (h *handler) fail(ctx context.Context, connID string, err error, start time
 		attrs = append(attrs, slog.String("cause", de.Err.Error()))
 	}
 	h.log.LogAttrs(ctx, level, "mcp tool call failed", attrs...)
-
-	env := h.hints.envelope(de)
-	res := &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: h.hints.text(de, env)}}}
-	if h.structured {
-		res.StructuredContent = map[string]any{"error": env}
-	}
-	return res
 }
 
 // summary is a one-line description of a list or dry-run output, or "".

@@ -2,7 +2,9 @@ package mcpserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -123,6 +125,34 @@ func TestResolverErrors(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "code=internal") || !strings.Contains(logs.String(), "tool=greet") {
 		t.Errorf("log lacks code or tool:\n%s", logs.String())
+	}
+}
+
+// TestCancelledCallIsNotAnError: a call whose client went away (its
+// context cancelled, the resolver failing with that) is logged as
+// cancelled at info level, not as an internal error with a cause.
+func TestCancelledCallIsNotAnError(t *testing.T) {
+	t.Parallel()
+	ts := &toys{}
+	var logs bytes.Buffer
+	reg := ts.registry()
+	h := &handler{reg: reg, act: reg.Lookup("greet"), resolve: errResolver(fmt.Errorf("get connection: %w", context.Canceled)),
+		log: slog.New(slog.NewTextHandler(&logs, nil)), hints: newHinter(reg)}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	res, err := h.call(ctx, &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: "greet", Arguments: json.RawMessage(`{"name":"a"}`)}})
+	if err != nil || res == nil || !res.IsError {
+		t.Fatalf("call = %+v, %v; want an error result", res, err)
+	}
+	if !strings.Contains(logs.String(), "mcp tool call cancelled by the client") || strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("log of a cancelled call:\n%s", logs.String())
+	}
+
+	// The same failure while the client still waits is an internal error.
+	logs.Reset()
+	h.call(t.Context(), &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Name: "greet", Arguments: json.RawMessage(`{"name":"a"}`)}})
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "mcp tool call failed") {
+		t.Errorf("log of a failed call:\n%s", logs.String())
 	}
 }
 
