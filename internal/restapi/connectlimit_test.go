@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 	"github.com/deskconn/deskconn/internal/restapi"
 )
 
@@ -16,7 +17,7 @@ import (
 // seconds of its clock.
 func TestConnectRateLimit(t *testing.T) {
 	t.Parallel()
-	d, _ := startDemo(t)
+	d, _ := demotest.Start(t)
 	var clock atomic.Pointer[time.Time]
 	start := time.Now()
 	clock.Store(&start)
@@ -25,11 +26,11 @@ func TestConnectRateLimit(t *testing.T) {
 	connect := base + "/v1/connections/demo/connect"
 
 	for i := range restapi.DefaultConnectPerMinute {
-		if resp, p := do(t, "POST", connect, key, ""); resp.StatusCode != 200 {
+		if resp, p := demotest.Do(t, "POST", connect, key, ""); resp.StatusCode != 200 {
 			t.Fatalf("flow %d: %d %v", i+1, resp.StatusCode, p)
 		}
 	}
-	resp, p := do(t, "POST", connect, key, "")
+	resp, p := demotest.Do(t, "POST", connect, key, "")
 	if resp.StatusCode != 429 || p["code"] != "rate_limited" {
 		t.Fatalf("flow %d: %d %v, want 429 rate_limited", restapi.DefaultConnectPerMinute+1, resp.StatusCode, p)
 	}
@@ -39,10 +40,10 @@ func TestConnectRateLimit(t *testing.T) {
 	}
 	later := start.Add(every)
 	clock.Store(&later)
-	if resp, p := do(t, "POST", connect, key, ""); resp.StatusCode != 200 {
+	if resp, p := demotest.Do(t, "POST", connect, key, ""); resp.StatusCode != 200 {
 		t.Fatalf("after %s: %d %v", every, resp.StatusCode, p)
 	}
-	if resp, _ := do(t, "POST", connect, key, ""); resp.StatusCode != 429 {
+	if resp, _ := demotest.Do(t, "POST", connect, key, ""); resp.StatusCode != 429 {
 		t.Fatalf("second flow after %s: %d, want 429", every, resp.StatusCode)
 	}
 }

@@ -1,10 +1,7 @@
 package restapi_test
 
 import (
-	"context"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,38 +10,6 @@ import (
 	"github.com/deskconn/deskconn/internal/demo"
 	"github.com/deskconn/deskconn/internal/restapi"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func dumpStore(t *testing.T, d *demo.Demo) []byte {
-	t.Helper()
-	dumper, ok := d.Store.(interface {
-		Dump(context.Context) ([]byte, error)
-	})
-	if !ok {
-		t.Fatal("the demo store cannot dump itself")
-	}
-	b, err := dumper.Dump(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // startReplica starts a second restapi.Server on the demo's store and
 // manager, as a second replica behind a load balancer would be. Its clock

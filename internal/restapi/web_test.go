@@ -1,9 +1,7 @@
 package restapi_test
 
 import (
-	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -13,98 +11,56 @@ import (
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/apikey"
 	"github.com/deskconn/deskconn/internal/connection"
-	"github.com/deskconn/deskconn/internal/demo"
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store/storetest"
 )
 
-func startDemo(t *testing.T) (*demo.Demo, *syncBuffer) {
-	t.Helper()
-	logs := &syncBuffer{}
-	d, err := demo.Start(t.Context(), demo.Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Logger: slog.New(slog.NewJSONHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	return d, logs
-}
-
-func do(t *testing.T, method, u, key, body string) (*http.Response, map[string]any) {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), method, u, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	b, _ := io.ReadAll(resp.Body)
-	if len(b) > 0 {
-		if err := json.Unmarshal(b, &out); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %s", method, u, b)
-		}
-	}
-	return resp, out
-}
-
 func TestConnectionsAPI(t *testing.T) {
 	t.Parallel()
-	d, logs := startDemo(t)
+	d, logs := demotest.Start(t)
 	key := d.APIKey.Reveal()
 
-	resp, p := do(t, "GET", d.URL+"/v1/connections", "", "")
+	resp, p := demotest.Do(t, "GET", d.URL+"/v1/connections", "", "")
 	if resp.StatusCode != 401 || p["code"] != "unauthenticated" || resp.Header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("no key: %d %v", resp.StatusCode, p)
 	}
-	resp, p = do(t, "GET", d.URL+"/v1/connections", "dk_"+strings.Repeat("a", 43), "")
+	resp, p = demotest.Do(t, "GET", d.URL+"/v1/connections", "dk_"+strings.Repeat("a", 43), "")
 	if resp.StatusCode != 401 {
 		t.Fatalf("unknown key: %d %v", resp.StatusCode, p)
 	}
-	resp, p = do(t, "GET", d.URL+"/v1/connections/demo", key, "")
+	resp, p = demotest.Do(t, "GET", d.URL+"/v1/connections/demo", key, "")
 	if resp.StatusCode != 200 || p["status"] != "active" || p["orgName"] != "Zylker" {
 		t.Fatalf("get demo: %d %v", resp.StatusCode, p)
 	}
-	resp, p = do(t, "POST", d.URL+"/v1/connections", key, `{"name":"second","clientId":"1000.X","clientSecret":"s3cret-canary-value"}`)
+	resp, p = demotest.Do(t, "POST", d.URL+"/v1/connections", key, `{"name":"second","clientId":"1000.X","clientSecret":"s3cret-canary-value"}`)
 	if resp.StatusCode != 201 || p["status"] != "pending" || p["redirectUrl"] != d.URL+"/oauth/callback" {
 		t.Fatalf("create: %d %v", resp.StatusCode, p)
 	}
-	resp, p = do(t, "POST", d.URL+"/v1/connections", key, `{"name":"bad name","clientId":"","clientSecret":"","extra":1}`)
+	resp, p = demotest.Do(t, "POST", d.URL+"/v1/connections", key, `{"name":"bad name","clientId":"","clientSecret":"","extra":1}`)
 	if resp.StatusCode != 400 || p["code"] != "invalid" {
 		t.Fatalf("unknown field: %d %v", resp.StatusCode, p)
 	}
-	resp, p = do(t, "POST", d.URL+"/v1/connections", key, `{"name":"bad name","clientId":"","clientSecret":""}`)
+	resp, p = demotest.Do(t, "POST", d.URL+"/v1/connections", key, `{"name":"bad name","clientId":"","clientSecret":""}`)
 	if resp.StatusCode != 400 || len(p["errors"].([]any)) != 3 {
 		t.Fatalf("invalid fields: %d %v", resp.StatusCode, p)
 	}
-	resp, _ = do(t, "POST", d.URL+"/v1/connections", key, `{"name":"`+strings.Repeat("x", 70<<10)+`"}`)
+	resp, _ = demotest.Do(t, "POST", d.URL+"/v1/connections", key, `{"name":"`+strings.Repeat("x", 70<<10)+`"}`)
 	if resp.StatusCode != 400 {
 		t.Fatalf("oversized body: %d", resp.StatusCode)
 	}
-	resp, p = do(t, "POST", d.URL+"/v1/connections/second/connect", key, "")
+	resp, p = demotest.Do(t, "POST", d.URL+"/v1/connections/second/connect", key, "")
 	if resp.StatusCode != 200 || !strings.Contains(p["authorizeUrl"].(string), "state=") {
 		t.Fatalf("connect: %d %v", resp.StatusCode, p)
 	}
 	// The body is optional; {"rebind": true} asks for a rebinding
 	// reconnect, also when sent chunked (no Content-Length).
 	for _, body := range []string{`{"rebind": true}`, `{}`} {
-		if resp, p = do(t, "POST", d.URL+"/v1/connections/second/connect", key, body); resp.StatusCode != 200 || p["authorizeUrl"] == nil {
+		if resp, p = demotest.Do(t, "POST", d.URL+"/v1/connections/second/connect", key, body); resp.StatusCode != 200 || p["authorizeUrl"] == nil {
 			t.Fatalf("connect %s: %d %v", body, resp.StatusCode, p)
 		}
 	}
-	if resp, p = do(t, "POST", d.URL+"/v1/connections/second/connect", key, `{"rebind": "yes"}`); resp.StatusCode != 400 {
+	if resp, p = demotest.Do(t, "POST", d.URL+"/v1/connections/second/connect", key, `{"rebind": "yes"}`); resp.StatusCode != 400 {
 		t.Fatalf("connect with a non-boolean rebind: %d %v", resp.StatusCode, p)
 	}
 	for _, body := range []string{"", `{"rebind": true}`} {
@@ -120,7 +76,7 @@ func TestConnectionsAPI(t *testing.T) {
 			t.Fatalf("chunked connect %q: %d", body, res.StatusCode)
 		}
 	}
-	resp, p = do(t, "GET", d.URL+"/v1/connections", key, "")
+	resp, p = demotest.Do(t, "GET", d.URL+"/v1/connections", key, "")
 	if resp.StatusCode != 200 || len(p["connections"].([]any)) != 2 {
 		t.Fatalf("list: %d %v", resp.StatusCode, p)
 	}
@@ -139,21 +95,21 @@ func TestConnectionsAPI(t *testing.T) {
 		{"GET", "/v1/connections/demo"}, {"DELETE", "/v1/connections/demo"}, {"POST", "/v1/connections/demo/connect"},
 		{"GET", "/v1/connections/nonexistent"},
 	} {
-		resp, p := do(t, probe.method, d.URL+probe.path, otherKey.Reveal(), "")
+		resp, p := demotest.Do(t, probe.method, d.URL+probe.path, otherKey.Reveal(), "")
 		if resp.StatusCode != 404 || p["code"] != "not_found" {
 			t.Errorf("%s %s with another tenant's key: %d %v", probe.method, probe.path, resp.StatusCode, p)
 		}
 	}
-	resp, p = do(t, "GET", d.URL+"/v1/connections", otherKey.Reveal(), "")
+	resp, p = demotest.Do(t, "GET", d.URL+"/v1/connections", otherKey.Reveal(), "")
 	if resp.StatusCode != 200 || len(p["connections"].([]any)) != 0 {
 		t.Fatalf("other tenant list: %v", p)
 	}
 
-	resp, _ = do(t, "DELETE", d.URL+"/v1/connections/second", key, "")
+	resp, _ = demotest.Do(t, "DELETE", d.URL+"/v1/connections/second", key, "")
 	if resp.StatusCode != 204 {
 		t.Fatalf("delete: %d", resp.StatusCode)
 	}
-	resp, p = do(t, "GET", d.URL+"/readyz", "", "")
+	resp, p = demotest.Do(t, "GET", d.URL+"/readyz", "", "")
 	if resp.StatusCode != 200 || p["connections"].(float64) != 1 || p["needsReauth"].(float64) != 0 {
 		t.Fatalf("readyz: %d %v", resp.StatusCode, p)
 	}
@@ -162,7 +118,7 @@ func TestConnectionsAPI(t *testing.T) {
 	}
 
 	// Canary: no secret in the database or the logs.
-	raw := dumpStore(t, d)
+	raw := demotest.Dump(t, d)
 	secrets := []string{key, otherKey.Reveal(), "s3cret-canary-value", "demo-client-secret-0000000000000000000000"}
 	storetest.AssertNoPlaintext(t, raw, secrets...)
 	storetest.AssertNoPlaintext(t, []byte(logs.String()), secrets...)
@@ -187,7 +143,7 @@ func TestStatusOf(t *testing.T) {
 // 405 with Allow (not 404) and that unknown paths stay 404.
 func TestMethodNotAllowed(t *testing.T) {
 	t.Parallel()
-	d, _ := startDemo(t)
+	d, _ := demotest.Start(t)
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
 	srv, err := restapi.New(restapi.Options{Manager: d.Manager, APIKeys: apikey.New(d.Store), BaseURL: base})
@@ -213,7 +169,7 @@ func TestMethodNotAllowed(t *testing.T) {
 		{"PUT", "/v1/connections/demo", 405, "GET, DELETE"},
 		{"GET", "/v1/nothing/here", 404, ""},
 	} {
-		resp, p := do(t, tc.method, base+tc.path, key, "")
+		resp, p := demotest.Do(t, tc.method, base+tc.path, key, "")
 		if resp.StatusCode != tc.status || resp.Header.Get("Allow") != tc.allow {
 			t.Errorf("%s %s: %d Allow %q, want %d Allow %q (%v)", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), tc.status, tc.allow, p)
 		}
@@ -227,8 +183,8 @@ func TestMethodNotAllowed(t *testing.T) {
 // that is not a Zoho Desk scope name, naming the closest valid one.
 func TestCreateConnectionScopeTypo(t *testing.T) {
 	t.Parallel()
-	d, _ := startDemo(t)
-	resp, p := do(t, "POST", d.URL+"/v1/connections", d.APIKey.Reveal(), `{"name":"typo","clientId":"1000.X","clientSecret":"s","scopes":["Desk.tickets.ALL","Desk.tikets.READ"]}`)
+	d, _ := demotest.Start(t)
+	resp, p := demotest.Do(t, "POST", d.URL+"/v1/connections", d.APIKey.Reveal(), `{"name":"typo","clientId":"1000.X","clientSecret":"s","scopes":["Desk.tickets.ALL","Desk.tikets.READ"]}`)
 	errs, _ := p["errors"].([]any)
 	if resp.StatusCode != 400 || len(errs) != 1 {
 		t.Fatalf("scope typo: %d %v", resp.StatusCode, p)

@@ -17,6 +17,7 @@ import (
 	"github.com/deskconn/deskconn/internal/action"
 	"github.com/deskconn/deskconn/internal/connection"
 	"github.com/deskconn/deskconn/internal/demo"
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 	"github.com/deskconn/deskconn/internal/deskactions"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
@@ -150,10 +151,10 @@ func TestConsolePagesOverHTTP(t *testing.T) {
 
 	// An agent uses the key: a read works, a write is refused by scope.
 	calls0, errs0 := lastHourCalls(t, b, "demo")
-	if resp, p := do(t, "POST", d.URL+"/v1/connections/demo/actions/list_tickets", key, `{"params":{"limit":1}}`); resp.StatusCode != 200 {
+	if resp, p := demotest.Do(t, "POST", d.URL+"/v1/connections/demo/actions/list_tickets", key, `{"params":{"limit":1}}`); resp.StatusCode != 200 {
 		t.Fatalf("read with the read-only key: %d %v", resp.StatusCode, p)
 	}
-	if resp, p := do(t, "POST", d.URL+"/v1/connections/demo/actions/add_ticket_comment", key, `{"ticketId":"1","content":"x"}`); resp.StatusCode != 403 {
+	if resp, p := demotest.Do(t, "POST", d.URL+"/v1/connections/demo/actions/add_ticket_comment", key, `{"ticketId":"1","content":"x"}`); resp.StatusCode != 403 {
 		t.Fatalf("write with the read-only key: %d %v, want 403", resp.StatusCode, p)
 	}
 	// The health counts both calls, the read included, and the refusal
@@ -186,7 +187,7 @@ func TestConsolePagesOverHTTP(t *testing.T) {
 	if code, body := b.post("/keys/"+keyID+"/revoke", nil); code != 200 || !strings.Contains(body, "revoked") {
 		t.Fatalf("revoke: %d", code)
 	}
-	if resp, _ := do(t, "POST", d.URL+"/v1/connections/demo/actions/list_tickets", key, `{"params":{"limit":1}}`); resp.StatusCode != 401 {
+	if resp, _ := demotest.Do(t, "POST", d.URL+"/v1/connections/demo/actions/list_tickets", key, `{"params":{"limit":1}}`); resp.StatusCode != 401 {
 		t.Fatalf("revoked key: %d, want 401", resp.StatusCode)
 	}
 
@@ -288,13 +289,13 @@ func TestBrowserAdminConsole(t *testing.T) {
 		t.Errorf("the key's scope shows %q", scope)
 	}
 	// The agent calls with the key; its write is refused.
-	if resp, p := do(t, "POST", d.URL+"/v1/connections/support/actions/list_tickets", key, `{"params":{"limit":1}}`); resp.StatusCode != 200 {
+	if resp, p := demotest.Do(t, "POST", d.URL+"/v1/connections/support/actions/list_tickets", key, `{"params":{"limit":1}}`); resp.StatusCode != 200 {
 		t.Fatalf("agent read: %d %v", resp.StatusCode, p)
 	}
-	if resp, _ := do(t, "POST", d.URL+"/v1/connections/demo/actions/list_tickets", key, `{"params":{"limit":1}}`); resp.StatusCode != 403 {
+	if resp, _ := demotest.Do(t, "POST", d.URL+"/v1/connections/demo/actions/list_tickets", key, `{"params":{"limit":1}}`); resp.StatusCode != 403 {
 		t.Fatalf("agent read on another connection: %d, want 403", resp.StatusCode)
 	}
-	if resp, _ := do(t, "POST", d.URL+"/v1/connections/support/actions/add_ticket_comment", key, `{"ticketId":"1","content":"x"}`); resp.StatusCode != 403 {
+	if resp, _ := demotest.Do(t, "POST", d.URL+"/v1/connections/support/actions/add_ticket_comment", key, `{"ticketId":"1","content":"x"}`); resp.StatusCode != 403 {
 		t.Fatalf("agent write with the read-only key: %d, want 403", resp.StatusCode)
 	}
 	// The connection's health counts the agent's read too, and shows the
@@ -326,7 +327,7 @@ func TestBrowserAdminConsole(t *testing.T) {
 		chromedp.Click(chromedp.ID("revoke-"+keyID)),
 		chromedp.WaitVisible(chromedp.ID("notice")),
 		shot("5-revoked"))
-	if resp, _ := do(t, "POST", d.URL+"/v1/connections/support/actions/list_tickets", key, `{"params":{"limit":1}}`); resp.StatusCode != 401 {
+	if resp, _ := demotest.Do(t, "POST", d.URL+"/v1/connections/support/actions/list_tickets", key, `{"params":{"limit":1}}`); resp.StatusCode != 401 {
 		t.Fatalf("revoked key: %d, want 401", resp.StatusCode)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 	"github.com/deskconn/deskconn/internal/store"
 )
 
@@ -14,7 +15,7 @@ import (
 // events come from and why.
 func TestConnectionShowsEventSource(t *testing.T) {
 	t.Parallel()
-	d, _ := startDemo(t)
+	d, _ := demotest.Start(t)
 	c, err := d.Manager.Get(t.Context(), d.TenantID, d.Connection)
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +34,7 @@ func TestConnectionShowsEventSource(t *testing.T) {
 	if !strings.Contains(string(body), `id="events-demo">polling`) || !strings.Contains(string(body), "webhooks need an https base URL") {
 		t.Errorf("the connect page does not show the event source:\n%s", body)
 	}
-	res, got := do(t, http.MethodGet, d.URL+"/v1/connections/demo", d.APIKey.Reveal(), "")
+	res, got := demotest.Do(t, http.MethodGet, d.URL+"/v1/connections/demo", d.APIKey.Reveal(), "")
 	ev, _ := got["events"].(map[string]any)
 	if res.StatusCode != http.StatusOK || ev["mode"] != "polling" || ev["lastError"] != "webhooks need an https base URL" {
 		t.Errorf("GET connection = %d %v, want its event source", res.StatusCode, got)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 	"github.com/deskconn/deskconn/internal/store/storetest"
 )
 
@@ -22,7 +23,7 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 // the other, until it is signed out or expires.
 func TestWebSessionsAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	d, _ := startDemo(t) // replica A
+	d, _ := demotest.Start(t) // replica A
 	var clock atomic.Pointer[time.Time]
 	start := time.Now()
 	clock.Store(&start)
@@ -119,7 +120,7 @@ func TestWebSessionsAcrossReplicas(t *testing.T) {
 
 	// Neither a login token nor a session id is stored in the clear.
 	tokA := func(link string) string { u, _ := url.Parse(link); return u.Query().Get("token") }
-	storetest.AssertNoPlaintext(t, dumpStore(t, d), tokA(linkA), tokA(linkA2), cookieA, cookieB)
+	storetest.AssertNoPlaintext(t, demotest.Dump(t, d), tokA(linkA), tokA(linkA2), cookieA, cookieB)
 
 	// Signing out on B ends A's session everywhere.
 	if code, _ := send(browser2, "POST", bURL+"/logout", url.Values{"csrf": {m[1]}}); code != http.StatusSeeOther {

@@ -13,6 +13,7 @@ import (
 	"github.com/deskconn/deskconn/emulator"
 	"github.com/deskconn/deskconn/internal/apikey"
 	"github.com/deskconn/deskconn/internal/demo"
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 	"github.com/deskconn/deskconn/internal/metrics"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
@@ -195,7 +196,7 @@ func TestReconnectRebindOverREST(t *testing.T) {
 	// through the auto-consenting emulator to the callback, as a browser.
 	consent := func(body string) int {
 		t.Helper()
-		res, got := do(t, http.MethodPost, d.URL+"/v1/connections/demo/connect", key, body)
+		res, got := demotest.Do(t, http.MethodPost, d.URL+"/v1/connections/demo/connect", key, body)
 		u, _ := got["authorizeUrl"].(string)
 		if res.StatusCode != http.StatusOK || u == "" {
 			t.Fatalf("POST connect %q: %d %v", body, res.StatusCode, got)
@@ -216,7 +217,7 @@ func TestReconnectRebindOverREST(t *testing.T) {
 			t.Fatalf("a reconnect without rebind rebound the connection to %s", c.OrgID)
 		}
 	}
-	if res, got := do(t, http.MethodPost, d.URL+"/v1/connections/demo/connect", key, `{"rebnd": true}`); res.StatusCode != http.StatusBadRequest {
+	if res, got := demotest.Do(t, http.MethodPost, d.URL+"/v1/connections/demo/connect", key, `{"rebnd": true}`); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("a misspelt field: %d %v, want 400", res.StatusCode, got)
 	}
 	if code := consent(`{"rebind": true}`); code != http.StatusOK {
@@ -238,13 +239,13 @@ func TestConnectionHealthOverREST(t *testing.T) {
 	t.Parallel()
 	d := startConsoleDemo(t, false)
 	key := d.APIKey.Reveal()
-	if res, got := do(t, http.MethodPost, d.URL+"/v1/connections/demo/actions/list_tickets", key, `{"params":{"limit":1}}`); res.StatusCode != http.StatusOK {
+	if res, got := demotest.Do(t, http.MethodPost, d.URL+"/v1/connections/demo/actions/list_tickets", key, `{"params":{"limit":1}}`); res.StatusCode != http.StatusOK {
 		t.Fatalf("read: %d %v", res.StatusCode, got)
 	}
-	if res, _ := do(t, http.MethodPost, d.URL+"/v1/connections/demo/actions/get_ticket", key, `{"ticketId":"no such"}`); res.StatusCode < 400 {
+	if res, _ := demotest.Do(t, http.MethodPost, d.URL+"/v1/connections/demo/actions/get_ticket", key, `{"ticketId":"no such"}`); res.StatusCode < 400 {
 		t.Fatalf("a failing read answered %d", res.StatusCode)
 	}
-	res, got := do(t, http.MethodGet, d.URL+"/v1/connections/demo", key, "")
+	res, got := demotest.Do(t, http.MethodGet, d.URL+"/v1/connections/demo", key, "")
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("GET connection: %d %v", res.StatusCode, got)
 	}
@@ -266,7 +267,7 @@ func TestConnectionHealthOverREST(t *testing.T) {
 	if cr["edition"] != "ENTERPRISE" || limit == 0 || remaining == 0 || used != limit-remaining || used < 1 {
 		t.Errorf("credits = %v; want used = dailyLimit - remaining > 0 for the ENTERPRISE org", cr)
 	}
-	_, list := do(t, http.MethodGet, d.URL+"/v1/connections", key, "")
+	_, list := demotest.Do(t, http.MethodGet, d.URL+"/v1/connections", key, "")
 	for _, c := range list["connections"].([]any) {
 		if _, ok := c.(map[string]any)["health"]; ok {
 			t.Errorf("the list includes health (it would fetch per connection)")

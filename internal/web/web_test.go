@@ -7,11 +7,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 )
 
 func TestWebLoginCSRFAndCallbackErrors(t *testing.T) {
 	t.Parallel()
-	d, _ := startDemo(t)
+	d, _ := demotest.Start(t)
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar}
 	get := func(c *http.Client, u string) (int, string) {
@@ -92,7 +94,7 @@ func TestWebLoginCSRFAndCallbackErrors(t *testing.T) {
 // signed-in page.
 func TestWebNoticesFromFixedSet(t *testing.T) {
 	t.Parallel()
-	d, _ := startDemo(t)
+	d, _ := demotest.Start(t)
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar}
 	get := func(u string) string {
@@ -133,7 +135,7 @@ func TestWebNoticesFromFixedSet(t *testing.T) {
 // listing.
 func TestStatic(t *testing.T) {
 	t.Parallel()
-	d, _ := startDemo(t)
+	d, _ := demotest.Start(t)
 	base := d.URL
 	for _, tc := range []struct {
 		path   string
