@@ -11,7 +11,6 @@ import (
 
 	"github.com/deskconn/deskconn/emulator"
 	"github.com/deskconn/deskconn/internal/store"
-	"github.com/deskconn/deskconn/internal/store/postgres"
 	"github.com/deskconn/deskconn/internal/store/postgres/pgtest"
 	"github.com/deskconn/deskconn/zohodesk"
 	"github.com/jackc/pgx/v5"
@@ -45,20 +44,8 @@ func TestReplicasPollOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var replicas []*postgres.Store
-	for range 3 {
-		s, err := postgres.Open(t.Context(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		replicas = append(replicas, s)
-	}
+	replicas, tn := openReplicas(t, dsn)
 	st := replicas[0]
-	tn := &store.Tenant{Name: "default"}
-	if err := st.CreateTenant(t.Context(), tn); err != nil {
-		t.Fatal(err)
-	}
 	c := &store.Connection{TenantID: tn.ID, Name: "demo", ClientID: "1000.X", Status: store.StatusActive,
 		DeskBaseURL: srv.URL + "/api/v1", OrgID: emulator.DemoOrgID}
 	if err := st.CreateConnection(t.Context(), c); err != nil {

@@ -27,11 +27,10 @@ func (p *countingPoster) Post(_ context.Context, _ string, h http.Header, _ []by
 	return http.StatusOK, nil
 }
 
-// Three replicas on one Postgres deliver every event exactly once: the
-// claims never hand one delivery to two workers.
-func TestReplicasDeliverOnce(t *testing.T) {
-	t.Parallel()
-	dsn := pgtest.DSN(t, "deskconn_events")
+// openReplicas opens three stores on the Postgres database at dsn, as
+// three replicas would, and creates the tenant "default" through the first.
+func openReplicas(t *testing.T, dsn string) ([]*postgres.Store, *store.Tenant) {
+	t.Helper()
 	var replicas []*postgres.Store
 	for range 3 {
 		s, err := postgres.Open(t.Context(), dsn)
@@ -41,11 +40,20 @@ func TestReplicasDeliverOnce(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		replicas = append(replicas, s)
 	}
-	st := replicas[0]
 	tn := &store.Tenant{Name: "default"}
-	if err := st.CreateTenant(t.Context(), tn); err != nil {
+	if err := replicas[0].CreateTenant(t.Context(), tn); err != nil {
 		t.Fatal(err)
 	}
+	return replicas, tn
+}
+
+// Three replicas on one Postgres deliver every event exactly once: the
+// claims never hand one delivery to two workers.
+func TestReplicasDeliverOnce(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DSN(t, "deskconn_events")
+	replicas, tn := openReplicas(t, dsn)
+	st := replicas[0]
 	c := &store.Connection{TenantID: tn.ID, Name: "demo", ClientID: "1000.X", Status: store.StatusActive, OrgID: testOrgID}
 	if err := st.CreateConnection(t.Context(), c); err != nil {
 		t.Fatal(err)
