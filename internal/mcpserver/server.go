@@ -126,6 +126,7 @@ func New(reg *action.Registry, resolve Resolver, opts *Options) *mcp.Server {
 		Instructions: o.Instructions,
 		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
 	})
+	srv.AddReceivingMiddleware(encodeResults)
 	hints := newHinter(reg)
 	for _, a := range reg.List() {
 		if !o.serves(a) {
@@ -260,20 +261,16 @@ func (h *handler) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.Call
 	if err != nil {
 		return h.fail(ctx, target.Conn.ID, err, start), nil
 	}
-	return h.success(out), nil
+	return h.success(ctx, out), nil
 }
 
 // success renders an action's (or a dry run's) JSON output.
-func (h *handler) success(out json.RawMessage) *mcp.CallToolResult {
+func (h *handler) success(ctx context.Context, out json.RawMessage) *mcp.CallToolResult {
 	text := string(out)
 	if s := summary(h.act.Name(), h.from, out); s != "" {
 		text = s + "\n" + text
 	}
-	res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}
-	if h.structured {
-		res.StructuredContent = out
-	}
-	return res
+	return successResult(ctx, text, out, h.structured)
 }
 
 // fail renders err once as a tool error result and logs it.
