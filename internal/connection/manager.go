@@ -147,6 +147,9 @@ type Manager struct {
 	mu    sync.Mutex
 	cache map[string]cachedToken // connection id -> last access token seen
 
+	connMu sync.Mutex
+	conns  map[string]cachedConnection // tenant id + NUL + id or name -> connection (Get)
+
 	onActive func(ctx context.Context, c *store.Connection) // OnActive
 }
 
@@ -210,7 +213,7 @@ func New(opts Options) (*Manager, error) {
 	if opts.StateTTL <= 0 {
 		opts.StateTTL = DefaultStateTTL
 	}
-	return &Manager{opts: opts, log: opts.Logger, cache: map[string]cachedToken{}}, nil
+	return &Manager{opts: opts, log: opts.Logger, cache: map[string]cachedToken{}, conns: map[string]cachedConnection{}}, nil
 }
 
 // CallbackURL is the redirect URI to register in the Zoho API console.
@@ -340,7 +343,56 @@ func (m *Manager) Create(ctx context.Context, tenantID string, in CreateInput) (
 // name (names shaped like ids are refused at creation, but rows stored
 // before that rule may carry one). Another tenant's connection is
 // not_found.
+//
+// With a store that reports its data version (store.Versioned: SQLite),
+// a connection read before is returned from memory as long as nothing at
+// all was committed to the database since, by this process or another;
+// any write (a token refresh, a policy change, a disconnect from the CLI)
+// makes the next Get read it again. The caller gets a copy of its own.
 func (m *Manager) Get(ctx context.Context, tenantID, idOrName string) (*store.Connection, error) {
+	vs, ok := m.opts.Store.(store.Versioned)
+	if !ok {
+		return m.read(ctx, tenantID, idOrName)
+	}
+	v, err := vs.DataVersion(ctx)
+	if err != nil {
+		m.log.Warn("read the store's data version; reading the connection", "err", err)
+		return m.read(ctx, tenantID, idOrName)
+	}
+	key := tenantID + "\x00" + idOrName
+	m.connMu.Lock()
+	e, hit := m.conns[key]
+	m.connMu.Unlock()
+	if hit && e.version == v {
+		return e.c.Clone(), nil
+	}
+	// The version was read before the row: a commit in between makes the
+	// next Get read it again, never serve an older row.
+	c, err := m.read(ctx, tenantID, idOrName)
+	if err != nil {
+		return nil, err
+	}
+	m.connMu.Lock()
+	if len(m.conns) >= maxCachedConnections {
+		clear(m.conns)
+	}
+	m.conns[key] = cachedConnection{c: c.Clone(), version: v}
+	m.connMu.Unlock()
+	return c, nil
+}
+
+// maxCachedConnections bounds Get's cache (keys are ids and names callers
+// give); past it the cache starts again empty.
+const maxCachedConnections = 1024
+
+// cachedConnection is a connection as Get read it, at a data version.
+type cachedConnection struct {
+	c       *store.Connection
+	version int64
+}
+
+// read reads the tenant's connection by id or name from the store.
+func (m *Manager) read(ctx context.Context, tenantID, idOrName string) (*store.Connection, error) {
 	// Every id has the id prefix, which names may not have: a name is
 	// looked up by name only (one store read per call, not two). Ids are
 	// tried first, then names (of connections named before the rule).
