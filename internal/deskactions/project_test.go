@@ -9,7 +9,7 @@ import (
 // returns anything else unchanged.
 func TestProject(t *testing.T) {
 	t.Parallel()
-	keys := []string{"subject", "id", "contact"}
+	keys := newKeySet("subject", "id", "contact")
 	for _, tc := range []struct{ in, want string }{
 		{`{"id":"1","subject":"a <b> & c","cf":{"x":1},"contact":{"email":"e@x","id":"9"},"extra":[1,2]}`,
 			`{"contact":{"email":"e@x","id":"9"},"id":"1","subject":"a <b> & c"}`},
@@ -49,7 +49,7 @@ func FuzzProject(f *testing.F) {
 	f.Add(`{"id":"\u0022","subject":null}`)
 	f.Add(`[{"id":1}]`)
 	f.Fuzz(func(t *testing.T, in string) {
-		got := project(json.RawMessage(in), []string{"id", "subject"})
+		got := project(json.RawMessage(in), newKeySet("id", "subject"))
 		if string(got) == in {
 			return
 		}
@@ -63,4 +63,23 @@ func FuzzProject(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestTopLevelString(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{`{"id":"1892000000042032","subject":"x"}`, "1892000000042032"},
+		{`{"contact":{"id":"9"},"id":"1"}`, "1"},
+		{`{"\u0069d":"2"}`, "2"},
+		{`{"id":"a\"b"}`, `a"b`},
+		{`{"id":12}`, ""},
+		{`{"id":null}`, ""},
+		{`{"x":[{"id":"3"}]}`, ""},
+		{`[{"id":"4"}]`, ""},
+		{`"id"`, ""},
+	} {
+		if got := topLevelString(json.RawMessage(tc.in), "id"); got != tc.want {
+			t.Errorf("topLevelString(%s) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
 }

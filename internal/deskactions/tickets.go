@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -50,30 +51,56 @@ type ticketPages struct {
 	opts   zohodesk.TicketListOptions
 	start  int // offset of page 0
 	issued int // pages requested so far
-	got    []chan []*zohodesk.Ticket
+	got    []chan []json.RawMessage
+	// end is the index of the first page known to be short (the last
+	// page of the list), or -1: nothing past it is requested.
+	end atomic.Int64
 }
 
 // newTicketPages prepares the walk; nothing is requested until next.
 func newTicketPages(ctx context.Context, call *action.Call, org string, opts zohodesk.TicketListOptions, from int) *ticketPages {
 	ctx, cancel := context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(ctx)
-	return &ticketPages{ctx: gctx, cancel: cancel, g: g, call: call, org: org, opts: opts, start: from}
+	p := &ticketPages{ctx: gctx, cancel: cancel, g: g, call: call, org: org, opts: opts, start: from}
+	p.end.Store(-1)
+	return p
+}
+
+// shortPage records that page n came back short: the list ends there.
+func (p *ticketPages) shortPage(n int) {
+	for {
+		end := p.end.Load()
+		if end >= 0 && end <= int64(n) || p.end.CompareAndSwap(end, int64(n)) {
+			return
+		}
+	}
+}
+
+// pastEnd reports whether page n comes after a page known to be short.
+func (p *ticketPages) pastEnd(n int) bool {
+	end := p.end.Load()
+	return end >= 0 && int64(n) > end
 }
 
 // next returns page i (0, 1, 2... in turn), first topping the window up to
-// depth pages in flight from it (pages already requested stay requested). A failed request fails next and cancels
-// the others.
-func (p *ticketPages) next(i, depth int) ([]*zohodesk.Ticket, error) {
-	for p.issued < i+depth {
+// depth pages in flight from it (pages already requested stay requested),
+// but never past a page already seen short: when pages come back together,
+// the end of the list is known before the window moves. A failed request
+// fails next and cancels the others.
+func (p *ticketPages) next(i, depth int) ([]json.RawMessage, error) {
+	for p.issued <= i || p.issued < i+depth && !p.pastEnd(p.issued) {
 		n := p.issued
-		ch := make(chan []*zohodesk.Ticket, 1)
+		ch := make(chan []json.RawMessage, 1)
 		p.got = append(p.got, ch)
 		o := p.opts
 		o.ListOptions = zohodesk.ListOptions{From: p.start + n*zohodesk.MaxLimitTickets, Limit: zohodesk.MaxLimitTickets}
 		p.g.Go(func() error {
-			items, _, err := p.call.Desk.Tickets.List(p.ctx, p.org, &o)
+			items, _, err := p.call.Desk.Tickets.ListRaw(p.ctx, p.org, &o)
 			if err != nil {
 				return err
+			}
+			if len(items) < zohodesk.MaxLimitTickets {
+				p.shortPage(n)
 			}
 			ch <- items
 			return nil
@@ -107,11 +134,11 @@ var (
 
 // compactKeys are the ticket fields a compact list row keeps: everything the
 // spec's list Response promises, and the ids that link to other objects.
-var compactKeys = []string{
+var compactKeys = newKeySet(
 	"id", "ticketNumber", "subject", "description", "status", "statusType", "priority", "channel",
 	"createdTime", "modifiedTime", "dueDate", "departmentId", "department", "contactId", "contact",
 	"assigneeId", "assignee", "teamId", "team", "productId", "product", "webUrl", "isOverDue",
-}
+)
 
 func ticketActions(deps Deps) []*action.Action {
 	return []*action.Action{
@@ -316,15 +343,15 @@ func listTickets(ctx context.Context, call *action.Call, in ListTicketsInput) (L
 	if !in.All {
 		limit := pageLimit(p.Limit, zohodesk.MaxLimitTickets)
 		opts.ListOptions = zohodesk.ListOptions{From: p.From, Limit: limit}
-		// One page needs only Zoho's objects as they came: they are not
-		// decoded (all: true decodes them, for the ids it de-duplicates by).
+		// Pages need only Zoho's objects as they came: they are not
+		// decoded (all: true reads only the ids it de-duplicates by).
 		items, _, err := call.Desk.Tickets.ListRaw(ctx, org, opts)
 		if err != nil {
 			return ListOutput{}, err
 		}
 		return pageOf(items, row, p.From, limit), nil
 	}
-	return listAllTickets(ctx, call, org, *opts, p.From, func(t *zohodesk.Ticket) json.RawMessage { return row(t.Raw) })
+	return listAllTickets(ctx, call, org, *opts, p.From, row)
 }
 
 // listSortBy is the sortBy list_tickets always sends. Zoho lists tickets
@@ -368,7 +395,7 @@ func appendOnly(sortBy string) bool {
 // was done. A ticket trashed during the walk, or one whose sort key
 // changes (dueDate, recentThread...), can still shift rows the other way:
 // no offset walk can prevent that, and the note says so.
-func listAllTickets(ctx context.Context, call *action.Call, org string, opts zohodesk.TicketListOptions, from int, row func(*zohodesk.Ticket) json.RawMessage) (ListOutput, error) {
+func listAllTickets(ctx context.Context, call *action.Call, org string, opts zohodesk.TicketListOptions, from int, row func(json.RawMessage) json.RawMessage) (ListOutput, error) {
 	walk := &ListWalk{Order: opts.SortBy, Parallel: appendOnly(opts.SortBy)}
 	switch {
 	case walk.Parallel:
@@ -402,11 +429,13 @@ func listAllTickets(ctx context.Context, call *action.Call, org string, opts zoh
 				break
 			}
 			used++
-			if seen[t.ID] {
-				walk.DuplicatesDropped++
-				continue
+			if id := topLevelString(t, "id"); id != "" {
+				if seen[id] {
+					walk.DuplicatesDropped++
+					continue
+				}
+				seen[id] = true
 			}
-			seen[t.ID] = true
 			out.Data = append(out.Data, row(t))
 		}
 		from += used
@@ -424,6 +453,28 @@ func listAllTickets(ctx context.Context, call *action.Call, org string, opts zoh
 	return out, nil
 }
 
+// keySet is the members a compact row keeps: their names in sorted order
+// (the order project writes them in) and each name's index.
+type keySet struct {
+	names []string
+	index map[string]int
+}
+
+// newKeySet returns the set of names (at most 64; no duplicates).
+func newKeySet(names ...string) *keySet {
+	if len(names) > 64 {
+		panic("deskactions: a compact row keeps at most 64 keys")
+	}
+	ks := &keySet{names: slices.Sorted(slices.Values(names)), index: make(map[string]int, len(names))}
+	for i, n := range ks.names {
+		if _, dup := ks.index[n]; dup {
+			panic("deskactions: key " + n + " given twice")
+		}
+		ks.index[n] = i
+	}
+	return ks
+}
+
 // project keeps only keys of a JSON object (anything else, or invalid JSON,
 // is returned as is). The kept members are copied as they came, in key
 // order, without re-encoding them: keys are plain identifiers. A key given
@@ -432,14 +483,11 @@ func listAllTickets(ctx context.Context, call *action.Call, org string, opts zoh
 // It walks the object's members with segmentio's tokenizer and copies the
 // kept values' bytes, so a row costs one validation and one scan, and
 // allocates only its result.
-func project(raw json.RawMessage, keys []string) json.RawMessage {
+func project(raw json.RawMessage, keys *keySet) json.RawMessage {
 	if !segjson.Valid(raw) {
 		return raw
 	}
-	var spans [64][2]int // value of keys[i] is raw[spans[i][0]:spans[i][1]]; zero: absent
-	if len(keys) > len(spans) {
-		panic("deskactions: project keeps at most 64 keys")
-	}
+	var spans [64][2]int // value of keys.names[i] is raw[spans[i][0]:spans[i][1]]; zero: absent
 	t := segjson.NewTokenizer(raw)
 	if !t.Next() || t.Delim != '{' {
 		return raw
@@ -449,7 +497,11 @@ func project(raw json.RawMessage, keys []string) json.RawMessage {
 		switch {
 		case t.Depth == 0: // the object's closing brace
 		case t.IsKey && t.Depth == 1:
-			key = slices.Index(keys, string(t.String()))
+			i, ok := keys.index[string(t.String())]
+			if !ok {
+				i = -1
+			}
+			key = i
 		case t.Delim == ':' || t.Delim == ',' || key < 0:
 		default: // the first token of a kept member's value
 			start := len(raw) - t.Remaining() - len(t.Value)
@@ -464,25 +516,26 @@ func project(raw json.RawMessage, keys []string) json.RawMessage {
 	if t.Err != nil {
 		return raw
 	}
-	order := make([]int, 0, len(keys))
 	size := 2
-	for i, k := range keys {
+	for i, k := range keys.names {
 		if sp := spans[i]; sp[1] > 0 {
-			order = append(order, i)
 			size += len(k) + sp[1] - sp[0] + 4
 		}
 	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
 	b := make([]byte, 0, size)
 	b = append(b, '{')
-	for n, i := range order {
-		if n > 0 {
+	for i, k := range keys.names { // sorted
+		sp := spans[i]
+		if sp[1] == 0 {
+			continue
+		}
+		if len(b) > 1 {
 			b = append(b, ',')
 		}
 		b = append(b, '"')
-		b = append(b, keys[i]...)
+		b = append(b, k...)
 		b = append(b, '"', ':')
-		b = append(b, raw[spans[i][0]:spans[i][1]]...)
+		b = append(b, raw[sp[0]:sp[1]]...)
 	}
 	return append(b, '}')
 }
@@ -928,4 +981,27 @@ func htmlToText(s string) string {
 	s = strings.ReplaceAll(s, "\u00a0", " ")
 	s = blankRuns.ReplaceAllString(s, "\n\n")
 	return strings.TrimSpace(s)
+}
+
+// topLevelString returns the string value of the object's top-level member
+// key ("" when raw is not an object, has no such member, or its value is
+// not a string), reading no further than that member. raw is valid JSON
+// (a row the client decoded).
+func topLevelString(raw json.RawMessage, key string) string {
+	t := segjson.NewTokenizer(raw)
+	if !t.Next() || t.Delim != '{' {
+		return ""
+	}
+	for t.Next() {
+		if t.Depth != 1 || !t.IsKey || string(t.String()) != key {
+			continue
+		}
+		for t.Next() && t.Delim == ':' {
+		}
+		if t.Kind().Class() == segjson.String {
+			return string(t.String())
+		}
+		return ""
+	}
+	return ""
 }
