@@ -216,6 +216,7 @@ func define[In, Out any](name string, info Info, handler func(ctx context.Contex
 		}
 		return b
 	})
+	appends := appendsItself(reflect.TypeFor[Out]())
 	a := &Action{
 		name: name, info: info, in: in, out: out, inJSON: inJSON, outJSON: outJSON,
 		outputType: reflect.TypeFor[Out](),
@@ -248,7 +249,12 @@ func define[In, Out any](name string, info Info, handler func(ctx context.Contex
 			if err != nil {
 				return nil, err
 			}
-			b, err := json.Marshal(out)
+			var b []byte
+			if appends {
+				b, err = any(out).(JSONAppender).AppendJSON(nil)
+			} else {
+				b, err = json.Marshal(out)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("marshal %s output: %w", name, err)
 			}
@@ -382,3 +388,34 @@ func WithSettler[In, Out any](a *Action, check string, s Settler[In, Out]) *Acti
 
 // Settles reports whether a has a settler (see WithSettler).
 func (a *Action) Settles() bool { return a.settle != nil }
+
+// JSONAppender is implemented by an action output that encodes itself
+// faster than encoding/json would (an output made mostly of JSON it
+// already holds, such as a page of rows): AppendJSON appends the output's
+// encoding to b. It must be valid JSON meaning what json.Marshal's would
+// (the same members and values; spacing and the escaping of characters in
+// strings may differ); the output's tests check it.
+type JSONAppender interface {
+	AppendJSON(b []byte) ([]byte, error)
+}
+
+var appenderType = reflect.TypeFor[JSONAppender]()
+
+// appendsItself reports whether values of t encode themselves with
+// AppendJSON declared for t, not promoted from an embedded field (which
+// would encode that field alone and drop t's other members). A type that
+// embeds an appender and declares its own AppendJSON too is encoded by
+// encoding/json: the safe side.
+func appendsItself(t reflect.Type) bool {
+	if !t.Implements(appenderType) {
+		return false
+	}
+	if t.Kind() == reflect.Struct {
+		for i := range t.NumField() {
+			if f := t.Field(i); f.Anonymous && (f.Type.Implements(appenderType) || reflect.PointerTo(f.Type).Implements(appenderType)) {
+				return false
+			}
+		}
+	}
+	return true
+}
