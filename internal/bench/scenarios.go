@@ -23,8 +23,6 @@ import (
 	"time"
 
 	segjson "github.com/segmentio/encoding/json"
-
-	"github.com/deskconn/deskconn/internal/deskactions"
 )
 
 // RefreshStormReport is the result of the refresh-storm scenario.
@@ -430,17 +428,22 @@ func export(ctx context.Context, s *Stack, all bool) (ExportMethod, error) {
 			return m, err
 		}
 		m.Actions++
-		// The client's decoding is not deskconn's work: segmentio's
-		// decoder keeps it small next to what is measured.
-		var out deskactions.ListOutput
+		// The client's decoding is not deskconn's work: it decodes only
+		// what it uses (ids and paging), in one pass with segmentio's
+		// decoder, to keep it small next to what is measured.
+		var out struct {
+			Data []struct {
+				ID string `json:"id"`
+			} `json:"data"`
+			Count    int  `json:"count"`
+			HasMore  bool `json:"hasMore"`
+			NextFrom *int `json:"nextFrom"`
+		}
 		if err := segjson.Unmarshal(raw, &out); err != nil {
 			return m, fmt.Errorf("decode list_tickets: %w", err)
 		}
-		for _, t := range out.Data {
-			var row struct {
-				ID string `json:"id"`
-			}
-			if segjson.Unmarshal(t, &row) == nil && row.ID != "" {
+		for _, row := range out.Data {
+			if row.ID != "" {
 				seen[row.ID] = true
 			}
 		}
