@@ -1085,8 +1085,14 @@ func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 		outcome, zoho_request_id, duration_ns, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	args := []any{r.Time.UnixMicro(), r.TenantID, r.APIKeyID, r.ConnectionID, r.Action, r.Outcome, r.ZohoRequestID,
 		int64(r.Duration), r.Detail}
+	// Every successful write appends one, after Zoho answered and before
+	// the caller is: the statements are prepared once.
 	if len(r.Writes) == 0 {
-		if err := s.db.QueryRowContext(ctx, insert, args...).Scan(&r.ID); err != nil {
+		q, err := s.prepared(ctx, insert)
+		if err != nil {
+			return fmt.Errorf("append audit: %w", err)
+		}
+		if err := q.QueryRowContext(ctx, args...).Scan(&r.ID); err != nil {
 			return fmt.Errorf("append audit: %w", err)
 		}
 		return nil
@@ -1096,15 +1102,22 @@ func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 		return fmt.Errorf("append audit: %w", err)
 	}
 	defer tx.Rollback()
-	if err := tx.QueryRowContext(ctx, insert, args...).Scan(&r.ID); err != nil {
+	q, err := s.txStmt(ctx, tx, insert)
+	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
+	if err := q.QueryRowContext(ctx, args...).Scan(&r.ID); err != nil {
+		return fmt.Errorf("append audit: %w", err)
+	}
+	// A later write of the same change (the same key) replaces the mark.
+	mark, err := s.txStmt(ctx, tx, `INSERT INTO write_marks (connection_id, key, action, api_key_id, created_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection_id, key) DO UPDATE SET action = excluded.action,
+		api_key_id = excluded.api_key_id, created_at = excluded.created_at`)
+	if err != nil {
+		return fmt.Errorf("append audit: write mark: %w", err)
+	}
 	for _, m := range r.WriteMarks() {
-		// A later write of the same change (the same key) replaces the mark.
-		if _, err := tx.ExecContext(ctx, `INSERT INTO write_marks (connection_id, key, action, api_key_id, created_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection_id, key) DO UPDATE SET action = excluded.action,
-			api_key_id = excluded.api_key_id, created_at = excluded.created_at`,
-			m.ConnectionID, m.Key, m.Action, m.APIKeyID, m.At.UnixMicro()); err != nil {
+		if _, err := mark.ExecContext(ctx, m.ConnectionID, m.Key, m.Action, m.APIKeyID, m.At.UnixMicro()); err != nil {
 			return fmt.Errorf("append audit: write mark: %w", err)
 		}
 	}
