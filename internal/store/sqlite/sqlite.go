@@ -235,6 +235,14 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
+// uninterrupted returns ctx without its cancellation, for the point reads
+// and writes on every call's path (a connection, an API key, an audit
+// record). With a cancellable context, database/sql and the driver start a
+// goroutine per statement and transaction to interrupt it, and wake it when
+// the statement ends: wake-ups that a quick local statement does not need.
+// Such a statement is bounded by busy_timeout instead.
+func uninterrupted(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
 // DataVersion returns SQLite's data_version as a connection of its own
 // sees it (https://sqlite.org/pragma.html#pragma_data_version): it changes
 // whenever another connection, of this process or another, commits to the
@@ -255,10 +263,8 @@ func (s *Store) DataVersion(ctx context.Context) (int64, error) {
 		}
 		s.version.conn, s.version.stmt = conn, stmt
 	}
-	// Without cancellation: the pragma does not wait on anything, and a
-	// cancellable context makes the driver start a goroutine per query.
 	var v int64
-	if err := s.version.stmt.QueryRowContext(context.WithoutCancel(ctx)).Scan(&v); err != nil {
+	if err := s.version.stmt.QueryRowContext(uninterrupted(ctx)).Scan(&v); err != nil {
 		s.closeVersion() // the next call opens a new one
 		return 0, fmt.Errorf("data version: %w", err)
 	}
@@ -465,7 +471,7 @@ func (s *Store) LookupAPIKey(ctx context.Context, hash []byte) (*store.APIKey, e
 	if err != nil {
 		return nil, fmt.Errorf("lookup api key: %w", err)
 	}
-	k, err := scanAPIKey(q.QueryRowContext(ctx, hash))
+	k, err := scanAPIKey(q.QueryRowContext(uninterrupted(ctx), hash))
 	if err != nil {
 		return nil, fmt.Errorf("lookup api key: %w", err)
 	}
@@ -622,7 +628,7 @@ func (s *Store) GetConnection(ctx context.Context, tenantID, id string) (*store.
 	if err != nil {
 		return nil, fmt.Errorf("get connection: %w", err)
 	}
-	c, err := scanConnection(q.QueryRowContext(ctx, tenantID, id))
+	c, err := scanConnection(q.QueryRowContext(uninterrupted(ctx), tenantID, id))
 	if err != nil {
 		return nil, fmt.Errorf("get connection: %w", err)
 	}
@@ -635,7 +641,7 @@ func (s *Store) GetConnectionByName(ctx context.Context, tenantID, name string) 
 	if err != nil {
 		return nil, fmt.Errorf("get connection by name: %w", err)
 	}
-	c, err := scanConnection(q.QueryRowContext(ctx, tenantID, name))
+	c, err := scanConnection(q.QueryRowContext(uninterrupted(ctx), tenantID, name))
 	if err != nil {
 		return nil, fmt.Errorf("get connection by name: %w", err)
 	}
@@ -1086,7 +1092,8 @@ func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 	args := []any{r.Time.UnixMicro(), r.TenantID, r.APIKeyID, r.ConnectionID, r.Action, r.Outcome, r.ZohoRequestID,
 		int64(r.Duration), r.Detail}
 	// Every successful write appends one, after Zoho answered and before
-	// the caller is: the statements are prepared once.
+	// the caller is: the statements are prepared once, and not interrupted.
+	ctx = uninterrupted(ctx)
 	if len(r.Writes) == 0 {
 		q, err := s.prepared(ctx, insert)
 		if err != nil {
