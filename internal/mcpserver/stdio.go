@@ -233,7 +233,7 @@ func decodeLine(line []byte, tooLong bool, maxLine int) (jsonrpc.Message, int, s
 		}
 		return nil, jsonrpc.CodeInvalidRequest, "Invalid Request: JSON-RPC batches are not supported (MCP removed them in its 2025-06-18 revision); send one message per line"
 	}
-	msg, err := jsonrpc.DecodeMessage(line)
+	msg, err := decodeMessage(line)
 	if err == nil {
 		return msg, 0, ""
 	}
