@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,10 +38,13 @@ const maxListAll = 5000
 const listAllParallel = 5
 
 // ticketPages fetches consecutive full-size pages of a ticket list from a
-// start offset, keeping up to depth requests in flight: while the caller
-// reads one page, the next ones are already on their way (a sliding
-// window, not waves that wait for their slowest page). Pages are returned
-// in order. The client's per-org limiter still bounds what is in flight
+// start offset, keeping up to depth requests in flight: each request that
+// ends with a full page starts the next page itself, so one slow answer
+// delays only its own page, not the requests behind it (a window that
+// moved only as the caller read pages in order kept the pace of the
+// slowest answer so far). Pages are returned in order. Nothing is
+// requested past the caller's limit or past a page seen short (the end of
+// the list). The client's per-org limiter still bounds what is in flight
 // across the deployment.
 type ticketPages struct {
 	ctx    context.Context
@@ -50,8 +54,14 @@ type ticketPages struct {
 	org    string
 	opts   zohodesk.TicketListOptions
 	start  int // offset of page 0
-	issued int // pages requested so far
-	got    []chan []json.RawMessage
+
+	mu       sync.Mutex
+	depth    int // requests kept in flight
+	limit    int // pages below limit may be requested
+	issued   int // pages requested so far: 0 .. issued-1
+	inFlight int
+	got      []chan []json.RawMessage // page n's answer, once
+
 	// end is the index of the first page known to be short (the last
 	// page of the list), or -1: nothing past it is requested.
 	end atomic.Int64
@@ -82,33 +92,21 @@ func (p *ticketPages) pastEnd(n int) bool {
 	return end >= 0 && int64(n) > end
 }
 
-// next returns page i (0, 1, 2... in turn), first topping the window up to
-// depth pages in flight from it (pages already requested stay requested),
-// but never past a page already seen short: when pages come back together,
-// the end of the list is known before the window moves. A failed request
-// fails next and cancels the others.
-func (p *ticketPages) next(i, depth int) ([]json.RawMessage, error) {
-	for p.issued <= i || p.issued < i+depth && !p.pastEnd(p.issued) {
-		n := p.issued
-		ch := make(chan []json.RawMessage, 1)
-		p.got = append(p.got, ch)
-		o := p.opts
-		o.ListOptions = zohodesk.ListOptions{From: p.start + n*zohodesk.MaxLimitTickets, Limit: zohodesk.MaxLimitTickets}
-		p.g.Go(func() error {
-			items, _, err := p.call.Desk.Tickets.ListRaw(p.ctx, p.org, &o)
-			if err != nil {
-				return err
-			}
-			if len(items) < zohodesk.MaxLimitTickets {
-				p.shortPage(n)
-			}
-			ch <- items
-			return nil
-		})
-		p.issued++
+// next returns page i (0, 1, 2... in turn). It first sets how many
+// requests to keep in flight (depth) and the first page not to request
+// (limit, above i), and tops the window up. A failed request fails next
+// and cancels the others.
+func (p *ticketPages) next(i, depth, limit int) ([]json.RawMessage, error) {
+	p.mu.Lock()
+	p.depth, p.limit = depth, max(p.limit, limit, i+1)
+	for p.issued <= i { // page i itself, whatever is in flight
+		p.issueLocked()
 	}
+	p.topUpLocked()
+	ch := p.got[i]
+	p.mu.Unlock()
 	select {
-	case items := <-p.got[i]:
+	case items := <-ch:
 		return items, nil
 	case <-p.ctx.Done():
 		// The group's context ends on the first error (or the caller's).
@@ -117,6 +115,42 @@ func (p *ticketPages) next(i, depth int) ([]json.RawMessage, error) {
 		}
 		return nil, p.ctx.Err()
 	}
+}
+
+// topUpLocked requests the next pages while fewer than depth are in
+// flight, up to the limit and the end of the list; p.mu is held.
+func (p *ticketPages) topUpLocked() {
+	for p.inFlight < p.depth && p.issued < p.limit && !p.pastEnd(p.issued) && p.ctx.Err() == nil {
+		p.issueLocked()
+	}
+}
+
+// issueLocked requests the next page; p.mu is held.
+func (p *ticketPages) issueLocked() {
+	n := p.issued
+	ch := make(chan []json.RawMessage, 1)
+	p.got = append(p.got, ch)
+	p.issued++
+	p.inFlight++
+	o := p.opts
+	o.ListOptions = zohodesk.ListOptions{From: p.start + n*zohodesk.MaxLimitTickets, Limit: zohodesk.MaxLimitTickets}
+	p.g.Go(func() error {
+		items, _, err := p.call.Desk.Tickets.ListRaw(p.ctx, p.org, &o)
+		if err == nil && len(items) < zohodesk.MaxLimitTickets {
+			p.shortPage(n)
+		}
+		p.mu.Lock()
+		p.inFlight--
+		if err == nil {
+			p.topUpLocked()
+		}
+		p.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		ch <- items
+		return nil
+	})
 }
 
 // close cancels the requests still in flight (pages past the end or the
@@ -418,8 +452,8 @@ func listAllTickets(ctx context.Context, call *action.Call, org string, opts zoh
 			depth = 1 // most lists fit in their first page
 		}
 		// Never ask for a page past the cap.
-		depth = min(depth, max(1, (maxListAll-len(out.Data)+zohodesk.MaxLimitTickets-1)/zohodesk.MaxLimitTickets))
-		items, err := pages.next(i, depth)
+		limit := i + max(1, (maxListAll-len(out.Data)+zohodesk.MaxLimitTickets-1)/zohodesk.MaxLimitTickets)
+		items, err := pages.next(i, depth, limit)
 		if err != nil {
 			return ListOutput{}, err
 		}
