@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/deskconn/deskconn"
@@ -42,14 +43,27 @@ var ErrMalformed = errors.New("apikey: malformed key")
 type Service struct {
 	store store.Store
 	now   func() time.Time
+
+	mu   sync.Mutex
+	keys map[string]cachedKey // by hash: keys authenticated before (see lookup)
 }
 
+// cachedKey is a stored key as lookup read it, at a data version.
+type cachedKey struct {
+	k       *store.APIKey
+	version int64
+}
+
+// maxCachedKeys bounds the cache of authenticated keys; past it the cache
+// starts again empty.
+const maxCachedKeys = 1024
+
 // New returns a Service backed by st.
-func New(st store.Store) *Service { return &Service{store: st, now: time.Now} }
+func New(st store.Store) *Service { return NewWithClock(st, time.Now) }
 
 // NewWithClock is New with the clock that decides whether a key expired.
 func NewWithClock(st store.Store, now func() time.Time) *Service {
-	return &Service{store: st, now: now}
+	return &Service{store: st, now: now, keys: map[string]cachedKey{}}
 }
 
 // Scope limits a new key (see store.APIKey); the zero value gives it the
@@ -182,7 +196,7 @@ func (s *Service) AuthenticateKey(ctx context.Context, bearer string) (*store.AP
 	if Check(bearer) != nil {
 		return nil, deskconn.Errorf(deskconn.CodeUnauthenticated, "the API key is malformed: expected %q followed by %d letters or digits", Prefix, bodyLen)
 	}
-	k, err := s.store.LookupAPIKey(ctx, Hash(bearer))
+	k, err := s.lookup(ctx, Hash(bearer))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, deskconn.Errorf(deskconn.CodeUnauthenticated, "the API key is unknown or revoked")
 	}
@@ -216,4 +230,41 @@ func (s *Service) Revoke(ctx context.Context, tenantID, id string) error {
 		return fmt.Errorf("revoke api key: %w", err)
 	}
 	return nil
+}
+
+// lookup returns the valid (unrevoked) stored key with this hash. With a
+// store that reports its data version (store.Versioned: SQLite), a key
+// found before is served from memory while nothing at all was committed
+// since, by any process, and its last use was recorded less than
+// store.APIKeyUseResolution ago: a revocation (a commit) is seen by the
+// very next request, and the store still records each key's use once per
+// resolution. Unknown keys are never cached.
+func (s *Service) lookup(ctx context.Context, hash []byte) (*store.APIKey, error) {
+	vs, ok := s.store.(store.Versioned)
+	if !ok {
+		return s.store.LookupAPIKey(ctx, hash)
+	}
+	v, err := vs.DataVersion(ctx)
+	if err != nil {
+		return s.store.LookupAPIKey(ctx, hash)
+	}
+	s.mu.Lock()
+	e, hit := s.keys[string(hash)]
+	s.mu.Unlock()
+	if hit && e.version == v && s.now().Sub(e.k.LastUsed) < store.APIKeyUseResolution {
+		return e.k.Clone(), nil
+	}
+	// The version was read before the key: a revocation committed in
+	// between makes the next request read it again.
+	k, err := s.store.LookupAPIKey(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if len(s.keys) >= maxCachedKeys {
+		clear(s.keys)
+	}
+	s.keys[string(hash)] = cachedKey{k: k.Clone(), version: v}
+	s.mu.Unlock()
+	return k, nil
 }

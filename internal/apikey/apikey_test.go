@@ -1,7 +1,10 @@
 package apikey_test
 
 import (
+	"context"
 	"path/filepath"
+	"sync/atomic"
+	"time"
 	"strings"
 	"testing"
 
@@ -124,4 +127,68 @@ func FuzzCheck(f *testing.F) {
 			t.Fatalf("Check(%q) = %v, want valid=%v", s, err, valid)
 		}
 	})
+}
+
+// lookupCounting is a SQLite store that counts key lookups (and still
+// reports its data version).
+type lookupCounting struct {
+	*sqlite.Store
+	lookups atomic.Int64
+}
+
+func (l *lookupCounting) LookupAPIKey(ctx context.Context, hash []byte) (*store.APIKey, error) {
+	l.lookups.Add(1)
+	return l.Store.LookupAPIKey(ctx, hash)
+}
+
+// TestAuthenticateServesFromMemoryUntilAnyWrite: a key authenticated once
+// is not looked up again while nothing is committed, its last use is still
+// recorded once per store.APIKeyUseResolution, and a revocation is seen by
+// the very next request.
+func TestAuthenticateServesFromMemoryUntilAnyWrite(t *testing.T) {
+	t.Parallel()
+	_, st, a, _ := newService(t)
+	counting := &lookupCounting{Store: st}
+	now := time.Now()
+	clock := func() time.Time { return now }
+	svc := apikey.NewWithClock(counting, clock)
+	key, k, err := svc.Create(t.Context(), a.ID, "cached")
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := func() error {
+		_, _, err := svc.Authenticate(t.Context(), key.Reveal())
+		return err
+	}
+	if err := auth(); err != nil { // looks up, records the use (a commit)
+		t.Fatal(err)
+	}
+	if err := auth(); err != nil { // looks up again: the use was a commit
+		t.Fatal(err)
+	}
+	before := counting.lookups.Load()
+	for range 3 {
+		if err := auth(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := counting.lookups.Load() - before; n != 0 {
+		t.Errorf("3 more authentications looked the key up %d times, want 0", n)
+	}
+
+	now = now.Add(store.APIKeyUseResolution + time.Second)
+	if err := auth(); err != nil {
+		t.Fatal(err)
+	}
+	if n := counting.lookups.Load() - before; n != 1 {
+		t.Errorf("an authentication a resolution later looked the key up %d times, want 1 (to record the use)", n)
+	}
+
+	// Revoked by another handle on the database, as the CLI would.
+	if err := st.RevokeAPIKey(t.Context(), a.ID, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := auth(); deskconn.ErrorCode(err) != deskconn.CodeUnauthenticated {
+		t.Fatalf("authenticate right after the revocation = %v, want unauthenticated", err)
+	}
 }

@@ -29,3 +29,11 @@ func (c *Connection) Clone() *Connection {
 	cp.Policies = maps.Clone(c.Policies)
 	return &cp
 }
+
+// Clone returns a deep copy of k.
+func (k *APIKey) Clone() *APIKey {
+	cp := *k
+	cp.Hash = slices.Clone(k.Hash)
+	cp.Actions = slices.Clone(k.Actions)
+	return &cp
+}
