@@ -3,10 +3,10 @@ package apikey_test
 import (
 	"context"
 	"path/filepath"
-	"sync/atomic"
-	"time"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/apikey"
