@@ -31,13 +31,52 @@ func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// txStmt is prepared(query) for use in tx.
+// txStmt returns query prepared for use in tx, on tx's own connection:
+// the pool's prepared statement when Open prepared it (txQueries), else a
+// statement prepared for this transaction. It never prepares query for the
+// pool, which would wait for another connection while tx holds the write
+// lock — and every other connection may be waiting for that lock (a
+// deadlock until busy_timeout, seen when a restarted server took a burst).
 func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	st, err := s.prepared(ctx, query)
-	if err != nil {
-		return nil, err
+	if st, ok := s.stmts.Load(query); ok {
+		return tx.StmtContext(ctx, st.(*sql.Stmt)), nil
 	}
-	return tx.StmtContext(ctx, st), nil
+	return tx.PrepareContext(ctx, query)
+}
+
+// Statements run inside write transactions, prepared for the pool by Open
+// (see txStmt).
+const (
+	insertEventQuery = `INSERT INTO events (connection_id, seq, id, source_key, type, occurred_at, received_at, body)
+		SELECT ?1, coalesce((SELECT last_seq FROM event_seqs WHERE connection_id = ?1), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7
+		WHERE NOT EXISTS (SELECT 1 FROM events WHERE connection_id = ?1 AND source_key = ?3)
+		RETURNING seq`
+	bumpSeqQuery = `INSERT INTO event_seqs (connection_id, last_seq) VALUES (?, ?)
+		ON CONFLICT (connection_id) DO UPDATE SET last_seq = excluded.last_seq`
+	insertDeliveriesQuery = `INSERT INTO deliveries (subscription_id, connection_id, event_seq, state, attempts,
+		next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at)
+		SELECT id, connection_id, ?2, 'pending', 0, ?3, '', 0, '', ?4, ?4 FROM subscriptions
+		WHERE connection_id = ?1 AND (types = '[]' OR EXISTS (SELECT 1 FROM json_each(subscriptions.types) WHERE value = ?5))`
+	anySubscriptionQuery = `SELECT EXISTS (SELECT 1 FROM subscriptions WHERE connection_id = ?)`
+	insertAuditQuery     = `INSERT INTO audit_log (time, tenant_id, api_key_id, connection_id, action,
+		outcome, zoho_request_id, duration_ns, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	upsertWriteMarkQuery = `INSERT INTO write_marks (connection_id, key, action, api_key_id, created_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection_id, key) DO UPDATE SET action = excluded.action,
+		api_key_id = excluded.api_key_id, created_at = excluded.created_at`
+)
+
+// txQueries are the statements Open prepares for the pool.
+var txQueries = []string{insertEventQuery, bumpSeqQuery, insertDeliveriesQuery, anySubscriptionQuery, insertAuditQuery, upsertWriteMarkQuery}
+
+// prepareTxQueries prepares txQueries for the pool, while nothing holds
+// the write lock.
+func (s *Store) prepareTxQueries(ctx context.Context) error {
+	for _, q := range txQueries {
+		if _, err := s.prepared(ctx, q); err != nil {
+			return fmt.Errorf("prepare %.40s: %w", q, err)
+		}
+	}
+	return nil
 }
 
 // ---- Event log ----
@@ -61,29 +100,22 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) ([]*sto
 	defer tx.Rollback()
 	// The statements are prepared once per pooled connection (prepared):
 	// parsing them is much of an append's cost.
-	insertEvent, err := s.txStmt(ctx, tx, `INSERT INTO events (connection_id, seq, id, source_key, type, occurred_at, received_at, body)
-		SELECT ?1, coalesce((SELECT last_seq FROM event_seqs WHERE connection_id = ?1), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7
-		WHERE NOT EXISTS (SELECT 1 FROM events WHERE connection_id = ?1 AND source_key = ?3)
-		RETURNING seq`)
+	insertEvent, err := s.txStmt(ctx, tx, insertEventQuery)
 	if err != nil {
 		return nil, fmt.Errorf("append events: %w", err)
 	}
 	defer insertEvent.Close()
-	bumpSeq, err := s.txStmt(ctx, tx, `INSERT INTO event_seqs (connection_id, last_seq) VALUES (?, ?)
-		ON CONFLICT (connection_id) DO UPDATE SET last_seq = excluded.last_seq`)
+	bumpSeq, err := s.txStmt(ctx, tx, bumpSeqQuery)
 	if err != nil {
 		return nil, fmt.Errorf("append events: %w", err)
 	}
 	defer bumpSeq.Close()
-	insertDeliveries, err := s.txStmt(ctx, tx, `INSERT INTO deliveries (subscription_id, connection_id, event_seq, state, attempts,
-		next_attempt_at, lease_owner, lease_until, last_error, created_at, updated_at)
-		SELECT id, connection_id, ?2, 'pending', 0, ?3, '', 0, '', ?4, ?4 FROM subscriptions
-		WHERE connection_id = ?1 AND (types = '[]' OR EXISTS (SELECT 1 FROM json_each(subscriptions.types) WHERE value = ?5))`)
+	insertDeliveries, err := s.txStmt(ctx, tx, insertDeliveriesQuery)
 	if err != nil {
 		return nil, fmt.Errorf("append events: %w", err)
 	}
 	defer insertDeliveries.Close()
-	anySubscription, err := s.txStmt(ctx, tx, `SELECT EXISTS (SELECT 1 FROM subscriptions WHERE connection_id = ?)`)
+	anySubscription, err := s.txStmt(ctx, tx, anySubscriptionQuery)
 	if err != nil {
 		return nil, fmt.Errorf("append events: %w", err)
 	}

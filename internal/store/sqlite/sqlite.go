@@ -113,6 +113,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite store: %w", err)
 	}
+	if err := s.prepareTxQueries(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite store: %w", err)
+	}
 	return s, nil
 }
 
@@ -1087,8 +1091,7 @@ func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 		r.Time = now()
 	}
 	r.Time = r.Time.UTC().Truncate(time.Microsecond)
-	const insert = `INSERT INTO audit_log (time, tenant_id, api_key_id, connection_id, action,
-		outcome, zoho_request_id, duration_ns, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	const insert = insertAuditQuery
 	args := []any{r.Time.UnixMicro(), r.TenantID, r.APIKeyID, r.ConnectionID, r.Action, r.Outcome, r.ZohoRequestID,
 		int64(r.Duration), r.Detail}
 	// Every successful write appends one, after Zoho answered and before
@@ -1117,9 +1120,7 @@ func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 		return fmt.Errorf("append audit: %w", err)
 	}
 	// A later write of the same change (the same key) replaces the mark.
-	mark, err := s.txStmt(ctx, tx, `INSERT INTO write_marks (connection_id, key, action, api_key_id, created_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection_id, key) DO UPDATE SET action = excluded.action,
-		api_key_id = excluded.api_key_id, created_at = excluded.created_at`)
+	mark, err := s.txStmt(ctx, tx, upsertWriteMarkQuery)
 	if err != nil {
 		return fmt.Errorf("append audit: write mark: %w", err)
 	}
