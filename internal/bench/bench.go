@@ -86,6 +86,9 @@ type Config struct {
 	// the given arguments (nil: mcp-start cannot run).
 	MCPStarts  int
 	MCPCommand func(ctx context.Context, args ...string) *exec.Cmd
+	// MCPCPUCalls is how many calls the mcp CPU figure is taken over
+	// (default 2,000).
+	MCPCPUCalls int
 	// Logger receives the stacks' logs (default: discard).
 	Logger *slog.Logger
 	// Progress, if set, receives one line as each scenario starts.
@@ -95,7 +98,8 @@ type Config struct {
 // DefaultConfig returns the defaults of `deskconn bench`.
 func DefaultConfig() Config {
 	return Config{Latency: 50 * time.Millisecond, Concurrency: 4, Requests: 50, Duration: 20 * time.Second,
-		SizeMB: 100, Tickets: 10_000, Storm: 100, FanIn: 200, FanInLimit: 5, EventsIngest: 500, EventChanges: 40, MCPStarts: 20}
+		SizeMB: 100, Tickets: 10_000, Storm: 100, FanIn: 200, FanInLimit: 5, EventsIngest: 500, EventChanges: 40, MCPStarts: 20,
+		MCPCPUCalls: 2000}
 }
 
 func (c Config) withDefaults() Config {
@@ -234,7 +238,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				}
 				break
 			}
-			r.MCPStart, err = MCPStart(ctx, StackOptions{EmulatorURL: cfg.EmulatorURL, Logger: cfg.Logger}, cfg.MCPStarts, cfg.MCPCommand)
+			r.MCPStart, err = MCPStart(ctx, StackOptions{EmulatorURL: cfg.EmulatorURL, Logger: cfg.Logger}, cfg.MCPStarts, cfg.MCPCPUCalls, cfg.MCPCommand)
 		}
 		if err != nil {
 			return r, fmt.Errorf("scenario %s: %w", s, err)

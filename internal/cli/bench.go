@@ -78,6 +78,7 @@ Everything runs on loopback; see docs/benchmarks.md for how to read the figures.
 	f.IntVar(&cfg.EventsIngest, "events", cfg.EventsIngest, "events: webhook deliveries ingested")
 	f.IntVar(&cfg.EventChanges, "event-changes", cfg.EventChanges, "events: changes timed end to end, per setting")
 	f.IntVar(&cfg.MCPStarts, "mcp-starts", cfg.MCPStarts, "mcp-start: deskconn mcp processes timed")
+	f.IntVar(&cfg.MCPCPUCalls, "mcp-cpu-calls", cfg.MCPCPUCalls, "mcp-start: calls the mcp CPU figure is taken over")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of the table")
 	return cmd
 }

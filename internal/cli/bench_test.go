@@ -102,7 +102,7 @@ func TestBenchCommandMCPStart(t *testing.T) {
 	}
 	t.Cleanup(func() { benchMCPCommand = prev })
 	var stdout, stderr bytes.Buffer
-	args := []string{"--data-dir", t.TempDir(), "bench", "--scenario", "mcp-start", "--mcp-starts", "2", "--json"}
+	args := []string{"--data-dir", t.TempDir(), "bench", "--scenario", "mcp-start", "--mcp-starts", "2", "--mcp-cpu-calls", "40", "--json"}
 	if code := Run(t.Context(), args, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" }); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
@@ -121,8 +121,8 @@ func TestBenchCommandMCPStart(t *testing.T) {
 	if m := r.MCPStart; m == nil || m.Runs != 2 || m.MinMs <= 0 || m.P50Ms < m.MinMs || m.GoalMs != 100 {
 		t.Fatalf("mcpStart = %+v", r.MCPStart)
 	}
-	// The CPU per call of a process that made 300 more calls than another.
-	if m := r.MCPStart; m.CPUCalls != 300 || m.CPUPerCallMs <= 0 || m.CPUGoalMs != 0.6 {
-		t.Errorf("mcp CPU: %d calls, %v ms each, goal %v; want 300 calls measured against 0.6 ms", m.CPUCalls, m.CPUPerCallMs, m.CPUGoalMs)
+	// The CPU per call of a process that made 40 more calls than another.
+	if m := r.MCPStart; m.CPUCalls != 40 || m.CPUPerCallMs <= 0 || m.CPUGoalMs != 0.6 {
+		t.Errorf("mcp CPU: %d calls, %v ms each, goal %v; want 40 calls measured against 0.6 ms", m.CPUCalls, m.CPUPerCallMs, m.CPUGoalMs)
 	}
 }
