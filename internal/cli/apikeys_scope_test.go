@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/deskconn/deskconn/internal/apikey"
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 	"github.com/deskconn/deskconn/internal/store"
 )
 
@@ -35,10 +36,10 @@ func TestReadOnlyKeyCannotWrite(t *testing.T) {
 	agents := `{"orgId":"2389290"}`
 	update := `{"orgId":"2389290","ticketId":"1892000000042032","payload":{"priority":"Low"}}`
 	base := cd.d.URL + "/v1/connections/demo/actions/"
-	if status, body := call(t, "POST", base+"list_agents", key, agents); status != http.StatusOK {
+	if status, body := demotest.Raw(t, "POST", base+"list_agents", key, agents); status != http.StatusOK {
 		t.Errorf("REST read: %d %s", status, body)
 	}
-	if status, body := call(t, "POST", base+"update_ticket", key, update); status != http.StatusForbidden || !strings.Contains(body, "this API key is read-only") {
+	if status, body := demotest.Raw(t, "POST", base+"update_ticket", key, update); status != http.StatusForbidden || !strings.Contains(body, "this API key is read-only") {
 		t.Errorf("REST write: %d %s", status, body)
 	}
 	cs := mcpSession(t, cd, key)
@@ -65,7 +66,7 @@ func TestReadOnlyKeyCannotWrite(t *testing.T) {
 		}
 	}
 	// The ticket was not changed.
-	status, body := call(t, "POST", base+"get_ticket", key, `{"orgId":"2389290","ticketId":"1892000000042032"}`)
+	status, body := demotest.Raw(t, "POST", base+"get_ticket", key, `{"orgId":"2389290","ticketId":"1892000000042032"}`)
 	if status != http.StatusOK || strings.Contains(body, `"priority":"Low"`) {
 		t.Errorf("the ticket after refused writes: %d %s", status, body)
 	}
@@ -101,11 +102,11 @@ func TestConnectionKeyRefusedElsewhere(t *testing.T) {
 		t.Fatalf("create: exit %d: %s", code, stderr)
 	}
 	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`
-	status, body := call(t, "POST", cd.d.URL+"/mcp/demo", key, initialize)
+	status, body := demotest.Raw(t, "POST", cd.d.URL+"/mcp/demo", key, initialize)
 	if status != http.StatusForbidden || !strings.Contains(body, `limited to connection \"other\"`) {
 		t.Errorf("MCP on another connection: %d %s", status, body)
 	}
-	status, body = call(t, "POST", cd.d.URL+"/v1/connections/demo/actions/list_agents", key, `{"orgId":"2389290"}`)
+	status, body = demotest.Raw(t, "POST", cd.d.URL+"/v1/connections/demo/actions/list_agents", key, `{"orgId":"2389290"}`)
 	if status != http.StatusForbidden || !strings.Contains(body, `limited to connection \"other\"`) {
 		t.Errorf("REST on another connection: %d %s", status, body)
 	}

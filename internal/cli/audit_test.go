@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 )
 
 func TestAuditCommand(t *testing.T) {
@@ -17,10 +19,10 @@ func TestAuditCommand(t *testing.T) {
 	}
 	base := cd.d.URL + "/v1/connections/demo/actions/"
 	update := `{"orgId":"2389290","ticketId":"1892000000042032","payload":{"priority":"Low"},"dryRun":true}`
-	if status, body := call(t, "POST", base+"update_ticket", key, update); status != 200 {
+	if status, body := demotest.Raw(t, "POST", base+"update_ticket", key, update); status != 200 {
 		t.Fatalf("dry run: %d %s", status, body)
 	}
-	if status, body := call(t, "POST", base+"move_tickets_to_trash", key, `{"orgId":"2389290","payload":{"ticketIds":["1892000000042032"]}}`); status != 403 {
+	if status, body := demotest.Raw(t, "POST", base+"move_tickets_to_trash", key, `{"orgId":"2389290","payload":{"ticketIds":["1892000000042032"]}}`); status != 403 {
 		t.Fatalf("unconfirmed trash: %d %s", status, body)
 	}
 	if code, _, stderr := cd.run(t, update, "run", "update_ticket", "--tenant", "demo", "--input", "-"); code != 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/deskconn/deskconn/internal/seal"
 	"github.com/deskconn/deskconn/internal/store"
 	"github.com/deskconn/deskconn/internal/store/sqlite"
+	"github.com/deskconn/deskconn/internal/syncbuf"
 )
 
 // The OAuth client the harness registers with the emulator. The secret is a
@@ -147,7 +148,7 @@ func (h *harness) runStdin(stdin string, args ...string) result {
 
 // running is a command running in a goroutine.
 type running struct {
-	stdout, stderr *syncBuffer
+	stdout, stderr *syncbuf.Buffer
 	done           chan int
 }
 
@@ -155,7 +156,7 @@ type running struct {
 // or ctx is cancelled.
 func (h *harness) start(ctx context.Context, stdin string, args ...string) *running {
 	all := append(append([]string(nil), args...), "--data-dir", h.dir)
-	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan int, 1)}
+	r := &running{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan int, 1)}
 	go func() {
 		code := Run(h.ctx(ctx), all, strings.NewReader(stdin), r.stdout, r.stderr, h.getenv)
 		h.record(args, r.stdout.String()+r.stderr.String())

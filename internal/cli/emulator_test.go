@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,33 +8,20 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/deskconn/deskconn/emulator"
+	"github.com/deskconn/deskconn/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // startEmulatorCmd runs `deskconn emulator --addr 127.0.0.1:0 args...` and
 // returns its base URL, its stdout and a func that stops it and checks it
 // exited 0.
-func startEmulatorCmd(t *testing.T, args ...string) (base string, out *syncBuffer, stop func()) {
+func startEmulatorCmd(t *testing.T, args ...string) (base string, out *syncbuf.Buffer, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	out = &syncBuffer{}
+	out = &syncbuf.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- Run(ctx, append([]string{"emulator", "--addr", "127.0.0.1:0"}, args...), strings.NewReader(""), out, io.Discard, func(string) string { return "" })
@@ -162,7 +148,7 @@ func TestEmulatorFlagErrors(t *testing.T) {
 			// A bound in case validation is missing and the emulator starts.
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
-			var stdout, stderr syncBuffer
+			var stdout, stderr syncbuf.Buffer
 			code := Run(ctx, append([]string{"emulator", "--addr", "127.0.0.1:0"}, tc.args...), strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
 			if code != 1 {
 				t.Errorf("exit code %d, want 1", code)

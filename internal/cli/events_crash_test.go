@@ -23,6 +23,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 	"github.com/deskconn/deskconn/internal/events"
 	"github.com/deskconn/deskconn/internal/store"
 	"github.com/deskconn/deskconn/internal/store/sqlite"
@@ -251,7 +252,7 @@ func TestServeEventsSurviveKill(t *testing.T) {
 			t.Logf("trial %d: started in %s", trial, time.Since(t0))
 		}
 		if trial == 0 {
-			status, body := call(t, "POST", h.base+"/v1/connections/support/subscriptions", apiKey, `{"url":"`+subscriber.URL+`/hook"}`)
+			status, body := demotest.Raw(t, "POST", h.base+"/v1/connections/support/subscriptions", apiKey, `{"url":"`+subscriber.URL+`/hook"}`)
 			if status != http.StatusCreated {
 				t.Fatalf("subscribe: %d %s", status, body)
 			}

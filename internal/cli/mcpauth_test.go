@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 )
 
 type bearer struct {
@@ -57,17 +59,17 @@ func TestServeMCPSignIn(t *testing.T) {
 	if resp.StatusCode != 401 || !strings.Contains(resp.Header.Get("WWW-Authenticate"), `resource_metadata="`+prmURL+`"`) {
 		t.Fatalf("unauthenticated MCP: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
-	status, body := call(t, "GET", prmURL, "", "")
+	status, body := demotest.Raw(t, "GET", prmURL, "", "")
 	if status != 200 || !strings.Contains(body, `"resource":"`+endpoint+`"`) {
 		t.Fatalf("PRM: %d %s", status, body)
 	}
 	// REST without a key keeps its plain challenge.
-	if status, _ := call(t, "GET", base+"/v1/connections", "", ""); status != 401 {
+	if status, _ := demotest.Raw(t, "GET", base+"/v1/connections", "", ""); status != 401 {
 		t.Errorf("REST without a key: %d", status)
 	}
 
 	cb := "http://127.0.0.1:9/cb"
-	status, body = call(t, "POST", base+"/oauth/register", "", `{"client_name":"Go test","redirect_uris":["`+cb+`"]}`)
+	status, body = demotest.Raw(t, "POST", base+"/oauth/register", "", `{"client_name":"Go test","redirect_uris":["`+cb+`"]}`)
 	var reg struct {
 		ClientID string `json:"client_id"`
 	}
@@ -157,7 +159,7 @@ func TestServeMCPSignIn(t *testing.T) {
 	}
 	cs.Close()
 	// Not on REST.
-	if status, _ := call(t, "GET", base+"/v1/connections", tok.AccessToken, ""); status != 401 {
+	if status, _ := demotest.Raw(t, "GET", base+"/v1/connections", tok.AccessToken, ""); status != 401 {
 		t.Errorf("access token on REST: %d, want 401", status)
 	}
 	// API keys still work on MCP.
@@ -167,7 +169,7 @@ func TestServeMCPSignIn(t *testing.T) {
 		cs.Close()
 	}
 	// The grant is listed beside API keys, and revoking it refuses the token.
-	status, body = call(t, "GET", base+"/v1/mcp-grants", key, "")
+	status, body = demotest.Raw(t, "GET", base+"/v1/mcp-grants", key, "")
 	var grants struct {
 		Grants []struct {
 			ID         string `json:"id"`
@@ -178,7 +180,7 @@ func TestServeMCPSignIn(t *testing.T) {
 	if status != 200 || json.Unmarshal([]byte(body), &grants) != nil || len(grants.Grants) != 1 || grants.Grants[0].ClientName != "Go test" || !grants.Grants[0].ReadOnly {
 		t.Fatalf("GET /v1/mcp-grants: %d %s", status, body)
 	}
-	if status, body := call(t, "DELETE", base+"/v1/mcp-grants/"+grants.Grants[0].ID, key, ""); status != 204 {
+	if status, body := demotest.Raw(t, "DELETE", base+"/v1/mcp-grants/"+grants.Grants[0].ID, key, ""); status != 204 {
 		t.Fatalf("DELETE grant: %d %s", status, body)
 	}
 	if _, err := session(tok.AccessToken); err == nil {

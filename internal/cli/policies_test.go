@@ -11,6 +11,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/deskconn/deskconn/internal/demo"
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 	"github.com/deskconn/deskconn/internal/seal"
 )
 
@@ -82,7 +83,7 @@ func TestPoliciesCommand(t *testing.T) {
 	key := cd.d.APIKey.Reveal()
 	agents := `{"orgId":"2389290"}`
 	restStatus := func(action, body string) (int, string) {
-		return call(t, "POST", cd.d.URL+"/v1/connections/demo/actions/"+action, key, body)
+		return demotest.Raw(t, "POST", cd.d.URL+"/v1/connections/demo/actions/"+action, key, body)
 	}
 
 	code, out, stderr := cd.run(t, "", "policies", "list", "demo", "--tenant", "demo")

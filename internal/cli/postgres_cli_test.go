@@ -15,6 +15,7 @@ import (
 	"github.com/deskconn/deskconn/internal/store"
 	"github.com/deskconn/deskconn/internal/store/postgres"
 	"github.com/deskconn/deskconn/internal/store/postgres/pgtest"
+	"github.com/deskconn/deskconn/internal/syncbuf"
 )
 
 // --db postgres://... carries the whole CLI flow (apikeys create,
@@ -79,7 +80,7 @@ func TestPostgresDeskLimiterIsDeploymentWide(t *testing.T) {
 	dsn := pgtest.DSN(t, "deskconn_cli")
 	u := newUnsafeEnv(t)
 	open := func(db string) *app {
-		env := &Env{Stdout: &syncBuffer{}, Stderr: &syncBuffer{}, Getenv: func(k string) string { return u.vars[k] }, DataDir: u.dir, DB: db}
+		env := &Env{Stdout: &syncbuf.Buffer{}, Stderr: &syncbuf.Buffer{}, Getenv: func(k string) string { return u.vars[k] }, DataDir: u.dir, DB: db}
 		a, err := openApp(t.Context(), env)
 		if err != nil {
 			t.Fatal(err)

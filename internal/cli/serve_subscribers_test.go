@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 )
 
 // Outside --demo, a subscriber on this machine is refused unless serve has
@@ -30,7 +32,7 @@ func TestServeAllowPrivateSubscribers(t *testing.T) {
 		if warned != allow {
 			t.Errorf("allow %v: warning printed %v; stderr %q", allow, warned, srv.stderr.String())
 		}
-		status, body := call(t, "POST", base+"/v1/connections/support/subscriptions", key, `{"url":"http://127.0.0.1:9/hook"}`)
+		status, body := demotest.Raw(t, "POST", base+"/v1/connections/support/subscriptions", key, `{"url":"http://127.0.0.1:9/hook"}`)
 		want := http.StatusBadRequest
 		if allow {
 			want = http.StatusCreated
@@ -39,7 +41,7 @@ func TestServeAllowPrivateSubscribers(t *testing.T) {
 			t.Errorf("allow %v: subscribe a loopback URL = %d %s, want %d", allow, status, body, want)
 		}
 		// A private (non-loopback) address stays refused either way.
-		if status, body := call(t, "POST", base+"/v1/connections/support/subscriptions", key, `{"url":"http://10.1.2.3/hook"}`); status != http.StatusBadRequest {
+		if status, body := demotest.Raw(t, "POST", base+"/v1/connections/support/subscriptions", key, `{"url":"http://10.1.2.3/hook"}`); status != http.StatusBadRequest {
 			t.Errorf("allow %v: subscribe a private URL = %d %s, want 400", allow, status, body)
 		}
 		stop()

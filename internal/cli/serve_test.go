@@ -19,6 +19,7 @@ import (
 	"github.com/deskconn/deskconn/emulator"
 	"github.com/deskconn/deskconn/internal/apikey"
 	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 	"github.com/deskconn/deskconn/internal/store"
 )
 
@@ -32,32 +33,6 @@ var (
 	demoRunRE    = regexp.MustCompile(`deskconn run list_tickets (--data-dir \S+ --db \S+ --tenant \S+) --input - <<< '(.+)'\n`)
 	pressCtrlCRE = regexp.MustCompile(`Press Ctrl-C to stop\.`)
 )
-
-// call sends method url with an optional bearer key and JSON body, and
-// returns the status and body.
-func call(t *testing.T, method, u, key, body string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, u, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
-}
 
 func TestServe(t *testing.T) {
 	t.Parallel()
@@ -82,7 +57,7 @@ func TestServe(t *testing.T) {
 	}
 
 	for _, path := range []string{"/healthz", "/readyz"} {
-		if status, body := call(t, "GET", base+path, "", ""); status != http.StatusOK || !strings.Contains(body, `"ok"`) {
+		if status, body := demotest.Raw(t, "GET", base+path, "", ""); status != http.StatusOK || !strings.Contains(body, `"ok"`) {
 			t.Errorf("GET %s: %d %s", path, status, body)
 		}
 	}
@@ -114,24 +89,24 @@ func TestServe(t *testing.T) {
 	}
 
 	// The connection endpoints, API-key authenticated and tenant-bound.
-	if status, _ := call(t, "GET", base+"/v1/connections", "", ""); status != http.StatusUnauthorized {
+	if status, _ := demotest.Raw(t, "GET", base+"/v1/connections", "", ""); status != http.StatusUnauthorized {
 		t.Errorf("no key: %d, want 401", status)
 	}
-	status, list := call(t, "GET", base+"/v1/connections", acmeKey, "")
+	status, list := demotest.Raw(t, "GET", base+"/v1/connections", acmeKey, "")
 	if status != http.StatusOK || !strings.Contains(list, `"support"`) {
 		t.Errorf("acme key: %d %s", status, list)
 	}
-	if status, list := call(t, "GET", base+"/v1/connections", defKey, ""); status != http.StatusOK || strings.Contains(list, "support") {
+	if status, list := demotest.Raw(t, "GET", base+"/v1/connections", defKey, ""); status != http.StatusOK || strings.Contains(list, "support") {
 		t.Errorf("default tenant's key lists: %d %s", status, list)
 	}
-	if status, _ := call(t, "GET", base+"/v1/connections/support", defKey, ""); status != http.StatusNotFound {
+	if status, _ := demotest.Raw(t, "GET", base+"/v1/connections/support", defKey, ""); status != http.StatusNotFound {
 		t.Errorf("default tenant's key gets acme's connection: %d, want 404", status)
 	}
 	// Revoked from the CLI while the server runs: refused at once.
 	if res := h.run("apikeys", "revoke", acmeID, "--tenant", "acme"); res.code != 0 {
 		t.Fatalf("revoke: %s", res.stderr)
 	}
-	if status, _ := call(t, "GET", base+"/v1/connections", acmeKey, ""); status != http.StatusUnauthorized {
+	if status, _ := demotest.Raw(t, "GET", base+"/v1/connections", acmeKey, ""); status != http.StatusUnauthorized {
 		t.Errorf("revoked key: %d, want 401", status)
 	}
 
@@ -230,16 +205,16 @@ func TestServeDemo(t *testing.T) {
 			}
 
 			// The curl example, as printed.
-			status, body := call(t, "GET", curl[2], curl[1], "")
+			status, body := demotest.Raw(t, "GET", curl[2], curl[1], "")
 			var conn struct{ Name, Status string }
 			if status != http.StatusOK || json.Unmarshal([]byte(body), &conn) != nil || conn.Name != "demo" || conn.Status != "active" {
 				t.Fatalf("curl example: %d %s", status, body)
 			}
-			if status, _ := call(t, "GET", curl[2], "", ""); status != http.StatusUnauthorized {
+			if status, _ := demotest.Raw(t, "GET", curl[2], "", ""); status != http.StatusUnauthorized {
 				t.Errorf("without the key: %d, want 401", status)
 			}
 			// An action through the demo connection, when actions are mounted.
-			status, body = call(t, "POST", base[1]+"/v1/connections/demo/actions/get_ticket", key[1], `{"orgId":"2389290","ticketId":"1892000000042032"}`)
+			status, body = demotest.Raw(t, "POST", base[1]+"/v1/connections/demo/actions/get_ticket", key[1], `{"orgId":"2389290","ticketId":"1892000000042032"}`)
 			if status != http.StatusOK || !strings.Contains(body, "1892000000042032") {
 				t.Errorf("get_ticket through the demo: %d %s", status, body)
 			}
@@ -450,10 +425,10 @@ func TestServeLimits(t *testing.T) {
 	// however slow the machine.
 	srv := h.start(ctx, "", "serve", "--addr", "127.0.0.1:0", "--key-rate", "0.001")
 	base := srv.waitFor(t, serveURLRE)[1]
-	if status, body := call(t, "GET", base+"/v1/actions", key, ""); status != http.StatusOK {
+	if status, body := demotest.Raw(t, "GET", base+"/v1/actions", key, ""); status != http.StatusOK {
 		t.Fatalf("first request: %d %s", status, body)
 	}
-	status, body := call(t, "GET", base+"/v1/actions", key, "")
+	status, body := demotest.Raw(t, "GET", base+"/v1/actions", key, "")
 	if status != http.StatusTooManyRequests || !strings.Contains(body, `"rate_limited"`) {
 		t.Errorf("second request: %d %s, want 429 rate_limited", status, body)
 	}

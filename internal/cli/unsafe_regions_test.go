@@ -15,6 +15,7 @@ import (
 
 	"github.com/deskconn/deskconn/emulator"
 	"github.com/deskconn/deskconn/internal/seal"
+	"github.com/deskconn/deskconn/internal/syncbuf"
 	"github.com/deskconn/deskconn/zohodesk"
 )
 
@@ -106,7 +107,7 @@ func FuzzParseUnsafeRegion(f *testing.F) {
 
 func TestOpenRegions(t *testing.T) {
 	t.Parallel()
-	var log syncBuffer
+	var log syncbuf.Buffer
 	regions, err := openRegions([]string{"us=http://127.0.0.1:1,http://127.0.0.1:1/api/v1", "emu=http://127.0.0.1:2,http://127.0.0.1:2/api/v1"}, newLogger(&Env{Stderr: &log, Getenv: func(string) string { return "" }}))
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +173,7 @@ func newUnsafeEnv(t *testing.T) *unsafeEnv {
 // table says.
 func (u *unsafeEnv) start(ctx context.Context, args ...string) *running {
 	all := append(append([]string(nil), args...), "--data-dir", u.dir)
-	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan int, 1)}
+	r := &running{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan int, 1)}
 	go func() {
 		r.done <- Run(ctx, all, strings.NewReader(""), r.stdout, r.stderr, func(k string) string { return u.vars[k] })
 	}()
@@ -278,7 +279,7 @@ func TestUnsafeZohoRegionRefusesBadEntry(t *testing.T) {
 
 func TestServeHelpDocumentsUnsafeZohoRegion(t *testing.T) {
 	t.Parallel()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	if code := Run(t.Context(), []string{"serve", "--help"}, strings.NewReader(""), &out, &out, func(string) string { return "" }); code != 0 {
 		t.Fatalf("serve --help: %d", code)
 	}

@@ -1,7 +1,6 @@
 package connection_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +16,7 @@ import (
 	"github.com/deskconn/deskconn/internal/seal"
 	"github.com/deskconn/deskconn/internal/store"
 	"github.com/deskconn/deskconn/internal/store/sqlite"
+	"github.com/deskconn/deskconn/internal/syncbuf"
 	"github.com/deskconn/deskconn/zohodesk"
 )
 
@@ -25,24 +25,6 @@ const (
 	testClientID = "1000.TESTCLIENT00000000000000000000"
 	testSecret   = "test-client-secret-canary-7f3a9c"
 )
-
-// lockedBuffer is a concurrency-safe log sink.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 type env struct {
 	t      testing.TB
@@ -53,7 +35,7 @@ type env struct {
 	key    seal.Key
 	m      *connection.Manager
 	tenant *store.Tenant
-	logs   *lockedBuffer
+	logs   *syncbuf.Buffer
 	clock  *clock
 }
 
@@ -100,7 +82,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	opts := connection.Options{
 		Store:   st,
 		Keyring: kr,

@@ -1,7 +1,6 @@
 package mcpauth
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"embed"
@@ -12,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 
+	"github.com/deskconn/deskconn/internal/htmlpage"
 	"github.com/deskconn/deskconn/internal/store"
 )
 
@@ -307,18 +307,5 @@ func (s *Server) renderError(w http.ResponseWriter, status int, title, what, tod
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
-	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
-		s.log.Error("mcpauth: render page", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	// No form-action: the consent form's answer redirects to the client.
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	htmlpage.Write(w, s.log, pages, status, name, data)
 }

@@ -1,7 +1,6 @@
 package metrics_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,25 +17,9 @@ import (
 	"github.com/deskconn/deskconn/internal/bench"
 	"github.com/deskconn/deskconn/internal/deskactions"
 	"github.com/deskconn/deskconn/internal/metrics"
+	"github.com/deskconn/deskconn/internal/syncbuf"
 	"github.com/deskconn/deskconn/zohodesk"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // scrape GETs /metrics and returns the body.
 func scrape(t *testing.T, url string) string {
@@ -86,7 +68,7 @@ func actionNames() []string {
 // TestScrapeAfterActions runs actions against the emulator through the REST
 // server and checks every family's series and values.
 func TestScrapeAfterActions(t *testing.T) {
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := metrics.New(metrics.Options{Actions: actionNames(), Logger: log})
 	stack, err := bench.NewStack(t.Context(), bench.StackOptions{Logger: log, Metrics: m})

@@ -2,7 +2,6 @@ package resilience
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/deskconn/deskconn/emulator"
 	"github.com/deskconn/deskconn/internal/seal"
+	"github.com/deskconn/deskconn/internal/syncbuf"
 	"github.com/deskconn/deskconn/zohodesk"
 )
 
@@ -110,8 +110,8 @@ type procEnv struct {
 	hc     *http.Client // for the emulator and the servers; loopback only
 
 	mu      sync.Mutex
-	logs    []*syncBuffer // every process's stderr, for the canary
-	secrets []string      // values no process may log
+	logs    []*syncbuf.Buffer // every process's stderr, for the canary
+	secrets []string          // values no process may log
 }
 
 // newProcEnv starts the emulator (auto-consent as SingleOrgUser, the
@@ -159,10 +159,10 @@ func (p *procEnv) args(args ...string) []string {
 	return out
 }
 
-func (p *procEnv) command(ctx context.Context, args ...string) (*exec.Cmd, *syncBuffer) {
+func (p *procEnv) command(ctx context.Context, args ...string) (*exec.Cmd, *syncbuf.Buffer) {
 	cmd := exec.CommandContext(ctx, p.bin, p.args(args...)...)
 	cmd.Env = p.vars
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	cmd.WaitDelay = 5 * time.Second
 	p.mu.Lock()
@@ -279,7 +279,7 @@ func (p *procEnv) checkCanary() {
 type server struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	done   chan struct{}
 }
 
@@ -413,24 +413,6 @@ func (p *procEnv) tokenRequests() int {
 		n += c
 	}
 	return n
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(b)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // tail returns the last n bytes of s, for failure messages.

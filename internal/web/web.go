@@ -10,7 +10,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/internal/connection"
+	"github.com/deskconn/deskconn/internal/htmlpage"
 	"github.com/deskconn/deskconn/internal/restapi"
 	"github.com/deskconn/deskconn/internal/store"
 )
@@ -458,16 +458,5 @@ func (s *Console) renderError(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (s *Console) render(w http.ResponseWriter, status int, name string, data any) {
-	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
-		s.log.Error("render page", "page", name, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'")
-	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	htmlpage.Write(w, s.log, pages, status, name, data)
 }

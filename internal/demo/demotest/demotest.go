@@ -11,30 +11,14 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/deskconn/deskconn/internal/demo"
+	"github.com/deskconn/deskconn/internal/syncbuf"
 )
 
 // LogBuffer collects log output written from several goroutines.
-type LogBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *LogBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// String returns everything written so far.
-func (l *LogBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type LogBuffer = syncbuf.Buffer
 
 // Start starts the demo in a temporary directory on a free loopback port,
 // logging JSON to the returned buffer, and closes it when t ends.
@@ -69,6 +53,28 @@ func Dump(t testing.TB, d *demo.Demo) []byte {
 // its JSON answer (nil for an empty body).
 func Do(t testing.TB, method, u, key, body string) (*http.Response, map[string]any) {
 	t.Helper()
+	resp, b := send(t, method, u, key, body)
+	var out map[string]any
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("%s %s: body is not JSON: %s", method, u, b)
+		}
+	}
+	return resp, out
+}
+
+// Raw sends one REST request as Do does and returns the status and the
+// body as it came.
+func Raw(t testing.TB, method, u, key, body string) (int, string) {
+	t.Helper()
+	resp, b := send(t, method, u, key, body)
+	return resp.StatusCode, string(b)
+}
+
+// send sends method u with the API key (when not "") and a JSON body (when
+// not ""), and reads the whole answer.
+func send(t testing.TB, method, u, key, body string) (*http.Response, []byte) {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -88,12 +94,9 @@ func Do(t testing.TB, method, u, key, body string) (*http.Response, map[string]a
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out map[string]any
-	b, _ := io.ReadAll(resp.Body)
-	if len(b) > 0 {
-		if err := json.Unmarshal(b, &out); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %s", method, u, b)
-		}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read the answer: %v", method, u, err)
 	}
-	return resp, out
+	return resp, b
 }
