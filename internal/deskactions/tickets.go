@@ -509,27 +509,28 @@ func newKeySet(names ...string) *keySet {
 	return ks
 }
 
-// project keeps only keys of a JSON object (anything else, or invalid JSON,
-// is returned as is). The kept members are copied as they came, in key
-// order, without re-encoding them: keys are plain identifiers. A key given
-// twice keeps its last value, as decoding would.
+// project keeps only keys of a JSON object (anything that is not an
+// object is returned as is). The kept members are copied as they came, in
+// key order, without re-encoding them: keys are plain identifiers. A key
+// given twice keeps its last value, as decoding would.
 //
-// It walks the object's members with segmentio's tokenizer and copies the
-// kept values' bytes, so a row costs one validation and one scan, and
-// allocates only its result.
+// Rows reach it from a decoder that validated them, so it does not
+// validate raw again: it walks the object's members with segmentio's
+// tokenizer, copies the kept values' bytes and validates only the result,
+// which is smaller; a result that is not valid JSON (raw was not) gives
+// raw back. A row costs one scan, and allocates only its result.
 func project(raw json.RawMessage, keys *keySet) json.RawMessage {
-	if !segjson.Valid(raw) {
-		return raw
-	}
 	var spans [64][2]int // value of keys.names[i] is raw[spans[i][0]:spans[i][1]]; zero: absent
 	t := segjson.NewTokenizer(raw)
 	if !t.Next() || t.Delim != '{' {
 		return raw
 	}
-	key := -1 // index in keys of the member being read, or -1
+	key := -1       // index in keys of the member being read, or -1
+	closed := false // the object's closing brace was read
 	for t.Next() {
 		switch {
 		case t.Depth == 0: // the object's closing brace
+			closed = true
 		case t.IsKey && t.Depth == 1:
 			i, ok := keys.index[string(t.String())]
 			if !ok {
@@ -547,7 +548,7 @@ func project(raw json.RawMessage, keys *keySet) json.RawMessage {
 			key = -1
 		}
 	}
-	if t.Err != nil {
+	if t.Err != nil || !closed {
 		return raw
 	}
 	size := 2
@@ -571,7 +572,10 @@ func project(raw json.RawMessage, keys *keySet) json.RawMessage {
 		b = append(b, '"', ':')
 		b = append(b, raw[sp[0]:sp[1]]...)
 	}
-	return append(b, '}')
+	if b = append(b, '}'); !segjson.Valid(b) {
+		return raw
+	}
+	return b
 }
 
 func optional(n Nullable) zohodesk.Optional[string] {
