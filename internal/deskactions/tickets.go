@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -61,35 +60,16 @@ type ticketPages struct {
 	issued   int // pages requested so far: 0 .. issued-1
 	inFlight int
 	got      []chan []json.RawMessage // page n's answer, once
-
 	// end is the index of the first page known to be short (the last
 	// page of the list), or -1: nothing past it is requested.
-	end atomic.Int64
+	end int
 }
 
 // newTicketPages prepares the walk; nothing is requested until next.
 func newTicketPages(ctx context.Context, call *action.Call, org string, opts zohodesk.TicketListOptions, from int) *ticketPages {
 	ctx, cancel := context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(ctx)
-	p := &ticketPages{ctx: gctx, cancel: cancel, g: g, call: call, org: org, opts: opts, start: from}
-	p.end.Store(-1)
-	return p
-}
-
-// shortPage records that page n came back short: the list ends there.
-func (p *ticketPages) shortPage(n int) {
-	for {
-		end := p.end.Load()
-		if end >= 0 && end <= int64(n) || p.end.CompareAndSwap(end, int64(n)) {
-			return
-		}
-	}
-}
-
-// pastEnd reports whether page n comes after a page known to be short.
-func (p *ticketPages) pastEnd(n int) bool {
-	end := p.end.Load()
-	return end >= 0 && int64(n) > end
+	return &ticketPages{ctx: gctx, cancel: cancel, g: g, call: call, org: org, opts: opts, start: from, end: -1}
 }
 
 // next returns page i (0, 1, 2... in turn). It first sets how many
@@ -120,7 +100,7 @@ func (p *ticketPages) next(i, depth, limit int) ([]json.RawMessage, error) {
 // topUpLocked requests the next pages while fewer than depth are in
 // flight, up to the limit and the end of the list; p.mu is held.
 func (p *ticketPages) topUpLocked() {
-	for p.inFlight < p.depth && p.issued < p.limit && !p.pastEnd(p.issued) && p.ctx.Err() == nil {
+	for p.inFlight < p.depth && p.issued < p.limit && (p.end < 0 || p.issued <= p.end) && p.ctx.Err() == nil {
 		p.issueLocked()
 	}
 }
@@ -136,12 +116,12 @@ func (p *ticketPages) issueLocked() {
 	o.ListOptions = zohodesk.ListOptions{From: p.start + n*zohodesk.MaxLimitTickets, Limit: zohodesk.MaxLimitTickets}
 	p.g.Go(func() error {
 		items, _, err := p.call.Desk.Tickets.ListRaw(p.ctx, p.org, &o)
-		if err == nil && len(items) < zohodesk.MaxLimitTickets {
-			p.shortPage(n)
-		}
 		p.mu.Lock()
 		p.inFlight--
 		if err == nil {
+			if len(items) < zohodesk.MaxLimitTickets && (p.end < 0 || n < p.end) {
+				p.end = n // the list ends here
+			}
 			p.topUpLocked()
 		}
 		p.mu.Unlock()
