@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/deskconn/deskconn"
@@ -44,14 +43,7 @@ type Service struct {
 	store store.Store
 	now   func() time.Time
 
-	mu   sync.Mutex
-	keys map[string]cachedKey // by hash: keys authenticated before (see lookup)
-}
-
-// cachedKey is a stored key as lookup read it, at a data version.
-type cachedKey struct {
-	k       *store.APIKey
-	version int64
+	keys *store.VersionedCache[*store.APIKey] // by hash: keys authenticated before (see lookup)
 }
 
 // maxCachedKeys bounds the cache of authenticated keys; past it the cache
@@ -63,7 +55,7 @@ func New(st store.Store) *Service { return NewWithClock(st, time.Now) }
 
 // NewWithClock is New with the clock that decides whether a key expired.
 func NewWithClock(st store.Store, now func() time.Time) *Service {
-	return &Service{store: st, now: now, keys: map[string]cachedKey{}}
+	return &Service{store: st, now: now, keys: store.NewVersionedCache[*store.APIKey](maxCachedKeys)}
 }
 
 // Scope limits a new key (see store.APIKey); the zero value gives it the
@@ -248,11 +240,8 @@ func (s *Service) lookup(ctx context.Context, hash []byte) (*store.APIKey, error
 	if err != nil {
 		return s.store.LookupAPIKey(ctx, hash)
 	}
-	s.mu.Lock()
-	e, hit := s.keys[string(hash)]
-	s.mu.Unlock()
-	if hit && e.version == v && s.now().Sub(e.k.LastUsed) < store.APIKeyUseResolution {
-		return e.k.Clone(), nil
+	if k, ok := s.keys.Get(string(hash), v); ok && s.now().Sub(k.LastUsed) < store.APIKeyUseResolution {
+		return k.Clone(), nil
 	}
 	// The version was read before the key: a revocation committed in
 	// between makes the next request read it again.
@@ -260,11 +249,6 @@ func (s *Service) lookup(ctx context.Context, hash []byte) (*store.APIKey, error
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	if len(s.keys) >= maxCachedKeys {
-		clear(s.keys)
-	}
-	s.keys[string(hash)] = cachedKey{k: k.Clone(), version: v}
-	s.mu.Unlock()
+	s.keys.Put(string(hash), v, k.Clone())
 	return k, nil
 }

@@ -147,8 +147,7 @@ type Manager struct {
 	mu    sync.Mutex
 	cache map[string]cachedToken // connection id -> last access token seen
 
-	connMu sync.Mutex
-	conns  map[string]cachedConnection // tenant id + NUL + id or name -> connection (Get)
+	conns *store.VersionedCache[*store.Connection] // tenant id + NUL + id or name -> connection (Get)
 
 	onActive func(ctx context.Context, c *store.Connection) // OnActive
 }
@@ -213,7 +212,7 @@ func New(opts Options) (*Manager, error) {
 	if opts.StateTTL <= 0 {
 		opts.StateTTL = DefaultStateTTL
 	}
-	return &Manager{opts: opts, log: opts.Logger, cache: map[string]cachedToken{}, conns: map[string]cachedConnection{}}, nil
+	return &Manager{opts: opts, log: opts.Logger, cache: map[string]cachedToken{}, conns: store.NewVersionedCache[*store.Connection](maxCachedConnections)}, nil
 }
 
 // CallbackURL is the redirect URI to register in the Zoho API console.
@@ -360,11 +359,8 @@ func (m *Manager) Get(ctx context.Context, tenantID, idOrName string) (*store.Co
 		return m.read(ctx, tenantID, idOrName)
 	}
 	key := tenantID + "\x00" + idOrName
-	m.connMu.Lock()
-	e, hit := m.conns[key]
-	m.connMu.Unlock()
-	if hit && e.version == v {
-		return e.c.Clone(), nil
+	if c, ok := m.conns.Get(key, v); ok {
+		return c.Clone(), nil
 	}
 	// The version was read before the row: a commit in between makes the
 	// next Get read it again, never serve an older row.
@@ -372,24 +368,13 @@ func (m *Manager) Get(ctx context.Context, tenantID, idOrName string) (*store.Co
 	if err != nil {
 		return nil, err
 	}
-	m.connMu.Lock()
-	if len(m.conns) >= maxCachedConnections {
-		clear(m.conns)
-	}
-	m.conns[key] = cachedConnection{c: c.Clone(), version: v}
-	m.connMu.Unlock()
+	m.conns.Put(key, v, c.Clone())
 	return c, nil
 }
 
 // maxCachedConnections bounds Get's cache (keys are ids and names callers
 // give); past it the cache starts again empty.
 const maxCachedConnections = 1024
-
-// cachedConnection is a connection as Get read it, at a data version.
-type cachedConnection struct {
-	c       *store.Connection
-	version int64
-}
 
 // read reads the tenant's connection by id or name from the store.
 func (m *Manager) read(ctx context.Context, tenantID, idOrName string) (*store.Connection, error) {
