@@ -1,7 +1,6 @@
 package restapi_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,26 +8,13 @@ import (
 	"github.com/deskconn/deskconn"
 	"github.com/deskconn/deskconn/emulator"
 	"github.com/deskconn/deskconn/internal/demo"
+	"github.com/deskconn/deskconn/internal/demo/demotest"
 )
 
 // postAction posts input to an action of the demo connection.
 func postAction(t *testing.T, d *demo.Demo, name, input string) actResp {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, d.URL+"/v1/connections/"+d.Connection+"/actions/"+name, strings.NewReader(input))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+d.APIKey.Reveal())
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := demotest.Send(t, http.MethodPost, d.URL+"/v1/connections/"+d.Connection+"/actions/"+name, d.APIKey.Reveal(), input)
 	return actResp{status: resp.StatusCode, header: resp.Header, body: b}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -192,22 +191,7 @@ func TestSpecSamplesOverREST(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, d.URL+"/v1/connections/"+d.Connection+"/actions/"+c.action, strings.NewReader(string(body)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Authorization", "Bearer "+d.APIKey.Reveal())
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, err := io.ReadAll(resp.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := actResp{status: resp.StatusCode, header: resp.Header, body: b}
+			r := postAction(t, d, c.action, string(body))
 			if c.invalidAt != "" {
 				p := r.problem(t)
 				if r.status != http.StatusUnprocessableEntity || len(p.Errors) != 1 || p.Errors[0].Pointer != c.invalidAt {

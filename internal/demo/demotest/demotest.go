@@ -53,7 +53,7 @@ func Dump(t testing.TB, d *demo.Demo) []byte {
 // its JSON answer (nil for an empty body).
 func Do(t testing.TB, method, u, key, body string) (*http.Response, map[string]any) {
 	t.Helper()
-	resp, b := send(t, method, u, key, body)
+	resp, b := Send(t, method, u, key, body)
 	var out map[string]any
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, &out); err != nil {
@@ -67,13 +67,14 @@ func Do(t testing.TB, method, u, key, body string) (*http.Response, map[string]a
 // body as it came.
 func Raw(t testing.TB, method, u, key, body string) (int, string) {
 	t.Helper()
-	resp, b := send(t, method, u, key, body)
+	resp, b := Send(t, method, u, key, body)
 	return resp.StatusCode, string(b)
 }
 
-// send sends method u with the API key (when not "") and a JSON body (when
-// not ""), and reads the whole answer.
-func send(t testing.TB, method, u, key, body string) (*http.Response, []byte) {
+// Send sends method u with the API key (when not "") and a JSON body (when
+// not ""), and returns the answer (its body already read and closed) and
+// its body.
+func Send(t testing.TB, method, u, key, body string) (*http.Response, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
