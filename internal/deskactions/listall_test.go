@@ -131,26 +131,50 @@ func TestListAllConcurrentPagesInOrder(t *testing.T) {
 
 // TestListAllFailsOnAPageError: a page Zoho refuses in the middle of a
 // walk fails the whole call with Zoho's error (no partial list passes for
-// a complete one), and the walk ends: no request is left running.
+// a complete one), and the walk ends: no request is left running, and
+// none was started more than a window past the refused page, however
+// slowly its refusal came.
 func TestListAllFailsOnAPageError(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.Options{ExtraTickets: 750})
+	emu := emulator.New(emulator.Options{ExtraTickets: 1750})
 	var mu sync.Mutex
 	var froms []string
+	// The refusal of page 300 waits until every page the walk may request
+	// while it waits for page 300 has been answered: answers that arrive
+	// while a page is outstanding must not move the window on without end.
+	last := 300 + (2*listAllParallel-1)*zohodesk.MaxLimitTickets
+	behind := make(map[string]bool)
+	for from := 400; from <= last; from += zohodesk.MaxLimitTickets {
+		behind[strconv.Itoa(from)] = true
+	}
+	behindServed := make(chan struct{})
 	refuse := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.Path == "/api/v1/tickets" {
-			from := r.URL.Query().Get("from")
-			mu.Lock()
-			froms = append(froms, from)
-			mu.Unlock()
-			if from == "300" {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusUnprocessableEntity)
-				w.Write([]byte(`{"errorCode":"INVALID_DATA","message":"page refused by the test"}`))
-				return
+		if r.Method != http.MethodGet || r.URL.Path != "/api/v1/tickets" {
+			emu.ServeHTTP(w, r)
+			return
+		}
+		from := r.URL.Query().Get("from")
+		mu.Lock()
+		froms = append(froms, from)
+		mu.Unlock()
+		if from == "300" {
+			select {
+			case <-behindServed:
+			case <-r.Context().Done():
 			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			w.Write([]byte(`{"errorCode":"INVALID_DATA","message":"page refused by the test"}`))
+			return
 		}
 		emu.ServeHTTP(w, r)
+		mu.Lock()
+		defer mu.Unlock()
+		if behind[from] {
+			if delete(behind, from); len(behind) == 0 {
+				close(behindServed)
+			}
+		}
 	})
 	reg, target := listAllSetup(t, emu, refuse)
 	_, err := reg.Invoke(t.Context(), target, "list_tickets", json.RawMessage(`{"all":true}`), action.InvokeOptions{})
@@ -158,12 +182,14 @@ func TestListAllFailsOnAPageError(t *testing.T) {
 		t.Fatalf("all: true over a refused page = %v, want Zoho's error", err)
 	}
 	// Invoke returned, so every request of the walk has ended (close waits
-	// for them): none past the window after the refused page was sent.
+	// for them). While page 300 was outstanding at most twice
+	// listAllParallel pages from it on were requested; after its refusal,
+	// none.
 	mu.Lock()
 	defer mu.Unlock()
 	for _, f := range froms {
-		if n, _ := strconv.Atoi(f); n > 300+listAllParallel*zohodesk.MaxLimitTickets {
-			t.Errorf("page from=%s requested after the refused page 300 (requests: %v)", f, froms)
+		if n, _ := strconv.Atoi(f); n > last {
+			t.Errorf("page from=%s requested, past the window of the refused page 300 (last %d; requests: %v)", f, last, froms)
 		}
 	}
 }

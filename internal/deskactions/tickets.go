@@ -41,10 +41,13 @@ const listAllParallel = 5
 // ends with a full page starts the next page itself, so one slow answer
 // delays only its own page, not the requests behind it (a window that
 // moved only as the caller read pages in order kept the pace of the
-// slowest answer so far). Pages are returned in order. Nothing is
-// requested past the caller's limit or past a page seen short (the end of
-// the list). The client's per-org limiter still bounds what is in flight
-// across the deployment.
+// slowest answer so far). The pages requested from the one the caller
+// waits for on are at most twice depth: that bounds the pages held in
+// memory behind a slow answer, and how far a walk runs past a page that
+// is about to fail. Pages are returned in order. Nothing is requested past
+// the caller's limit, past a page seen short (the end of the list) or
+// after a request failed. The client's per-org limiter still bounds what
+// is in flight across the deployment.
 type ticketPages struct {
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -55,10 +58,12 @@ type ticketPages struct {
 	start  int // offset of page 0
 
 	mu       sync.Mutex
-	depth    int // requests kept in flight
-	limit    int // pages below limit may be requested
-	issued   int // pages requested so far: 0 .. issued-1
-	inFlight int
+	depth    int                      // requests kept in flight
+	limit    int                      // pages below limit may be requested
+	wanted   int                      // the page the caller asked for last
+	issued   int                      // pages requested so far: 0 .. issued-1
+	inFlight int                      // requests not yet answered
+	failed   bool                     // a request failed: request nothing more
 	got      []chan []json.RawMessage // page n's answer, once
 	// end is the index of the first page known to be short (the last
 	// page of the list), or -1: nothing past it is requested.
@@ -78,7 +83,7 @@ func newTicketPages(ctx context.Context, call *action.Call, org string, opts zoh
 // and cancels the others.
 func (p *ticketPages) next(i, depth, limit int) ([]json.RawMessage, error) {
 	p.mu.Lock()
-	p.depth, p.limit = depth, max(p.limit, limit, i+1)
+	p.depth, p.limit, p.wanted = depth, max(p.limit, limit, i+1), i
 	for p.issued <= i { // page i itself, whatever is in flight
 		p.issueLocked()
 	}
@@ -98,9 +103,11 @@ func (p *ticketPages) next(i, depth, limit int) ([]json.RawMessage, error) {
 }
 
 // topUpLocked requests the next pages while fewer than depth are in
-// flight, up to the limit and the end of the list; p.mu is held.
+// flight and fewer than twice depth are requested from the page the caller
+// waits for on, up to the limit and the end of the list, unless a request
+// failed; p.mu is held.
 func (p *ticketPages) topUpLocked() {
-	for p.inFlight < p.depth && p.issued < p.limit && (p.end < 0 || p.issued <= p.end) && p.ctx.Err() == nil {
+	for p.inFlight < p.depth && p.issued < p.wanted+2*p.depth && p.issued < p.limit && (p.end < 0 || p.issued <= p.end) && !p.failed && p.ctx.Err() == nil {
 		p.issueLocked()
 	}
 }
@@ -118,12 +125,15 @@ func (p *ticketPages) issueLocked() {
 		items, _, err := p.call.Desk.Tickets.ListRaw(p.ctx, p.org, &o)
 		p.mu.Lock()
 		p.inFlight--
-		if err == nil {
-			if len(items) < zohodesk.MaxLimitTickets && (p.end < 0 || n < p.end) {
-				p.end = n // the list ends here
-			}
-			p.topUpLocked()
+		switch {
+		case err != nil:
+			// The group cancels the others once this returns; until then
+			// nothing more may start.
+			p.failed = true
+		case len(items) < zohodesk.MaxLimitTickets && (p.end < 0 || n < p.end):
+			p.end = n // the list ends here
 		}
+		p.topUpLocked()
 		p.mu.Unlock()
 		if err != nil {
 			return err
