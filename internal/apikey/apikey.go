@@ -55,7 +55,7 @@ func New(st store.Store) *Service { return NewWithClock(st, time.Now) }
 
 // NewWithClock is New with the clock that decides whether a key expired.
 func NewWithClock(st store.Store, now func() time.Time) *Service {
-	return &Service{store: st, now: now, keys: store.NewVersionedCache[*store.APIKey](maxCachedKeys)}
+	return &Service{store: st, now: now, keys: store.NewVersionedCache(maxCachedKeys, (*store.APIKey).Clone, nil)}
 }
 
 // Scope limits a new key (see store.APIKey); the zero value gives it the
@@ -232,23 +232,8 @@ func (s *Service) Revoke(ctx context.Context, tenantID, id string) error {
 // very next request, and the store still records each key's use once per
 // resolution. Unknown keys are never cached.
 func (s *Service) lookup(ctx context.Context, hash []byte) (*store.APIKey, error) {
-	vs, ok := s.store.(store.Versioned)
-	if !ok {
+	fresh := func(k *store.APIKey) bool { return s.now().Sub(k.LastUsed) < store.APIKeyUseResolution }
+	return s.keys.Load(ctx, s.store, string(hash), fresh, func(ctx context.Context) (*store.APIKey, error) {
 		return s.store.LookupAPIKey(ctx, hash)
-	}
-	v, err := vs.DataVersion(ctx)
-	if err != nil {
-		return s.store.LookupAPIKey(ctx, hash)
-	}
-	if k, ok := s.keys.Get(string(hash), v); ok && s.now().Sub(k.LastUsed) < store.APIKeyUseResolution {
-		return k.Clone(), nil
-	}
-	// The version was read before the key: a revocation committed in
-	// between makes the next request read it again.
-	k, err := s.store.LookupAPIKey(ctx, hash)
-	if err != nil {
-		return nil, err
-	}
-	s.keys.Put(string(hash), v, k.Clone())
-	return k, nil
+	})
 }

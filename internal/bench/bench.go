@@ -99,7 +99,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Latency: 50 * time.Millisecond, Concurrency: 4, Requests: 50, Duration: 20 * time.Second,
 		SizeMB: 100, Tickets: 10_000, Storm: 100, FanIn: 200, FanInLimit: 5, EventsIngest: 500, EventChanges: 40, MCPStarts: 20,
-		MCPCPUCalls: 2000}
+		MCPCPUCalls: defaultMCPCPUCalls}
 }
 
 func (c Config) withDefaults() Config {

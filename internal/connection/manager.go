@@ -212,7 +212,7 @@ func New(opts Options) (*Manager, error) {
 	if opts.StateTTL <= 0 {
 		opts.StateTTL = DefaultStateTTL
 	}
-	return &Manager{opts: opts, log: opts.Logger, cache: map[string]cachedToken{}, conns: store.NewVersionedCache[*store.Connection](maxCachedConnections)}, nil
+	return &Manager{opts: opts, log: opts.Logger, cache: map[string]cachedToken{}, conns: store.NewVersionedCache(maxCachedConnections, (*store.Connection).Clone, opts.Logger)}, nil
 }
 
 // CallbackURL is the redirect URI to register in the Zoho API console.
@@ -349,27 +349,8 @@ func (m *Manager) Create(ctx context.Context, tenantID string, in CreateInput) (
 // any write (a token refresh, a policy change, a disconnect from the CLI)
 // makes the next Get read it again. The caller gets a copy of its own.
 func (m *Manager) Get(ctx context.Context, tenantID, idOrName string) (*store.Connection, error) {
-	vs, ok := m.opts.Store.(store.Versioned)
-	if !ok {
-		return m.read(ctx, tenantID, idOrName)
-	}
-	v, err := vs.DataVersion(ctx)
-	if err != nil {
-		m.log.Warn("read the store's data version; reading the connection", "err", err)
-		return m.read(ctx, tenantID, idOrName)
-	}
-	key := tenantID + "\x00" + idOrName
-	if c, ok := m.conns.Get(key, v); ok {
-		return c.Clone(), nil
-	}
-	// The version was read before the row: a commit in between makes the
-	// next Get read it again, never serve an older row.
-	c, err := m.read(ctx, tenantID, idOrName)
-	if err != nil {
-		return nil, err
-	}
-	m.conns.Put(key, v, c.Clone())
-	return c, nil
+	return m.conns.Load(ctx, m.opts.Store, tenantID+"\x00"+idOrName, func(*store.Connection) bool { return true },
+		func(ctx context.Context) (*store.Connection, error) { return m.read(ctx, tenantID, idOrName) })
 }
 
 // maxCachedConnections bounds Get's cache (keys are ids and names callers

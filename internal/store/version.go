@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"log/slog"
 	"maps"
 	"slices"
 	"sync"
@@ -10,10 +11,9 @@ import (
 // Versioned is implemented by a Store that can tell cheaply whether
 // anything was committed to it since an earlier reading, by this process
 // or any other: DataVersion returns the same number until something is.
-// The connection manager uses it to serve a connection it has read from
-// memory for as long as nothing at all was written (see
-// connection.Manager.Get); a store that does not implement it is read on
-// every lookup.
+// VersionedCache uses it to serve connections and API keys read before
+// from memory for as long as nothing at all was written; a store that does
+// not implement it is read on every lookup.
 type Versioned interface {
 	DataVersion(ctx context.Context) (int64, error)
 }
@@ -39,16 +39,16 @@ func (k *APIKey) Clone() *APIKey {
 	return &cp
 }
 
-// VersionedCache holds values read from a Versioned store, each valid only
-// at the data version it was read at. It never reads the store: the caller
-// reads the version before the value, so that a commit in between makes
-// the next Get miss instead of serving an older value. It holds at most
-// max entries (then it starts again empty). The zero value is not usable:
-// use NewVersionedCache.
+// VersionedCache holds values read from a store, each valid only at the
+// data version (see Versioned) it was read at; Load is the way in. It
+// holds at most max entries (then it starts again empty). The zero value
+// is not usable: use NewVersionedCache.
 type VersionedCache[T any] struct {
-	mu  sync.Mutex
-	m   map[string]versioned[T]
-	max int
+	mu    sync.Mutex
+	m     map[string]versioned[T]
+	max   int
+	clone func(T) T
+	log   *slog.Logger
 }
 
 type versioned[T any] struct {
@@ -56,13 +56,47 @@ type versioned[T any] struct {
 	version int64
 }
 
-// NewVersionedCache returns an empty cache of at most max entries.
-func NewVersionedCache[T any](max int) *VersionedCache[T] {
-	return &VersionedCache[T]{m: map[string]versioned[T]{}, max: max}
+// NewVersionedCache returns an empty cache of at most max entries. clone
+// copies a value, so that callers share none with the cache or each other;
+// a data version that cannot be read is logged on log (nil: not logged).
+func NewVersionedCache[T any](max int, clone func(T) T, log *slog.Logger) *VersionedCache[T] {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &VersionedCache[T]{m: map[string]versioned[T]{}, max: max, clone: clone, log: log}
 }
 
-// Get returns the value stored for key at version, if any.
-func (c *VersionedCache[T]) Get(key string, version int64) (T, bool) {
+// Load returns a copy of the value of key. With a store that reports its
+// data version (Versioned), a value read before is served from memory
+// while nothing at all was committed to the store since, by this process
+// or another, and fresh accepts it; otherwise it is read with read and
+// remembered at the version read before it, so that a commit in between
+// makes the next Load read again instead of serving an older value. A
+// store that is not Versioned, or whose version cannot be read, is read
+// every time. Errors of read are returned and nothing is remembered.
+func (c *VersionedCache[T]) Load(ctx context.Context, st Store, key string, fresh func(T) bool, read func(context.Context) (T, error)) (T, error) {
+	vs, ok := st.(Versioned)
+	if !ok {
+		return read(ctx)
+	}
+	version, err := vs.DataVersion(ctx)
+	if err != nil {
+		c.log.Warn("read the store's data version; reading the store", "err", err)
+		return read(ctx)
+	}
+	if v, ok := c.get(key, version); ok && fresh(v) {
+		return c.clone(v), nil
+	}
+	v, err := read(ctx)
+	if err != nil {
+		return v, err
+	}
+	c.put(key, version, c.clone(v))
+	return v, nil
+}
+
+// get returns the value stored for key at version, if any.
+func (c *VersionedCache[T]) get(key string, version int64) (T, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
@@ -73,8 +107,8 @@ func (c *VersionedCache[T]) Get(key string, version int64) (T, bool) {
 	return e.v, true
 }
 
-// Put stores v for key as read at version.
-func (c *VersionedCache[T]) Put(key string, version int64, v T) {
+// put stores v for key as read at version.
+func (c *VersionedCache[T]) put(key string, version int64, v T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {

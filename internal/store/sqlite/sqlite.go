@@ -1091,14 +1091,13 @@ func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 		r.Time = now()
 	}
 	r.Time = r.Time.UTC().Truncate(time.Microsecond)
-	const insert = insertAuditQuery
 	args := []any{r.Time.UnixMicro(), r.TenantID, r.APIKeyID, r.ConnectionID, r.Action, r.Outcome, r.ZohoRequestID,
 		int64(r.Duration), r.Detail}
 	// Every successful write appends one, after Zoho answered and before
 	// the caller is: the statements are prepared once, and not interrupted.
 	ctx = uninterrupted(ctx)
 	if len(r.Writes) == 0 {
-		q, err := s.prepared(ctx, insert)
+		q, err := s.prepared(ctx, insertAuditQuery)
 		if err != nil {
 			return fmt.Errorf("append audit: %w", err)
 		}
@@ -1112,7 +1111,7 @@ func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 		return fmt.Errorf("append audit: %w", err)
 	}
 	defer tx.Rollback()
-	q, err := s.txStmt(ctx, tx, insert)
+	q, err := s.txStmt(ctx, tx, insertAuditQuery)
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
