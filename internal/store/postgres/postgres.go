@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deskconn/deskconn/internal/groupcommit"
 	"github.com/deskconn/deskconn/internal/store"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -39,6 +40,7 @@ type Store struct {
 	watch    time.Duration
 
 	locals store.KeyLocks // per-connection in-process refresh locks
+	audits groupcommit.Group[*store.AuditRecord]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -77,6 +79,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open postgres store: %w", err)
 	}
 	s := &Store{pool: pool, lockPool: lockPool, watch: 5 * time.Second}
+	s.audits.Commit = s.appendAudits
 	for _, o := range opts {
 		o(s)
 	}
@@ -900,40 +903,48 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time) error {
 
 // ---- Audit ----
 
-// AppendAudit appends r, setting ID, and Time when zero.
+// auditCommitTimeout bounds one commit of audit records.
+const auditCommitTimeout = 10 * time.Second
+
+// AppendAudit appends r, setting ID, and Time when zero. It returns once r
+// (and its write marks) are committed; concurrent calls of this process
+// share one transaction (group commit), one commit per burst of writes.
 func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 	if r.Time.IsZero() {
 		r.Time = now()
 	}
 	r.Time = r.Time.UTC().Truncate(time.Microsecond)
-	const insert = `INSERT INTO audit_log (time, tenant_id, api_key_id, connection_id, action,
-		outcome, zoho_request_id, duration_ns, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`
-	args := []any{r.Time, r.TenantID, r.APIKeyID, r.ConnectionID, r.Action, r.Outcome, r.ZohoRequestID, int64(r.Duration), r.Detail}
-	if len(r.Writes) == 0 {
-		if err := s.pool.QueryRow(ctx, insert, args...).Scan(&r.ID); err != nil {
-			return fmt.Errorf("append audit: %w", err)
-		}
-		return nil
+	if err := s.audits.Do(ctx, r); err != nil {
+		return fmt.Errorf("append audit: %w", err)
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, insert, args...).Scan(&r.ID); err != nil {
-			return err
-		}
-		for _, m := range r.WriteMarks() {
-			// A later write of the same change (the same key) replaces the mark.
-			if _, err := tx.Exec(ctx, `INSERT INTO write_marks (connection_id, key, action, api_key_id, created_at)
-				VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connection_id, key) DO UPDATE SET action = excluded.action,
-				api_key_id = excluded.api_key_id, created_at = excluded.created_at`,
-				m.ConnectionID, m.Key, m.Action, m.APIKeyID, m.At); err != nil {
-				return fmt.Errorf("write mark: %w", err)
+	return nil
+}
+
+// appendAudits stores recs and their write marks in one transaction: the
+// audits group's commit, bounded by auditCommitTimeout (the group's
+// callers' deadlines do not reach it).
+func (s *Store) appendAudits(ctx context.Context, recs []*store.AuditRecord) error {
+	ctx, cancel := context.WithTimeout(ctx, auditCommitTimeout)
+	defer cancel()
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, r := range recs {
+			if err := tx.QueryRow(ctx, `INSERT INTO audit_log (time, tenant_id, api_key_id, connection_id, action,
+				outcome, zoho_request_id, duration_ns, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+				r.Time, r.TenantID, r.APIKeyID, r.ConnectionID, r.Action, r.Outcome, r.ZohoRequestID, int64(r.Duration), r.Detail).Scan(&r.ID); err != nil {
+				return err
+			}
+			for _, m := range r.WriteMarks() {
+				// A later write of the same change (the same key) replaces the mark.
+				if _, err := tx.Exec(ctx, `INSERT INTO write_marks (connection_id, key, action, api_key_id, created_at)
+					VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connection_id, key) DO UPDATE SET action = excluded.action,
+					api_key_id = excluded.api_key_id, created_at = excluded.created_at`,
+					m.ConnectionID, m.Key, m.Action, m.APIKeyID, m.At); err != nil {
+					return fmt.Errorf("write mark: %w", err)
+				}
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("append audit: %w", err)
-	}
-	return nil
 }
 
 // PurgeAudit deletes audit records older than before.

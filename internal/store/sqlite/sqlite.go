@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/deskconn/deskconn/internal/groupcommit"
 	"github.com/deskconn/deskconn/internal/store"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -45,6 +46,7 @@ type Store struct {
 
 	locals store.KeyLocks // per-connection in-process refresh locks
 	stmts  sync.Map       // query → *sql.Stmt, for the hottest reads (see prepared)
+	audits groupcommit.Group[*store.AuditRecord]
 
 	// version is the connection DataVersion reads data_version on, held
 	// for that alone; opened on first use.
@@ -102,6 +104,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	// pragma above.
 	db.SetMaxIdleConns(8)
 	s := &Store{db: db, path: path, lease: DefaultLockLease}
+	s.audits.Commit = s.appendAudits
 	for _, o := range opts {
 		o(s)
 	}
@@ -1085,51 +1088,56 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time) error {
 
 const auditCols = `id, time, tenant_id, api_key_id, connection_id, action, outcome, zoho_request_id, duration_ns, detail`
 
-// AppendAudit appends r, setting ID, and Time when zero.
+// AppendAudit appends r, setting ID, and Time when zero. It returns once r
+// (and its write marks) are committed; concurrent calls share one
+// transaction (group commit), so a burst of writes waits for one commit,
+// not one each behind the database's single writer.
 func (s *Store) AppendAudit(ctx context.Context, r *store.AuditRecord) error {
 	if r.Time.IsZero() {
 		r.Time = now()
 	}
 	r.Time = r.Time.UTC().Truncate(time.Microsecond)
-	args := []any{r.Time.UnixMicro(), r.TenantID, r.APIKeyID, r.ConnectionID, r.Action, r.Outcome, r.ZohoRequestID,
-		int64(r.Duration), r.Detail}
-	// Every successful write appends one, after Zoho answered and before
-	// the caller is: the statements are prepared once, and not interrupted.
-	ctx = uninterrupted(ctx)
-	if len(r.Writes) == 0 {
-		q, err := s.prepared(ctx, insertAuditQuery)
-		if err != nil {
-			return fmt.Errorf("append audit: %w", err)
-		}
-		if err := q.QueryRowContext(ctx, args...).Scan(&r.ID); err != nil {
-			return fmt.Errorf("append audit: %w", err)
-		}
-		return nil
+	if err := s.audits.Do(ctx, r); err != nil {
+		return fmt.Errorf("append audit: %w", err)
 	}
+	return nil
+}
+
+// appendAudits stores recs and their write marks in one transaction: the
+// audits group's commit. Every successful write appends a record after Zoho
+// answered and before the caller is: the statements are prepared once, and
+// not interrupted.
+func (s *Store) appendAudits(ctx context.Context, recs []*store.AuditRecord) error {
+	ctx = uninterrupted(ctx)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("append audit: %w", err)
+		return err
 	}
 	defer tx.Rollback()
 	q, err := s.txStmt(ctx, tx, insertAuditQuery)
 	if err != nil {
-		return fmt.Errorf("append audit: %w", err)
+		return err
 	}
-	if err := q.QueryRowContext(ctx, args...).Scan(&r.ID); err != nil {
-		return fmt.Errorf("append audit: %w", err)
-	}
-	// A later write of the same change (the same key) replaces the mark.
-	mark, err := s.txStmt(ctx, tx, upsertWriteMarkQuery)
-	if err != nil {
-		return fmt.Errorf("append audit: write mark: %w", err)
-	}
-	for _, m := range r.WriteMarks() {
-		if _, err := mark.ExecContext(ctx, m.ConnectionID, m.Key, m.Action, m.APIKeyID, m.At.UnixMicro()); err != nil {
-			return fmt.Errorf("append audit: write mark: %w", err)
+	var mark *sql.Stmt
+	for _, r := range recs {
+		if err := q.QueryRowContext(ctx, r.Time.UnixMicro(), r.TenantID, r.APIKeyID, r.ConnectionID, r.Action, r.Outcome,
+			r.ZohoRequestID, int64(r.Duration), r.Detail).Scan(&r.ID); err != nil {
+			return err
+		}
+		for _, m := range r.WriteMarks() {
+			if mark == nil {
+				if mark, err = s.txStmt(ctx, tx, upsertWriteMarkQuery); err != nil {
+					return fmt.Errorf("write mark: %w", err)
+				}
+			}
+			// A later write of the same change (the same key) replaces the mark.
+			if _, err := mark.ExecContext(ctx, m.ConnectionID, m.Key, m.Action, m.APIKeyID, m.At.UnixMicro()); err != nil {
+				return fmt.Errorf("write mark: %w", err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("append audit: commit: %w", err)
+		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }

@@ -106,6 +106,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IdempotencySettle", testIdempotencySettle},
 		{"IdempotencyConcurrentClaim", testIdempotencyConcurrentClaim},
 		{"Audit", testAudit},
+		{"AuditConcurrent", testAuditConcurrent},
 		{"Settings", testSettings},
 		{"CallCounts", testCallCounts},
 		{"RefreshLockExclusion", testRefreshLockExclusion},
@@ -1180,6 +1181,68 @@ func testPurgeAudit(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	if n, err := s.PurgeAudit(ctx, cutoff); err != nil || n != 0 {
 		t.Errorf("second PurgeAudit = %d, %v; want 0, nil", n, err)
+	}
+}
+
+// testAuditConcurrent: records appended at once (the stores commit them in
+// shared transactions) each get their own id and are all kept, with their
+// write marks, by the time each append returns.
+func testAuditConcurrent(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	ctx := t.Context()
+	tn := newTenant(t, s)
+	conn := uniq("conn")
+	const n = 24
+	recs := make([]*store.AuditRecord, n)
+	errs := make(chan error, n)
+	for i := range recs {
+		recs[i] = &store.AuditRecord{TenantID: tn.ID, APIKeyID: "key_1", ConnectionID: conn, Action: "create_ticket",
+			Outcome: "ok", Detail: fmt.Sprint("ticket ", i)}
+		if i%2 == 0 {
+			recs[i].Writes = []store.WriteMark{{Key: fmt.Sprint("ticket/", i)}}
+		}
+		go func() {
+			err := s.AppendAudit(ctx, recs[i])
+			if err == nil {
+				// Committed when AppendAudit returns: its marks are found.
+				for _, m := range recs[i].Writes {
+					got, merr := s.MatchWrites(ctx, conn, []string{m.Key})
+					if merr != nil || got[m.Key] == nil {
+						err = fmt.Errorf("MatchWrites(%s) after AppendAudit returned = %v, %v", m.Key, got, merr)
+					}
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatalf("AppendAudit = %v", err)
+		}
+	}
+	ids := map[int64]bool{}
+	for _, r := range recs {
+		if r.ID == 0 || ids[r.ID] {
+			t.Fatalf("AppendAudit set id %d, already given or zero (ids so far %v)", r.ID, ids)
+		}
+		ids[r.ID] = true
+	}
+	got, err := s.ListAudit(ctx, store.AuditFilter{TenantID: tn.ID, Limit: 2 * n})
+	if err != nil {
+		t.Fatalf("ListAudit = %v", err)
+	}
+	byID := map[int64]*store.AuditRecord{}
+	for _, r := range got {
+		byID[r.ID] = r
+	}
+	for _, r := range recs {
+		g := byID[r.ID]
+		if g == nil || g.Detail != r.Detail || !g.Time.Equal(r.Time) {
+			t.Errorf("record %d (%s): listed as %+v", r.ID, r.Detail, g)
+		}
+	}
+	if len(got) != n {
+		t.Errorf("ListAudit = %d records, want %d", len(got), n)
 	}
 }
 
