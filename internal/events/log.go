@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/deskconn/deskconn/internal/groupcommit"
 	"github.com/deskconn/deskconn/internal/store"
 )
 
@@ -25,17 +26,14 @@ type Log struct {
 	waiters map[string]chan struct{} // connection id → closed on the next append
 	due     chan struct{}            // closed when deliveries may have become due
 
-	// Group commit: Append queues its rows in pending, then takes commitMu;
-	// whoever holds it commits every queued request in one transaction, so
-	// requests that arrive while a commit runs share the next one.
-	commitMu sync.Mutex
-	pendMu   sync.Mutex
-	pending  []*appendReq
+	// commits shares one transaction among concurrent Appends (group
+	// commit); its Commit is set on first use, so the zero Log works.
+	commits     groupcommit.Group[*appendReq]
+	commitsOnce sync.Once
 }
 
-// appendReq is one Append call's rows waiting for a group commit. added and
-// err are written by the committer while it holds commitMu, and read by the
-// caller once it holds commitMu itself.
+// appendReq is one Append call's rows, and after the commit the ones that
+// were new.
 type appendReq struct {
 	rows []*store.Event
 	// envs and writeKeys are rows[i]'s envelope and its change's write key
@@ -44,13 +42,12 @@ type appendReq struct {
 	envs      []*Envelope
 	writeKeys []string
 	added     []*store.Event
-	err       error
-	finished  bool
 }
 
 // commitTimeout bounds one group commit. It does not come from the caller
 // whose turn it is to commit, since the batch holds other callers' events
-// too: one caller giving up must not fail the others.
+// too: one caller giving up must not fail the others (groupcommit drops
+// the callers' cancellation).
 const commitTimeout = 10 * time.Second
 
 // DefaultRetention is how long events stay in the log.
@@ -92,7 +89,11 @@ func (l *Log) Append(ctx context.Context, connectionID string, evs []*Normalised
 		r.envs = append(r.envs, &env)
 		r.writeKeys = append(r.writeKeys, n.writeKey)
 	}
-	return l.groupCommit(ctx, r)
+	l.commitsOnce.Do(func() { l.commits.Commit = l.commit })
+	if err := l.commits.Do(ctx, r); err != nil {
+		return nil, err
+	}
+	return r.added, nil
 }
 
 // markActors sets the actor of the batch's events that report one of
@@ -134,32 +135,16 @@ func (l *Log) markActors(ctx context.Context, batch []*appendReq) error {
 	return nil
 }
 
-// groupCommit stores r's rows together with those of concurrent Append
-// calls and returns once they are committed, with the ones that were new.
-// On a failed group commit each request is retried alone, so one
-// request's bad row does not fail the others.
-func (l *Log) groupCommit(ctx context.Context, r *appendReq) ([]*store.Event, error) {
-	l.pendMu.Lock()
-	l.pending = append(l.pending, r)
-	l.pendMu.Unlock()
-
-	l.commitMu.Lock()
-	defer l.commitMu.Unlock()
-	if r.finished {
-		return r.added, r.err // committed in an earlier caller's batch
-	}
-	l.pendMu.Lock()
-	batch := l.pending
-	l.pending = nil
-	l.pendMu.Unlock()
-
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+// commit stores the rows of batch in one transaction and gives each
+// request the ones that were new: the commits group's Commit (which retries
+// each request alone when a batch fails, so one request's bad row does not
+// fail the others). It wakes the readers of each connection that got
+// events, and the delivery worker when they made deliveries.
+func (l *Log) commit(ctx context.Context, batch []*appendReq) error {
+	ctx, cancel := context.WithTimeout(ctx, commitTimeout)
 	defer cancel()
-	if err := l.markActors(cctx, batch); err != nil {
-		for _, b := range batch {
-			b.err, b.finished = err, true
-		}
-		return r.added, r.err
+	if err := l.markActors(ctx, batch); err != nil {
+		return err
 	}
 	var all []*store.Event
 	for _, b := range batch {
@@ -169,31 +154,23 @@ func (l *Log) groupCommit(ctx context.Context, r *appendReq) ([]*store.Event, er
 	// batch then takes the connections' event_seqs row locks in the same
 	// order, so two replicas' batches cannot deadlock.
 	slices.SortStableFunc(all, func(a, b *store.Event) int { return strings.Compare(a.ConnectionID, b.ConnectionID) })
-	added, err := l.Store.AppendEvents(cctx, all)
-	if err != nil && len(batch) > 1 {
-		for _, b := range batch {
-			b.added, b.err = l.Store.AppendEvents(cctx, b.rows)
-			b.finished = true
-		}
-	} else {
-		isNew := make(map[*store.Event]bool, len(added))
-		for _, e := range added {
-			isNew[e] = true
-		}
-		for _, b := range batch {
-			b.err = err
-			for _, e := range b.rows {
-				if isNew[e] {
-					b.added = append(b.added, e)
-				}
-			}
-			b.finished = true
-		}
+	added, err := l.Store.AppendEvents(ctx, all)
+	if err != nil {
+		return err
+	}
+	isNew := make(map[*store.Event]bool, len(added))
+	for _, e := range added {
+		isNew[e] = true
 	}
 	notified := map[string]bool{}
 	deliveries := false
 	for _, b := range batch {
-		for _, e := range b.added {
+		b.added = nil
+		for _, e := range b.rows {
+			if !isNew[e] {
+				continue
+			}
+			b.added = append(b.added, e)
 			deliveries = deliveries || e.Deliveries > 0
 			if !notified[e.ConnectionID] {
 				notified[e.ConnectionID] = true
@@ -207,7 +184,7 @@ func (l *Log) groupCommit(ctx context.Context, r *appendReq) ([]*store.Event, er
 	if deliveries {
 		l.notifyDue()
 	}
-	return r.added, r.err
+	return nil
 }
 
 // Notify wakes this process's waiters on the connection and its delivery

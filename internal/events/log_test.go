@@ -80,7 +80,7 @@ func TestAppendGroupCommit(t *testing.T) {
 	for i, id := range []string{"2", "3", "4", "5", "5"} {
 		go appendOne(fmt.Sprintf("later %d", i), id)
 	}
-	eventually(t, func() bool { l.pendMu.Lock(); defer l.pendMu.Unlock(); return len(l.pending) == 5 })
+	eventually(t, func() bool { return l.commits.Waiting() == 5 })
 	close(g.release)
 
 	added := 0
@@ -121,22 +121,51 @@ func TestAppendGroupCommit(t *testing.T) {
 func TestAppendGroupCommitIsolatesFailure(t *testing.T) {
 	t.Parallel()
 	st := newTestStore(t, "https://desk.zoho.com/api/v1")
-	l := &Log{Store: st}
+	g := &gatedEventStore{EventStore: st, release: make(chan struct{})}
+	l := &Log{Store: g}
 	conn := st.conn.ID
-	good := &store.Event{ConnectionID: conn, SourceKey: "good", Type: TicketCreated, Body: []byte(`{}`)}
-	bad := &store.Event{ConnectionID: conn, SourceKey: "", Type: TicketCreated, Body: []byte(`{}`)}
-	badReq := &appendReq{rows: []*store.Event{bad}}
-	l.pending = []*appendReq{badReq}
-	added, err := l.groupCommit(t.Context(), &appendReq{rows: []*store.Event{good}})
-	if err != nil || len(added) != 1 || added[0] != good {
-		t.Fatalf("groupCommit(good) = %v, %v; want the good event stored", added, err)
+	held := make(chan error, 1)
+	go func() {
+		_, err := l.Append(context.Background(), conn, []*Normalised{normalisedTicketAdd(t, conn, "1")})
+		held <- err
+	}()
+	eventually(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.calls == 1 })
+	// A bad request (an event without a source key, which the store
+	// refuses) and a good one queue up behind it and share a batch.
+	bad := normalisedTicketAdd(t, conn, "2")
+	bad.SourceKey = ""
+	badErr := make(chan error, 1)
+	go func() {
+		_, err := l.Append(context.Background(), conn, []*Normalised{bad})
+		badErr <- err
+	}()
+	eventually(t, func() bool { return l.commits.Waiting() == 1 })
+	type result struct {
+		added []*store.Event
+		err   error
 	}
-	if !badReq.finished || badReq.err == nil {
-		t.Fatalf("the queued bad request: finished %v, err %v; want finished with an error", badReq.finished, badReq.err)
+	good := make(chan result, 1)
+	go func() {
+		added, err := l.Append(context.Background(), conn, []*Normalised{normalisedTicketAdd(t, conn, "3")})
+		good <- result{added, err}
+	}()
+	eventually(t, func() bool { return l.commits.Waiting() == 2 })
+	close(g.release)
+	if err := <-held; err != nil {
+		t.Fatalf("the held Append = %v", err)
+	}
+	if err := <-badErr; err == nil {
+		t.Error("the Append of an event without a source key succeeded, want an error")
+	}
+	if r := <-good; r.err != nil || len(r.added) != 1 {
+		t.Fatalf("the good Append = %v, %v; want its event stored", r.added, r.err)
+	}
+	if g.calls != 4 {
+		t.Errorf("AppendEvents called %d times, want 4 (held, the failed batch, then each request alone)", g.calls)
 	}
 	evs, err := st.ListEvents(t.Context(), store.EventFilter{ConnectionID: conn})
-	if err != nil || len(evs) != 1 || evs[0].SourceKey != "good" {
-		t.Fatalf("log = %v, %v; want only the good event", evs, err)
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("log = %v, %v; want the held and the good event", evs, err)
 	}
 }
 

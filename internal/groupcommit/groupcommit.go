@@ -70,3 +70,11 @@ func (g *Group[T]) Do(ctx context.Context, item T) error {
 	}
 	return r.err
 }
+
+// Waiting reports how many calls wait for the next commit: those that
+// arrived since the last batch was taken.
+func (g *Group[T]) Waiting() int {
+	g.pendMu.Lock()
+	defer g.pendMu.Unlock()
+	return len(g.pending)
+}

@@ -48,13 +48,7 @@ func (r *recorder) seen() [][]string {
 
 // waitPending returns once n calls wait for the next batch.
 func waitPending[T any](g *Group[T], n int) {
-	for {
-		g.pendMu.Lock()
-		got := len(g.pending)
-		g.pendMu.Unlock()
-		if got >= n {
-			return
-		}
+	for g.Waiting() < n {
 		runtime.Gosched()
 	}
 }
