@@ -225,10 +225,10 @@ func (s *Service) Revoke(ctx context.Context, tenantID, id string) error {
 }
 
 // lookup returns the valid (unrevoked) stored key with this hash. With a
-// store that reports its data version (store.Versioned: SQLite), a key
-// found before is served from memory while nothing at all was committed
-// since, by any process, and its last use was recorded less than
-// store.APIKeyUseResolution ago: a revocation (a commit) is seen by the
+// store that reports its cache version (store.Versioned: SQLite), a key
+// found before is served from memory while no API key or connection
+// changed since, by any process, and its last use was recorded less than
+// store.APIKeyUseResolution ago: a revocation is seen by the
 // very next request, and the store still records each key's use once per
 // resolution. Unknown keys are never cached.
 func (s *Service) lookup(ctx context.Context, hash []byte) (*store.APIKey, error) {

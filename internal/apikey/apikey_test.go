@@ -141,11 +141,12 @@ func (l *lookupCounting) LookupAPIKey(ctx context.Context, hash []byte) (*store.
 	return l.Store.LookupAPIKey(ctx, hash)
 }
 
-// TestAuthenticateServesFromMemoryUntilAnyWrite: a key authenticated once
-// is not looked up again while nothing is committed, its last use is still
-// recorded once per store.APIKeyUseResolution, and a revocation is seen by
-// the very next request.
-func TestAuthenticateServesFromMemoryUntilAnyWrite(t *testing.T) {
+// TestAuthenticateServesFromMemoryUntilAKeyChanges: a key authenticated
+// once is not looked up again while no API key or connection changes
+// (audit records, as every write appends, do not count), its last use is
+// still recorded once per store.APIKeyUseResolution, and a revocation is
+// seen by the very next request.
+func TestAuthenticateServesFromMemoryUntilAKeyChanges(t *testing.T) {
 	t.Parallel()
 	_, st, a, _ := newService(t)
 	counting := &lookupCounting{Store: st}
@@ -168,12 +169,16 @@ func TestAuthenticateServesFromMemoryUntilAnyWrite(t *testing.T) {
 	}
 	before := counting.lookups.Load()
 	for range 3 {
+		if err := st.AppendAudit(t.Context(), &store.AuditRecord{TenantID: a.ID, APIKeyID: k.ID, ConnectionID: "conn_1",
+			Action: "create_ticket", Outcome: "ok"}); err != nil {
+			t.Fatal(err)
+		}
 		if err := auth(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if n := counting.lookups.Load() - before; n != 0 {
-		t.Errorf("3 more authentications looked the key up %d times, want 0", n)
+		t.Errorf("3 more authentications, each after an audit append, looked the key up %d times, want 0", n)
 	}
 
 	now = now.Add(store.APIKeyUseResolution + time.Second)

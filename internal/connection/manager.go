@@ -343,11 +343,11 @@ func (m *Manager) Create(ctx context.Context, tenantID string, in CreateInput) (
 // before that rule may carry one). Another tenant's connection is
 // not_found.
 //
-// With a store that reports its data version (store.Versioned: SQLite),
-// a connection read before is returned from memory as long as nothing at
-// all was committed to the database since, by this process or another;
-// any write (a token refresh, a policy change, a disconnect from the CLI)
-// makes the next Get read it again. The caller gets a copy of its own.
+// With a store that reports its cache version (store.Versioned: SQLite),
+// a connection read before is returned from memory as long as no
+// connection or API key changed since, by this process or another; any
+// such change (a token refresh, a policy change, a disconnect from the
+// CLI) makes the next Get read it again. The caller gets a copy of its own.
 func (m *Manager) Get(ctx context.Context, tenantID, idOrName string) (*store.Connection, error) {
 	return m.conns.Load(ctx, m.opts.Store, tenantID+"\x00"+idOrName, func(*store.Connection) bool { return true },
 		func(ctx context.Context) (*store.Connection, error) { return m.read(ctx, tenantID, idOrName) })

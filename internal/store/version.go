@@ -8,14 +8,15 @@ import (
 	"sync"
 )
 
-// Versioned is implemented by a Store that can tell cheaply whether
-// anything was committed to it since an earlier reading, by this process
-// or any other: DataVersion returns the same number until something is.
+// Versioned is implemented by a Store that can tell cheaply whether a
+// connection or an API key changed since an earlier reading, by this
+// process or any other: CacheVersion returns the same number until one
+// does (other writes may change it too, never the other way round).
 // VersionedCache uses it to serve connections and API keys read before
-// from memory for as long as nothing at all was written; a store that does
-// not implement it is read on every lookup.
+// from memory for as long as none changed; a store that does not implement
+// it is read on every lookup.
 type Versioned interface {
-	DataVersion(ctx context.Context) (int64, error)
+	CacheVersion(ctx context.Context) (int64, error)
 }
 
 // Clone returns a deep copy of c: the copy shares no slice or map with it.
@@ -40,7 +41,7 @@ func (k *APIKey) Clone() *APIKey {
 }
 
 // VersionedCache holds values read from a store, each valid only at the
-// data version (see Versioned) it was read at; Load is the way in. It
+// cache version (see Versioned) it was read at; Load is the way in. It
 // holds at most max entries (then it starts again empty). The zero value
 // is not usable: use NewVersionedCache.
 type VersionedCache[T any] struct {
@@ -58,7 +59,7 @@ type versioned[T any] struct {
 
 // NewVersionedCache returns an empty cache of at most max entries. clone
 // copies a value, so that callers share none with the cache or each other;
-// a data version that cannot be read is logged on log (nil: not logged).
+// a cache version that cannot be read is logged on log (nil: not logged).
 func NewVersionedCache[T any](max int, clone func(T) T, log *slog.Logger) *VersionedCache[T] {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -67,9 +68,9 @@ func NewVersionedCache[T any](max int, clone func(T) T, log *slog.Logger) *Versi
 }
 
 // Load returns a copy of the value of key. With a store that reports its
-// data version (Versioned), a value read before is served from memory
-// while nothing at all was committed to the store since, by this process
-// or another, and fresh accepts it; otherwise it is read with read and
+// cache version (Versioned), a value read before is served from memory
+// while no connection or API key changed since, by this process or
+// another, and fresh accepts it; otherwise it is read with read and
 // remembered at the version read before it, so that a commit in between
 // makes the next Load read again instead of serving an older value. A
 // store that is not Versioned, or whose version cannot be read, is read
@@ -79,9 +80,9 @@ func (c *VersionedCache[T]) Load(ctx context.Context, st Store, key string, fres
 	if !ok {
 		return read(ctx)
 	}
-	version, err := vs.DataVersion(ctx)
+	version, err := vs.CacheVersion(ctx)
 	if err != nil {
-		c.log.Warn("read the store's data version; reading the store", "err", err)
+		c.log.Warn("read the store's cache version; reading the store", "err", err)
 		return read(ctx)
 	}
 	if v, ok := c.get(key, version); ok && fresh(v) {

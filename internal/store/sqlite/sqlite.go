@@ -47,14 +47,6 @@ type Store struct {
 	locals store.KeyLocks // per-connection in-process refresh locks
 	stmts  sync.Map       // query → *sql.Stmt, for the hottest reads (see prepared)
 	audits groupcommit.Group[*store.AuditRecord]
-
-	// version is the connection DataVersion reads data_version on, held
-	// for that alone; opened on first use.
-	version struct {
-		mu   sync.Mutex
-		conn *sql.Conn
-		stmt *sql.Stmt
-	}
 }
 
 var _ store.Versioned = (*Store)(nil)
@@ -236,9 +228,6 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the database. Refresh locks still held are released by
 // their WithRefreshLock calls, or expire.
 func (s *Store) Close() error {
-	s.version.mu.Lock()
-	s.closeVersion()
-	s.version.mu.Unlock()
 	return s.db.Close()
 }
 
@@ -250,41 +239,23 @@ func (s *Store) Close() error {
 // Such a statement is bounded by busy_timeout instead.
 func uninterrupted(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
-// DataVersion returns SQLite's data_version as a connection of its own
-// sees it (https://sqlite.org/pragma.html#pragma_data_version): it changes
-// whenever another connection, of this process or another, commits to the
-// database, and that connection never writes. It costs a fraction of a
-// row read, and takes no lock that a writer waits for.
-func (s *Store) DataVersion(ctx context.Context) (int64, error) {
-	s.version.mu.Lock()
-	defer s.version.mu.Unlock()
-	if s.version.stmt == nil {
-		conn, err := s.db.Conn(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("data version: %w", err)
-		}
-		stmt, err := conn.PrepareContext(ctx, `PRAGMA data_version`)
-		if err != nil {
-			conn.Close()
-			return 0, fmt.Errorf("data version: %w", err)
-		}
-		s.version.conn, s.version.stmt = conn, stmt
+// CacheVersion returns the version of the rows deskconn caches (see
+// store.Versioned): the cache_version row, which triggers on connections
+// and api_keys advance with every change to either, made by this process
+// or any other on the same file. Other writes (audit records, events,
+// idempotency records) leave it alone. It costs a point read, which a
+// writer does not wait for (WAL).
+func (s *Store) CacheVersion(ctx context.Context) (int64, error) {
+	ctx = uninterrupted(ctx)
+	q, err := s.prepared(ctx, `SELECT version FROM cache_version WHERE id = 1`)
+	if err != nil {
+		return 0, fmt.Errorf("cache version: %w", err)
 	}
 	var v int64
-	if err := s.version.stmt.QueryRowContext(uninterrupted(ctx)).Scan(&v); err != nil {
-		s.closeVersion() // the next call opens a new one
-		return 0, fmt.Errorf("data version: %w", err)
+	if err := q.QueryRowContext(ctx).Scan(&v); err != nil {
+		return 0, fmt.Errorf("cache version: %w", err)
 	}
 	return v, nil
-}
-
-// closeVersion closes DataVersion's connection; s.version.mu is held.
-func (s *Store) closeVersion() {
-	if s.version.stmt != nil {
-		s.version.stmt.Close()
-		s.version.conn.Close()
-		s.version.stmt, s.version.conn = nil, nil
-	}
 }
 
 // Dump returns the raw bytes of the database file and its write-ahead log,

@@ -9,42 +9,58 @@ import (
 	"github.com/deskconn/deskconn/internal/store"
 )
 
-// TestDataVersion: the version stays put across reads and changes with
-// every commit, whether made through this store or through another one on
-// the same file (as another deskconn process would).
-func TestDataVersion(t *testing.T) {
+// TestCacheVersion: the version stays put across reads and across writes
+// to anything but connections and API keys (audit records, events,
+// idempotency records, tenants), and changes with every insert, update and
+// delete of a connection or an API key, whether made through this store or
+// through another one on the same file (as another deskconn process would).
+func TestCacheVersion(t *testing.T) {
 	t.Parallel()
+	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "deskconn.db")
 	s := openAt(t, path)
-	version := func() int64 {
-		t.Helper()
-		v, err := s.DataVersion(t.Context())
-		if err != nil {
-			t.Fatalf("DataVersion = %v", err)
-		}
-		return v
-	}
-	v := version()
-	if _, err := s.ListTenants(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if got := version(); got != v {
-		t.Fatalf("version after a read = %d, want %d", got, v)
-	}
-	if err := s.CreateTenant(t.Context(), &store.Tenant{Name: "here"}); err != nil {
-		t.Fatal(err)
-	}
-	after := version()
-	if after == v {
-		t.Fatalf("version after this store's commit = %d, unchanged", after)
-	}
 	other := openAt(t, path)
-	if err := other.CreateTenant(t.Context(), &store.Tenant{Name: "there"}); err != nil {
-		t.Fatal(err)
+	last, err := s.CacheVersion(ctx)
+	if err != nil {
+		t.Fatalf("CacheVersion = %v", err)
 	}
-	if got := version(); got == after {
-		t.Fatalf("version after another store's commit = %d, unchanged", got)
+	step := func(name string, wantChange bool, do func() error) {
+		t.Helper()
+		if err := do(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		v, err := s.CacheVersion(ctx)
+		if err != nil {
+			t.Fatalf("CacheVersion after %s = %v", name, err)
+		}
+		if changed := v != last; changed != wantChange {
+			t.Errorf("after %s the version went %d -> %d; want a change: %v", name, last, v, wantChange)
+		}
+		last = v
 	}
+	tn := &store.Tenant{Name: "here"}
+	step("a tenant", false, func() error { return s.CreateTenant(ctx, tn) })
+	step("a read", false, func() error { _, err := s.ListTenants(ctx); return err })
+	c := &store.Connection{TenantID: tn.ID, Name: "desk", ClientID: "1000.CLIENT", Status: store.StatusPending}
+	step("a new connection", true, func() error { return s.CreateConnection(ctx, c) })
+	step("an audit record with a write mark", false, func() error {
+		return s.AppendAudit(ctx, &store.AuditRecord{TenantID: tn.ID, ConnectionID: c.ID, Action: "create_ticket", Outcome: "ok",
+			Writes: []store.WriteMark{{Key: "ticket/1"}}})
+	})
+	step("an idempotency record", false, func() error {
+		_, _, err := s.BeginIdempotent(ctx, &store.IdemRecord{IdemKey: store.IdemKey{TenantID: tn.ID, ConnectionID: c.ID, Action: "create_ticket", Key: "k1"},
+			InputHash: []byte("h"), Owner: "o", ExpiresAt: time.Now().Add(time.Hour)})
+		return err
+	})
+	step("a connection update by another store", true, func() error {
+		c.Status = store.StatusActive
+		return other.UpdateConnection(ctx, c)
+	})
+	k := &store.APIKey{TenantID: tn.ID, Name: "k", Hash: []byte("0123456789abcdef0123456789abcdef"), Prefix: "dk_test"}
+	step("a new API key", true, func() error { return s.CreateAPIKey(ctx, k) })
+	step("the key's first use, recorded by its lookup", true, func() error { _, err := s.LookupAPIKey(ctx, k.Hash); return err })
+	step("a revocation by another store", true, func() error { return other.RevokeAPIKey(ctx, tn.ID, k.ID) })
+	step("a deleted connection", true, func() error { return s.DeleteConnection(ctx, tn.ID, c.ID) })
 }
 
 // TestWriteTransactionNeedsNoSecondConnection: a write transaction
