@@ -196,7 +196,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient != nil {
 		hc = *cfg.HTTPClient
 	} else {
-		hc = http.Client{Transport: defaultTransport()}
+		hc = http.Client{Transport: NewTransport()}
 	}
 	hc.CheckRedirect = sameHostRedirects(hc.CheckRedirect)
 	c.hc = &hc
@@ -232,7 +232,13 @@ func New(cfg Config) (*Client, error) {
 // BaseURL returns the Desk API base the client calls, with a trailing slash.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-func defaultTransport() *http.Transport {
+// NewTransport returns the transport a Client uses when Config.HTTPClient
+// is nil: connections kept for concurrent calls (64 idle per host, where
+// Go's http.DefaultTransport keeps 2 and closes the rest after every burst,
+// so that calls past the second reconnect, a TLS handshake each), and
+// bounded dials, handshakes and waits for response headers. An
+// http.Client given in Config should use one like it.
+func NewTransport() *http.Transport {
 	return &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: (&net.Dialer{

@@ -109,6 +109,7 @@ type Options struct {
 	// authorize flow (Zoho redirects to the user's own DC); default "us".
 	EntryLocation string
 	// HTTPClient makes every call to Zoho (token endpoint and Desk).
+	// Default: zohodesk.NewTransport's transport, each call bounded to 30 s.
 	HTTPClient *http.Client
 	// BaseURL is the public base URL of the deskconn server; the OAuth
 	// callback is BaseURL + "/oauth/callback".
@@ -192,7 +193,9 @@ func New(opts Options) (*Manager, error) {
 		return nil, fmt.Errorf("new connection manager: entry location: %w", err)
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: refreshTimeout}
+		// Not http.DefaultTransport: it keeps two idle connections per
+		// host, so a third concurrent call to Zoho reconnected every time.
+		opts.HTTPClient = &http.Client{Timeout: refreshTimeout, Transport: zohodesk.NewTransport()}
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
