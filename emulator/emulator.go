@@ -307,6 +307,9 @@ type resp struct {
 	// deferred, when set, builds the response after the state lock is
 	// released (serveDesk runs it); see afterUnlock.
 	deferred func(*resp)
+	// onWrite, when set, runs once the answer is final and before any of
+	// it is written (ServeHTTP logs the request there).
+	onWrite func()
 }
 
 func newResp() *resp { return &resp{header: http.Header{}} }
@@ -414,16 +417,18 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := e.now()
 	rec := RequestRecord{Time: start, Method: r.Method, Host: r.Host, Path: r.URL.Path, Query: redactQuery(r.URL.Query()), OrgID: orgIDOf(r)}
 	out := newResp()
-	// The request is logged once, when its answer is known. A fault that
-	// resets the connection logs it before the reset: a client that sees
-	// the reset must find the request in the log (the handler's return
-	// would come after the client saw it).
+	// The request is logged once, when its answer is known and before
+	// any of it is written (or the connection is reset): a client that has
+	// the answer, or saw the reset, must find the request in the log and
+	// in the counters (the handler's return comes after the client saw
+	// it: a bench reading the counters right after a call missed it).
 	record := sync.OnceFunc(func() {
 		rec.Status = out.status
 		rec.ErrorCode = out.errorCode
 		e.record(rec)
 	})
 	defer record()
+	out.onWrite = record
 
 	if strings.HasPrefix(r.URL.Path, "/__emulator/") {
 		e.serveAdmin(out, r)
@@ -460,8 +465,11 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if fault != nil {
 		if fault.Kind == FaultResetAfterBody {
 			out.errorCode = "FAULT_RESET"
-			record()
 		}
+		if out.status == 0 {
+			out.status = http.StatusOK
+		}
+		record()
 		fault.applyAfter(w, r, out)
 		return
 	}
@@ -479,6 +487,9 @@ func writeResp(w http.ResponseWriter, out *resp) {
 	}
 	if out.status == 0 {
 		out.status = http.StatusOK
+	}
+	if out.onWrite != nil {
+		out.onWrite()
 	}
 	if out.body != nil {
 		w.Header().Set("Content-Length", strconv.Itoa(len(out.body)))
