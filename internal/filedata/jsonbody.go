@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -26,10 +27,22 @@ import (
 // translates offsets in the returned JSON to offsets in the body with the
 // returned Shifts. A malformed diverted string is a *SyntaxError.
 func SpoolJSON(r io.Reader, sp *Spooler) ([]byte, Shifts, error) {
-	s := &bodyScanner{br: bufio.NewReaderSize(r, 64<<10), sp: sp, threshold: SpoolThreshold}
+	br := bodyReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil) // holds nothing of r's
+		bodyReaders.Put(br)
+	}()
+	s := &bodyScanner{br: br, sp: sp, threshold: SpoolThreshold}
 	err := s.scan()
 	return s.out.Bytes(), s.shifts, err
 }
+
+// bodyReaders keeps SpoolJSON's 64 KiB read buffers between bodies: every
+// REST action call reads its input through one, and most inputs are a few
+// dozen bytes, for which a new buffer each time was most of the call's
+// allocation. Nothing returned by SpoolJSON refers to the buffer.
+var bodyReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
 // SyntaxError is a syntax error found while scanning, worded as
 // encoding/json words it, at Offset bytes into the body.
