@@ -17,7 +17,8 @@ import (
 // allowLoopback (serve --demo only) subscribers on this machine are
 // allowed, with a warning logged.
 var subscriberFetcher = func(log *slog.Logger, allowLoopback bool) *egress.Fetcher {
-	cfg := egress.Config{Logger: log, Timeout: 30 * time.Second, MaxBytes: 1 << 20, MaxRedirects: -1, UserAgent: "deskconn-webhooks/1"}
+	cfg := egress.Config{Logger: log, Timeout: 30 * time.Second, MaxBytes: 1 << 20, MaxRedirects: -1, UserAgent: "deskconn-webhooks/1",
+		KeepAlive: true} // deliveries go to the same few subscribers again and again
 	if allowLoopback {
 		cfg.UnsafeAllowLoopback = []string{"127.0.0.1", "localhost", "::1"}
 	}

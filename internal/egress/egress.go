@@ -153,7 +153,20 @@ type Config struct {
 	// TLSClientConfig is used for https (tests set RootCAs to trust an
 	// httptest server); nil means Go's defaults.
 	TLSClientConfig *tls.Config
+	// KeepAlive keeps connections open between requests to the same
+	// scheme, host and port, for a fetcher that calls the same hosts again
+	// and again (webhook deliveries: without it each delivery is a new TCP
+	// connection and TLS handshake). A kept connection goes to the address
+	// checked when it was dialled, whatever the host name resolves to
+	// later; a new connection is checked as ever. Default off: a fetch of
+	// a user's URL is a one-off.
+	KeepAlive bool
 }
+
+// keptPerHost is how many idle connections a KeepAlive fetcher keeps per
+// host: more than the event worker's deliveries in flight to one
+// subscriber.
+const keptPerHost = 16
 
 // Fetcher fetches user-supplied URLs safely. It is safe for concurrent use.
 type Fetcher struct {
@@ -233,7 +246,9 @@ func New(cfg Config) *Fetcher {
 			DialContext:            f.dialContext,
 			TLSClientConfig:        tlsCfg,
 			TLSHandshakeTimeout:    15 * time.Second,
-			DisableKeepAlives:      true, // each fetch is a one-off to a user's host
+			DisableKeepAlives:      !cfg.KeepAlive, // by default each fetch is a one-off to a user's host
+			MaxIdleConnsPerHost:    keptPerHost,
+			IdleConnTimeout:        90 * time.Second,
 			DisableCompression:     true, // bytes as served, and Content-Length stays exact
 			MaxResponseHeaderBytes: 64 << 10,
 			ForceAttemptHTTP2:      true,

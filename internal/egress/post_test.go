@@ -58,3 +58,50 @@ func TestPost(t *testing.T) {
 		t.Errorf("the subscriber saw %q, want three POSTs with header and body (no redirect followed)", got)
 	}
 }
+
+// TestPostKeepAlive: a KeepAlive fetcher posts to the same host over the
+// connection it checked and dialled (not one dial per POST, as without
+// it), and when the host name later resolves to a forbidden address, a
+// new connection is refused while no request reaches that address.
+func TestPostKeepAlive(t *testing.T) {
+	t.Parallel()
+	for _, keep := range []bool{false, true} {
+		n := newTestNet(t)
+		n.serve(t, "93.184.216.34", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		n.res.set("hooks.example", []string{"93.184.216.34"})
+		f := n.fetcher(Config{KeepAlive: keep})
+		const posts = 10
+		for range posts {
+			if status, err := f.Post(t.Context(), "http://hooks.example/hook", nil, []byte(`{}`)); err != nil || status != http.StatusNoContent {
+				t.Fatalf("KeepAlive %v: Post = %d, %v", keep, status, err)
+			}
+		}
+		dials := len(n.dialer.dialList())
+		switch {
+		case !keep && dials != posts:
+			t.Errorf("without KeepAlive: %d dials for %d POSTs, want one each", dials, posts)
+		case keep && dials > posts/2:
+			// One is the rule; a second can be dialled when a POST starts
+			// before the previous connection is back in the pool.
+			t.Errorf("with KeepAlive: %d dials for %d POSTs, want the connection reused", dials, posts)
+		}
+		if !keep {
+			continue
+		}
+		// The name now points inside: kept connections still go to the
+		// checked public address, and a new one is refused.
+		n.res.set("hooks.example", []string{"10.0.0.7"})
+		f.client.CloseIdleConnections()
+		if _, err := f.Post(t.Context(), "http://hooks.example/hook", nil, []byte(`{}`)); !errors.Is(err, ErrForbiddenAddress) {
+			t.Errorf("after the name moved to a private address: Post = %v, want %v", err, ErrForbiddenAddress)
+		}
+		for _, d := range n.dialer.dialList() {
+			if strings.HasPrefix(d, "10.") {
+				t.Errorf("dialled %s, a private address", d)
+			}
+		}
+	}
+}
