@@ -8,8 +8,13 @@ package groupcommit
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
+
+// ErrCommitPanicked is the error of the calls whose items were in a batch
+// whose Commit panicked (the caller that ran it panics again).
+var ErrCommitPanicked = errors.New("groupcommit: the commit of this batch panicked")
 
 // Group commits the items of concurrent Do calls in shared batches. The
 // zero value is not usable: set Commit. A Group must not be copied after
@@ -56,6 +61,18 @@ func (g *Group[T]) Do(ctx context.Context, item T) error {
 	g.pending = nil
 	g.pendMu.Unlock()
 
+	// A panic in Commit must not leave the batch's other callers to take
+	// the lock, find their item not done and commit a batch without it.
+	defer func() {
+		if p := recover(); p != nil {
+			for _, b := range batch {
+				if !b.done {
+					b.err, b.done = ErrCommitPanicked, true
+				}
+			}
+			panic(p)
+		}
+	}()
 	ctx = context.WithoutCancel(ctx)
 	items := make([]T, len(batch))
 	for i, b := range batch {

@@ -142,3 +142,55 @@ func TestACancelledCallerDoesNotCancelTheCommit(t *testing.T) {
 		t.Fatalf("Do with an ended context: %v (the commit must not see the cancellation)", err)
 	}
 }
+
+// TestAPanickingCommitFailsItsBatch: the callers whose items were in a
+// batch whose Commit panicked get ErrCommitPanicked (not a success for a
+// commit that never ran), the caller that ran it panics, and the group
+// goes on committing.
+func TestAPanickingCommitFailsItsBatch(t *testing.T) {
+	rec := newRecorder()
+	g := &Group[string]{Commit: func(ctx context.Context, items []string) error {
+		if slices.Contains(items, "boom") && len(items) > 1 {
+			panic("commit failed hard")
+		}
+		return rec.commit(ctx, items)
+	}}
+	first := holdFirst(g, rec)
+	type outcome struct {
+		err      error
+		panicked any
+	}
+	do := func(item string, out chan<- outcome) {
+		var o outcome
+		defer func() {
+			o.panicked = recover()
+			out <- o
+		}()
+		o.err = g.Do(t.Context(), item)
+	}
+	a, boom := make(chan outcome, 1), make(chan outcome, 1)
+	go do("a", a)
+	waitPending(g, 1)
+	go do("boom", boom)
+	waitPending(g, 2)
+	close(rec.release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	// Whichever caller ran the batch panics; the other gets
+	// ErrCommitPanicked.
+	oa, ob := <-a, <-boom
+	ran, other := oa, ob
+	if ob.panicked != nil {
+		ran, other = ob, oa
+	}
+	if ran.panicked == nil {
+		t.Fatalf("no caller panicked: Do(a) = %v, Do(boom) = %v", oa.err, ob.err)
+	}
+	if other.panicked != nil || !errors.Is(other.err, ErrCommitPanicked) {
+		t.Errorf("the other caller of the panicked batch: err %v, panic %v; want ErrCommitPanicked", other.err, other.panicked)
+	}
+	if err := g.Do(t.Context(), "after"); err != nil {
+		t.Fatalf("Do after the panic = %v", err)
+	}
+}
