@@ -221,25 +221,31 @@ func (e *Emulator) WebhookDeliveries() []WebhookDelivery {
 }
 
 // WaitWebhooks blocks until every queued webhook delivery has been
-// attempted (a delivery held back by the Reorder fault is released first),
-// or ctx ends.
+// attempted, or ctx ends. A delivery held back by the Reorder fault is
+// released by the next one when one is queued; when nothing is left to
+// release it, it is sent last. (Releasing it while a delivery was still
+// queued put it ahead of that one, which was then held in its place: the
+// order came out unchanged.)
 func (e *Emulator) WaitWebhooks(ctx context.Context) error {
-	e.wh.mu.Lock()
-	if h := e.wh.held; h != nil {
-		e.wh.held = nil
-		h.flush = true
-		e.enqueueLocked(*h)
-	}
-	idle := e.wh.idle
-	e.wh.mu.Unlock()
-	if idle == nil {
-		return nil
-	}
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		e.wh.mu.Lock()
+		if e.wh.running == 0 { // nothing queued or being sent
+			h := e.wh.held
+			if h == nil {
+				e.wh.mu.Unlock()
+				return nil
+			}
+			e.wh.held = nil
+			h.flush = true
+			e.enqueueLocked(*h)
+		}
+		idle := e.wh.idle // closed when the running deliverers are done
+		e.wh.mu.Unlock()
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
