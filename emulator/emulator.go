@@ -314,6 +314,17 @@ type resp struct {
 
 func newResp() *resp { return &resp{header: http.Header{}} }
 
+// finish is called once the answer is final, before any of it is written:
+// it sets the default status (200) and runs onWrite.
+func (r *resp) finish() {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	if r.onWrite != nil {
+		r.onWrite()
+	}
+}
+
 func (r *resp) json(status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -466,10 +477,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if fault.Kind == FaultResetAfterBody {
 			out.errorCode = "FAULT_RESET"
 		}
-		if out.status == 0 {
-			out.status = http.StatusOK
-		}
-		record()
+		out.finish()
 		fault.applyAfter(w, r, out)
 		return
 	}
@@ -485,12 +493,7 @@ func writeResp(w http.ResponseWriter, out *resp) {
 	for k, v := range out.header {
 		w.Header()[k] = v
 	}
-	if out.status == 0 {
-		out.status = http.StatusOK
-	}
-	if out.onWrite != nil {
-		out.onWrite()
-	}
+	out.finish()
 	if out.body != nil {
 		w.Header().Set("Content-Length", strconv.Itoa(len(out.body)))
 	}

@@ -137,13 +137,9 @@ func (b *bareClient) do(ctx context.Context, method, path string, body []byte) e
 	return nil
 }
 
-// loopbackTransport is sized like zohodesk's default, so the bare baseline
-// reuses connections as well as deskconn does.
-func loopbackTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 64
-	return t
-}
+// loopbackTransport is the transport deskconn calls Zoho with, so the bare
+// baseline reuses connections exactly as deskconn does.
+func loopbackTransport() *http.Transport { return zohodesk.NewTransport() }
 
 // bearer adds an API key to every request.
 type bearer struct {
