@@ -90,6 +90,14 @@ type Config struct {
 	// OnResponse, if set, is called once per HTTP attempt (for metrics).
 	// It must be quick and safe for concurrent use.
 	OnResponse func(ResponseInfo)
+	// AttemptTimeout bounds one attempt of a call other than an upload or
+	// a download, from sending it to its answer's last byte; default
+	// DefaultAttemptTimeout. See TimeoutError.
+	AttemptTimeout time.Duration
+	// StallTimeout bounds how long one attempt of an upload or a download
+	// may go without a byte moving; its total time is not bounded. Default
+	// DefaultStallTimeout. See TimeoutError.
+	StallTimeout time.Duration
 }
 
 // ResponseInfo describes one HTTP attempt, for metrics and logs. It never
@@ -130,6 +138,9 @@ type Client struct {
 	retry      RetryPolicy
 	userAgent  string
 	onResponse func(ResponseInfo)
+
+	attemptTimeout time.Duration
+	stallTimeout   time.Duration
 
 	common service
 
@@ -185,6 +196,15 @@ func New(cfg Config) (*Client, error) {
 		retry:      cfg.Retry.withDefaults(),
 		userAgent:  cfg.UserAgent,
 		onResponse: cfg.OnResponse,
+
+		attemptTimeout: cfg.AttemptTimeout,
+		stallTimeout:   cfg.StallTimeout,
+	}
+	if c.attemptTimeout <= 0 {
+		c.attemptTimeout = DefaultAttemptTimeout
+	}
+	if c.stallTimeout <= 0 {
+		c.stallTimeout = DefaultStallTimeout
 	}
 	if c.limiter == nil {
 		c.limiter = NewOrgLimiter(5, 10, 10)

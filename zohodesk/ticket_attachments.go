@@ -163,7 +163,7 @@ func (s *TicketAttachmentsService) Download(ctx context.Context, orgID, href str
 		return nil, nil, invalidf("attachment href is outside the Desk API base %s", c.base)
 	}
 	u.Fragment = ""
-	resp, release, err := c.send(ctx, &request{method: http.MethodGet, tmpl: "tickets/{ticketId}/attachments/{attachmentId}/content", abs: u, orgID: orgID, withOrg: true, accept: "*/*"})
+	resp, release, err := c.send(ctx, &request{method: http.MethodGet, tmpl: "tickets/{ticketId}/attachments/{attachmentId}/content", abs: u, orgID: orgID, withOrg: true, accept: "*/*", download: true})
 	if err != nil {
 		return nil, nil, err
 	}

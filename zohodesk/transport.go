@@ -51,7 +51,13 @@ type request struct {
 	// documents no 406 behaviour for a JSON-only Accept (fidelity audit
 	// row 4) [I].
 	accept string
+	// download marks a call whose answer is a file streamed to the caller.
+	download bool
 }
+
+// transfers reports whether r moves a file (an upload or a download),
+// whose attempts are bounded by progress rather than by total time.
+func (r *request) transfers() bool { return r.stream != nil || r.download }
 
 func (r *request) displayPath(c *Client) string {
 	if r.abs != nil {
@@ -126,9 +132,14 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, func(), 
 		refreshed bool
 	)
 	for attempt, n := 1, 1; ; n++ {
-		req, err := c.newHTTPRequest(ctx, r, payload, token)
+		clock := c.startAttempt(ctx, r)
+		req, err := c.newHTTPRequest(clock.ctx, r, payload, token)
 		if err != nil {
+			clock.end()
 			return nil, nil, err
+		}
+		if r.stream != nil {
+			req.Body = &watchedBody{ReadCloser: req.Body, clock: clock, parent: ctx}
 		}
 		var sent atomic.Bool
 		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
@@ -139,6 +150,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, func(), 
 			if req.Body != nil {
 				req.Body.Close()
 			}
+			clock.end()
 			return nil, nil, &TransportError{Method: r.method, Path: r.displayPath(c), MaybeSent: anySent, Attempts: n - 1, Err: fmt.Errorf("acquire limiter: %w", err)}
 		}
 		if hook := dispatchHook(ctx, r.method); hook != nil {
@@ -147,6 +159,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, func(), 
 				if req.Body != nil {
 					req.Body.Close()
 				}
+				clock.end()
 				return nil, nil, &TransportError{Method: r.method, Path: r.displayPath(c), MaybeSent: anySent, Attempts: n - 1, Err: fmt.Errorf("before dispatch: %w", err)}
 			}
 		}
@@ -156,11 +169,13 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, func(), 
 		info := ResponseInfo{Method: r.method, OrgID: r.orgID, PathTemplate: "/" + r.tmpl, Attempt: n, Duration: time.Since(start)}
 		if err != nil {
 			release()
+			clock.end()
 			if ctx.Err() != nil {
 				err = ctx.Err()
 			} else if ue := (*url.Error)(nil); errors.As(err, &ue) {
 				err = ue.Err
 			}
+			err = clock.cause(ctx, err)
 			info.Err = err
 			c.report(info)
 			wait, retry := c.retry.retryWait(attempt, attemptOutcome{method: r.method, rewinds: r.stream == nil, maybeSent: sent.Load(), transport: err})
@@ -173,12 +188,15 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, func(), 
 		info.StatusCode = resp.StatusCode
 		info.RequestID = resp.Header.Get(HeaderRequestID)
 		info.RateLimit = ParseRateLimit(resp.Header)
+		clock.progress() // the answer's headers
+		resp.Body = &watchedBody{ReadCloser: resp.Body, clock: clock, parent: ctx}
 		if resp.StatusCode < 300 {
 			c.report(info)
-			return resp, release, nil
+			return resp, func() { release(); clock.end() }, nil
 		}
 		apiErr := c.readError(r, resp)
 		release()
+		clock.end()
 		info.ErrorCode = apiErr.Code
 		c.report(info)
 		if apiErr.StatusCode == http.StatusUnauthorized && apiErr.Code == CodeInvalidOAuth && !refreshed {

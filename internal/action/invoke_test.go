@@ -494,6 +494,8 @@ func TestZohoErrorMapping(t *testing.T) {
 		{"transport", &zohodesk.TransportError{Err: errBoom}, want{code: deskconn.CodeUnavailable, msg: "could not be reached"}},
 		{"undecodable 2xx", fmt.Errorf("create: %w", &zohodesk.DecodeError{StatusCode: 200, ContentType: "text/html", Err: errBoom}), want{code: deskconn.CodeUnavailable, msg: "HTTP 200 but a response that could not be read"}},
 		{"transport timeout", &zohodesk.TransportError{Err: context.DeadlineExceeded}, want{code: deskconn.CodeUnavailable, msg: "did not answer in time"}},
+		{"attempt timeout", &zohodesk.TransportError{Err: &zohodesk.TimeoutError{After: 30 * time.Second}}, want{code: deskconn.CodeUnavailable, msg: "did not answer in time"}},
+		{"stalled transfer", &zohodesk.TransportError{Err: &zohodesk.TimeoutError{Stalled: true, After: time.Minute}}, want{code: deskconn.CodeUnavailable, msg: "transfer with Zoho Desk stalled (nothing moved for 1m0s)"}},
 		{"needs reauth passes through", &zohodesk.TransportError{Err: &deskconn.Error{Code: deskconn.CodeNeedsReauth, Message: "reconnect main"}}, want{code: deskconn.CodeNeedsReauth, msg: "reconnect main"}},
 		{"zohodesk local validation", fmt.Errorf("get: %w", zohodesk.ErrInvalid), want{code: deskconn.CodeInvalid}},
 		{"zohodesk not found", fmt.Errorf("agent by email: %w", zohodesk.ErrNotFound), want{code: deskconn.CodeNotFound}},

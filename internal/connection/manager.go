@@ -108,8 +108,12 @@ type Options struct {
 	// EntryLocation is the region whose accounts server starts the
 	// authorize flow (Zoho redirects to the user's own DC); default "us".
 	EntryLocation string
-	// HTTPClient makes every call to Zoho (token endpoint and Desk).
-	// Default: zohodesk.NewTransport's transport, each call bounded to 30 s.
+	// HTTPClient makes every call to Zoho (token endpoint and Desk); a
+	// Timeout set on it bounds every attempt of both, uploads and downloads
+	// included. Default: zohodesk.NewTransport's transport, a token-endpoint
+	// round trip bounded to 30 s and Desk calls bounded by the Desk client
+	// (zohodesk.Config.AttemptTimeout and StallTimeout: a large attachment
+	// takes as long as it needs while it keeps moving).
 	HTTPClient *http.Client
 	// BaseURL is the public base URL of the deskconn server; the OAuth
 	// callback is BaseURL + "/oauth/callback".
@@ -141,9 +145,12 @@ type Options struct {
 // clients with persisted token sources. It is safe for concurrent use; run
 // one per process and share it.
 type Manager struct {
-	opts  Options
-	log   *slog.Logger
-	group singleflight.Group
+	opts Options
+	// oauthClient makes the calls to Zoho Accounts (opts.HTTPClient, or by
+	// default its transport with each round trip bounded).
+	oauthClient *http.Client
+	log         *slog.Logger
+	group       singleflight.Group
 
 	mu    sync.Mutex
 	cache map[string]cachedToken // connection id -> last access token seen
@@ -192,10 +199,15 @@ func New(opts Options) (*Manager, error) {
 	if _, err := opts.Regions.ByLocation(opts.EntryLocation); err != nil {
 		return nil, fmt.Errorf("new connection manager: entry location: %w", err)
 	}
+	oauthClient := opts.HTTPClient
 	if opts.HTTPClient == nil {
 		// Not http.DefaultTransport: it keeps two idle connections per
 		// host, so a third concurrent call to Zoho reconnected every time.
-		opts.HTTPClient = &http.Client{Timeout: refreshTimeout, Transport: zohodesk.NewTransport()}
+		// No Timeout on Desk calls: it would bound a whole exchange, body
+		// included, and cut off any attachment slower than 20 MiB in 30 s.
+		t := zohodesk.NewTransport()
+		opts.HTTPClient = &http.Client{Transport: t}
+		oauthClient = &http.Client{Timeout: refreshTimeout, Transport: t}
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -215,7 +227,7 @@ func New(opts Options) (*Manager, error) {
 	if opts.StateTTL <= 0 {
 		opts.StateTTL = DefaultStateTTL
 	}
-	return &Manager{opts: opts, log: opts.Logger, cache: map[string]cachedToken{}, conns: store.NewVersionedCache(maxCachedConnections, (*store.Connection).Clone, opts.Logger)}, nil
+	return &Manager{opts: opts, oauthClient: oauthClient, log: opts.Logger, cache: map[string]cachedToken{}, conns: store.NewVersionedCache(maxCachedConnections, (*store.Connection).Clone, opts.Logger)}, nil
 }
 
 // CallbackURL is the redirect URI to register in the Zoho API console.

@@ -16,7 +16,8 @@ import (
 // sockets left in TIME_WAIT by one overhead run).
 func TestDefaultHTTPClientKeepsConnections(t *testing.T) {
 	t.Parallel()
-	hc := newEnv(t, envOpts{}).m.HTTPClient()
+	m := newEnv(t, envOpts{}).m
+	hc := m.HTTPClient()
 	tr, ok := hc.Transport.(*http.Transport)
 	if !ok {
 		t.Fatalf("default transport is %T, want zohodesk.NewTransport's *http.Transport", hc.Transport)
@@ -24,7 +25,17 @@ func TestDefaultHTTPClientKeepsConnections(t *testing.T) {
 	if want := zohodesk.NewTransport().MaxIdleConnsPerHost; tr.MaxIdleConnsPerHost != want {
 		t.Errorf("default transport keeps %d idle connections per host, want %d (zohodesk.NewTransport)", tr.MaxIdleConnsPerHost, want)
 	}
-	if hc.Timeout != connection.RefreshTimeout {
-		t.Errorf("default client timeout %v, want %v", hc.Timeout, connection.RefreshTimeout)
+	// A Timeout on the Desk client would bound a whole exchange, body
+	// included, cutting off slow attachments: the Desk client bounds each
+	// attempt itself (zohodesk.Config.AttemptTimeout, StallTimeout).
+	if hc.Timeout != 0 {
+		t.Errorf("default Desk client timeout %v, want none", hc.Timeout)
+	}
+	oc := m.OAuthClient()
+	if oc.Timeout != connection.RefreshTimeout {
+		t.Errorf("default token-endpoint client timeout %v, want %v", oc.Timeout, connection.RefreshTimeout)
+	}
+	if oc.Transport != hc.Transport {
+		t.Error("token-endpoint and Desk clients do not share a transport")
 	}
 }

@@ -17,7 +17,7 @@ func (m *Manager) oauth(c *store.Connection, secret string) *zohodesk.OAuthConfi
 		ClientSecret: secret,
 		RedirectURL:  m.CallbackURL(),
 		Scopes:       c.Scopes,
-		HTTPClient:   m.opts.HTTPClient,
+		HTTPClient:   m.oauthClient,
 	}
 }
 
