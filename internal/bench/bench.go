@@ -283,6 +283,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		flush()
 		fmt.Fprintf(w, "MCP SDK floor: a tool that does nothing, official Go SDK server and client over streamable HTTP: p50 %.2f ms (part of every mcp row's added time)\n", o.MCPFloorP50Ms)
+		if o.MCPFloorRatioP50 > 0 {
+			fmt.Fprintf(w, "MCP SDK floor at the emulated latency: a tool that waits it, against a bare call that waits as long: p50 ratio %.3f (the SDK's own share of every mcp row's ratio)\n", o.MCPFloorRatioP50)
+		}
 	}
 	if s := r.RefreshStorm; s != nil {
 		fmt.Fprintln(w, "refresh-storm: concurrent actions on one connection whose access token just expired (goal: 1 token call)")

@@ -35,6 +35,10 @@ func TestRunAllTiny(t *testing.T) {
 	if o.MCPFloorP50Ms <= 0 {
 		t.Errorf("MCP SDK floor p50 = %v ms, want a measured time", o.MCPFloorP50Ms)
 	}
+	// Both sides of the floor's ratio wait the 2 ms latency.
+	if o.MCPFloorRatioP50 <= 0 {
+		t.Errorf("MCP SDK floor ratio = %v, want a measured ratio", o.MCPFloorRatioP50)
+	}
 	for i, row := range o.Rows {
 		wantPath := []string{PathBare, PathClient, PathRegistry, PathREST, PathMCP}[i%5]
 		wantCall := []string{"get_ticket", "list_tickets", "create_ticket"}[i/5]

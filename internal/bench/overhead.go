@@ -34,6 +34,12 @@ type OverheadReport struct {
 	// any server built on the SDK adds on that path. The mcp rows' added
 	// p50 minus it is deskconn's own share.
 	MCPFloorP50Ms float64 `json:"mcpFloorP50Ms"`
+	// MCPFloorRatioP50 is, when Zoho's latency is emulated, the p50 ratio
+	// the SDK alone gives a call of that latency: a tool that waits the
+	// latency and returns nothing, called as above, against a bare net/http
+	// call to a handler that waits as long: the SDK's own share of every
+	// mcp row's ratio, whatever the server behind the tool does.
+	MCPFloorRatioP50 float64 `json:"mcpFloorRatioP50,omitempty"`
 }
 
 // OverheadRow is one call made by one path. Ratios and added latencies are
@@ -209,8 +215,13 @@ func runOverhead(ctx context.Context, cfg Config) (*OverheadReport, error) {
 	}
 
 	rep := &OverheadReport{}
-	if rep.MCPFloorP50Ms, err = mcpFloor(ctx, cfg); err != nil {
+	if rep.MCPFloorP50Ms, err = mcpFloor(ctx, cfg, 0); err != nil {
 		return nil, fmt.Errorf("MCP SDK floor: %w", err)
+	}
+	if cfg.Latency > 0 {
+		if rep.MCPFloorRatioP50, err = mcpFloorRatio(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("MCP SDK floor at %s: %w", cfg.Latency, err)
+		}
 	}
 	for _, c := range overheadCalls() {
 		paths := []struct {
@@ -254,13 +265,16 @@ func runOverhead(ctx context.Context, cfg Config) (*OverheadReport, error) {
 	return rep, nil
 }
 
-// mcpFloor measures the p50 of calls to a tool that does nothing, on an
-// MCP Go SDK server over streamable HTTP on loopback, by the SDK's client
-// with the settings of the mcp path.
-func mcpFloor(ctx context.Context, cfg Config) (float64, error) {
+// mcpFloor measures the p50 of calls to a tool that waits wait and returns
+// nothing, on an MCP Go SDK server over streamable HTTP on loopback, by the
+// SDK's client with the settings of the mcp path.
+func mcpFloor(ctx context.Context, cfg Config, wait time.Duration) (float64, error) {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "floor", Version: "dev"}, nil)
 	srv.AddTool(&mcp.Tool{Name: "nothing", InputSchema: json.RawMessage(`{"type":"object"}`)},
-		func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		func(ctx context.Context, _ *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			if err := waitFor(ctx, wait); err != nil {
+				return nil, err
+			}
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "{}"}}}, nil
 		})
 	hs := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))
@@ -275,13 +289,56 @@ func mcpFloor(ctx context.Context, cfg Config) (float64, error) {
 		_, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "nothing", Arguments: map[string]any{}})
 		return err
 	}
-	runParallel(ctx, cfg.Concurrency, cfg.Concurrency, cfg.Duration, call)
-	lat, _, _, first := runParallel(ctx, cfg.Requests, cfg.Concurrency, cfg.Duration, call)
+	return p50Of(ctx, cfg, call)
+}
+
+// mcpFloorRatio measures the SDK floor at the emulated latency (see
+// OverheadReport.MCPFloorRatioP50).
+func mcpFloorRatio(ctx context.Context, cfg Config) (float64, error) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if waitFor(r.Context(), cfg.Latency) == nil {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, "{}")
+		}
+	}))
+	defer hs.Close()
+	bare := &bareClient{hc: &http.Client{Transport: loopbackTransport(), Timeout: 60 * time.Second}, base: hs.URL}
+	base, err := p50Of(ctx, cfg, func(ctx context.Context) error { return bare.do(ctx, http.MethodGet, "/", nil) })
+	if err != nil {
+		return 0, fmt.Errorf("bare call: %w", err)
+	}
+	floor, err := mcpFloor(ctx, cfg, cfg.Latency)
+	if err != nil {
+		return 0, err
+	}
+	return floor / base, nil
+}
+
+// p50Of warms fn up, then returns the p50 of cfg.Requests calls of it in
+// milliseconds.
+func p50Of(ctx context.Context, cfg Config, fn func(ctx context.Context) error) (float64, error) {
+	runParallel(ctx, cfg.Concurrency, cfg.Concurrency, cfg.Duration, fn)
+	lat, _, _, first := runParallel(ctx, cfg.Requests, cfg.Concurrency, cfg.Duration, fn)
 	if len(lat) == 0 {
 		return 0, fmt.Errorf("no call answered: %v", first)
 	}
 	slices.Sort(lat)
 	return ms(percentile(lat, 50)), nil
+}
+
+// waitFor waits d, or less if ctx ends first (then its error).
+func waitFor(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func toolText(res *mcp.CallToolResult) string {
