@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -330,5 +332,32 @@ func TestAdminCountersHideTokens(t *testing.T) {
 		if c.TokenRequests[fp] != 2 || len(fp) > 24 || strings.Contains(rt, strings.TrimPrefix(fp, "sha256:")) {
 			t.Errorf("counters by fingerprint %q = %v, want 2 requests", fp, c.TokenRequests)
 		}
+	}
+}
+
+// TestRequestLogKeepsTheNewest: a full request log drops its oldest
+// records and still lists the rest oldest first, also after Reset.
+func TestRequestLogKeepsTheNewest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, emulator.Options{MaxRequestLog: 3})
+	paths := func() []string {
+		var out []string
+		for _, rec := range e.emu.Requests() {
+			out = append(out, rec.Path)
+		}
+		return out
+	}
+	for i := range 7 {
+		e.get(e.srv.URL + "/probe/" + strconv.Itoa(i))
+	}
+	if got, want := paths(), []string{"/probe/4", "/probe/5", "/probe/6"}; !slices.Equal(got, want) {
+		t.Errorf("log after 7 requests = %v, want %v", got, want)
+	}
+	e.emu.Reset()
+	for i := range 2 {
+		e.get(e.srv.URL + "/again/" + strconv.Itoa(i))
+	}
+	if got, want := paths(), []string{"/again/0", "/again/1"}; !slices.Equal(got, want) {
+		t.Errorf("log after Reset and 2 requests = %v, want %v", got, want)
 	}
 }

@@ -212,10 +212,13 @@ type Emulator struct {
 	// requestSeq numbers X-Request-Id values (Options.RequestIDs).
 	requestSeq atomic.Uint64
 
-	mu       sync.Mutex
-	st       *state
-	faults   []*Fault
+	mu     sync.Mutex
+	st     *state
+	faults []*Fault
+	// log is the request log: in order while it grows; once full
+	// (Options.MaxRequestLog), a ring whose oldest record is at logStart.
 	log      []RequestRecord
+	logStart int
 	counters Counters
 	// scratch is reused by handlers that sort matching tickets, so that a
 	// request over 100k tickets allocates no per-ticket memory. Guarded by
@@ -264,7 +267,7 @@ func (e *Emulator) resetLocked() {
 		f := e.opts.Faults[i]
 		e.faults = append(e.faults, &f)
 	}
-	e.log = nil
+	e.log, e.logStart = nil, 0
 	e.counters = Counters{TokenRequests: map[string]int{}, Requests: map[string]int{}}
 }
 
@@ -289,7 +292,9 @@ func (e *Emulator) Counters() Counters {
 func (e *Emulator) Requests() []RequestRecord {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]RequestRecord(nil), e.log...)
+	out := make([]RequestRecord, 0, len(e.log))
+	out = append(out, e.log[e.logStart:]...)
+	return append(out, e.log[:e.logStart]...)
 }
 
 func (e *Emulator) now() time.Time { return e.opts.Now().UTC() }
@@ -506,11 +511,12 @@ func writeResp(w http.ResponseWriter, out *resp) {
 func (e *Emulator) record(rec RequestRecord) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if len(e.log) >= e.opts.MaxRequestLog {
-		n := copy(e.log, e.log[1:])
-		e.log = e.log[:n]
+	if len(e.log) < e.opts.MaxRequestLog {
+		e.log = append(e.log, rec)
+	} else { // full: overwrite the oldest (shifting the log cost O(n) per request)
+		e.log[e.logStart] = rec
+		e.logStart = (e.logStart + 1) % len(e.log)
 	}
-	e.log = append(e.log, rec)
 	e.counters.Requests[rec.Method+" "+rec.Path]++
 }
 
