@@ -162,7 +162,7 @@ func runMCP(ctx context.Context, env *Env, tenantName, conn string, toolsets []s
 	server := mcpserver.New(newActionRegistry(app.store, app.keyring, app.log, counter.Observe), mcpserver.ConnectionResolver(m, tenant.ID, c.ID),
 		&mcpserver.Options{Version: Version, Logger: app.log, Toolsets: toolsets, ReadOnly: readOnly})
 	app.log.Info("serving MCP over stdio", "tenant", tenant.Name, "connection", c.Name, "toolsets", toolsets, "read_only", readOnly)
-	err = server.Run(ctx, mcpserver.StdioTransport(env.Stdin, env.Stdout, app.log))
+	err = mcpserver.ServeStdio(ctx, server, env.Stdin, env.Stdout, app.log)
 	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, mcp.ErrConnectionClosed) || errors.Is(err, context.Canceled) {
 		return nil
 	}

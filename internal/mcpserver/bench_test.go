@@ -80,19 +80,17 @@ type rawStdio struct {
 	out *bufio.Reader
 }
 
-// startRawStdio serves srv over StdioTransport on pipes and initializes
+// startRawStdio serves srv as `deskconn mcp` does (ServeStdio) on pipes and initializes
 // the session.
 func startRawStdio(t testing.TB, srv *mcp.Server) *rawStdio {
 	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
-	ss, err := srv.Connect(t.Context(), StdioTransport(inR, outW, nil), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	done := make(chan error, 1)
+	go func() { done <- ServeStdio(t.Context(), srv, inR, outW, nil) }()
 	t.Cleanup(func() {
 		inW.Close()
-		ss.Wait()
+		<-done
 		outW.Close()
 	})
 	c := &rawStdio{t: t, in: inW, out: bufio.NewReaderSize(outR, 64<<10)}

@@ -25,6 +25,15 @@ import (
 // 1 MiB for the JSON-RPC envelope and the other arguments.
 var MaxMessageBytes = int64(base64.StdEncoding.EncodedLen(int(egress.DefaultMaxBytes))) + 1<<20
 
+// ServeStdio serves srv as `deskconn mcp` does, over StdioTransport on r
+// and w, until the client hangs up or ctx ends. Tool results are written
+// as deskconn encoded them, without the SDK re-scanning them (splice.go).
+func ServeStdio(ctx context.Context, srv *mcp.Server, r io.Reader, w io.Writer, log *slog.Logger) error {
+	t := newStdioTransport(r, w, log)
+	t.splices = newSplices()
+	return srv.Run(withSplices(ctx, t.splices), t)
+}
+
 // StdioTransport returns the transport of `deskconn mcp`: newline-delimited
 // JSON-RPC read from r and written to w, like the SDK's mcp.IOTransport,
 // except that bad input does not end the session. A line that is not JSON,
@@ -43,6 +52,10 @@ var MaxMessageBytes = int64(base64.StdEncoding.EncodedLen(int(egress.DefaultMaxB
 // closes; like the SDK's own stdio reader it stays blocked in r.Read if r
 // never returns.
 func StdioTransport(r io.Reader, w io.Writer, log *slog.Logger) mcp.Transport {
+	return newStdioTransport(r, w, log)
+}
+
+func newStdioTransport(r io.Reader, w io.Writer, log *slog.Logger) *stdioTransport {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -53,11 +66,14 @@ type stdioTransport struct {
 	r   io.Reader
 	out *lineWriter
 	log *slog.Logger
+	// splices, when set (ServeStdio), holds the tool results parked for
+	// Write.
+	splices *splices
 }
 
 // Connect starts reading r; call it once.
 func (t *stdioTransport) Connect(context.Context) (mcp.Connection, error) {
-	c := &stdioConn{out: t.out, incoming: make(chan readResult), closed: make(chan struct{})}
+	c := &stdioConn{out: t.out, splices: t.splices, incoming: make(chan readResult), closed: make(chan struct{})}
 	go c.pump(t.r, int(MaxMessageBytes), t.log)
 	return c, nil
 }
@@ -71,6 +87,7 @@ type readResult struct {
 // stdioConn is an mcp.Connection over newline-delimited JSON-RPC.
 type stdioConn struct {
 	out       *lineWriter
+	splices   *splices // nil: results are never parked
 	incoming  chan readResult
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -91,12 +108,40 @@ func (c *stdioConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	b, err := encodeLine(msg)
+	b, err := encodeLine(c.unsplice(msg))
 	if err != nil {
 		return err
 	}
 	_, err = c.out.Write(b)
 	return err
+}
+
+// unsplice returns msg with a parked tool result in place of its
+// placeholder. The result is compact JSON unless rows Zoho sent with
+// insignificant whitespace carry it; a line break, which would end the
+// line early, is compacted away.
+func (c *stdioConn) unsplice(msg jsonrpc.Message) jsonrpc.Message {
+	r, ok := msg.(*jsonrpc.Response)
+	if !ok || r.Error != nil || c.splices == nil {
+		return msg
+	}
+	encoded, placeholder, found := c.splices.take(r.Result)
+	switch {
+	case !placeholder:
+		return msg
+	case !found: // a bug: each placeholder is written once, here
+		return &jsonrpc.Response{ID: r.ID, Error: &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "internal error: the tool's result was lost"}}
+	}
+	if bytes.ContainsAny(encoded, "\n\r") {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, encoded); err != nil {
+			return &jsonrpc.Response{ID: r.ID, Error: &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "internal error: the tool's result is not JSON"}}
+		}
+		encoded = buf.Bytes()
+	}
+	cp := *r
+	cp.Result = encoded
+	return &cp
 }
 
 // encodeLine returns msg as one newline-terminated line, byte for byte

@@ -1,0 +1,128 @@
+package mcpserver
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// stdioPipes serves srv over the stdio transport on pipes, with tool
+// results parked and spliced back (as ServeStdio does) when sp is not nil,
+// and returns a function that sends a line and reads the answer line.
+func stdioPipes(t *testing.T, srv *mcp.Server, sp *splices) func(line string) []byte {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	tr := newStdioTransport(inR, outW, nil)
+	ctx := t.Context()
+	if sp != nil {
+		tr.splices = sp
+		ctx = withSplices(ctx, sp)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, tr) }()
+	t.Cleanup(func() {
+		inW.Close()
+		<-done
+		outW.Close()
+	})
+	out := bufio.NewReader(outR)
+	return func(line string) []byte {
+		t.Helper()
+		if _, err := io.WriteString(inW, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains([]byte(line), []byte(`"id"`)) {
+			answer, err := out.ReadBytes('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			return answer
+		}
+		return nil
+	}
+}
+
+// TestServeStdioSplices: with results spliced, every answer is byte for
+// byte the one the SDK writes when it encodes the result itself, and each
+// parked result is taken once.
+func TestServeStdioSplices(t *testing.T) {
+	t.Parallel()
+	env := newDeskEnv(t)
+	newServer := func() *mcp.Server {
+		return New(realRegistry(), ConnectionResolver(env.conns(), env.conn.TenantID, env.conn.ID), nil)
+	}
+	sp := newSplices()
+	spliced := stdioPipes(t, newServer(), sp)
+	plain := stdioPipes(t, newServer(), nil)
+	lines := []string{
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`,
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_tickets","arguments":{"params":{"limit":10}}}}`,
+		`{"jsonrpc":"2.0","id":"three","method":"tools/call","params":{"name":"get_ticket","arguments":{"ticketId":"1892000000042032"}}}`,
+		`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"list_tickets","arguments":{"view":"full","params":{"limit":3}}}}`,
+		`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"get_ticket","arguments":{"ticketId":"1"}}}`,
+		`{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"list_agents","arguments":{}}}`,
+	}
+	for _, line := range lines {
+		got, want := spliced(line), plain(line)
+		if !bytes.Equal(got, want) {
+			t.Errorf("answer to %.80s:\n spliced %.400s\n   plain %.400s", line, got, want)
+		}
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.next < 3 || len(sp.m) != 0 {
+		t.Errorf("splices: %d parked, %d left; want every successful call parked and taken", sp.next, len(sp.m))
+	}
+}
+
+// TestUnsplice: a placeholder is replaced by its result once; a result with
+// a line break (rows Zoho sent with whitespace) is compacted, so that the
+// answer stays one line; anything else passes through.
+func TestUnsplice(t *testing.T) {
+	t.Parallel()
+	c := &stdioConn{splices: newSplices()}
+	id, err := jsonrpc.MakeID(float64(9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	park := func(encoded string) []byte {
+		t.Helper()
+		b, err := c.splices.put(&mcp.CallToolResult{}, []byte(encoded)).MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	result := func(m jsonrpc.Message) (string, error) {
+		r := m.(*jsonrpc.Response)
+		return string(r.Result), r.Error
+	}
+
+	ph := park(`{"content":[],"structuredContent":{"a":"x y"}}`)
+	if got, err := result(c.unsplice(&jsonrpc.Response{ID: id, Result: ph})); got != `{"content":[],"structuredContent":{"a":"x y"}}` || err != nil {
+		t.Errorf("unsplice = %s, %v; want the parked result", got, err)
+	}
+	if got, err := result(c.unsplice(&jsonrpc.Response{ID: id, Result: ph})); got != "" || err == nil {
+		t.Errorf("second unsplice of one placeholder = %s, %v; want an internal error", got, err)
+	}
+
+	ph = park("{\"content\":[],\r\n \"structuredContent\":{\"a\": \"line\\nbreak\"}}")
+	if got, err := result(c.unsplice(&jsonrpc.Response{ID: id, Result: ph})); got != `{"content":[],"structuredContent":{"a":"line\nbreak"}}` || err != nil {
+		t.Errorf("unsplice with line breaks = %q, %v; want it compacted", got, err)
+	}
+
+	other := &jsonrpc.Response{ID: id, Result: []byte(`{"content":[]}`)}
+	if got := c.unsplice(other); got != other {
+		t.Errorf("unsplice changed a result that is no placeholder: %v", got)
+	}
+	notOurs := &jsonrpc.Response{ID: id, Result: []byte(placeholderPrefix + `"x"}`)}
+	if got := c.unsplice(notOurs); got != notOurs {
+		t.Errorf("unsplice changed a result shaped like no placeholder: %v", got)
+	}
+}
