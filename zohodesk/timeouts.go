@@ -63,10 +63,11 @@ func (e *TimeoutError) Timeout() bool { return true }
 // Is makes errors.Is(err, ErrAttemptTimeout) true.
 func (e *TimeoutError) Is(target error) bool { return target == ErrAttemptTimeout }
 
-// attemptClock bounds one attempt: it cancels the attempt's context with a
-// *TimeoutError when its timer fires. For a transfer, progress pushes the
-// timer back.
+// attemptClock bounds one attempt: it cancels the attempt's context (ctx,
+// derived from the call's, parent) with a *TimeoutError when its timer
+// fires. For a transfer, progress pushes the timer back.
 type attemptClock struct {
+	parent context.Context
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	timer  *time.Timer
@@ -78,12 +79,11 @@ type attemptClock struct {
 // and its clock; the attempt must end with clock.end.
 func (c *Client) startAttempt(ctx context.Context, r *request) *attemptClock {
 	actx, cancel := context.WithCancelCause(ctx)
-	k := &attemptClock{ctx: actx, cancel: cancel, limit: c.attemptTimeout, stall: r.transfers()}
+	k := &attemptClock{parent: ctx, ctx: actx, cancel: cancel, limit: c.attemptTimeout, stall: r.transfers()}
 	if k.stall {
 		k.limit = c.stallTimeout
 	}
-	stall, limit := k.stall, k.limit
-	k.timer = time.AfterFunc(limit, func() { cancel(&TimeoutError{Stalled: stall, After: limit}) })
+	k.timer = time.AfterFunc(k.limit, func() { cancel(&TimeoutError{Stalled: k.stall, After: k.limit}) })
 	return k
 }
 
@@ -102,8 +102,8 @@ func (k *attemptClock) end() {
 
 // cause returns the clock's *TimeoutError if it fired, else err. The
 // caller's own cancellation is reported as such, never as a timeout.
-func (k *attemptClock) cause(parent context.Context, err error) error {
-	if parent.Err() != nil {
+func (k *attemptClock) cause(err error) error {
+	if k.parent.Err() != nil {
 		return err
 	}
 	var te *TimeoutError
@@ -117,8 +117,7 @@ func (k *attemptClock) cause(parent context.Context, err error) error {
 // progress, and whose errors say so when the attempt's clock ended it.
 type watchedBody struct {
 	io.ReadCloser
-	clock  *attemptClock
-	parent context.Context
+	clock *attemptClock
 }
 
 func (b *watchedBody) Read(p []byte) (int, error) {
@@ -127,7 +126,7 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 		b.clock.progress()
 	}
 	if err != nil && err != io.EOF {
-		err = b.clock.cause(b.parent, err)
+		err = b.clock.cause(err)
 	}
 	return n, err
 }

@@ -139,7 +139,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, func(), 
 			return nil, nil, err
 		}
 		if r.stream != nil {
-			req.Body = &watchedBody{ReadCloser: req.Body, clock: clock, parent: ctx}
+			req.Body = &watchedBody{ReadCloser: req.Body, clock: clock}
 		}
 		var sent atomic.Bool
 		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
@@ -175,7 +175,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, func(), 
 			} else if ue := (*url.Error)(nil); errors.As(err, &ue) {
 				err = ue.Err
 			}
-			err = clock.cause(ctx, err)
+			err = clock.cause(err)
 			info.Err = err
 			c.report(info)
 			wait, retry := c.retry.retryWait(attempt, attemptOutcome{method: r.method, rewinds: r.stream == nil, maybeSent: sent.Load(), transport: err})
@@ -189,7 +189,7 @@ func (c *Client) send(ctx context.Context, r *request) (*http.Response, func(), 
 		info.RequestID = resp.Header.Get(HeaderRequestID)
 		info.RateLimit = ParseRateLimit(resp.Header)
 		clock.progress() // the answer's headers
-		resp.Body = &watchedBody{ReadCloser: resp.Body, clock: clock, parent: ctx}
+		resp.Body = &watchedBody{ReadCloser: resp.Body, clock: clock}
 		if resp.StatusCode < 300 {
 			c.report(info)
 			return resp, func() { release(); clock.end() }, nil

@@ -102,10 +102,11 @@ func mapError(a *Action, err error) *deskconn.Error {
 	case errors.As(err, &te):
 		msg := "Zoho Desk could not be reached; try again later"
 		var timeout *zohodesk.TimeoutError
+		errors.As(err, &timeout)
 		switch {
-		case errors.As(err, &timeout) && timeout.Stalled:
+		case timeout != nil && timeout.Stalled:
 			msg = fmt.Sprintf("the file transfer with Zoho Desk stalled (nothing moved for %s); try again later", timeout.After)
-		case errors.As(err, &timeout), errors.Is(err, context.DeadlineExceeded):
+		case timeout != nil, errors.Is(err, context.DeadlineExceeded):
 			msg = "Zoho Desk did not answer in time; try again later"
 		case errors.Is(err, context.Canceled):
 			msg = "the request was canceled before Zoho Desk answered"

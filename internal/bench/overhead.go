@@ -147,6 +147,12 @@ func (b *bareClient) do(ctx context.Context, method, path string, body []byte) e
 // baseline reuses connections exactly as deskconn does.
 func loopbackTransport() *http.Transport { return zohodesk.NewTransport() }
 
+// newBareClient returns a bare client of base (the API root) that sends
+// token and org as deskconn's client does.
+func newBareClient(base, token, org string) *bareClient {
+	return &bareClient{hc: &http.Client{Transport: loopbackTransport(), Timeout: 60 * time.Second}, base: base, token: token, org: org}
+}
+
 // bearer adds an API key to every request.
 type bearer struct {
 	key  string
@@ -169,7 +175,7 @@ func runOverhead(ctx context.Context, cfg Config) (*OverheadReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("access token: %w", err)
 	}
-	bare := &bareClient{hc: &http.Client{Transport: loopbackTransport(), Timeout: 60 * time.Second}, base: s.EmulatorURL + "/api/v1", token: token, org: s.OrgID}
+	bare := newBareClient(s.EmulatorURL+"/api/v1", token, s.OrgID)
 	desk, _, err := s.Manager.Client(ctx, s.TenantID, s.Connection.ID)
 	if err != nil {
 		return nil, fmt.Errorf("desk client: %w", err)
@@ -302,7 +308,7 @@ func mcpFloorRatio(ctx context.Context, cfg Config) (float64, error) {
 		}
 	}))
 	defer hs.Close()
-	bare := &bareClient{hc: &http.Client{Transport: loopbackTransport(), Timeout: 60 * time.Second}, base: hs.URL}
+	bare := newBareClient(hs.URL, "", "")
 	base, err := p50Of(ctx, cfg, func(ctx context.Context) error { return bare.do(ctx, http.MethodGet, "/", nil) })
 	if err != nil {
 		return 0, fmt.Errorf("bare call: %w", err)

@@ -20,7 +20,10 @@ import (
 // Write puts the encoding back in the placeholder's place. Over HTTP the
 // SDK's own transport writes the message, so results stay encodedResult.
 //
-// The bytes on the wire are the same either way (TestServeStdioSplices).
+// The answer is the same JSON either way, and the same bytes whenever the
+// action's output is compact, as Zoho's answers are (TestServeStdioSplices):
+// the SDK's scan would also have removed whitespace between the tokens of a
+// row Zoho sent with some; a spliced result keeps it, except line breaks.
 
 // splices holds tool results parked for the connection's Write, by number.
 // Each is taken once, by the Write of the response that carries its
@@ -48,27 +51,27 @@ func (s *splices) put(res *mcp.CallToolResult, encoded []byte) splicedResult {
 	return splicedResult{CallToolResult: res, placeholder: append(placeholder, '}')}
 }
 
-// take returns the result a placeholder stands for, once; ok is false for
-// bytes that are not a placeholder. A placeholder whose result is gone
-// returns found false.
-func (s *splices) take(result []byte) (encoded []byte, ok, found bool) {
+// take returns the result a placeholder stands for, once; isPlaceholder is
+// false for bytes that are not a placeholder. A placeholder whose result is
+// gone returns nil (a parked result is never empty).
+func (s *splices) take(result []byte) (encoded []byte, isPlaceholder bool) {
 	rest, ok := bytes.CutPrefix(result, []byte(placeholderPrefix))
 	if !ok {
-		return nil, false, false
+		return nil, false
 	}
 	digits, ok := bytes.CutSuffix(rest, []byte("}"))
 	if !ok {
-		return nil, false, false
+		return nil, false
 	}
 	n, err := strconv.ParseUint(string(digits), 10, 64)
 	if err != nil {
-		return nil, false, false
+		return nil, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	encoded, found = s.m[n]
+	encoded = s.m[n]
 	delete(s.m, n)
-	return encoded, true, found
+	return encoded, true
 }
 
 // splicedResult is a tool result parked in the connection's splices: it

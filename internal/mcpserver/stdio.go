@@ -125,11 +125,11 @@ func (c *stdioConn) unsplice(msg jsonrpc.Message) jsonrpc.Message {
 	if !ok || r.Error != nil || c.splices == nil {
 		return msg
 	}
-	encoded, placeholder, found := c.splices.take(r.Result)
+	encoded, isPlaceholder := c.splices.take(r.Result)
 	switch {
-	case !placeholder:
+	case !isPlaceholder:
 		return msg
-	case !found: // a bug: each placeholder is written once, here
+	case encoded == nil: // a bug: each placeholder is written once, here
 		return &jsonrpc.Response{ID: r.ID, Error: &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "internal error: the tool's result was lost"}}
 	}
 	if bytes.ContainsAny(encoded, "\n\r") {
