@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -22,8 +23,74 @@ import (
 // emulator, so its cost is not counted; the transport is `deskconn mcp`'s
 // stdio over pipes. Issue 17's CPU figure.
 func BenchmarkListTicketsCall(b *testing.B) {
+	env, conns := cannedListTickets(b)
+	c := startRawStdio(b, New(realRegistry(), ConnectionResolver(conns, env.conn.TenantID, env.conn.ID), nil))
+	b.ReportAllocs()
+	for b.Loop() {
+		checkListAnswer(b, c.roundTrip(listTicketsLine))
+	}
+}
+
+// BenchmarkListTicketsCallHTTP is BenchmarkListTicketsCall over streamable
+// HTTP (HTTPHandler on loopback, one session): what the server spends on
+// a call, with a client that posts the request and reads the answer's
+// bytes, as the bench's REST client does, without decoding them.
+func BenchmarkListTicketsCallHTTP(b *testing.B) {
+	env, conns := cannedListTickets(b)
+	mux := http.NewServeMux()
+	mux.Handle(HTTPPattern, HTTPHandler(realRegistry(), conns, &HTTPOptions{
+		Identity: func(*http.Request) (string, string) { return env.conn.TenantID, "ak-bench" }}))
+	srv := httptest.NewServer(mux)
+	b.Cleanup(srv.Close)
+	url := srv.URL + "/mcp/" + env.conn.Name
+	post := func(session, body string) ([]byte, string) {
+		req, err := http.NewRequestWithContext(b.Context(), http.MethodPost, url, strings.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+		req.Header.Set("Authorization", "Bearer dk_bench") // Identity names the tenant
+		if session != "" {
+			req.Header.Set("Mcp-Session-Id", session)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer resp.Body.Close()
+		answer, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode/100 != 2 {
+			b.Fatalf("POST %.60s: HTTP %d, %v: %.300s", body, resp.StatusCode, err, answer)
+		}
+		return answer, resp.Header.Get("Mcp-Session-Id")
+	}
+	_, session := post("", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}`)
+	post(session, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	line := string(bytes.TrimSpace(listTicketsLine))
+	b.ReportAllocs()
+	for b.Loop() {
+		answer, _ := post(session, line)
+		checkListAnswer(b, answer)
+	}
+}
+
+// listTicketsLine is the tools/call both list benchmarks send.
+var listTicketsLine = []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"list_tickets","arguments":{"params":{"limit":10}}}}` + "\n")
+
+// checkListAnswer fails b unless answer is a successful list_tickets result.
+func checkListAnswer(b *testing.B, answer []byte) {
+	if !bytes.Contains(answer, []byte(`"id":7`)) || bytes.Contains(answer, []byte(`"isError":true`)) || !bytes.Contains(answer, []byte(`"data":[`)) {
+		b.Fatalf("list_tickets answered %.300s", answer)
+	}
+}
+
+// cannedListTickets returns a desk environment and connections whose Zoho
+// answers every call with the emulator's answer to the list the benchmarks
+// make, recorded once, so that Zoho's cost is not counted.
+func cannedListTickets(b *testing.B) (*deskEnv, *fakeConns) {
 	env := newDeskEnv(b)
-	// Record the emulator's answer to the call the action makes.
 	var recorded []byte
 	var recordedPath string
 	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -45,30 +112,18 @@ func BenchmarkListTicketsCall(b *testing.B) {
 		w.Write(recorded)
 	}))
 	b.Cleanup(canned.Close)
-
-	serve := func(base string) *rawStdio {
+	connsOf := func(base string) *fakeConns {
 		desk, err := zohodesk.New(zohodesk.Config{BaseURL: base + "/api/v1", Tokens: zohodesk.StaticToken(env.access),
 			Retry: zohodesk.RetryPolicy{MaxAttempts: 1}, Limiter: zohodesk.NewOrgLimiter(5, rate.Inf, 1)})
 		if err != nil {
 			b.Fatal(err)
 		}
-		conns := &fakeConns{desk: desk, conns: []*store.Connection{env.conn}}
-		return startRawStdio(b, New(realRegistry(), ConnectionResolver(conns, env.conn.TenantID, env.conn.ID), nil))
+		return &fakeConns{desk: desk, conns: []*store.Connection{env.conn}}
 	}
-	req := []byte(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"list_tickets","arguments":{"params":{"limit":10}}}}` + "\n")
-	callOnce := func(c *rawStdio) {
-		answer := c.roundTrip(req)
-		if !bytes.Contains(answer, []byte(`"id":7`)) || bytes.Contains(answer, []byte(`"isError":true`)) || !bytes.Contains(answer, []byte(`"data":[`)) {
-			b.Fatalf("list_tickets answered %.300s", answer)
-		}
-	}
-	callOnce(serve(rec.URL)) // records the answer
-	c := serve(canned.URL)
-	callOnce(c)
-	b.ReportAllocs()
-	for b.Loop() {
-		callOnce(c)
-	}
+	recording := connsOf(rec.URL)
+	c := startRawStdio(b, New(realRegistry(), ConnectionResolver(recording, env.conn.TenantID, env.conn.ID), nil))
+	checkListAnswer(b, c.roundTrip(listTicketsLine)) // records the answer
+	return env, connsOf(canned.URL)
 }
 
 // rawStdio is a desktop client reduced to its pipes: it writes request

@@ -61,7 +61,7 @@ func encodeResults(next mcp.MethodHandler) mcp.MethodHandler {
 		if r, ok := res.(*mcp.CallToolResult); !ok || r != slot.res {
 			return res, err
 		}
-		if sp := splicesOf(ctx); sp != nil {
+		if sp := splicesOf(ctx, req); sp != nil {
 			return sp.put(slot.res, slot.encoded), nil
 		}
 		return encodedResult{CallToolResult: slot.res, encoded: slot.encoded}, nil

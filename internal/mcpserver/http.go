@@ -73,6 +73,7 @@ type identity struct {
 	view                 view
 	scope                action.KeyScope   // the API key's scope
 	c                    *store.Connection // the connection as this HTTP request read it
+	splices              *splices          // where this POST's tool results are parked (splice.go)
 }
 
 type identityKey struct{}
@@ -179,7 +180,8 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 			// The view is part of the session's owner: a session opened
 			// read-only, or with some toolsets, stays so.
 			UserID: id.tenant + "\x00" + id.apiKey + "\x00" + id.conn + "\x00" + id.view.String(),
-			Extra:  map[string]any{"tenant": id.tenant, "apiKey": id.apiKey, "connection": id.conn, "scope": id.scope, "conn": id.c},
+			Extra: map[string]any{"tenant": id.tenant, "apiKey": id.apiKey, "connection": id.conn, "scope": id.scope, "conn": id.c,
+				splicesExtra: id.splices},
 		}, nil
 	}
 	withToken := auth.RequireBearerToken(verify, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(sdk)
@@ -231,6 +233,11 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 			v.actions = strings.Join(slices.Compact(names), ",")
 		}
 		id := identity{tenant: tenant, apiKey: keyID, conn: c.ID, view: v, scope: scope, c: c}
+		if r.Method == http.MethodPost {
+			// Tool calls are answered on the POST that carried them.
+			id.splices = newSplices()
+			w = &spliceWriter{ResponseWriter: w, splices: id.splices}
+		}
 		withToken.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 	})
 }

@@ -3,27 +3,37 @@ package mcpserver
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"strconv"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// Over stdio a tool result reaches the client without the SDK scanning it.
+// A tool result reaches the client without the SDK scanning it.
 //
 // The SDK's JSON-RPC layer marshals every result with encoding/json, which
-// re-scans the output of a MarshalJSON to compact it: for a result already
-// encoded once (encodedResult) that scan was the largest single cost left
-// in a stdio list call (a sixth of its CPU). When the session runs through
-// ServeStdio, encodeResults instead parks the encoding in the connection's
-// splices and hands the SDK a placeholder naming it; the connection's
-// Write puts the encoding back in the placeholder's place. Over HTTP the
-// SDK's own transport writes the message, so results stay encodedResult.
+// re-scans the output of a MarshalJSON to compact it, twice over HTTP
+// (jsonrpc2.NewResponse, then EncodeMessage): for a result already encoded
+// once (encodedResult) that was the largest single cost left in a list
+// call (a sixth of its CPU over stdio, an eighth of the whole exchange
+// over HTTP). Instead, encodeResults parks the encoding in the splices of
+// the exchange carrying the call and hands the SDK a placeholder naming
+// it; what writes the SDK's message puts the encoding back in the
+// placeholder's place:
+//   - over stdio (ServeStdio) the connection's Write, per session;
+//   - over HTTP the response writer of the POST that carried the call
+//     (spliceWriter), per request: the SDK answers a call on the stream of
+//     the request that carried it, and a request's splices die with it.
 //
 // The answer is the same JSON either way, and the same bytes whenever the
-// action's output is compact, as Zoho's answers are (TestServeStdioSplices):
-// the SDK's scan would also have removed whitespace between the tokens of a
-// row Zoho sent with some; a spliced result keeps it, except line breaks.
+// action's output is compact, as Zoho's answers are (TestServeStdioSplices,
+// TestHTTPSplices): the SDK's scan would also have removed whitespace
+// between the tokens of a row Zoho sent with some; a spliced result keeps
+// it, except line breaks, which would end a stdio line or an SSE data
+// line early.
 
 // splices holds tool results parked for the connection's Write, by number.
 // Each is taken once, by the Write of the response that carries its
@@ -51,9 +61,10 @@ func (s *splices) put(res *mcp.CallToolResult, encoded []byte) splicedResult {
 	return splicedResult{CallToolResult: res, placeholder: append(placeholder, '}')}
 }
 
-// take returns the result a placeholder stands for, once; isPlaceholder is
-// false for bytes that are not a placeholder. A placeholder whose result is
-// gone returns nil (a parked result is never empty).
+// take returns the result a placeholder stands for, once, without line
+// breaks; isPlaceholder is false for bytes that are not a placeholder. A
+// placeholder whose result is gone returns nil (a parked result is never
+// empty).
 func (s *splices) take(result []byte) (encoded []byte, isPlaceholder bool) {
 	rest, ok := bytes.CutPrefix(result, []byte(placeholderPrefix))
 	if !ok {
@@ -68,10 +79,25 @@ func (s *splices) take(result []byte) (encoded []byte, isPlaceholder bool) {
 		return nil, false
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	encoded = s.m[n]
 	delete(s.m, n)
-	return encoded, true
+	s.mu.Unlock()
+	return oneLine(encoded), true
+}
+
+// oneLine returns encoded (valid JSON) without line breaks: as it is when
+// it has none (the rule: Zoho's answers and deskconn's encodings are
+// compact), else compacted. nil stays nil.
+func oneLine(encoded []byte) []byte {
+	if !bytes.ContainsAny(encoded, "\n\r") {
+		return encoded
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, encoded); err != nil {
+		// Parked results are the registry's encodings, valid JSON.
+		panic(fmt.Sprintf("mcpserver: a parked tool result is not JSON: %v", err))
+	}
+	return buf.Bytes()
 }
 
 // splicedResult is a tool result parked in the connection's splices: it
@@ -93,8 +119,73 @@ func withSplices(ctx context.Context, s *splices) context.Context {
 	return context.WithValue(ctx, splicesKey{}, s)
 }
 
-// splicesOf returns the splices of the session ctx belongs to, or nil.
-func splicesOf(ctx context.Context) *splices {
+// splicesOf returns the splices a tools/call's result is parked in: those
+// of the HTTP request that carried req (HTTPHandler puts them in its
+// TokenInfo), else those of the stdio session ctx belongs to, else nil.
+func splicesOf(ctx context.Context, req mcp.Request) *splices {
+	if req != nil {
+		if extra := req.GetExtra(); extra != nil && extra.TokenInfo != nil {
+			if s, ok := extra.TokenInfo.Extra[splicesExtra].(*splices); ok && s != nil {
+				return s
+			}
+		}
+	}
 	s, _ := ctx.Value(splicesKey{}).(*splices)
 	return s
 }
+
+// splicesExtra is the TokenInfo.Extra key of an HTTP request's splices.
+const splicesExtra = "splices"
+
+// spliceWriter is the response writer the SDK writes a POST's messages
+// to: each Write that carries a response whose result is one of the
+// request's placeholders goes out with the parked result in its place.
+// The SDK writes each message whole, in one Write (an SSE event, or the
+// JSON body), and a placeholder can only be the value of a response's
+// "result": inside a JSON string its quotes would be escaped. A
+// placeholder the request's splices do not hold is left as it is.
+//
+// No event store may be configured on the SDK handler: it would keep the
+// placeholders, not the results, for replay.
+type spliceWriter struct {
+	http.ResponseWriter
+	splices *splices
+}
+
+// resultPlaceholder is how a placeholder appears in an encoded response.
+var resultPlaceholder = []byte(`"result":` + placeholderPrefix)
+
+func (w *spliceWriter) Write(p []byte) (int, error) {
+	i := bytes.Index(p, resultPlaceholder)
+	if i < 0 {
+		return w.ResponseWriter.Write(p)
+	}
+	out := make([]byte, 0, len(p)+4096)
+	rest := p
+	for i >= 0 {
+		start := i + len(`"result":`)
+		end := bytes.IndexByte(rest[start:], '}')
+		if end < 0 {
+			break
+		}
+		end += start + 1
+		encoded, _ := w.splices.take(rest[start:end])
+		if encoded == nil {
+			out = append(out, rest[:end]...)
+		} else {
+			out = append(out, rest[:start]...)
+			out = append(out, encoded...)
+		}
+		rest = rest[end:]
+		i = bytes.Index(rest, resultPlaceholder)
+	}
+	out = append(out, rest...)
+	if _, err := w.ResponseWriter.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Unwrap exposes the underlying writer to http.ResponseController (the
+// SDK flushes each SSE event through one).
+func (w *spliceWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

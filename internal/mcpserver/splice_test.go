@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -124,5 +126,102 @@ func TestUnsplice(t *testing.T) {
 	notOurs := &jsonrpc.Response{ID: id, Result: []byte(placeholderPrefix + `"x"}`)}
 	if got := c.unsplice(notOurs); got != notOurs {
 		t.Errorf("unsplice changed a result shaped like no placeholder: %v", got)
+	}
+}
+
+// TestHTTPSplices: over HTTP, with results spliced into the POST's
+// response, every answer is byte for byte what the SDK writes when it
+// encodes the result itself (an SDK handler without HTTPHandler's
+// splicing, on the same data), and no placeholder reaches the client.
+func TestHTTPSplices(t *testing.T) {
+	t.Parallel()
+	env, base := newHTTPServer(t)
+	plainSrv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server {
+		return New(realRegistry(), ConnectionResolver(env.conns(), env.conn.TenantID, env.conn.ID), nil)
+	}, nil))
+	t.Cleanup(plainSrv.Close)
+
+	open := func(url, key string) func(body string) []byte {
+		resp := rawPost(t, url, key, "", initializeBody)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		session := resp.Header.Get("Mcp-Session-Id")
+		if resp.StatusCode != http.StatusOK || session == "" {
+			t.Fatalf("initialize at %s: HTTP %d, session %q", url, resp.StatusCode, session)
+		}
+		resp = rawPost(t, url, key, session, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return func(body string) []byte {
+			resp := rawPost(t, url, key, session, body)
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("POST %.60s: HTTP %d, %v: %s", body, resp.StatusCode, err, b)
+			}
+			return b
+		}
+	}
+	spliced := open(base+"/mcp/demo", "key-a")
+	plain := open(plainSrv.URL, "")
+	calls := []string{
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_tickets","arguments":{"params":{"limit":10}}}}`,
+		`{"jsonrpc":"2.0","id":"three","method":"tools/call","params":{"name":"get_ticket","arguments":{"ticketId":"1892000000042032"}}}`,
+		`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"list_tickets","arguments":{"view":"full","params":{"limit":3}}}}`,
+		`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"get_ticket","arguments":{"ticketId":"1"}}}`,
+		`{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"list_agents","arguments":{}}}`,
+		`{"jsonrpc":"2.0","id":7,"method":"tools/list"}`,
+	}
+	for _, body := range calls {
+		got, want := spliced(body), plain(body)
+		if !bytes.Equal(got, want) {
+			t.Errorf("answer to %.80s:\n spliced %.400s\n   plain %.400s", body, got, want)
+		}
+		if bytes.Contains(got, []byte("deskconn-splice")) {
+			t.Errorf("answer to %.80s carries a placeholder: %.300s", body, got)
+		}
+	}
+}
+
+// TestSpliceWriter: each of a request's placeholders in a written message
+// is replaced by its result (line breaks compacted), once; a placeholder
+// the request does not hold, and anything else, passes unchanged; the
+// writer reports the caller's bytes written and flushes through.
+func TestSpliceWriter(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	w := &spliceWriter{ResponseWriter: rec, splices: newSplices()}
+	park := func(encoded string) string {
+		t.Helper()
+		b, err := w.splices.put(&mcp.CallToolResult{}, []byte(encoded)).MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	a, b := park(`{"content":[],"structuredContent":{"a":"x y"}}`), park("{\"content\":[],\n \"structuredContent\":{\"b\": \"line\\nbreak\"}}")
+	msg := `[{"jsonrpc":"2.0","id":1,"result":` + a + `},{"jsonrpc":"2.0","id":2,"result":` + b + `},` +
+		`{"jsonrpc":"2.0","id":3,"result":{"deskconn-splice":99}},{"jsonrpc":"2.0","id":4,"result":{"content":[{"type":"text","text":"{\"deskconn-splice\":1}"}]}}]`
+	n, err := w.Write([]byte("data: " + msg + "\n\n"))
+	if err != nil || n != len("data: "+msg+"\n\n") {
+		t.Fatalf("Write = %d, %v; want %d, nil", n, err, len("data: "+msg+"\n\n"))
+	}
+	want := `data: [{"jsonrpc":"2.0","id":1,"result":{"content":[],"structuredContent":{"a":"x y"}}},` +
+		`{"jsonrpc":"2.0","id":2,"result":{"content":[],"structuredContent":{"b":"line\nbreak"}}},` +
+		`{"jsonrpc":"2.0","id":3,"result":{"deskconn-splice":99}},{"jsonrpc":"2.0","id":4,"result":{"content":[{"type":"text","text":"{\"deskconn-splice\":1}"}]}}]` + "\n\n"
+	if got := rec.Body.String(); got != want {
+		t.Errorf("written:\n got %s\nwant %s", got, want)
+	}
+	if len(w.splices.m) != 0 {
+		t.Errorf("%d parked results left; want each taken", len(w.splices.m))
+	}
+
+	rec.Body.Reset()
+	again := `{"jsonrpc":"2.0","id":1,"result":` + a + `}`
+	if _, err := w.Write([]byte(again)); err != nil || rec.Body.String() != again {
+		t.Errorf("a placeholder already taken: wrote %s, %v; want it unchanged", rec.Body.String(), err)
+	}
+	if err := http.NewResponseController(w).Flush(); err != nil || !rec.Flushed {
+		t.Errorf("Flush through the writer: %v, flushed %v", err, rec.Flushed)
 	}
 }

@@ -117,9 +117,7 @@ func (c *stdioConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 }
 
 // unsplice returns msg with a parked tool result in place of its
-// placeholder. The result is compact JSON unless rows Zoho sent with
-// insignificant whitespace carry it; a line break, which would end the
-// line early, is compacted away.
+// placeholder (without line breaks, which would end the line early).
 func (c *stdioConn) unsplice(msg jsonrpc.Message) jsonrpc.Message {
 	r, ok := msg.(*jsonrpc.Response)
 	if !ok || r.Error != nil || c.splices == nil {
@@ -131,13 +129,6 @@ func (c *stdioConn) unsplice(msg jsonrpc.Message) jsonrpc.Message {
 		return msg
 	case encoded == nil: // a bug: each placeholder is written once, here
 		return &jsonrpc.Response{ID: r.ID, Error: &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "internal error: the tool's result was lost"}}
-	}
-	if bytes.ContainsAny(encoded, "\n\r") {
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, encoded); err != nil {
-			return &jsonrpc.Response{ID: r.ID, Error: &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "internal error: the tool's result is not JSON"}}
-		}
-		encoded = buf.Bytes()
 	}
 	cp := *r
 	cp.Result = encoded
