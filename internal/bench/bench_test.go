@@ -29,8 +29,8 @@ func TestRunAllTiny(t *testing.T) {
 	}
 
 	o := r.Overhead
-	if o == nil || len(o.Rows) != 15 {
-		t.Fatalf("overhead = %+v, want 3 calls × 5 paths", o)
+	if o == nil || len(o.Rows) != 18 {
+		t.Fatalf("overhead = %+v, want 3 calls × 6 paths", o)
 	}
 	if o.MCPFloorP50Ms <= 0 {
 		t.Errorf("MCP SDK floor p50 = %v ms, want a measured time", o.MCPFloorP50Ms)
@@ -40,8 +40,8 @@ func TestRunAllTiny(t *testing.T) {
 		t.Errorf("MCP SDK floor ratio = %v, want a measured ratio", o.MCPFloorRatioP50)
 	}
 	for i, row := range o.Rows {
-		wantPath := []string{PathBare, PathClient, PathRegistry, PathREST, PathMCP}[i%5]
-		wantCall := []string{"get_ticket", "list_tickets", "create_ticket"}[i/5]
+		wantPath := []string{PathBare, PathClient, PathRegistry, PathREST, PathMCP, PathMCPBytes}[i%6]
+		wantCall := []string{"get_ticket", "list_tickets", "create_ticket"}[i/6]
 		if row.Path != wantPath || row.Call != wantCall {
 			t.Errorf("row %d is %s/%s, want %s/%s", i, row.Call, row.Path, wantCall, wantPath)
 		}

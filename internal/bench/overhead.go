@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -23,6 +26,7 @@ const (
 	PathRegistry = "registry"
 	PathREST     = "rest"
 	PathMCP      = "mcp"
+	PathMCPBytes = "mcp-bytes"
 )
 
 // OverheadReport is the result of the overhead scenario.
@@ -220,6 +224,40 @@ func runOverhead(ctx context.Context, cfg Config) (*OverheadReport, error) {
 		return nil
 	}
 
+	// callMCPBytes makes the same call in the same session as callMCP, but
+	// posts the JSON-RPC request itself and reads the answer's bytes
+	// without decoding them, as rest does: what the server adds, without
+	// the Go SDK client's decoding of the result.
+	// Its request ids are strings, unlike the SDK client's numbers, and
+	// unique: the session refuses an id already in flight.
+	mcpURL := s.ServerURL + "/mcp/" + s.Connection.Name
+	var lastID atomic.Int64
+	callMCPBytes := func(ctx context.Context, name, input string) error {
+		id := strconv.Quote("bytes-" + strconv.FormatInt(lastID.Add(1), 10))
+		body := `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":` + strconv.Quote(name) + `,"arguments":` + input + `}}`
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, mcpURL, strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Session-Id", session.ID())
+		req.Header.Set("Mcp-Protocol-Version", session.InitializeResult().ProtocolVersion)
+		resp, err := api.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte(`"result":{"content":`)) || bytes.Contains(b, []byte(`"isError":true`)) {
+			return fmt.Errorf("MCP %s: HTTP %d: %.200s", name, resp.StatusCode, b)
+		}
+		return nil
+	}
+
 	rep := &OverheadReport{}
 	if rep.MCPFloorP50Ms, err = mcpFloor(ctx, cfg, 0); err != nil {
 		return nil, fmt.Errorf("MCP SDK floor: %w", err)
@@ -242,6 +280,7 @@ func runOverhead(ctx context.Context, cfg Config) (*OverheadReport, error) {
 			}},
 			{PathREST, func(ctx context.Context) error { return rest(ctx, c.action, c.input) }},
 			{PathMCP, func(ctx context.Context) error { return callMCP(ctx, c.action, c.input) }},
+			{PathMCPBytes, func(ctx context.Context) error { return callMCPBytes(ctx, c.action, c.input) }},
 		}
 		var base OverheadRow
 		for _, p := range paths {

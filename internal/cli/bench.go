@@ -27,8 +27,9 @@ with --auto-consent). It measures and never asserts: it prints an aligned table,
 one JSON object. Scenarios (--scenario):
 
   overhead       get_ticket, list_tickets, create_ticket by a bare net/http client, the zohodesk
-                 client, registry.Invoke, the REST server and MCP over streamable HTTP: p50, p99,
-                 throughput and the ratio to the bare call
+                 client, registry.Invoke, the REST server and MCP over streamable HTTP (by the Go
+                 SDK's client, mcp, and by posting JSON-RPC and reading the answer's bytes as the
+                 REST client does, mcp-bytes): p50, p99, throughput and the ratio to the bare call
   refresh-storm  --storm concurrent actions on a connection whose token just expired: token calls
   attachment     a --size MiB file (default 100) by URL and by base64 through the REST API:
                  peak heap growth against the 16 MiB goal, and MB/s
