@@ -156,6 +156,8 @@ func HTTPHandler(reg *action.Registry, conns Connections, opts *HTTPOptions) htt
 		}
 		return servers[v]
 	}
+	// No EventStore: it would keep tool results as their placeholders
+	// (spliceWriter, splice.go) for replay.
 	sdk := mcp.NewStreamableHTTPHandler(serverFor, &mcp.StreamableHTTPOptions{
 		Logger:              log,
 		SessionTimeout:      o.SessionTimeout,
