@@ -156,30 +156,42 @@ type spliceWriter struct {
 var resultPlaceholder = []byte(`"result":` + placeholderPrefix)
 
 func (w *spliceWriter) Write(p []byte) (int, error) {
-	i := bytes.Index(p, resultPlaceholder)
-	if i < 0 {
+	if !bytes.Contains(p, resultPlaceholder) {
 		return w.ResponseWriter.Write(p)
 	}
-	out := make([]byte, 0, len(p)+4096)
-	rest := p
-	for i >= 0 {
-		start := i + len(`"result":`)
-		end := bytes.IndexByte(rest[start:], '}')
-		if end < 0 {
+	// Take every placeholder's result first, then copy once into a buffer
+	// of the final size (a list's result is many times the message).
+	type splice struct {
+		start, end int // the placeholder's bytes in p
+		encoded    []byte
+	}
+	var splices []splice
+	size := len(p)
+	for off := 0; ; {
+		i := bytes.Index(p[off:], resultPlaceholder)
+		if i < 0 {
 			break
 		}
-		end += start + 1
-		encoded, _ := w.splices.take(rest[start:end])
-		if encoded == nil {
-			out = append(out, rest[:end]...)
-		} else {
-			out = append(out, rest[:start]...)
-			out = append(out, encoded...)
+		start := off + i + len(`"result":`)
+		n := bytes.IndexByte(p[start:], '}')
+		if n < 0 {
+			break
 		}
-		rest = rest[end:]
-		i = bytes.Index(rest, resultPlaceholder)
+		end := start + n + 1
+		if encoded, _ := w.splices.take(p[start:end]); encoded != nil {
+			splices = append(splices, splice{start, end, encoded})
+			size += len(encoded) - (end - start)
+		}
+		off = end
 	}
-	out = append(out, rest...)
+	out := make([]byte, 0, size)
+	last := 0
+	for _, sp := range splices {
+		out = append(out, p[last:sp.start]...)
+		out = append(out, sp.encoded...)
+		last = sp.end
+	}
+	out = append(out, p[last:]...)
 	if _, err := w.ResponseWriter.Write(out); err != nil {
 		return 0, err
 	}
