@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -44,21 +43,7 @@ func BenchmarkListTicketsCallHTTP(b *testing.B) {
 	b.Cleanup(srv.Close)
 	url := srv.URL + "/mcp/" + env.conn.Name
 	post := func(session, body string) ([]byte, string) {
-		req, err := http.NewRequestWithContext(b.Context(), http.MethodPost, url, strings.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
-		req.Header.Set("Authorization", "Bearer dk_bench") // Identity names the tenant
-		if session != "" {
-			req.Header.Set("Mcp-Session-Id", session)
-		}
-		resp, err := srv.Client().Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
+		resp := rawPost(b, url, "dk_bench", session, body) // Identity names the tenant
 		defer resp.Body.Close()
 		answer, err := io.ReadAll(resp.Body)
 		if err != nil || resp.StatusCode/100 != 2 {
@@ -66,7 +51,7 @@ func BenchmarkListTicketsCallHTTP(b *testing.B) {
 		}
 		return answer, resp.Header.Get("Mcp-Session-Id")
 	}
-	_, session := post("", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}`)
+	_, session := post("", initializeBody)
 	post(session, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 	line := string(bytes.TrimSpace(listTicketsLine))
 	b.ReportAllocs()

@@ -182,7 +182,9 @@ func TestHTTPSessionBoundToKeyAndConnection(t *testing.T) {
 
 const initializeBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}`
 
-func rawPost(t *testing.T, url, key, session, body string) *http.Response {
+// rawPost posts body to the MCP endpoint at url as a client that speaks
+// JSON-RPC itself, with key (if any) and session (if any).
+func rawPost(t testing.TB, url, key, session, body string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
