@@ -3,8 +3,6 @@ package mcpserver
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -32,8 +30,8 @@ import (
 // action's output is compact, as Zoho's answers are (TestServeStdioSplices,
 // TestHTTPSplices): the SDK's scan would also have removed whitespace
 // between the tokens of a row Zoho sent with some; a spliced result keeps
-// it, except line breaks, which would end a stdio line or an SSE data
-// line early.
+// it, and line breaks become spaces: they would end a stdio line or an
+// SSE data line early.
 
 // splices holds tool results parked for the connection's Write, by number.
 // Each is taken once, by the Write of the response that carries its
@@ -85,19 +83,21 @@ func (s *splices) take(result []byte) (encoded []byte, isPlaceholder bool) {
 	return oneLine(encoded), true
 }
 
-// oneLine returns encoded (valid JSON) without line breaks: as it is when
-// it has none (the rule: Zoho's answers and deskconn's encodings are
-// compact), else compacted. nil stays nil.
+// oneLine returns encoded (JSON) on one line: as it is when it has no line
+// break (the rule: Zoho's answers and deskconn's encodings are compact),
+// else with each CR and LF replaced by a space. In JSON they can only be
+// whitespace between tokens (inside a string they are escaped), so the
+// value is unchanged. nil stays nil.
 func oneLine(encoded []byte) []byte {
 	if !bytes.ContainsAny(encoded, "\n\r") {
 		return encoded
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, encoded); err != nil {
-		// Parked results are the registry's encodings, valid JSON.
-		panic(fmt.Sprintf("mcpserver: a parked tool result is not JSON: %v", err))
-	}
-	return buf.Bytes()
+	return bytes.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, encoded)
 }
 
 // splicedResult is a tool result parked in the connection's splices: it

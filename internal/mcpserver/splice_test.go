@@ -83,9 +83,9 @@ func TestServeStdioSplices(t *testing.T) {
 	}
 }
 
-// TestUnsplice: a placeholder is replaced by its result once; a result with
-// a line break (rows Zoho sent with whitespace) is compacted, so that the
-// answer stays one line; anything else passes through.
+// TestUnsplice: a placeholder is replaced by its result once; in a result
+// with line breaks (rows Zoho sent with whitespace) they become spaces, so
+// that the answer stays one line; anything else passes through.
 func TestUnsplice(t *testing.T) {
 	t.Parallel()
 	c := &stdioConn{splices: newSplices()}
@@ -115,8 +115,8 @@ func TestUnsplice(t *testing.T) {
 	}
 
 	ph = park("{\"content\":[],\r\n \"structuredContent\":{\"a\": \"line\\nbreak\"}}")
-	if got, err := result(c.unsplice(&jsonrpc.Response{ID: id, Result: ph})); got != `{"content":[],"structuredContent":{"a":"line\nbreak"}}` || err != nil {
-		t.Errorf("unsplice with line breaks = %q, %v; want it compacted", got, err)
+	if got, err := result(c.unsplice(&jsonrpc.Response{ID: id, Result: ph})); got != `{"content":[],   "structuredContent":{"a": "line\nbreak"}}` || err != nil {
+		t.Errorf("unsplice with line breaks = %q, %v; want them spaces, the same JSON on one line", got, err)
 	}
 
 	other := &jsonrpc.Response{ID: id, Result: []byte(`{"content":[]}`)}
@@ -184,7 +184,7 @@ func TestHTTPSplices(t *testing.T) {
 }
 
 // TestSpliceWriter: each of a request's placeholders in a written message
-// is replaced by its result (line breaks compacted), once; a placeholder
+// is replaced by its result (line breaks made spaces), once; a placeholder
 // the request does not hold, and anything else, passes unchanged; the
 // writer reports the caller's bytes written and flushes through.
 func TestSpliceWriter(t *testing.T) {
@@ -207,7 +207,7 @@ func TestSpliceWriter(t *testing.T) {
 		t.Fatalf("Write = %d, %v; want %d, nil", n, err, len("data: "+msg+"\n\n"))
 	}
 	want := `data: [{"jsonrpc":"2.0","id":1,"result":{"content":[],"structuredContent":{"a":"x y"}}},` +
-		`{"jsonrpc":"2.0","id":2,"result":{"content":[],"structuredContent":{"b":"line\nbreak"}}},` +
+		`{"jsonrpc":"2.0","id":2,"result":{"content":[],  "structuredContent":{"b": "line\nbreak"}}},` +
 		`{"jsonrpc":"2.0","id":3,"result":{"deskconn-splice":99}},{"jsonrpc":"2.0","id":4,"result":{"content":[{"type":"text","text":"{\"deskconn-splice\":1}"}]}}]` + "\n\n"
 	if got := rec.Body.String(); got != want {
 		t.Errorf("written:\n got %s\nwant %s", got, want)

@@ -117,7 +117,7 @@ func (c *stdioConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 }
 
 // unsplice returns msg with a parked tool result in place of its
-// placeholder (without line breaks, which would end the line early).
+// placeholder (line breaks, which would end the line early, made spaces).
 func (c *stdioConn) unsplice(msg jsonrpc.Message) jsonrpc.Message {
 	r, ok := msg.(*jsonrpc.Response)
 	if !ok || r.Error != nil || c.splices == nil {
