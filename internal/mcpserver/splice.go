@@ -92,12 +92,13 @@ func oneLine(encoded []byte) []byte {
 	if !bytes.ContainsAny(encoded, "\n\r") {
 		return encoded
 	}
-	return bytes.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' {
-			return ' '
+	out := bytes.Clone(encoded) // byte by byte: any other byte stays as it is
+	for i, c := range out {
+		if c == '\n' || c == '\r' {
+			out[i] = ' '
 		}
-		return r
-	}, encoded)
+	}
+	return out
 }
 
 // splicedResult is a tool result parked in the connection's splices: it

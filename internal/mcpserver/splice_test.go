@@ -119,6 +119,11 @@ func TestUnsplice(t *testing.T) {
 		t.Errorf("unsplice with line breaks = %q, %v; want them spaces, the same JSON on one line", got, err)
 	}
 
+	ph = park("{\"a\":\"\xff\xfe\",\n\"b\":1}") // bytes that are not UTF-8 pass as they are
+	if got, err := result(c.unsplice(&jsonrpc.Response{ID: id, Result: ph})); got != "{\"a\":\"\xff\xfe\", \"b\":1}" || err != nil {
+		t.Errorf("unsplice of bytes that are not UTF-8 = %q, %v; want only the line break changed", got, err)
+	}
+
 	other := &jsonrpc.Response{ID: id, Result: []byte(`{"content":[]}`)}
 	if got := c.unsplice(other); got != other {
 		t.Errorf("unsplice changed a result that is no placeholder: %v", got)
