@@ -1,8 +1,11 @@
 package mcpserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
+	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -84,6 +87,39 @@ func FuzzFieldName(f *testing.F) {
 		}
 		if strings.Contains(name, "/") && !strings.Contains(p, "~1") {
 			t.Errorf("fieldName(%q) = %q contains a /", p, name)
+		}
+	})
+}
+
+// FuzzSpliceWriter: whatever surrounds a parked result's placeholder in a
+// message (markers that are not placeholders included), the writer never
+// panics, reports the caller's length, and writes the message with the
+// result, on one line, in the placeholder's place and nothing else changed.
+func FuzzSpliceWriter(f *testing.F) {
+	f.Add([]byte(`event: message\ndata: {"jsonrpc":"2.0","id":1,`), []byte("}\n\n"), []byte(`{"content":[]}`))
+	f.Add([]byte(`[{"result":{"deskconn-splice":`), []byte(`,{"result":{"deskconn-splice":7}}]`), []byte("{\"a\":\n1}"))
+	f.Add([]byte(`"result":{"deskconn-splice":x}`), []byte(`}`), []byte(`[]`))
+	f.Fuzz(func(t *testing.T, prefix, suffix, encoded []byte) {
+		if len(encoded) == 0 {
+			return // a parked result is never empty
+		}
+		rec := httptest.NewRecorder()
+		w := &spliceWriter{ResponseWriter: rec, splices: newSplices()}
+		ph, err := w.splices.put(&mcp.CallToolResult{}, encoded).MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := slices.Concat(prefix, []byte(`"result":`), ph, suffix)
+		if bytes.Count(msg, ph) != 1 {
+			return // the same placeholder twice: the SDK writes each once
+		}
+		n, err := w.Write(msg)
+		if err != nil || n != len(msg) {
+			t.Fatalf("Write = %d, %v; want %d, nil", n, err, len(msg))
+		}
+		want := slices.Concat(prefix, []byte(`"result":`), oneLine(encoded), suffix)
+		if got := rec.Body.Bytes(); !bytes.Equal(got, want) {
+			t.Fatalf("wrote %q\nwant  %q", got, want)
 		}
 	})
 }

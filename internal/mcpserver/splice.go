@@ -179,10 +179,13 @@ func (w *spliceWriter) Write(p []byte) (int, error) {
 			break
 		}
 		end := start + n + 1
-		if encoded, _ := w.splices.take(p[start:end]); encoded != nil {
-			splices = append(splices, splice{start, end, encoded})
-			size += len(encoded) - (end - start)
+		encoded, _ := w.splices.take(p[start:end])
+		if encoded == nil {
+			off = start // not one of ours: look again past its marker only
+			continue
 		}
+		splices = append(splices, splice{start, end, encoded})
+		size += len(encoded) - (end - start)
 		off = end
 	}
 	out := make([]byte, 0, size)
