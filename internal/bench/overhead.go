@@ -227,9 +227,9 @@ func runOverhead(ctx context.Context, cfg Config) (*OverheadReport, error) {
 	// callMCPBytes makes the same call in the same session as callMCP, but
 	// posts the JSON-RPC request itself and reads the answer's bytes
 	// without decoding them, as rest does: what the server adds, without
-	// the Go SDK client's decoding of the result.
-	// Its request ids are strings, unlike the SDK client's numbers, and
-	// unique: the session refuses an id already in flight.
+	// the Go SDK client's decoding of the result. Its request ids are
+	// strings, unlike the SDK client's numbers, and unique: the session
+	// refuses an id already in flight.
 	mcpURL := s.ServerURL + "/mcp/" + s.Connection.Name
 	var lastID atomic.Int64
 	callMCPBytes := func(ctx context.Context, name, input string) error {

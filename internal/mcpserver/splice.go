@@ -33,9 +33,10 @@ import (
 // it, and line breaks become spaces: they would end a stdio line or an
 // SSE data line early.
 
-// splices holds tool results parked for the connection's Write, by number.
-// Each is taken once, by the Write of the response that carries its
-// placeholder; they live and die with the connection.
+// splices holds tool results parked for what writes the SDK's messages (a
+// stdio connection, or the response writer of one HTTP request), by
+// number. Each is taken once, by the Write of the response that carries
+// its placeholder; they live and die with that connection or request.
 type splices struct {
 	mu   sync.Mutex
 	next uint64
@@ -101,9 +102,8 @@ func oneLine(encoded []byte) []byte {
 	return out
 }
 
-// splicedResult is a tool result parked in the connection's splices: it
-// marshals as its placeholder, which only the connection's Write ever
-// reads. Like encodedResult it embeds the result, for anything that
+// splicedResult is a tool result parked in splices: it marshals as its
+// placeholder, which only the Write that takes it back ever reads. Like encodedResult it embeds the result, for anything that
 // inspects its values.
 type splicedResult struct {
 	*mcp.CallToolResult
@@ -166,7 +166,7 @@ func (w *spliceWriter) Write(p []byte) (int, error) {
 		start, end int // the placeholder's bytes in p
 		encoded    []byte
 	}
-	var splices []splice
+	var found []splice
 	size := len(p)
 	for off := 0; ; {
 		i := bytes.Index(p[off:], resultPlaceholder)
@@ -184,13 +184,13 @@ func (w *spliceWriter) Write(p []byte) (int, error) {
 			off = start // not one of ours: look again past its marker only
 			continue
 		}
-		splices = append(splices, splice{start, end, encoded})
+		found = append(found, splice{start, end, encoded})
 		size += len(encoded) - (end - start)
 		off = end
 	}
 	out := make([]byte, 0, size)
 	last := 0
-	for _, sp := range splices {
+	for _, sp := range found {
 		out = append(out, p[last:sp.start]...)
 		out = append(out, sp.encoded...)
 		last = sp.end
