@@ -54,8 +54,20 @@ type Ticket struct {
 	LayoutID             string         `json:"layoutId,omitempty"`
 	WebURL               string         `json:"webUrl,omitempty"`
 	CF                   map[string]any `json:"cf,omitempty"`
+	// Assignee is the assigned agent as Zoho sent it (an object with id,
+	// names, email and photo), in a create's answer or with
+	// include=assignee; empty when Zoho sent none, "null" when unassigned.
+	Assignee json.RawMessage `json:"assignee,omitempty"`
 
 	Raw json.RawMessage `json:"-"`
+}
+
+// AssigneeObject returns t.Assignee, or nil when Zoho sent none or null.
+func (t *Ticket) AssigneeObject() json.RawMessage {
+	if len(t.Assignee) == 0 || string(t.Assignee) == "null" {
+		return nil
+	}
+	return t.Assignee
 }
 
 // UnmarshalJSON decodes t and keeps the whole object in Raw.

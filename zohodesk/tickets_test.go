@@ -1,6 +1,7 @@
 package zohodesk
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -356,4 +357,27 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+func TestTicketAssignee(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, body string
+		want       string // AssigneeObject, "" for nil
+	}{
+		{"object", `{"id":"1","assignee":{"id":"7","firstName":"Ann","email":"ann@zylker.com"}}`, `{"id":"7","firstName":"Ann","email":"ann@zylker.com"}`},
+		{"null", `{"id":"1","assignee":null}`, ""},
+		{"absent", `{"id":"1"}`, ""},
+		{"beside a number where Zoho's strings are", `{"id":"1","threadCount":3,"assignee":{"id":"7"}}`, `{"id":"7"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var tk Ticket
+			if err := json.Unmarshal([]byte(tc.body), &tk); err != nil {
+				t.Fatalf("Unmarshal: %v", err)
+			}
+			if got := string(tk.AssigneeObject()); got != tc.want {
+				t.Errorf("AssigneeObject() = %q, want %q", got, tc.want)
+			}
+		})
+	}
 }

@@ -119,12 +119,7 @@ func settleCreateTicket(ctx context.Context, call *action.Call, in CreateTicketI
 	call.SetDetail("ticket " + t.ID + " found")
 	out := CreateTicketOutput{ID: t.ID, TicketNumber: t.TicketNumber, WebURL: t.WebURL, CreatedTime: t.CreatedTime,
 		AssigneeID: t.AssigneeID, Ticket: t.Raw}
-	var extra struct {
-		Assignee json.RawMessage `json:"assignee"`
-	}
-	if json.Unmarshal(t.Raw, &extra) == nil && len(extra.Assignee) > 0 && string(extra.Assignee) != "null" {
-		out.Assignee = extra.Assignee
-	}
+	out.Assignee = t.AssigneeObject()
 	return out, true, nil
 }
 

@@ -317,12 +317,7 @@ func createTicket(ctx context.Context, deps Deps, call *action.Call, in CreateTi
 		ID: t.ID, TicketNumber: t.TicketNumber, WebURL: t.WebURL, CreatedTime: t.CreatedTime,
 		AssigneeID: t.AssigneeID, UploadIDs: uploadIDs, Ticket: t.Raw,
 	}
-	var extra struct {
-		Assignee json.RawMessage `json:"assignee"`
-	}
-	if json.Unmarshal(t.Raw, &extra) == nil && len(extra.Assignee) > 0 && string(extra.Assignee) != "null" {
-		out.Assignee = extra.Assignee
-	}
+	out.Assignee = t.AssigneeObject()
 	return out, nil
 }
 
