@@ -19,8 +19,10 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/deskconn/deskconn/internal/groupcommit"
@@ -47,6 +49,19 @@ type Store struct {
 	locals store.KeyLocks // per-connection in-process refresh locks
 	stmts  sync.Map       // query → *sql.Stmt, for the hottest reads (see prepared)
 	audits groupcommit.Group[*store.AuditRecord]
+
+	// The background checkpointer (checkpoint.go): the commits since its
+	// last checkpoint, its requests, its ticks (a ticker's, or a test's),
+	// and what stops it and says it stopped.
+	commits    atomic.Int64
+	ckptAfter  int64 // checkpointAfter, or a test's
+	ckptNow    chan struct{}
+	ckptTick   <-chan time.Time
+	ckptTicker *time.Ticker
+	ckptReport func(checkpointResult)
+	stopCkpt   chan struct{}
+	ckptDone   chan struct{}
+	closeOnce  sync.Once
 }
 
 var _ store.Versioned = (*Store)(nil)
@@ -80,22 +95,27 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Checkpoints run in the background (checkpoint.go); a commit runs one
+	// only when the log outgrows them.
+	q.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(backstopPages)+")")
 	q.Add("_pragma", "foreign_keys(1)")
 	// Overwrite deleted content so erased secrets do not linger in free pages.
 	q.Add("_pragma", "secure_delete(1)")
 	// Every transaction here writes: take the write lock at BEGIN, so a
 	// read-then-write transaction never fails to upgrade with SQLITE_BUSY.
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	base, err := sqlite.NewConnector(path + "?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store: %w", err)
 	}
+	s := &Store{path: path, lease: DefaultLockLease, ckptAfter: checkpointAfter, ckptNow: make(chan struct{}, 1)}
+	db := sql.OpenDB(commitCounter{Connector: base, onCommit: s.committed})
+	s.db = db
 	db.SetMaxOpenConns(8)
 	// As many idle as open: a burst (concurrent webhook deliveries) would
 	// otherwise close and reopen connections, and opening one runs every
 	// pragma above.
 	db.SetMaxIdleConns(8)
-	s := &Store{db: db, path: path, lease: DefaultLockLease}
 	s.audits.Commit = s.appendAudits
 	for _, o := range opts {
 		o(s)
@@ -112,6 +132,19 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite store: %w", err)
 	}
+	if s.ckptTick == nil {
+		s.ckptTicker = time.NewTicker(checkpointEvery)
+		s.ckptTick = s.ckptTicker.C
+	}
+	// What the migrations wrote is left to the first tick: the count
+	// starts with the checkpointer.
+	s.commits.Store(0)
+	select {
+	case <-s.ckptNow:
+	default:
+	}
+	s.stopCkpt, s.ckptDone = make(chan struct{}), make(chan struct{})
+	go s.checkpointer(s.ckptTick, s.stopCkpt, s.ckptDone, s.ckptReport)
 	return s, nil
 }
 
@@ -225,9 +258,17 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database. Refresh locks still held are released by
-// their WithRefreshLock calls, or expire.
+// Close stops the background checkpoints (waiting for one under way) and
+// closes the database. Refresh locks still held are released by their
+// WithRefreshLock calls, or expire.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.stopCkpt)
+		<-s.ckptDone
+		if s.ckptTicker != nil {
+			s.ckptTicker.Stop()
+		}
+	})
 	return s.db.Close()
 }
 
