@@ -316,6 +316,9 @@ func TestBrowserAdminConsole(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("activity")),
 		chromedp.SetValue(chromedp.ID("f-connection"), "support"),
 		chromedp.Click(chromedp.ID("filter")),
+		// The filtered page, not the one the click leaves (a screenshot
+		// taken while it navigates fails): its form says the filter.
+		chromedp.WaitReady(chromedp.CSS(`#f-connection option[value="support"][selected]`)),
 		chromedp.WaitVisible(chromedp.ID("activity")),
 		shot("4-activity"))
 	if row := text("#activity tbody tr:first-child"); !strings.Contains(row, "triage-bot") || !strings.Contains(row, "add_ticket_comment") || !strings.Contains(row, "forbidden") {
