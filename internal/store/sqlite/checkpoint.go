@@ -13,9 +13,9 @@ import (
 // file (a checkpoint, with an fsync of both files) whenever a commit leaves
 // the log at wal_autocheckpoint pages, in the committing call. With the
 // default of 1,000 pages, one audited write in about 140 paid for it: a
-// single writer's p99.9 was 3.3–3.8 ms against 0.46–0.48 ms without it
-// (5,000 audit records in a row, as BenchmarkAppendAudit appends them). So
-// a goroutine of the Store checkpoints where no caller waits: after every
+// single writer's p99.9 was 3.5–3.8 ms, and is 1.2–1.4 ms with the
+// checkpoints here (10,000 audit records in a row, as BenchmarkAppendAudit
+// appends them; docs/benchmarks.md, eighth pass). So a goroutine of the Store checkpoints where no caller waits: after every
 // checkpointAfter commits, and every checkpointEvery for what a few commits
 // leave. The in-line checkpoint stays only as a backstop, for a log that
 // grows faster than that (a purge of many rows in one transaction).
@@ -54,24 +54,24 @@ func (s *Store) committed() {
 }
 
 // checkpointer runs a passive checkpoint when asked (committed) and at each
-// tick, until stop is closed; then it closes done. A passive checkpoint
-// takes no lock that readers or writers wait for; what it cannot copy
-// (frames a reader still needs) a later one copies. A failed checkpoint is
-// left to the next one and, meanwhile, to the in-line backstop. report,
-// when set (tests), gets each result.
-func (s *Store) checkpointer(tick <-chan time.Time, stop <-chan struct{}, done chan<- struct{}, report func(checkpointResult)) {
-	defer close(done)
+// of s.ckptTick, until s.stopCkpt is closed; then it closes s.ckptDone. A
+// passive checkpoint takes no lock that readers or writers wait for; what
+// it cannot copy (frames a reader still needs) a later one copies. A failed
+// checkpoint is left to the next one and, meanwhile, to the in-line
+// backstop. s.ckptReport, when set (tests), gets each result.
+func (s *Store) checkpointer() {
+	defer close(s.ckptDone)
 	for {
 		select {
-		case <-stop:
+		case <-s.stopCkpt:
 			return
-		case <-tick:
+		case <-s.ckptTick:
 		case <-s.ckptNow:
 		}
 		s.commits.Store(0)
 		r := s.checkpoint(context.Background())
-		if report != nil {
-			report(r)
+		if s.ckptReport != nil {
+			s.ckptReport(r)
 		}
 	}
 }

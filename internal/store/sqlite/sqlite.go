@@ -144,7 +144,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	default:
 	}
 	s.stopCkpt, s.ckptDone = make(chan struct{}), make(chan struct{})
-	go s.checkpointer(s.ckptTick, s.stopCkpt, s.ckptDone, s.ckptReport)
+	go s.checkpointer()
 	return s, nil
 }
 
