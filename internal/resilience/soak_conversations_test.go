@@ -175,7 +175,11 @@ func TestSoakKeyedRepliesAndComments(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d keys: succeeded %d, unknown %d, failed (nothing written) %d, duplicates %d", kind.action, keys, succeeded, unknown, failed, dupes)
-		if succeeded < keys/2 {
+		// A floor that says the soak exercised success, not a rate: the
+		// faults the other workers add hit this key's attempts too, and
+		// 22 runs of 500 keys succeeded 248–315 (a half failed one on a
+		// loaded machine).
+		if succeeded < keys/4 {
 			t.Errorf("%s: only %d of %d keys succeeded", kind.action, succeeded, keys)
 		}
 	}
