@@ -175,7 +175,11 @@ func TestSoakIdempotentCreates(t *testing.T) {
 	}
 	t.Logf("keys %d: succeeded %d, unknown %d (%d of them created a ticket), failed (nothing written) %d; tickets %d; error codes %v",
 		keys, succeeded, unknown, unknownWithTicket, failed, created, codes)
-	if succeeded < keys/2 {
+	// The floor only says the soak exercised success: 12 runs of 1,200
+	// keys on an idle 2-core machine succeeded 642–715, and a loaded
+	// machine succeeds fewer (the reply/comment soak's 248–315 of 500 fell
+	// to 248 in CI), so a half would fail on load, not on a defect.
+	if succeeded < keys/4 {
 		t.Errorf("only %d of %d keys succeeded: the faults should be absorbed by the callers' retries far more often", succeeded, keys)
 	}
 }
