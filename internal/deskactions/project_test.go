@@ -23,6 +23,11 @@ func TestProject(t *testing.T) {
 		// nested members of the same name are not top-level members.
 		{`{"\u0069d":"1","x":{"subject":"no"},"subject":"a","subject":"b"}`, `{"id":"1","subject":"b"}`},
 		{` { "id" : [ {"id":[]} , "]" ] , "contact" : null } `, `{"contact":null,"id":[ {"id":[]} , "]" ]}`},
+		// Brackets and escaped quotes inside strings do not end a value.
+		{`{"x":"}{\"","id":"a\"}]b","subject":{"k":["]}\\"]},"contact":-1.5e3}`,
+			`{"contact":-1.5e3,"id":"a\"}]b","subject":{"k":["]}\\"]}}`},
+		{"{\n\t\"id\"\r\n:\ttrue\n}\n", `{"id":true}`},
+		{`{"id":1}x`, `{"id":1}x`},
 	} {
 		got := project(json.RawMessage(tc.in), keys)
 		if string(got) != tc.want {
@@ -61,6 +66,30 @@ func FuzzProject(f *testing.F) {
 			if k != "id" && k != "subject" {
 				t.Fatalf("project(%q) kept %q", in, k)
 			}
+		}
+	})
+}
+
+// FuzzMemberScan: on valid JSON, the byte scan finds the members the
+// tokenizer finds, or declines the row (which the tokenizer then reads).
+func FuzzMemberScan(f *testing.F) {
+	f.Add(`{"id":"1","subject":"a","x":{"y":[1,"}"]}}`)
+	f.Add(`{"x":"\\","id":[{"a":"]"}],"subject":"\"{"}`)
+	f.Add(` {"\u0069d":1, "id" : null } `)
+	f.Fuzz(func(t *testing.T, in string) {
+		if !json.Valid([]byte(in)) {
+			return
+		}
+		keys := newKeySet("id", "subject")
+		var scanned, tokenized spans
+		if !scanMembers([]byte(in), keys, &scanned) {
+			return
+		}
+		if !tokenizeMembers([]byte(in), keys, &tokenized) {
+			t.Fatalf("%q: the scan read an object the tokenizer did not", in)
+		}
+		if scanned != tokenized {
+			t.Fatalf("%q: the scan found %v, the tokenizer %v", in, scanned[:2], tokenized[:2])
 		}
 	})
 }
