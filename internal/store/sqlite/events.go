@@ -59,7 +59,7 @@ const (
 		WHERE connection_id = ?1 AND (types = '[]' OR EXISTS (SELECT 1 FROM json_each(subscriptions.types) WHERE value = ?5))`
 	anySubscriptionQuery = `SELECT EXISTS (SELECT 1 FROM subscriptions WHERE connection_id = ?)`
 	insertAuditQuery     = `INSERT INTO audit_log (time, tenant_id, api_key_id, connection_id, action,
-		outcome, zoho_request_id, duration_ns, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+		outcome, zoho_request_id, duration_ns, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	upsertWriteMarkQuery = `INSERT INTO write_marks (connection_id, key, action, api_key_id, created_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection_id, key) DO UPDATE SET action = excluded.action,
 		api_key_id = excluded.api_key_id, created_at = excluded.created_at`
