@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+
+	"github.com/deskconn/deskconn/internal/jsonscan"
 )
 
 // errScan makes scanValue give up; parseJSON then parses again with
@@ -21,19 +23,19 @@ func scanValue(raw []byte, i, depth int) (any, int, error) {
 	if depth > maxDepth {
 		return nil, 0, errScan
 	}
-	i = skipSpace(raw, i)
+	i = jsonscan.SkipSpace(raw, i)
 	if i >= len(raw) {
 		return nil, 0, errScan
 	}
 	switch c := raw[i]; {
 	case c == '{':
 		obj := object{}
-		i = skipSpace(raw, i+1)
+		i = jsonscan.SkipSpace(raw, i+1)
 		if i < len(raw) && raw[i] == '}' {
 			return obj, i + 1, nil
 		}
 		for {
-			i = skipSpace(raw, i)
+			i = jsonscan.SkipSpace(raw, i)
 			if i >= len(raw) || raw[i] != '"' {
 				return nil, 0, errScan
 			}
@@ -41,7 +43,7 @@ func scanValue(raw []byte, i, depth int) (any, int, error) {
 			if err != nil {
 				return nil, 0, err
 			}
-			i = skipSpace(raw, next)
+			i = jsonscan.SkipSpace(raw, next)
 			if i >= len(raw) || raw[i] != ':' {
 				return nil, 0, errScan
 			}
@@ -50,7 +52,7 @@ func scanValue(raw []byte, i, depth int) (any, int, error) {
 				return nil, 0, err
 			}
 			obj = append(obj, member{key, v})
-			i = skipSpace(raw, next)
+			i = jsonscan.SkipSpace(raw, next)
 			if i >= len(raw) {
 				return nil, 0, errScan
 			}
@@ -64,7 +66,7 @@ func scanValue(raw []byte, i, depth int) (any, int, error) {
 		}
 	case c == '[':
 		arr := []any{}
-		i = skipSpace(raw, i+1)
+		i = jsonscan.SkipSpace(raw, i+1)
 		if i < len(raw) && raw[i] == ']' {
 			return arr, i + 1, nil
 		}
@@ -74,7 +76,7 @@ func scanValue(raw []byte, i, depth int) (any, int, error) {
 				return nil, 0, err
 			}
 			arr = append(arr, v)
-			i = skipSpace(raw, next)
+			i = jsonscan.SkipSpace(raw, next)
 			if i >= len(raw) {
 				return nil, 0, errScan
 			}
@@ -124,13 +126,6 @@ func scanString(raw []byte, i int) (string, int, error) {
 		}
 	}
 	return "", 0, errScan
-}
-
-func skipSpace(raw []byte, i int) int {
-	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 func isNumberByte(c byte) bool {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/deskconn/deskconn/internal/jsonscan"
 )
 
 // decoderParse is the reference: the json.Decoder path of parseJSON.
@@ -43,7 +45,7 @@ func FuzzScanValue(f *testing.F) {
 		if gotErr == nil && !reflect.DeepEqual(got, want) {
 			t.Fatalf("tree %#v, decoder tree %#v for %q", got, want, raw)
 		}
-		if v, end, err := scanValue(raw, 0, 0); err == nil && skipSpace(raw, end) == len(raw) && !reflect.DeepEqual(v, want) {
+		if v, end, err := scanValue(raw, 0, 0); err == nil && jsonscan.SkipSpace(raw, end) == len(raw) && !reflect.DeepEqual(v, want) {
 			t.Fatalf("scanValue %#v, decoder %#v for %q", v, want, raw)
 		}
 	})

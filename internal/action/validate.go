@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/deskconn/deskconn"
+	"github.com/deskconn/deskconn/internal/jsonscan"
 	"github.com/deskconn/deskconn/internal/spelling"
 	"github.com/google/jsonschema-go/jsonschema"
 )
@@ -88,7 +89,7 @@ func parseJSON(raw []byte) (any, error) {
 	// Well-formed input (the usual case) is scanned in place; anything
 	// else is parsed again by json.Decoder, for its error message.
 	if json.Valid(raw) {
-		if v, end, err := scanValue(raw, 0, 0); err == nil && skipSpace(raw, end) == len(raw) {
+		if v, end, err := scanValue(raw, 0, 0); err == nil && jsonscan.SkipSpace(raw, end) == len(raw) {
 			return v, nil
 		}
 	}

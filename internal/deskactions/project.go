@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	segjson "github.com/segmentio/encoding/json"
+
+	"github.com/deskconn/deskconn/internal/jsonscan"
 )
 
 // keySet is the members a compact row keeps: their names in sorted order
@@ -91,12 +93,12 @@ func project(raw json.RawMessage, keys *keySet) json.RawMessage {
 // 5.1–5.3 µs with the tokenizer alone (BenchmarkProject, 2 cores): the
 // projection was the largest part of a compact list's own cost.
 func scanMembers(raw []byte, keys *keySet, sp *spans) bool {
-	i := skipSpace(raw, 0)
+	i := jsonscan.SkipSpace(raw, 0)
 	if i == len(raw) || raw[i] != '{' {
 		return false
 	}
-	if i = skipSpace(raw, i+1); i < len(raw) && raw[i] == '}' {
-		return skipSpace(raw, i+1) == len(raw)
+	if i = jsonscan.SkipSpace(raw, i+1); i < len(raw) && raw[i] == '}' {
+		return jsonscan.SkipSpace(raw, i+1) == len(raw)
 	}
 	for {
 		if i == len(raw) || raw[i] != '"' {
@@ -113,89 +115,30 @@ func scanMembers(raw []byte, keys *keySet, sp *spans) bool {
 			return false
 		}
 		key := raw[i+1 : j]
-		if i = skipSpace(raw, j+1); i == len(raw) || raw[i] != ':' {
+		if i = jsonscan.SkipSpace(raw, j+1); i == len(raw) || raw[i] != ':' {
 			return false
 		}
-		start := skipSpace(raw, i+1)
-		end, ok := skipValue(raw, start)
+		start := jsonscan.SkipSpace(raw, i+1)
+		end, ok := jsonscan.ValueEnd(raw, start)
 		if !ok {
 			return false
 		}
 		if k, kept := keys.index[string(key)]; kept {
 			sp[k] = [2]int{start, end}
 		}
-		if i = skipSpace(raw, end); i == len(raw) {
+		if i = jsonscan.SkipSpace(raw, end); i == len(raw) {
 			return false
 		}
 		switch raw[i] {
 		case ',':
-			i = skipSpace(raw, i+1)
+			i = jsonscan.SkipSpace(raw, i+1)
 		case '}':
-			return skipSpace(raw, i+1) == len(raw)
+			return jsonscan.SkipSpace(raw, i+1) == len(raw)
 		default:
 			return false
 		}
 	}
 }
-
-// skipValue returns the end of the value that starts at raw[i].
-func skipValue(raw []byte, i int) (int, bool) {
-	if i == len(raw) {
-		return 0, false
-	}
-	switch raw[i] {
-	case '"':
-		return skipString(raw, i)
-	case '{', '[':
-		depth := 0
-		for i < len(raw) {
-			switch raw[i] {
-			case '"':
-				end, ok := skipString(raw, i)
-				if !ok {
-					return 0, false
-				}
-				i = end
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1, true
-				}
-			}
-			i++
-		}
-		return 0, false
-	}
-	j := i
-	for j < len(raw) && raw[j] != ',' && raw[j] != '}' && raw[j] != ']' && !isSpace(raw[j]) {
-		j++
-	}
-	return j, j > i
-}
-
-// skipString returns the end of the string whose opening quote is raw[i].
-func skipString(raw []byte, i int) (int, bool) {
-	for j := i + 1; j < len(raw); j++ {
-		switch raw[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, true
-		}
-	}
-	return 0, false
-}
-
-func skipSpace(raw []byte, i int) int {
-	for i < len(raw) && isSpace(raw[i]) {
-		i++
-	}
-	return i
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // tokenizeMembers records in sp where the kept members' values are in the
 // object raw, walking its members with segmentio's tokenizer (which
