@@ -15,14 +15,14 @@ import (
 // default of 1,000 pages, one audited write in about 140 paid for it: a
 // single writer's p99.9 was 3.5–3.8 ms, and is 1.2–1.4 ms with the
 // checkpoints here (10,000 audit records in a row, as BenchmarkAppendAudit
-// appends them; docs/benchmarks.md, eighth pass). So a goroutine of the Store checkpoints where no caller waits: after every
-// checkpointAfter commits, and every checkpointEvery for what a few commits
-// leave. The in-line checkpoint stays only as a backstop, for a log that
+// appends them; docs/benchmarks.md, eighth pass). So a goroutine of the
+// Store checkpoints where no caller waits: after every checkpointAfter
+// commits, and every checkpointEvery for what a few commits leave. The in-line checkpoint stays only as a backstop, for a log that
 // grows faster than that (a purge of many rows in one transaction).
 const (
 	// checkpointAfter is how many commits (of this process) start a
 	// background checkpoint: about SQLite's default of 1,000 pages for the
-	// audit record of a write (seven pages).
+	// audit record of a write (six pages since migration 0014).
 	checkpointAfter = 128
 	// checkpointEvery is how often the background checkpoint also runs.
 	// One with nothing to copy reads the log's index and returns.
