@@ -162,6 +162,9 @@ type Report struct {
 	Catalogue    *CatalogueReport    `json:"catalogue,omitempty"`
 	Events       *EventsReport       `json:"events,omitempty"`
 	MCPStart     *MCPStartReport     `json:"mcpStart,omitempty"`
+	// Goals are the performance goals judged on this report (see Goal),
+	// every one listed, measured or not.
+	Goals []Goal `json:"goals"`
 }
 
 // Machine describes where the run happened.
@@ -243,9 +246,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			r.MCPStart, err = MCPStart(ctx, StackOptions{EmulatorURL: cfg.EmulatorURL, Logger: cfg.Logger}, cfg.MCPStarts, cfg.MCPCPUCalls, cfg.MCPCommand)
 		}
 		if err != nil {
+			r.Goals = r.judgeGoals()
 			return r, fmt.Errorf("scenario %s: %w", s, err)
 		}
 	}
+	r.Goals = r.judgeGoals()
 	return r, nil
 }
 
@@ -356,6 +361,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 			p("%s\t%d\t%d\t%.2f\t%.2f\t%d\t%s\t%s\t\n", row.Setting, row.Changes, row.Received, row.P50Ms, row.P99Ms, row.SlowReceived, metText(row.GoalMet), row.Result)
 		}
 		flush()
+	}
+	if len(r.Goals) > 0 {
+		writeGoals(w, r.Goals)
 	}
 	return nil
 }

@@ -86,11 +86,27 @@ func TestRunAllTiny(t *testing.T) {
 		t.Errorf("fan-in = %+v, want 30 ok and no TOO_MANY_REQUESTS", f)
 	}
 
+	// Every goal is listed; those this run's settings measure are measured.
+	measured := map[string]bool{GoalRESTRatio: true, GoalMCPRatio: true, GoalExportSpeedup: true, GoalAttachmentHeap: true}
+	var ids []string
+	for _, g := range r.Goals {
+		ids = append(ids, g.ID)
+		if g.Measured != measured[g.ID] || g.Limit <= 0 || g.Goal == "" || g.Detail == "" {
+			t.Errorf("goal %+v: want measured = %v, a limit, a text and a detail", g, measured[g.ID])
+		}
+		if g.Measured && g.Figure <= 0 && g.ID != GoalAttachmentHeap {
+			t.Errorf("goal %s measured %v", g.ID, g.Figure)
+		}
+	}
+	if want := []string{GoalRESTRatio, GoalMCPRatio, GoalMCPAdded, GoalMCPCPU, GoalExportSpeedup, GoalAttachmentHeap, GoalMCPStart}; strings.Join(ids, " ") != strings.Join(want, " ") {
+		t.Errorf("goals %v, want %v", ids, want)
+	}
+
 	var table bytes.Buffer
 	if err := r.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"overhead:", "refresh-storm:", "attachment:", "export:", "fan-in:", "p50 ratio", "mcp", "all: true"} {
+	for _, want := range []string{"overhead:", "refresh-storm:", "attachment:", "export:", "fan-in:", "p50 ratio", "mcp", "all: true", "goals:", "mcp-added-0ms", "not measured"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
@@ -103,7 +119,7 @@ func TestRunAllTiny(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"machine", "settings", "overhead", "refreshStorm", "attachment", "export", "fanIn"} {
+	for _, k := range []string{"machine", "settings", "overhead", "refreshStorm", "attachment", "export", "fanIn", "goals"} {
 		if _, ok := back[k]; !ok {
 			t.Errorf("JSON report lacks %q", k)
 		}

@@ -114,6 +114,11 @@ func TestBenchCommandMCPStart(t *testing.T) {
 			CPUPerCallMs, CPUGoalMs float64
 			CPUCalls                int
 		}
+		Goals []struct {
+			ID       string
+			Measured bool
+			Figure   float64
+		}
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 		t.Fatalf("stdout is not one JSON object: %v\n%s", err, stdout.String())
@@ -124,5 +129,16 @@ func TestBenchCommandMCPStart(t *testing.T) {
 	// The CPU per call of a process that made 40 more calls than another.
 	if m := r.MCPStart; m.CPUCalls != 40 || m.CPUPerCallMs <= 0 || m.CPUGoalMs != 0.6 {
 		t.Errorf("mcp CPU: %d calls, %v ms each, goal %v; want 40 calls measured against 0.6 ms", m.CPUCalls, m.CPUPerCallMs, m.CPUGoalMs)
+	}
+	// The scenario's two goals are judged on its figures; the others are
+	// listed as not measured.
+	measured := map[string]float64{}
+	for _, g := range r.Goals {
+		if g.Measured {
+			measured[g.ID] = g.Figure
+		}
+	}
+	if len(r.Goals) != 7 || len(measured) != 2 || measured["mcp-start"] != r.MCPStart.P50Ms || measured["mcp-stdio-cpu"] != r.MCPStart.CPUPerCallMs {
+		t.Errorf("goals = %+v, want 7 with mcp-start and mcp-stdio-cpu measured from the scenario", r.Goals)
 	}
 }
