@@ -294,6 +294,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if o.MCPFloorRatioP50 > 0 {
 			fmt.Fprintf(w, "MCP SDK floor at the emulated latency: a tool that waits it, against a bare call that waits as long: p50 ratio %.3f (the SDK's own share of every mcp row's ratio)\n", o.MCPFloorRatioP50)
 		}
+		fmt.Fprintln(w)
 	}
 	if s := r.RefreshStorm; s != nil {
 		fmt.Fprintln(w, "refresh-storm: concurrent actions on one connection whose access token just expired (goal: 1 token call)")
