@@ -86,8 +86,9 @@ func TestRunAllTiny(t *testing.T) {
 		t.Errorf("fan-in = %+v, want 30 ok and no TOO_MANY_REQUESTS", f)
 	}
 
-	// Every goal is listed; those this run's settings measure are measured.
-	measured := map[string]bool{GoalRESTRatio: true, GoalMCPRatio: true, GoalExportSpeedup: true, GoalAttachmentHeap: true}
+	// Every goal is listed; at this run's 2 ms latency only the
+	// attachment's is judged (the ratio and export goals are set for 50 ms).
+	measured := map[string]bool{GoalAttachmentHeap: true}
 	var ids []string
 	for _, g := range r.Goals {
 		ids = append(ids, g.ID)
