@@ -213,6 +213,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
+		// The wake-up channel is taken before the claim: an append that
+		// commits after the claim looked closes it, one before is claimed.
+		// Taken after, an append in between would go unnoticed until the
+		// next tick.
+		var wake <-chan struct{}
+		if w.Log != nil {
+			wake = w.Log.deliveriesDue()
+		}
 		mu.Lock()
 		free := conc - len(busy)
 		skip := make([]string, 0, len(busy))
@@ -265,10 +273,6 @@ func (w *Worker) Run(ctx context.Context) error {
 			if len(ds) == min(free, batch) && len(order) < free {
 				continue // maybe more are due: claim for the free slots
 			}
-		}
-		var wake <-chan struct{}
-		if w.Log != nil {
-			wake = w.Log.deliveriesDue()
 		}
 		select {
 		case <-ctx.Done():

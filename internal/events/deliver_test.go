@@ -285,6 +285,73 @@ func TestWorkerCrashWindow(t *testing.T) {
 	}
 }
 
+// appendAfterClaim is an event store whose first claim that finds nothing
+// runs append before it returns: an event committed just after the worker
+// looked, the moment in which a wake-up can be missed.
+type appendAfterClaim struct {
+	store.EventStore
+	once   sync.Once
+	append func()
+}
+
+func (s *appendAfterClaim) ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, skip ...string) ([]*store.Delivery, error) {
+	ds, err := s.EventStore.ClaimDeliveries(ctx, owner, now, lease, limit, skip...)
+	if err == nil && len(ds) == 0 {
+		s.once.Do(s.append)
+	}
+	return ds, err
+}
+
+// An event appended between the worker's claim and its wait still wakes it:
+// the worker takes the log's wake-up before it claims. (Taken after, as it
+// once was, the event waited for the next idle tick: here an hour.)
+func TestWorkerWakesForAnEventAppendedAfterItsClaim(t *testing.T) {
+	t.Parallel()
+	st := newTestStore(t, "https://desk.zoho.com/api/v1")
+	kr := testKeyring(t)
+	if _, _, err := NewSubscription(t.Context(), st, kr, allowAll{}, st.tenant.ID, st.conn.ID, "https://fast.example.com/", nil); err != nil {
+		t.Fatal(err)
+	}
+	l := &Log{Store: st}
+	appended := make(chan string, 1)
+	racing := &appendAfterClaim{EventStore: st, append: func() {
+		n, err := Normalise(st.conn.ID, ZohoEvent{EventType: "Ticket_Add", Payload: json.RawMessage(`{"id":"1"}`)})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		added, err := l.Append(t.Context(), st.conn.ID, []*Normalised{n})
+		if err != nil || len(added) != 1 {
+			t.Errorf("append = %v, %v", added, err)
+			return
+		}
+		appended <- added[0].ID
+	}}
+	poster := &blockingPoster{release: make(chan struct{}), fast: make(chan string, 1)}
+	w := &Worker{Store: racing, Keyring: kr, Poster: poster, Log: l, Owner: "w", Idle: time.Hour, Logger: slog.New(slog.DiscardHandler)}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = w.Run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	id := <-appended
+	// Success never waits on a clock; the limit only turns the old
+	// behaviour (an hour's wait) into a failure rather than a hung test.
+	select {
+	case got := <-poster.fast:
+		if got != id {
+			t.Fatalf("delivered %s, want %s", got, id)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the event appended after the worker's claim was not delivered: the worker missed its wake-up")
+	}
+}
+
 // blockingPoster holds deliveries to slowURL until release is closed and
 // reports every other delivery on fast.
 type blockingPoster struct {
