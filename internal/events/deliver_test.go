@@ -285,6 +285,21 @@ func TestWorkerCrashWindow(t *testing.T) {
 	}
 }
 
+// runWorker runs w until the test ends (after its deferred calls), then
+// waits for it to return.
+func runWorker(t *testing.T, w *Worker) {
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = w.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+}
+
 // appendAfterClaim is an event store whose first claim that finds nothing
 // runs append before it returns: an event committed just after the worker
 // looked, the moment in which a wake-up can be missed.
@@ -329,16 +344,7 @@ func TestWorkerWakesForAnEventAppendedAfterItsClaim(t *testing.T) {
 	}}
 	poster := &blockingPoster{release: make(chan struct{}), fast: make(chan string, 1)}
 	w := &Worker{Store: racing, Keyring: kr, Poster: poster, Log: l, Owner: "w", Idle: time.Hour, Logger: slog.New(slog.DiscardHandler)}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = w.Run(ctx)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runWorker(t, w)
 	id := <-appended
 	// Success never waits on a clock; the limit only turns the old
 	// behaviour (an hour's wait) into a failure rather than a hung test.
@@ -388,16 +394,7 @@ func TestWorkerSlowSubscriberDoesNotBlockOthers(t *testing.T) {
 	l := &Log{Store: st}
 	w := &Worker{Store: st, Keyring: kr, Poster: poster, Log: l, Owner: "w", Concurrency: 2, Idle: time.Hour,
 		Logger: slog.New(slog.DiscardHandler)}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = w.Run(ctx)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	runWorker(t, w)
 	defer close(poster.release)
 	for i := range 3 {
 		n, err := Normalise(st.conn.ID, ZohoEvent{EventType: "Ticket_Add", Payload: json.RawMessage(fmt.Sprintf(`{"id":"%d"}`, i))})

@@ -17,8 +17,9 @@ import (
 // checkpoints here (10,000 audit records in a row, as BenchmarkAppendAudit
 // appends them; docs/benchmarks.md, eighth pass). So a goroutine of the
 // Store checkpoints where no caller waits: after every checkpointAfter
-// commits, and every checkpointEvery for what a few commits leave. The in-line checkpoint stays only as a backstop, for a log that
-// grows faster than that (a purge of many rows in one transaction).
+// commits, and every checkpointEvery for what a few commits leave. The
+// in-line checkpoint stays only as a backstop, for a log that grows faster
+// than that (a purge of many rows in one transaction).
 const (
 	// checkpointAfter is how many commits (of this process) start a
 	// background checkpoint: about SQLite's default of 1,000 pages for the
