@@ -69,3 +69,23 @@ func getList[T any](ctx context.Context, c *Client, orgID, tmpl, path string, q 
 	}
 	return body.Data, resp, nil
 }
+
+// getRawList is getList for callers that pass Zoho's objects on as they
+// came: each item is a slice of the answer's body (not a copy), and a null
+// item is dropped.
+func getRawList(ctx context.Context, c *Client, orgID, tmpl, path string, q url.Values) ([]json.RawMessage, *Response, error) {
+	var body struct {
+		Data []json.RawMessage `json:"data"`
+	}
+	resp, err := c.do(ctx, &request{method: http.MethodGet, tmpl: tmpl, path: path, query: q, orgID: orgID, withOrg: orgID != "", aliasRaw: true}, &body)
+	if err != nil {
+		return nil, resp, err
+	}
+	items := body.Data[:0]
+	for _, it := range body.Data {
+		if len(it) > 0 && string(it) != "null" {
+			items = append(items, it)
+		}
+	}
+	return items, resp, nil
+}

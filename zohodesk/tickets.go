@@ -237,17 +237,7 @@ func (s *TicketsService) ListRaw(ctx context.Context, orgID string, opts *Ticket
 	if err != nil {
 		return nil, nil, err
 	}
-	items, resp, err := getList[json.RawMessage](ctx, s.client, orgID, "tickets", "tickets", q)
-	if err != nil {
-		return nil, resp, err
-	}
-	out := make([]json.RawMessage, 0, len(items))
-	for _, it := range items {
-		if it != nil {
-			out = append(out, *it)
-		}
-	}
-	return out, resp, nil
+	return getRawList(ctx, s.client, orgID, "tickets", "tickets", q)
 }
 
 // ListAll iterates over every ticket matching opts, page by page.

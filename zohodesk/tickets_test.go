@@ -3,6 +3,7 @@ package zohodesk
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"testing"
@@ -186,6 +187,48 @@ func TestTicketsListRaw(t *testing.T) {
 	serve(t, mux2, "/api/v1/tickets", wantReq{method: "GET", path: "/api/v1/tickets", org: true}, http.StatusNoContent, "")
 	if got, _, err := c2.Tickets.ListRaw(t.Context(), testOrg, nil); err != nil || len(got) != 0 {
 		t.Fatalf("ListRaw of 204 = %s, %v; want empty", got, err)
+	}
+}
+
+// TestTicketsListRawBodies: ListRaw keeps each row's bytes, drops null
+// rows, and refuses what segjson.Unmarshal refuses (trailing data, a
+// malformed row, a data member that is not a list) with a *DecodeError.
+func TestTicketsListRawBodies(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		body string
+		want []string // nil: a *DecodeError
+	}{
+		{`{"data":[{"id":"1"}, null ,{"id":"2","x":[1, 2]}]}`, []string{`{"id":"1"}`, `{"id":"2","x":[1, 2]}`}},
+		{`{"data":null}`, []string{}},
+		{`{"data":[]} `, []string{}},
+		{`{"data":[{"id":"1"}]} {}`, nil},
+		{`{"data":[{"id":"1"}]}x`, nil},
+		{`{"data":[{"id":}]}`, nil},
+		{`{"data":{"id":"1"}}`, nil},
+	} {
+		c, mux, _ := setup(t)
+		mux.HandleFunc("/api/v1/tickets", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, tc.body)
+		})
+		got, _, err := c.Tickets.ListRaw(t.Context(), testOrg, nil)
+		if tc.want == nil {
+			var de *DecodeError
+			if !errors.As(err, &de) {
+				t.Errorf("ListRaw of %s = %s, %v; want a *DecodeError", tc.body, got, err)
+			}
+			continue
+		}
+		if err != nil || len(got) != len(tc.want) {
+			t.Errorf("ListRaw of %s = %s, %v; want %q", tc.body, got, err, tc.want)
+			continue
+		}
+		for i := range got {
+			if string(got[i]) != tc.want[i] {
+				t.Errorf("ListRaw of %s: row %d = %s, want %s", tc.body, i, got[i], tc.want[i])
+			}
+		}
 	}
 }
 

@@ -53,6 +53,12 @@ type request struct {
 	accept string
 	// download marks a call whose answer is a file streamed to the caller.
 	download bool
+	// aliasRaw decodes json.RawMessage values in the answer as slices of
+	// its body rather than copies: the body is read into a buffer of its
+	// own and never reused, so they stay valid (and keep the whole body
+	// alive). For answers whose raw parts are the bulk of the body (a page
+	// of raw tickets), it spares copying it twice.
+	aliasRaw bool
 }
 
 // transfers reports whether r moves a file (an upload or a download),
@@ -87,10 +93,30 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*Response, error)
 	// it once to validate, then again to decode, and again for every
 	// nested Unmarshaler); it is encoding/json's drop-in, with the same
 	// error types.
-	if err := segjson.Unmarshal(body, out); err != nil {
+	var flags segjson.ParseFlags
+	if r.aliasRaw {
+		flags = segjson.DontCopyRawMessage
+	}
+	if err := unmarshal(body, out, flags); err != nil {
 		return res, newDecodeError(r.method, r.displayPath(c), resp, body, err)
 	}
 	return res, nil
+}
+
+// unmarshal is segjson.Unmarshal with parse flags: it decodes the one JSON
+// value b holds into out, and refuses anything after it.
+func unmarshal(b []byte, out any, flags segjson.ParseFlags) error {
+	rest, err := segjson.Parse(b, out, flags)
+	if len(rest) == 0 {
+		return err
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return err
+	}
+	// As segjson.Unmarshal (and encoding/json): trailing bytes are
+	// reported before any other decoding error.
+	return fmt.Errorf("json: invalid character %q after top-level value", rest[0])
 }
 
 // maxPresized bounds the buffer readBody allocates up front from a

@@ -94,7 +94,7 @@ func FuzzMemberScan(f *testing.F) {
 	})
 }
 
-func TestTopLevelString(t *testing.T) {
+func TestRowID(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{`{"id":"1892000000042032","subject":"x"}`, "1892000000042032"},
@@ -106,9 +106,13 @@ func TestTopLevelString(t *testing.T) {
 		{`{"x":[{"id":"3"}]}`, ""},
 		{`[{"id":"4"}]`, ""},
 		{`"id"`, ""},
+		{`{"id":"5","id":"6"}`, "6"},
+		{`{"\u0069d":"7","id":"8"}`, "8"},
+		{` { "x" : {"id":"0"} , "id" : "9" } `, "9"},
+		{`{"id":"\u0031\\"}`, `1\`},
 	} {
-		if got := topLevelString(json.RawMessage(tc.in), "id"); got != tc.want {
-			t.Errorf("topLevelString(%s) = %q, want %q", tc.in, got, tc.want)
+		if got := rowID(json.RawMessage(tc.in)); got != tc.want {
+			t.Errorf("rowID(%s) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -1,10 +1,10 @@
 package deskactions
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	segjson "github.com/segmentio/encoding/json"
 	"html"
 	"regexp"
 	"slices"
@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	segjson "github.com/segmentio/encoding/json"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/deskconn/deskconn"
@@ -448,14 +449,15 @@ func listAllTickets(ctx context.Context, call *action.Call, org string, opts zoh
 				break
 			}
 			used++
-			if id := topLevelString(t, "id"); id != "" {
+			r := row(t) // a compact row keeps the id, and is shorter to scan
+			if id := rowID(r); id != "" {
 				if seen[id] {
 					walk.DuplicatesDropped++
 					continue
 				}
 				seen[id] = true
 			}
-			out.Data = append(out.Data, row(t))
+			out.Data = append(out.Data, r)
 		}
 		from += used
 		if used == len(items) && len(items) < zohodesk.MaxLimitTickets {
@@ -915,25 +917,35 @@ func htmlToText(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// topLevelString returns the string value of the object's top-level member
-// key ("" when raw is not an object, has no such member, or its value is
-// not a string), reading no further than that member. raw is valid JSON
-// (a row the client decoded).
-func topLevelString(raw json.RawMessage, key string) string {
-	t := segjson.NewTokenizer(raw)
-	if !t.Next() || t.Delim != '{' {
+// idKey is the one member rowID looks for.
+var idKey = newKeySet("id")
+
+// rowID returns the string value of the object's top-level "id" member (""
+// when raw is not an object, has no such member, or its value is not a
+// string); of a member given twice, the last, as decoding would. raw is
+// valid JSON (a row the client decoded, or its projection). It finds the
+// member with the byte scan project uses, and falls back to segmentio's
+// tokenizer for what that scan declines (an escaped key) and to decoding
+// for an escaped value.
+func rowID(raw json.RawMessage) string {
+	var sp spans
+	if !scanMembers(raw, idKey, &sp) {
+		sp = spans{}
+		if !tokenizeMembers(raw, idKey, &sp) {
+			return ""
+		}
+	}
+	s := sp[0]
+	if s[1] == 0 || raw[s[0]] != '"' {
 		return ""
 	}
-	for t.Next() {
-		if t.Depth != 1 || !t.IsKey || string(t.String()) != key {
-			continue
-		}
-		for t.Next() && t.Delim == ':' {
-		}
-		if t.Kind().Class() == segjson.String {
-			return string(t.String())
-		}
+	v := raw[s[0]:s[1]]
+	if !bytes.ContainsRune(v, '\\') {
+		return string(v[1 : len(v)-1])
+	}
+	var id string
+	if segjson.Unmarshal(v, &id) != nil {
 		return ""
 	}
-	return ""
+	return id
 }
