@@ -3,6 +3,7 @@ package deskactions
 import (
 	"encoding/json"
 	"testing"
+	"unicode/utf8"
 )
 
 // project keeps the listed members of an object, sorted, as they came; it
@@ -90,6 +91,27 @@ func FuzzMemberScan(f *testing.F) {
 		}
 		if scanned != tokenized {
 			t.Fatalf("%q: the scan found %v, the tokenizer %v", in, scanned[:2], tokenized[:2])
+		}
+	})
+}
+
+// FuzzRowID: on valid JSON in UTF-8, rowID is what decoding says: the
+// string value of the object's last top-level "id" member, or "".
+func FuzzRowID(f *testing.F) {
+	f.Add(`{"id":"1892000000042032","subject":"x"}`)
+	f.Add(`{"\u0069d":"7","id":"a\"b"}`)
+	f.Add(`{"x":{"id":"0"},"id":12}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		if !json.Valid([]byte(in)) || !utf8.ValidString(in) {
+			return
+		}
+		want := ""
+		var m map[string]any
+		if json.Unmarshal([]byte(in), &m) == nil {
+			want, _ = m["id"].(string)
+		}
+		if got := rowID(json.RawMessage(in)); got != want {
+			t.Fatalf("rowID(%q) = %q, decoding gives %q", in, got, want)
 		}
 	})
 }

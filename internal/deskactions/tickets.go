@@ -926,7 +926,9 @@ var idKey = newKeySet("id")
 // valid JSON (a row the client decoded, or its projection). It finds the
 // member with the byte scan project uses, and falls back to segmentio's
 // tokenizer for what that scan declines (an escaped key) and to decoding
-// for an escaped value.
+// for an escaped value. A value without escapes is taken as its bytes:
+// invalid UTF-8 in it is not replaced (ids are digits; the same bytes
+// give the same id, which is what de-duplication needs).
 func rowID(raw json.RawMessage) string {
 	var sp spans
 	if !scanMembers(raw, idKey, &sp) {
