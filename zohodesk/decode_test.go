@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"unicode/utf8"
+
+	segjson "github.com/segmentio/encoding/json"
 )
 
 // TestUndecodableSuccessIsDecodeError answers 2xx with bodies the client
@@ -183,6 +185,37 @@ func FuzzNewDecodeError(f *testing.F) {
 		}
 		if !errors.Is(de, ErrUnavailable) {
 			t.Errorf("%v does not match ErrUnavailable", de)
+		}
+	})
+}
+
+// FuzzUnmarshalRawRows: decoding a list with rows that alias the body
+// accepts and refuses what segjson.Unmarshal does, and gives the same rows.
+func FuzzUnmarshalRawRows(f *testing.F) {
+	f.Add(`{"data":[{"id":"1"},null,{"id":"2"}]}`)
+	f.Add(`{"data":[]} {}`)
+	f.Add(`{"data":[{"id":}]}`)
+	f.Add(` {"data":null} `)
+	f.Fuzz(func(t *testing.T, in string) {
+		type list struct {
+			Data []json.RawMessage `json:"data"`
+		}
+		var aliased, copied list
+		errA := unmarshal([]byte(in), &aliased, segjson.DontCopyRawMessage)
+		errC := segjson.Unmarshal([]byte(in), &copied)
+		if (errA == nil) != (errC == nil) {
+			t.Fatalf("unmarshal(%q) = %v, segjson.Unmarshal = %v", in, errA, errC)
+		}
+		if errA != nil {
+			return
+		}
+		if len(aliased.Data) != len(copied.Data) {
+			t.Fatalf("unmarshal(%q): %d rows, segjson.Unmarshal %d", in, len(aliased.Data), len(copied.Data))
+		}
+		for i := range aliased.Data {
+			if string(aliased.Data[i]) != string(copied.Data[i]) {
+				t.Fatalf("unmarshal(%q): row %d = %s, segjson.Unmarshal %s", in, i, aliased.Data[i], copied.Data[i])
+			}
 		}
 	})
 }
