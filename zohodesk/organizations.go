@@ -71,7 +71,8 @@ func getList[T any](ctx context.Context, c *Client, orgID, tmpl, path string, q 
 }
 
 // getRawList is getList for callers that pass Zoho's objects on as they
-// came: each item is a slice of the answer's body (not a copy), and a null
+// came: each item is a slice of the answer's body (not a copy), capped at
+// its length so that an append cannot write over the next one, and a null
 // item is dropped.
 func getRawList(ctx context.Context, c *Client, orgID, tmpl, path string, q url.Values) ([]json.RawMessage, *Response, error) {
 	var body struct {
@@ -84,7 +85,7 @@ func getRawList(ctx context.Context, c *Client, orgID, tmpl, path string, q url.
 	items := body.Data[:0]
 	for _, it := range body.Data {
 		if len(it) > 0 && string(it) != "null" {
-			items = append(items, it)
+			items = append(items, it[:len(it):len(it)])
 		}
 	}
 	return items, resp, nil

@@ -228,7 +228,9 @@ func (s *TicketsService) List(ctx context.Context, orgID string, opts *TicketLis
 
 // ListRaw is List returning each ticket as Zoho sent it, not decoded: for
 // callers that pass Zoho's objects on (deskconn's list views), it spares
-// decoding every field of every ticket.
+// decoding every field of every ticket. The rows are slices of one buffer,
+// the answer's body (capped, so appending to one copies it): a row kept
+// keeps the whole page in memory.
 func (s *TicketsService) ListRaw(ctx context.Context, orgID string, opts *TicketListOptions) ([]json.RawMessage, *Response, error) {
 	if err := needOrg(orgID); err != nil {
 		return nil, nil, err

@@ -229,6 +229,13 @@ func TestTicketsListRawBodies(t *testing.T) {
 				t.Errorf("ListRaw of %s: row %d = %s, want %s", tc.body, i, got[i], tc.want[i])
 			}
 		}
+		// Rows share the body: appending to one must not write over the next.
+		if len(got) == 2 {
+			grown := append(got[0], `XXXXXXXXXXXX`...)
+			if string(got[1]) != tc.want[1] || string(grown[:len(got[0])]) != tc.want[0] {
+				t.Errorf("ListRaw of %s: appending to row 0 changed row 1 to %s", tc.body, got[1])
+			}
+		}
 	}
 }
 
