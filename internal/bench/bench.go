@@ -34,6 +34,7 @@ import (
 // Scenario names, in the order "all" runs them.
 const (
 	ScenarioOverhead     = "overhead"
+	ScenarioOverheadZero = "overhead-0ms"
 	ScenarioRefreshStorm = "refresh-storm"
 	ScenarioAttachment   = "attachment"
 	ScenarioExport       = "export"
@@ -45,7 +46,7 @@ const (
 )
 
 // Scenarios lists every scenario in run order.
-var Scenarios = []string{ScenarioOverhead, ScenarioRefreshStorm, ScenarioAttachment, ScenarioExport, ScenarioFanIn, ScenarioConversation, ScenarioCatalogue, ScenarioEvents, ScenarioMCPStart}
+var Scenarios = []string{ScenarioOverhead, ScenarioOverheadZero, ScenarioRefreshStorm, ScenarioAttachment, ScenarioExport, ScenarioFanIn, ScenarioConversation, ScenarioCatalogue, ScenarioEvents, ScenarioMCPStart}
 
 // Config configures Run. Zero fields take the defaults of DefaultConfig.
 type Config struct {
@@ -66,6 +67,10 @@ type Config struct {
 	// cell's time (default 20s).
 	Requests int
 	Duration time.Duration
+	// ZeroLatencyRequests is the number of measured calls per cell of
+	// overhead-0ms, the overhead scenario without latency and with one call
+	// in flight (default 2,000: a cell's p50 is a tenth of a millisecond).
+	ZeroLatencyRequests int
 	// SizeMB is the attachment size in MiB (default 100: five times the
 	// product's 20 MiB cap, which the scenario raises, so that a footprint
 	// proportional to the file shows).
@@ -99,7 +104,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults of `deskconn bench`.
 func DefaultConfig() Config {
-	return Config{Latency: 50 * time.Millisecond, Concurrency: 4, Requests: 200, Duration: 20 * time.Second,
+	return Config{Latency: 50 * time.Millisecond, Concurrency: 4, Requests: 200, Duration: 20 * time.Second, ZeroLatencyRequests: 2000,
 		SizeMB: 100, Tickets: 10_000, Storm: 100, FanIn: 200, FanInLimit: 5, EventsIngest: 500, EventChanges: 40, MCPStarts: 20,
 		MCPCPUCalls: defaultMCPCPUCalls}
 }
@@ -119,6 +124,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Duration <= 0 {
 		c.Duration = d.Duration
+	}
+	if c.ZeroLatencyRequests <= 0 {
+		c.ZeroLatencyRequests = d.ZeroLatencyRequests
 	}
 	if c.SizeMB <= 0 {
 		c.SizeMB = d.SizeMB
@@ -151,9 +159,12 @@ func (c Config) withDefaults() Config {
 
 // Report is the result of Run. Scenarios that did not run are nil.
 type Report struct {
-	Machine      Machine             `json:"machine"`
-	Settings     Settings            `json:"settings"`
-	Overhead     *OverheadReport     `json:"overhead,omitempty"`
+	Machine  Machine         `json:"machine"`
+	Settings Settings        `json:"settings"`
+	Overhead *OverheadReport `json:"overhead,omitempty"`
+	// OverheadZero is overhead-0ms: the overhead scenario without
+	// latency, one call in flight, whatever the run's latency.
+	OverheadZero *OverheadReport     `json:"overheadZeroLatency,omitempty"`
 	RefreshStorm *RefreshStormReport `json:"refreshStorm,omitempty"`
 	Attachment   *AttachmentReport   `json:"attachment,omitempty"`
 	Export       *ExportReport       `json:"export,omitempty"`
@@ -220,6 +231,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		switch s {
 		case ScenarioOverhead:
 			r.Overhead, err = runOverhead(ctx, cfg)
+		case ScenarioOverheadZero:
+			r.OverheadZero, err = runOverhead(ctx, cfg.zeroLatency())
 		case ScenarioRefreshStorm:
 			r.RefreshStorm, err = runRefreshStorm(ctx, cfg)
 		case ScenarioAttachment:
@@ -254,6 +267,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return r, nil
 }
 
+// zeroLatency is c for overhead-0ms: no emulated latency, one call in
+// flight, ZeroLatencyRequests calls per cell.
+func (c Config) zeroLatency() Config {
+	c.Latency, c.ZeroLatency, c.Concurrency, c.Requests = 0, true, 1, c.ZeroLatencyRequests
+	return c
+}
+
 // stackOptions are the StackOptions every scenario starts from.
 func (c Config) stackOptions() StackOptions {
 	// A bench measures speed, not Zoho's daily credits: long runs
@@ -284,17 +304,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 		r.Machine.GoVersion, r.Machine.OS, r.Machine.Arch, r.Machine.CPUs, r.Machine.GOMAXPROCS, r.Settings.Emulator,
 		time.Duration(r.Settings.LatencyMs*float64(time.Millisecond)), r.Settings.Concurrency)
 	if o := r.Overhead; o != nil {
-		fmt.Fprintln(w, "overhead: the same calls by each path; ratio and added latency against the bare net/http call")
-		p("call\tpath\tok\terrors\tp50 ms\tp99 ms\treq/s\tp50 ratio\tp50 added ms\tp99 added ms\t\n")
-		for _, row := range o.Rows {
-			p("%s\t%s\t%d\t%d\t%.2f\t%.2f\t%.1f\t%.3f\t%.2f\t%.2f\t\n", row.Call, row.Path, row.OK, row.Errors, row.P50Ms, row.P99Ms, row.Throughput, row.RatioP50, row.AddedP50Ms, row.AddedP99Ms)
-		}
-		flush()
-		fmt.Fprintf(w, "MCP SDK floor: a tool that does nothing, official Go SDK server and client over streamable HTTP: p50 %.2f ms (part of every mcp row's added time)\n", o.MCPFloorP50Ms)
-		if o.MCPFloorRatioP50 > 0 {
-			fmt.Fprintf(w, "MCP SDK floor at the emulated latency: a tool that waits it, against a bare call that waits as long: p50 ratio %.3f (the SDK's own share of every mcp row's ratio)\n", o.MCPFloorRatioP50)
-		}
-		fmt.Fprintln(w)
+		writeOverhead(w, "overhead: the same calls by each path; ratio and added latency against the bare net/http call", o)
+	}
+	if o := r.OverheadZero; o != nil {
+		writeOverhead(w, fmt.Sprintf("overhead-0ms: the same without latency, %d in flight, %d calls each: what each path adds (goal: MCP under %.1f ms)", o.Concurrency, o.Requests, MCPAddedGoalMs), o)
 	}
 	if s := r.RefreshStorm; s != nil {
 		fmt.Fprintln(w, "refresh-storm: concurrent actions on one connection whose access token just expired (goal: 1 token call)")

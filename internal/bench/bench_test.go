@@ -17,7 +17,7 @@ import (
 func TestRunAllTiny(t *testing.T) {
 	cfg := Config{
 		Scenarios: []string{"all"}, Latency: 2 * time.Millisecond, Concurrency: 2, Requests: 4, Duration: 20 * time.Second,
-		SizeMB: 1, Tickets: 450, Storm: 20, FanIn: 30, FanInLimit: OrgConcurrency,
+		ZeroLatencyRequests: 5, SizeMB: 1, Tickets: 450, Storm: 20, FanIn: 30, FanInLimit: OrgConcurrency,
 	}
 	r, err := Run(t.Context(), cfg)
 	if err != nil {
@@ -81,14 +81,26 @@ func TestRunAllTiny(t *testing.T) {
 		t.Errorf("export = %+v", e)
 	}
 
+	// overhead-0ms runs whatever the run's latency: none, one in flight.
+	z := r.OverheadZero
+	if z == nil || len(z.Rows) != 18 || z.LatencyMs != 0 || z.Concurrency != 1 || z.Requests != 5 || o.LatencyMs != 2 || o.Concurrency != 2 || o.Requests != 4 {
+		t.Fatalf("overhead-0ms = %+v, overhead settings %v/%v/%v: want 18 rows of 5 calls, 0 ms, 1 in flight", z, o.LatencyMs, o.Concurrency, o.Requests)
+	}
+	for _, row := range z.Rows {
+		if row.OK != 5 || row.Errors != 0 || (row.Path == PathMCP && row.AddedP50Ms <= 0) {
+			t.Errorf("overhead-0ms %s/%s: %+v", row.Call, row.Path, row)
+		}
+	}
+
 	f := r.FanIn
 	if f == nil || f.Actions != 30 || f.EmulatorLimit != OrgConcurrency || f.OK != 30 || f.Errors != 0 || f.TooManyRequests != 0 || f.Throughput <= 0 {
 		t.Errorf("fan-in = %+v, want 30 ok and no TOO_MANY_REQUESTS", f)
 	}
 
 	// Every goal is listed; at this run's 2 ms latency only the
-	// attachment's is judged (the ratio and export goals are set for 50 ms).
-	measured := map[string]bool{GoalAttachmentHeap: true}
+	// attachment's and (by overhead-0ms) MCP's added time are judged (the
+	// ratio and export goals are set for 50 ms).
+	measured := map[string]bool{GoalAttachmentHeap: true, GoalMCPAdded: true}
 	var ids []string
 	for _, g := range r.Goals {
 		ids = append(ids, g.ID)
@@ -107,7 +119,7 @@ func TestRunAllTiny(t *testing.T) {
 	if err := r.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"overhead:", "refresh-storm:", "attachment:", "export:", "fan-in:", "p50 ratio", "mcp", "all: true", "goals:", "mcp-added-0ms", "not measured"} {
+	for _, want := range []string{"overhead:", "refresh-storm:", "attachment:", "export:", "fan-in:", "p50 ratio", "mcp", "all: true", "goals:", "mcp-added-0ms", "not measured", "overhead-0ms: the same without latency, 1 in flight, 5 calls each"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
@@ -120,7 +132,7 @@ func TestRunAllTiny(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"machine", "settings", "overhead", "refreshStorm", "attachment", "export", "fanIn", "goals"} {
+	for _, k := range []string{"machine", "settings", "overhead", "overheadZeroLatency", "refreshStorm", "attachment", "export", "fanIn", "goals"} {
 		if _, ok := back[k]; !ok {
 			t.Errorf("JSON report lacks %q", k)
 		}

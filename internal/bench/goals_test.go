@@ -8,7 +8,7 @@ import (
 // overheadOf returns overhead rows for the three calls on every path, each
 // path's ratio and added p50 given for get, list and create.
 func overheadOf(ratios, added map[string][3]float64) *OverheadReport {
-	o := &OverheadReport{MCPFloorP50Ms: 0.2, MCPFloorRatioP50: 1.007}
+	o := &OverheadReport{Concurrency: 1, MCPFloorP50Ms: 0.2, MCPFloorRatioP50: 1.007}
 	for i, call := range []string{"get_ticket", "list_tickets", "create_ticket"} {
 		for _, path := range []string{PathBare, PathClient, PathRegistry, PathREST, PathMCP, PathMCPBytes} {
 			row := OverheadRow{Call: call, Path: path, OK: 10, RatioP50: 1}
@@ -67,7 +67,13 @@ func TestJudgeGoals(t *testing.T) {
 		{"MCP added at the limit is over", Report{Settings: at0, Overhead: overheadOf(nil, map[string][3]float64{PathMCP: {0.3, 0.5, 0.4}})},
 			GoalMCPAdded, true, false, 0.5, "list_tickets 0.50"},
 		{"MCP added needs no latency", Report{Settings: at50, Overhead: overheadOf(nil, nil)},
-			GoalMCPAdded, false, false, 0, "--latency 0"},
+			GoalMCPAdded, false, false, 0, "overhead-0ms scenario (or overhead with --latency 0"},
+		{"overhead-0ms judges MCP added in a 50 ms run", Report{Settings: at50, Overhead: overheadOf(nil, map[string][3]float64{PathMCP: {1, 1, 1}}),
+			OverheadZero: overheadOf(nil, map[string][3]float64{PathMCP: {0.3, 0.4, 0.45}, PathMCPBytes: {0.2, 0.25, 0.3}})},
+			GoalMCPAdded, true, true, 0.45, "(mcp-bytes) 0.30 ms, the SDK floor 0.20 ms; 1 in flight"},
+		{"overhead-0ms rather than overhead at 0 ms", Report{Settings: at0, Overhead: overheadOf(nil, map[string][3]float64{PathMCP: {0.6, 0.6, 0.6}}),
+			OverheadZero: overheadOf(nil, map[string][3]float64{PathMCP: {0.3, 0.4, 0.7}})},
+			GoalMCPAdded, true, false, 0.7, "create_ticket 0.70"},
 		{"export met", Report{Settings: at50, Export: &ExportReport{Tickets: 10300, Speedup: 4.6, PageByPage: ExportMethod{DeskCalls: 104}, All: ExportMethod{DeskCalls: 108}}},
 			GoalExportSpeedup, true, true, 4.6, "108 against 104 (+4)"},
 		{"export with a call too many", Report{Settings: at50, Export: &ExportReport{Tickets: 10300, Speedup: 4.6, PageByPage: ExportMethod{DeskCalls: 104}, All: ExportMethod{DeskCalls: 109}}},

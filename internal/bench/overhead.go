@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"text/tabwriter"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -31,7 +32,13 @@ const (
 
 // OverheadReport is the result of the overhead scenario.
 type OverheadReport struct {
-	Rows []OverheadRow `json:"rows"`
+	// LatencyMs, Concurrency and Requests are what the rows were measured
+	// with: the emulated latency, the calls in flight and the measured
+	// calls per row.
+	LatencyMs   float64       `json:"latencyMs"`
+	Concurrency int           `json:"concurrency"`
+	Requests    int           `json:"requests"`
+	Rows        []OverheadRow `json:"rows"`
 	// MCPFloorP50Ms is the p50 of a call to a tool that does nothing,
 	// served by the official MCP Go SDK over streamable HTTP on loopback
 	// and called by its client, as the mcp path calls deskconn: the least
@@ -258,7 +265,7 @@ func runOverhead(ctx context.Context, cfg Config) (*OverheadReport, error) {
 		return nil
 	}
 
-	rep := &OverheadReport{}
+	rep := &OverheadReport{LatencyMs: ms(cfg.Latency), Concurrency: cfg.Concurrency, Requests: cfg.Requests}
 	if rep.MCPFloorP50Ms, err = mcpFloor(ctx, cfg, 0); err != nil {
 		return nil, fmt.Errorf("MCP SDK floor: %w", err)
 	}
@@ -400,3 +407,21 @@ func toolText(res *mcp.CallToolResult) string {
 
 // seedTicketsOf is how many tickets the emulator seeds in the demo org.
 const seedTicketsOf = 300
+
+// writeOverhead writes o under title as an aligned table, then the SDK
+// floor's figures.
+func writeOverhead(w io.Writer, title string, o *OverheadReport) {
+	fmt.Fprintln(w, title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "call\tpath\tok\terrors\tp50 ms\tp99 ms\treq/s\tp50 ratio\tp50 added ms\tp99 added ms\t\n")
+	for _, row := range o.Rows {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.2f\t%.2f\t%.1f\t%.3f\t%.2f\t%.2f\t\n", row.Call, row.Path, row.OK, row.Errors, row.P50Ms, row.P99Ms, row.Throughput, row.RatioP50, row.AddedP50Ms, row.AddedP99Ms)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "MCP SDK floor: a tool that does nothing, official Go SDK server and client over streamable HTTP: p50 %.2f ms (part of every mcp row's added time)\n", o.MCPFloorP50Ms)
+	if o.MCPFloorRatioP50 > 0 {
+		fmt.Fprintf(w, "MCP SDK floor at the emulated latency: a tool that waits it, against a bare call that waits as long: p50 ratio %.3f (the SDK's own share of every mcp row's ratio)\n", o.MCPFloorRatioP50)
+	}
+	fmt.Fprintln(w)
+}

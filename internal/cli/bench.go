@@ -30,6 +30,8 @@ one JSON object. Scenarios (--scenario):
                  client, registry.Invoke, the REST server and MCP over streamable HTTP (by the Go
                  SDK's client, mcp, and by posting JSON-RPC and reading the answer's bytes as the
                  REST client does, mcp-bytes): p50, p99, throughput and the ratio to the bare call
+  overhead-0ms   the same without latency and with one call in flight, whatever --latency and
+                 --concurrency say (--zero-latency-requests calls per cell): what each path adds
   refresh-storm  --storm concurrent actions on a connection whose token just expired: token calls
   attachment     a --size MiB file (default 100) by URL and by base64 through the REST API:
                  peak heap growth against the 16 MiB goal, and MB/s
@@ -71,6 +73,7 @@ Everything runs on loopback; see docs/benchmarks.md for how to read the figures.
 	f.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "overhead: calls in flight")
 	f.IntVar(&cfg.Requests, "requests", cfg.Requests, "overhead: measured calls per call and path")
 	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "overhead: time cap per call and path")
+	f.IntVar(&cfg.ZeroLatencyRequests, "zero-latency-requests", cfg.ZeroLatencyRequests, "overhead-0ms: measured calls per call and path")
 	f.IntVar(&cfg.SizeMB, "size", cfg.SizeMB, "attachment: file size in MiB")
 	f.IntVar(&cfg.Tickets, "tickets", cfg.Tickets, "export: extra tickets in the org (in-process emulator)")
 	f.IntVar(&cfg.Storm, "storm", cfg.Storm, "refresh-storm: concurrent actions")

@@ -39,6 +39,45 @@ func TestBenchCommandJSON(t *testing.T) {
 	}
 }
 
+// overhead-0ms measures without latency and one call in flight, whatever
+// --latency and --concurrency say, --zero-latency-requests calls per cell,
+// and judges MCP's added time with it.
+func TestBenchCommandOverheadZero(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"--data-dir", t.TempDir(), "bench", "--scenario", "overhead-0ms", "--zero-latency-requests", "3", "--concurrency", "3", "--json"}
+	if code := Run(t.Context(), args, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" }); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var r struct {
+		Overhead     json.RawMessage
+		OverheadZero *struct {
+			LatencyMs             float64
+			Concurrency, Requests int
+			Rows                  []struct{ OK, Errors int }
+		} `json:"overheadZeroLatency"`
+		Goals []struct {
+			ID       string
+			Measured bool
+		}
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, stdout.String())
+	}
+	if z := r.OverheadZero; z == nil || z.LatencyMs != 0 || z.Concurrency != 1 || z.Requests != 3 || len(z.Rows) != 18 {
+		t.Fatalf("overheadZeroLatency = %+v, want 18 rows of 3 calls at 0 ms, 1 in flight", z)
+	}
+	if r.Overhead != nil {
+		t.Errorf("overhead ran though not asked for")
+	}
+	measured := map[string]bool{}
+	for _, g := range r.Goals {
+		measured[g.ID] = g.Measured
+	}
+	if !measured["mcp-added-0ms"] || measured["rest-ratio"] {
+		t.Errorf("goals measured %v: want mcp-added-0ms only", measured)
+	}
+}
+
 func TestBenchCommandRefusesUnknownScenario(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := Run(t.Context(), []string{"--data-dir", t.TempDir(), "bench", "--scenario", "warp"}, strings.NewReader(""), &stdout, &stderr, func(string) string { return "" })
