@@ -39,6 +39,9 @@ func TestRunAllTiny(t *testing.T) {
 	if o.MCPFloorRatioP50 <= 0 {
 		t.Errorf("MCP SDK floor ratio = %v, want a measured ratio", o.MCPFloorRatioP50)
 	}
+	if o.ProxyFloorRatioP50 <= 0 {
+		t.Errorf("proxy floor ratio = %v, want a measured ratio", o.ProxyFloorRatioP50)
+	}
 	for i, row := range o.Rows {
 		wantPath := []string{PathBare, PathClient, PathRegistry, PathREST, PathMCP, PathMCPBytes}[i%6]
 		wantCall := []string{"get_ticket", "list_tickets", "create_ticket"}[i/6]

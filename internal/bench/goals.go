@@ -71,7 +71,10 @@ func (r *Report) judgeGoals() []Goal {
 			worst, ok := o.worst(path, ratioOf)
 			g.Figure, g.Measured, g.Met = worst, true, ok && worst <= RatioGoal
 			g.Detail = o.detail(path, ok, ratioOf, "%.3f")
-			if path == PathMCP {
+			switch path {
+			case PathREST:
+				g.Detail += fmt.Sprintf("; a proxy that does nothing %.3f", o.ProxyFloorRatioP50)
+			case PathMCP:
 				bytes, _ := o.worst(PathMCPBytes, ratioOf)
 				g.Detail += fmt.Sprintf("; the server's share (mcp-bytes) %.3f, the SDK alone %.3f", bytes, o.MCPFloorRatioP50)
 			}

@@ -8,7 +8,7 @@ import (
 // overheadOf returns overhead rows for the three calls on every path, each
 // path's ratio and added p50 given for get, list and create.
 func overheadOf(ratios, added map[string][3]float64) *OverheadReport {
-	o := &OverheadReport{Concurrency: 1, MCPFloorP50Ms: 0.2, MCPFloorRatioP50: 1.007}
+	o := &OverheadReport{Concurrency: 1, MCPFloorP50Ms: 0.2, MCPFloorRatioP50: 1.007, ProxyFloorRatioP50: 1.005}
 	for i, call := range []string{"get_ticket", "list_tickets", "create_ticket"} {
 		for _, path := range []string{PathBare, PathClient, PathRegistry, PathREST, PathMCP, PathMCPBytes} {
 			row := OverheadRow{Call: call, Path: path, OK: 10, RatioP50: 1}
@@ -51,7 +51,7 @@ func TestJudgeGoals(t *testing.T) {
 		detail   string
 	}{
 		{"REST ratio at the limit", Report{Settings: at50, Overhead: overheadOf(map[string][3]float64{PathREST: {1.01, 1.019, 1.02}}, nil)},
-			GoalRESTRatio, true, true, 1.02, "create_ticket 1.020"},
+			GoalRESTRatio, true, true, 1.02, "create_ticket 1.020; a proxy that does nothing 1.005"},
 		{"REST ratio over", Report{Settings: at50, Overhead: overheadOf(map[string][3]float64{PathREST: {1.021, 1.0, 1.0}}, nil)},
 			GoalRESTRatio, true, false, 1.021, "get_ticket 1.021"},
 		{"REST ratio with a failed call", Report{Settings: at50, Overhead: failing},

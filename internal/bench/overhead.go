@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,6 +53,13 @@ type OverheadReport struct {
 	// call to a handler that waits as long: the SDK's own share of every
 	// mcp row's ratio, whatever the server behind the tool does.
 	MCPFloorRatioP50 float64 `json:"mcpFloorRatioP50,omitempty"`
+	// ProxyFloorRatioP50 is, when Zoho's latency is emulated, the p50 ratio
+	// a reverse proxy that does nothing (net/http/httputil on loopback,
+	// with deskconn's transport) gives the bare call to a handler that
+	// waits the latency: what the two loopback hops of any server between
+	// the caller and Zoho cost, the least of every rest and mcp row's
+	// ratio whatever the server does.
+	ProxyFloorRatioP50 float64 `json:"proxyFloorRatioP50,omitempty"`
 }
 
 // OverheadRow is one call made by one path. Ratios and added latencies are
@@ -270,8 +279,8 @@ func runOverhead(ctx context.Context, cfg Config) (*OverheadReport, error) {
 		return nil, fmt.Errorf("MCP SDK floor: %w", err)
 	}
 	if cfg.Latency > 0 {
-		if rep.MCPFloorRatioP50, err = mcpFloorRatio(ctx, cfg); err != nil {
-			return nil, fmt.Errorf("MCP SDK floor at %s: %w", cfg.Latency, err)
+		if rep.MCPFloorRatioP50, rep.ProxyFloorRatioP50, err = floorRatios(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("floors at %s: %w", cfg.Latency, err)
 		}
 	}
 	for _, c := range overheadCalls() {
@@ -344,9 +353,10 @@ func mcpFloor(ctx context.Context, cfg Config, wait time.Duration) (float64, err
 	return p50Of(ctx, cfg, call)
 }
 
-// mcpFloorRatio measures the SDK floor at the emulated latency (see
-// OverheadReport.MCPFloorRatioP50).
-func mcpFloorRatio(ctx context.Context, cfg Config) (float64, error) {
+// floorRatios measures, at the emulated latency, the SDK's floor and the
+// proxy's (see OverheadReport.MCPFloorRatioP50 and ProxyFloorRatioP50)
+// against a bare call to a handler that waits the latency.
+func floorRatios(ctx context.Context, cfg Config) (mcpRatio, proxyRatio float64, err error) {
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if waitFor(r.Context(), cfg.Latency) == nil {
 			w.Header().Set("Content-Type", "application/json")
@@ -354,16 +364,31 @@ func mcpFloorRatio(ctx context.Context, cfg Config) (float64, error) {
 		}
 	}))
 	defer hs.Close()
+	target, err := url.Parse(hs.URL)
+	if err != nil {
+		return 0, 0, err
+	}
+	proxy := httptest.NewServer(&httputil.ReverseProxy{
+		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(target) },
+		Transport: loopbackTransport(),
+	})
+	defer proxy.Close()
+
 	bare := newBareClient(hs.URL, "", "")
 	base, err := p50Of(ctx, cfg, func(ctx context.Context) error { return bare.do(ctx, http.MethodGet, "/", nil) })
 	if err != nil {
-		return 0, fmt.Errorf("bare call: %w", err)
+		return 0, 0, fmt.Errorf("bare call: %w", err)
+	}
+	proxied := newBareClient(proxy.URL, "", "")
+	viaProxy, err := p50Of(ctx, cfg, func(ctx context.Context) error { return proxied.do(ctx, http.MethodGet, "/", nil) })
+	if err != nil {
+		return 0, 0, fmt.Errorf("call through the proxy: %w", err)
 	}
 	floor, err := mcpFloor(ctx, cfg, cfg.Latency)
 	if err != nil {
-		return 0, err
+		return 0, 0, fmt.Errorf("MCP SDK floor: %w", err)
 	}
-	return floor / base, nil
+	return floor / base, viaProxy / base, nil
 }
 
 // p50Of warms fn up, then returns the p50 of cfg.Requests calls of it in
@@ -422,6 +447,9 @@ func writeOverhead(w io.Writer, title string, o *OverheadReport) {
 	fmt.Fprintf(w, "MCP SDK floor: a tool that does nothing, official Go SDK server and client over streamable HTTP: p50 %.2f ms (part of every mcp row's added time)\n", o.MCPFloorP50Ms)
 	if o.MCPFloorRatioP50 > 0 {
 		fmt.Fprintf(w, "MCP SDK floor at the emulated latency: a tool that waits it, against a bare call that waits as long: p50 ratio %.3f (the SDK's own share of every mcp row's ratio)\n", o.MCPFloorRatioP50)
+	}
+	if o.ProxyFloorRatioP50 > 0 {
+		fmt.Fprintf(w, "Proxy floor at the emulated latency: the same bare call through a reverse proxy that does nothing (net/http/httputil): p50 ratio %.3f (what any server in between costs every rest and mcp row)\n", o.ProxyFloorRatioP50)
 	}
 	fmt.Fprintln(w)
 }
