@@ -29,7 +29,8 @@ one JSON object. Scenarios (--scenario):
   overhead       get_ticket, list_tickets, create_ticket by a bare net/http client, the zohodesk
                  client, registry.Invoke, the REST server and MCP over streamable HTTP (by the Go
                  SDK's client, mcp, and by posting JSON-RPC and reading the answer's bytes as the
-                 REST client does, mcp-bytes): p50, p99, throughput and the ratio to the bare call
+                 REST client does, mcp-bytes): p50, p99, throughput and the ratio to the bare call;
+                 and the floors: a do-nothing MCP SDK tool, and a do-nothing reverse proxy
   overhead-0ms   the same without latency and with one call in flight, whatever --latency and
                  --concurrency say (--zero-latency-requests calls per cell): what each path adds
   refresh-storm  --storm concurrent actions on a connection whose token just expired: token calls
