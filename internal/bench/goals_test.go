@@ -57,7 +57,7 @@ func TestJudgeGoals(t *testing.T) {
 		{"REST ratio with a failed call", Report{Settings: at50, Overhead: failing},
 			GoalRESTRatio, true, false, 1.01, "calls failed"},
 		{"MCP ratio names the server's share and the SDK's", Report{Settings: at50, Overhead: overheadOf(map[string][3]float64{PathMCP: {1.03, 1.0, 1.0}, PathMCPBytes: {1.015, 1.0, 1.0}}, nil)},
-			GoalMCPRatio, true, false, 1.03, "(mcp-bytes) 1.015, the SDK alone 1.007"},
+			GoalMCPRatio, true, false, 1.03, "(mcp-bytes) 1.015; the floors: the SDK alone 1.007, a proxy that does nothing 1.005, both 1.012"},
 		{"ratio needs the goals' latency", Report{Settings: at0, Overhead: overheadOf(nil, nil)},
 			GoalRESTRatio, false, false, 0, "default latency (50ms)"},
 		{"not at another latency either", Report{Settings: Settings{LatencyMs: 2, Concurrency: 4}, Overhead: overheadOf(nil, nil)},
